@@ -1,0 +1,15 @@
+//! Qianliyan core: the pure geometry every part of the patrol shares.
+//!
+//! No sockets, files, clocks or threads live here: functions take values and return values,
+//! so the planner, the simulated vehicle, the companion computer and the review tools all
+//! compute positions the same way, and the maths is tested without any I/O.
+//!
+//! - [`geodesy`]: WGS-84 geodetic <-> ECEF <-> local ENU, geodesic distance and bearing.
+//! - [`datum`]: WGS-84, CGCS2000 and GCJ-02 input coordinates.
+//! - [`camera`]: GSD, footprint, lane spacing and trigger distance; the camera database.
+//! - [`mission`]: the MAVLink mission items we plan, independent of file formats.
+
+pub mod camera;
+pub mod datum;
+pub mod geodesy;
+pub mod mission;

@@ -1,0 +1,205 @@
+//! The vocabulary of a survey plan: what to survey, how, and what the planner produced.
+//!
+//! Planning happens in the plane of a [`LocalFrame`] (east-north-up tangent plane about a
+//! reference point near the survey). Plane coordinates are [`PlaneCoord`]: `x` is metres
+//! east and `y` metres north of the frame's origin. Everything read from or written to a file
+//! is WGS-84 latitude/longitude ([`GeoPoint`]); input in GCJ-02 is converted on reading.
+
+use std::ops::Range;
+
+use geo::{Coord, LineString, Polygon};
+use qly_core::camera::{CameraSpec, Footprint, Orientation};
+use qly_core::datum::Datum;
+use qly_core::geodesy::{GeoPoint, LocalFrame};
+use qly_core::mission::{Home, Mission};
+
+/// A point in the plan's local plane: `x` = metres east, `y` = metres north.
+pub type PlaneCoord = Coord<f64>;
+
+/// The geometry a survey input file carries, already converted to WGS-84.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InputGeometry {
+    /// A river centreline (upstream or downstream first, as drawn).
+    Centreline(Vec<GeoPoint>),
+    /// An area: outer ring and holes (rings without the closing repeat of the first point).
+    Area {
+        boundary: Vec<GeoPoint>,
+        holes: Vec<Vec<GeoPoint>>,
+    },
+}
+
+/// A named point of interest carried by an input file (a phosphate plant, a known outfall).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Site {
+    pub name: String,
+    pub point: GeoPoint,
+}
+
+/// What a survey input file says, in WGS-84.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyInput {
+    /// The file it came from, for messages.
+    pub source: String,
+    pub name: Option<String>,
+    pub geometry: InputGeometry,
+    /// Extra no-fly polygons (a factory yard), outer rings only.
+    pub exclusions: Vec<Vec<GeoPoint>>,
+    /// Corridor width when the file carries one (GeoJSON property `width_m`, `.plan`
+    /// `CorridorWidth`).
+    pub width_m: Option<f64>,
+    /// The datum the file's coordinates were given in (they are converted already).
+    pub datum: Datum,
+    pub sites: Vec<Site>,
+}
+
+/// How the flight altitude is chosen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AltitudeTarget {
+    /// Fly at the height that gives this ground sample distance.
+    Gsd { cm_per_px: f64 },
+    /// Fly at this height above the take-off point.
+    AboveTakeoff { alt_m: f64 },
+}
+
+/// Usable battery per sortie, for splitting a long survey into standalone missions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatteryBudget {
+    /// Flight minutes a full battery gives in practice.
+    pub usable_min: f64,
+    /// Minutes kept in reserve at landing.
+    pub reserve_min: f64,
+}
+
+/// Lane layout options of a corridor.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct CorridorOptions {
+    /// Extra lanes flown outside each bank (beyond the corridor width).
+    pub extra_lanes_per_bank: u32,
+}
+
+/// Everything besides the geometry that decides a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyParams {
+    pub camera: CameraSpec,
+    pub orientation: Orientation,
+    pub side_overlap_pct: f64,
+    pub front_overlap_pct: f64,
+    pub altitude: AltitudeTarget,
+    /// Highest height above ground allowed (the 120 m true-height rule unless raised).
+    pub ceiling_m: f64,
+    /// Straight run-in/run-out beyond each lane end, metres.
+    pub turnaround_m: f64,
+    pub cruise_speed_m_s: f64,
+    /// Sweep direction of area lanes, degrees clockwise from north; `None`: fastest.
+    pub sweep_angle_deg: Option<f64>,
+    pub corridor: CorridorOptions,
+    pub battery: Option<BatteryBudget>,
+    /// Photos re-taken at the start of each sortie before the point the previous one stopped.
+    pub resume_overlap_photos: u32,
+    /// Take-off point; `None`: the start of the first lane.
+    pub home: Option<Home>,
+}
+
+/// The survey region in the plan's plane.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaneRegion {
+    Corridor {
+        centreline: LineString<f64>,
+        width_m: f64,
+    },
+    Area {
+        /// Outer ring with holes.
+        polygon: Polygon<f64>,
+        /// No-fly polygons besides the holes.
+        exclusions: Vec<Polygon<f64>>,
+    },
+}
+
+/// One flight line, in flight order. Photos are taken along `path` only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transect {
+    /// Run-in point before the entry, on the extension of the first segment.
+    pub turn_in: PlaneCoord,
+    /// Survey path from entry to exit (at least two points).
+    pub path: Vec<PlaneCoord>,
+    /// Run-out point after the exit, on the extension of the last segment.
+    pub turn_out: PlaneCoord,
+}
+
+/// Where a photo is taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhotoPoint {
+    pub at: PlaneCoord,
+    /// Index of the transect it belongs to.
+    pub transect: usize,
+    /// Direction of flight when it is taken, degrees clockwise from north.
+    pub heading_deg: f64,
+}
+
+/// How much of the region the planned photos cover.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoverageReport {
+    /// Side of a raster cell, metres.
+    pub cell_m: f64,
+    /// Cells of the region (centres inside it).
+    pub region_cells: usize,
+    /// Share of region cells covered at the requested overlaps, percent.
+    pub covered_pct: f64,
+    /// Share of region cells inside at least one full photo footprint, percent.
+    pub seen_pct: f64,
+    /// Fewest photos that see a region cell.
+    pub min_photos_per_cell: u32,
+}
+
+/// Length, time and photo count of a plan.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// Whole flight path from the first run-in to the last run-out, metres.
+    pub path_length_m: f64,
+    /// Region area divided by the lane spacing: no plan can be shorter, metres.
+    pub lower_bound_m: f64,
+    /// Flight time at cruise speed plus turns, seconds (without transit to and from home).
+    pub flight_time_s: f64,
+    pub photo_count: usize,
+}
+
+/// A standalone mission flown on one battery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sortie {
+    pub mission: Mission,
+    /// Photos of the whole plan this sortie takes (overlapping the previous sortie).
+    pub photos: Range<usize>,
+    /// Take-off to landing, seconds.
+    pub flight_time_s: f64,
+}
+
+/// The result of planning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyPlan {
+    pub params: SurveyParams,
+    pub frame: LocalFrame,
+    pub region: PlaneRegion,
+    pub alt_rel_home_m: f64,
+    pub gsd_cm_per_px: f64,
+    pub footprint: Footprint,
+    pub lane_spacing_m: f64,
+    pub trigger_distance_m: f64,
+    pub transects: Vec<Transect>,
+    pub photos: Vec<PhotoPoint>,
+    pub coverage: CoverageReport,
+    pub estimate: Estimate,
+    /// The whole survey as one mission.
+    pub mission: Mission,
+    /// The items of `mission.items` that make up the survey pattern (what a QGroundControl
+    /// complex item holds); the rest are take-off, speed and return.
+    pub survey_items: Range<usize>,
+    /// The same survey split by battery; one sortie when no budget is given.
+    pub sorties: Vec<Sortie>,
+}
+
+impl SurveyPlan {
+    /// A plane point as WGS-84.
+    pub fn to_geo(&self, c: PlaneCoord) -> GeoPoint {
+        self.frame.unproject(c.x, c.y)
+    }
+}
