@@ -11,11 +11,15 @@ use crate::survey::{PlaneCoord, Transect};
 /// 2.5 m/s^2).
 pub const TURN_ACCEL_M_S2: f64 = 2.5;
 
-/// The points the vehicle flies through, in order: every transect's run-in, path and
-/// run-out, one after the other.
+/// The points the vehicle flies through, in order: every transect's approach via points,
+/// run-in, path and run-out, one after the other (the first transect's approach is left out:
+/// it starts from home, which the survey pattern does not include).
 pub fn flight_path(transects: &[Transect]) -> Vec<PlaneCoord> {
     let mut pts = Vec::new();
-    for t in transects {
+    for (i, t) in transects.iter().enumerate() {
+        if i > 0 {
+            pts.extend_from_slice(&t.approach);
+        }
         pts.push(t.turn_in);
         pts.extend_from_slice(&t.path);
         pts.push(t.turn_out);

@@ -118,6 +118,10 @@ pub enum PlaneRegion {
 /// One flight line, in flight order. Photos are taken along `path` only.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transect {
+    /// Via points flown from the previous transect's run-out (or from home, for the first)
+    /// to this run-in, so that the connecting leg avoids holes and exclusions; empty for a
+    /// direct leg.
+    pub approach: Vec<PlaneCoord>,
     /// Run-in point before the entry, on the extension of the first segment.
     pub turn_in: PlaneCoord,
     /// Survey path from entry to exit (at least two points).
