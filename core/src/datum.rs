@@ -27,7 +27,9 @@ use crate::geodesy::GeoPoint;
 
 /// Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses it.
 const KRASOVSKY_A_M: f64 = 6_378_245.0;
-/// Krasovsky 1940 eccentricity squared, as the GCJ-02 formula uses it.
+/// Krasovsky 1940 eccentricity squared, as the GCJ-02 formula uses it (quoted with the digits
+/// of the published formula, beyond what an f64 holds).
+#[allow(clippy::excessive_precision)]
 const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
 
 /// The horizontal datum a coordinate was given in.
