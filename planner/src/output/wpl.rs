@@ -2,11 +2,13 @@
 //!
 //! Conventions follow QGroundControl and Mission Planner: tab-separated, 12 fields, the home
 //! line marked `current` = 1 (as Mission Planner writes it and the QGroundControl test files
-//! carry it), latitude/longitude with 8 decimals, params and altitude in the shortest
+//! carry it), latitude/longitude with 8 decimals of the degE7 value the vehicle stores
+//! (rounding the float straight to 8 decimals can move the degE7 integer by one: 27.0598208490
+//! would print as 27.05982085 and read back as 270598209), params and altitude in the shortest
 //! decimal that gives back the same 32-bit float, NaN written `nan` (QGroundControl's and
 //! pymavlink's spelling).
 
-use qly_core::mission::{Mission, MissionType};
+use qly_core::mission::{e7_to_deg, Mission, MissionType};
 
 /// A float as the shortest decimal that reads back to the same `f32`.
 fn f32_text(x: f32) -> String {
@@ -30,8 +32,8 @@ pub fn waypoints(mission: &Mission) -> String {
             f32_text(r.params[1]),
             f32_text(r.params[2]),
             f32_text(r.params[3]),
-            r.lat_deg,
-            r.lon_deg,
+            e7_to_deg(r.lat_e7()),
+            e7_to_deg(r.lon_e7()),
             f32_text(r.alt_m),
             u8::from(r.autocontinue),
         ));
