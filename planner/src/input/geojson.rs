@@ -66,12 +66,12 @@ pub(crate) fn read(
     let mut collection_props: Vec<(String, JsonObject)> = Vec::new();
     match gj {
         GeoJson::FeatureCollection(fc) => {
-            if let Some(fm) = &fc.foreign_members {
-                if let Some(JsonValue::Object(p)) = fm.get("properties") {
-                    collection_props.push(("properties".into(), p.clone()));
-                }
-                collection_props.push((String::new(), fm.clone()));
+            // Collection-level members are taken from the raw JSON: `properties` (a common
+            // non-standard member) first, then the collection's own members.
+            if let Some(JsonValue::Object(p)) = root.get("properties") {
+                collection_props.push(("properties".into(), p.clone()));
             }
+            collection_props.push((String::new(), root.clone()));
             for (k, f) in fc.features.into_iter().enumerate() {
                 features.push((format!("features[{k}]"), f));
             }
