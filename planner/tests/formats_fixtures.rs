@@ -222,3 +222,67 @@ fn wpl_fixtures_load() {
     assert_eq!(wire[1].frame, 5);
     assert_eq!(wire[3].command, cmd::NAV_RETURN_TO_LAUNCH);
 }
+
+#[test]
+fn space_separated_wpl_reads_like_the_tab_separated_one() {
+    let Some(p) = fixture("qgc/MissionPlanner.waypoints") else {
+        return;
+    };
+    let tabs = read_wpl(&p).unwrap();
+    let text = std::fs::read_to_string(&p).unwrap().replace('\t', "  ");
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("spaces.waypoints");
+    std::fs::write(&q, text).unwrap();
+    let spaces = read_wpl(&q).unwrap();
+    assert_eq!(tabs, spaces);
+}
+
+#[test]
+fn wpl_120_has_no_home_line_and_shifts_jump_targets() {
+    let text = "QGC WPL 120\n\
+        0\t1\t3\t22\t0\t0\t0\t0\t0\t0\t30\t1\n\
+        1\t0\t3\t16\t0\t0\t0\t0\t27.06\t106.97\t30\t1\n\
+        2\t0\t2\t177\t1\t3\t0\t0\t0\t0\t0\t1\n";
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("old.waypoints");
+    std::fs::write(&p, text).unwrap();
+    let m = read_wpl(&p).unwrap();
+    assert_eq!(m.items.len(), 3);
+    // Home is taken from the first position.
+    assert_eq!(
+        (m.home.point.lat_deg, m.home.point.lon_deg),
+        (27.06, 106.97)
+    );
+    let wire = m.wire_items(MissionType::Mission);
+    // DO_JUMP to item 1 of a file without home is item 2 once home is item 0.
+    assert_eq!(wire[3].command, cmd::DO_JUMP);
+    assert_eq!(wire[3].params[0], 2.0);
+    assert_eq!(wire[3].params[1], 3.0);
+}
+
+#[test]
+fn plan_fence_circles_and_rally_points_are_read() {
+    let text = r#"{"fileType":"Plan","version":1,"groundStation":"QGroundControl",
+      "mission":{"version":2,"firmwareType":3,"vehicleType":2,"plannedHomePosition":[27.06,106.97,1100],
+        "items":[{"type":"SimpleItem","command":20,"frame":2,"autoContinue":true,"doJumpId":1,
+                  "params":[0,0,0,0,0,0,0]}]},
+      "geoFence":{"version":2,
+        "polygons":[{"version":1,"inclusion":true,"polygon":[[27.05,106.96],[27.05,106.98],[27.07,106.98],[27.07,106.96]]}],
+        "circles":[{"version":1,"inclusion":false,"circle":{"center":[27.061,106.971],"radius":35.5}}]},
+      "rallyPoints":{"version":2,"points":[[27.062,106.972,40]]}}"#;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("fence.plan");
+    std::fs::write(&p, text).unwrap();
+    let m = read_qgc_plan_mission(&p).unwrap();
+    assert_eq!(m.fence.len(), 2);
+    let fence = m.wire_items(MissionType::Fence);
+    // Four inclusion vertices (5001, param1 = 4) and one exclusion circle (5004, r 35.5 m).
+    assert_eq!(fence.len(), 5);
+    assert!(fence[..4]
+        .iter()
+        .all(|f| f.command == 5001 && f.params[0] == 4.0));
+    assert_eq!((fence[4].command, fence[4].params[0]), (5004, 35.5));
+    assert_eq!(m.rally.len(), 1);
+    assert_eq!(m.rally[0].alt_rel_home_m, 40.0);
+    assert_eq!(m.items, [MissionItem::ReturnToLaunch]);
+}

@@ -81,8 +81,7 @@ fn parse_xml(ctx: &Ctx, text: &str) -> Result<Element, InputError> {
             .read_event()
             .map_err(|e| xml_err(reader.error_position(), e.to_string()))?;
         match event {
-            Event::Start(e) | Event::Empty(e) if root.is_some() && stack.is_empty() => {
-                let _ = e;
+            Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
                 return Err(xml_err(pos, "a second root element".into()));
             }
             Event::Start(e) => stack.push(start_element(&e)),

@@ -145,6 +145,20 @@ pub fn read_wpl(path: &Path) -> Result<Mission, InputError> {
 }
 
 /// The same readers on text already in memory; `source` names it in errors.
+///
+/// ```
+/// use planner::input::from_text;
+/// use planner::survey::InputGeometry;
+/// let text = r#"{"type": "Feature", "properties": {"width_m": 60},
+///   "geometry": {"type": "LineString", "coordinates": [[106.97, 27.06], [106.98, 27.07]]}}"#;
+/// let input = from_text::geojson("river.geojson", text, None).unwrap();
+/// assert_eq!(input.width_m, Some(60.0));
+/// assert!(matches!(input.geometry, InputGeometry::Centreline(ref l) if l.len() == 2));
+///
+/// let swapped = text.replace("[106.97, 27.06], [106.98, 27.07]", "[27.06, 106.97], [27.07, 106.98]");
+/// let err = from_text::geojson("river.geojson", &swapped, None).unwrap_err().to_string();
+/// assert!(err.starts_with("river.geojson: geometry.coordinates: coordinates look swapped"));
+/// ```
 pub mod from_text {
     use super::*;
 
