@@ -331,3 +331,44 @@ fn geojson_datum_sites_and_exclusions() {
     let site_shift = gcj.sites[0].point.distance_m(wgs.sites[0].point);
     assert!((300.0..800.0).contains(&site_shift));
 }
+
+#[test]
+fn missing_file_names_the_file() {
+    let e =
+        read_survey_input(std::path::Path::new("/nonexistent/river.geojson"), None).unwrap_err();
+    assert!(matches!(e, InputError::Io { .. }));
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/river.geojson: cannot read"),
+        "{e}"
+    );
+}
+
+#[test]
+fn kml_datum_and_width_from_extended_data() {
+    let t = Tmp::new();
+    let p = t.file(
+        "ovital.kml",
+        "<?xml version=\"1.0\"?><kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document>\
+         <name>Yangshui</name><ExtendedData><Data name=\"datum\"><value>GCJ-02</value></Data>\
+         </ExtendedData><Folder><Placemark><ExtendedData><SchemaData>\
+         <SimpleData name=\"width_m\">55</SimpleData></SchemaData></ExtendedData>\
+         <LineString><coordinates>106.97,27.06,0\n106.98,27.07,0</coordinates></LineString>\
+         </Placemark><Placemark><name>outfall</name><Point><coordinates>106.975,27.065\
+         </coordinates></Point></Placemark></Folder></Document></kml>",
+    );
+    let input = read_survey_input(&p, None).unwrap();
+    assert_eq!(input.datum, Datum::Gcj02);
+    assert_eq!(input.width_m, Some(55.0));
+    assert_eq!(input.name.as_deref(), Some("Yangshui"));
+    assert_eq!(input.sites.len(), 1);
+    let InputGeometry::Centreline(l) = &input.geometry else {
+        panic!("expected a centreline")
+    };
+    // Converted from GCJ-02: several hundred metres from the written point.
+    let written = qly_core::geodesy::GeoPoint {
+        lat_deg: 27.06,
+        lon_deg: 106.97,
+    };
+    assert!((300.0..800.0).contains(&l[0].distance_m(written)));
+}
