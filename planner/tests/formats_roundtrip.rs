@@ -362,3 +362,83 @@ fn inconsistent_survey_range_is_refused() {
     let e = plan_json(&plan).unwrap_err().to_string();
     assert!(e.contains("survey_items"), "{e}");
 }
+
+mod wire_round_trip {
+    use super::*;
+    use planner::output::mission_plan_json;
+    use proptest::prelude::*;
+    use qly_core::geodesy::GeoPoint;
+    use qly_core::mission::{Home, MissionItem, RawItem};
+
+    fn param() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            Just(f32::NAN),
+            Just(0.0f32),
+            -1.0e6f32..1.0e6f32,
+            any::<f32>().prop_filter("finite", |v| v.is_finite()),
+        ]
+    }
+
+    fn raw_item() -> impl Strategy<Value = RawItem> {
+        (
+            prop::sample::select(vec![0u8, 2, 3, 10]),
+            any::<u16>(),
+            [param(), param(), param(), param()],
+            -90.0f64..=90.0,
+            -180.0f64..=180.0,
+            -1.0e4f32..1.0e4f32,
+            any::<bool>(),
+        )
+            .prop_map(
+                |(frame, command, params, lat_deg, lon_deg, alt_m, autocontinue)| RawItem {
+                    frame,
+                    command,
+                    params,
+                    lat_deg,
+                    lon_deg,
+                    alt_m,
+                    autocontinue,
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Any wire items survive WPL and `.plan` (simple items) unchanged on the wire.
+        #[test]
+        fn any_items_survive_wpl_and_plan(
+            items in prop::collection::vec(raw_item(), 1..20),
+            home_lat in -89.0f64..89.0,
+            home_lon in -179.0f64..179.0,
+        ) {
+            let mission = Mission::new(
+                Home { point: GeoPoint { lat_deg: home_lat, lon_deg: home_lon }, alt_amsl_m: 321.25 },
+                items.iter().map(MissionItem::from_raw).collect(),
+            );
+            let dir = tempfile::tempdir().unwrap();
+            let w = write(&dir, "m.waypoints", &waypoints(&mission));
+            let back = read_wpl(&w).unwrap();
+            assert_same_mission(&back, &mission);
+            prop_assert_eq!(back.home.alt_amsl_m, 321.25);
+            let mut mission = mission;
+            let pt = |r: &RawItem| GeoPoint { lat_deg: r.lat_deg, lon_deg: r.lon_deg };
+            mission.fence.push(FenceZone::Polygon {
+                inclusion: items[0].autocontinue,
+                vertices: vec![pt(&items[0]), GeoPoint { lat_deg: home_lat, lon_deg: home_lon },
+                    GeoPoint { lat_deg: home_lat + 0.5, lon_deg: home_lon + 0.25 }],
+            });
+            mission.fence.push(FenceZone::Circle { inclusion: false, centre: pt(&items[0]), radius_m: 12.5 });
+            mission.rally.push(qly_core::mission::RallyPoint { point: pt(&items[0]), alt_rel_home_m: 33.3 });
+            let p = write(&dir, "m.plan", &mission_plan_json(&mission, &corridor_plan().params));
+            let back = read_qgc_plan_mission(&p).unwrap();
+            assert_same_mission(&back, &mission);
+            for t in [MissionType::Fence, MissionType::Rally] {
+                let (a, b) = (back.wire_items(t), mission.wire_items(t));
+                prop_assert_eq!(a.len(), b.len());
+                for (x, y) in a.iter().zip(&b) {
+                    prop_assert!(x.same_on_wire(y), "{:?} vs {:?}", x, y);
+                }
+            }
+        }
+    }
+}

@@ -49,6 +49,8 @@ pub(crate) fn read(ctx: &Ctx, text: &str) -> Result<Mission, InputError> {
         }
     };
     let mut rows: Vec<(usize, RawItem)> = Vec::new();
+    // The first row's altitude as written (home altitude is kept as f64, not rounded to f32).
+    let mut first_alt_m: Option<f64> = None;
     for (ln, line) in lines {
         let mut fields: Vec<&str> = line.split('\t').map(str::trim).collect();
         if fields.len() != 12 {
@@ -92,6 +94,7 @@ pub(crate) fn read(ctx: &Ctx, text: &str) -> Result<Mission, InputError> {
                 format!("{alt}: expected a finite altitude in metres"),
             ));
         }
+        first_alt_m.get_or_insert(alt);
         rows.push((
             ln,
             RawItem {
@@ -148,7 +151,7 @@ pub(crate) fn read(ctx: &Ctx, text: &str) -> Result<Mission, InputError> {
                 lat_deg: h.lat_deg,
                 lon_deg: h.lon_deg,
             },
-            alt_amsl_m: h.alt_m as f64,
+            alt_amsl_m: first_alt_m.unwrap_or(h.alt_m as f64),
         }
     } else {
         for r in raws.iter_mut().filter(|r| r.command == cmd::DO_JUMP) {

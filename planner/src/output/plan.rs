@@ -21,7 +21,7 @@ use qly_core::camera::Orientation;
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::{AltFrame, FenceZone, Mission, RawItem};
 
-use super::{round_deg, OutputError};
+use super::OutputError;
 use crate::estimate::flight_path;
 use crate::survey::{AltitudeTarget, PlaneRegion, SurveyParams, SurveyPlan};
 
@@ -57,8 +57,10 @@ fn f64_json(x: f64) -> Value {
         .unwrap_or(Value::Null)
 }
 
+/// `[lat, lon]` at full precision: fence vertices and home go over the wire as degE7, and
+/// rounding to fewer decimals first could move them by one unit.
 fn lat_lon(p: GeoPoint) -> Value {
-    json!([round_deg(p.lat_deg), round_deg(p.lon_deg)])
+    json!([p.lat_deg, p.lon_deg])
 }
 
 /// One wire item as a QGroundControl `SimpleItem` with the given `doJumpId` (its sequence
@@ -127,13 +129,7 @@ fn rally_points(mission: &Mission) -> Value {
     let points: Vec<Value> = mission
         .rally
         .iter()
-        .map(|r| {
-            json!([
-                round_deg(r.point.lat_deg),
-                round_deg(r.point.lon_deg),
-                r.alt_rel_home_m
-            ])
-        })
+        .map(|r| json!([r.point.lat_deg, r.point.lon_deg, r.alt_rel_home_m]))
         .collect();
     json!({ "points": points, "version": 2 })
 }
@@ -151,8 +147,8 @@ fn plan_document(mission: &Mission, params: &SurveyParams, items: Vec<Value>) ->
             "hoverSpeed": params.cruise_speed_m_s,
             "items": items,
             "plannedHomePosition": [
-                round_deg(mission.home.point.lat_deg),
-                round_deg(mission.home.point.lon_deg),
+                mission.home.point.lat_deg,
+                mission.home.point.lon_deg,
                 mission.home.alt_amsl_m
             ],
             "vehicleType": VEHICLE_QUADROTOR,
