@@ -1,6 +1,8 @@
 //! Our files read by real peers: pymavlink's `mavwp.MAVWPLoader` (the WPL loader of MAVProxy
-//! and ArduPilot's tools) must see exactly our wire items, and GDAL's `ogrinfo` must find the
-//! layers and features we wrote in the GeoJSON and KML.
+//! and ArduPilot's tools) must see exactly our wire items; MAVSDK's
+//! `MissionRaw.import_qgroundcontrol_mission` must import our survey `.plan` as exactly our
+//! mission and fence (and refuses the CorridorScan item, as documented); GDAL's `ogrinfo` must
+//! find the layers and features we wrote in the GeoJSON and KML.
 //!
 //! Peers come from `scripts/setup-env.sh` (`$QLY_PYTHON`, `ogrinfo` on PATH). Without them a
 //! test prints that it skipped, and fails when `CI` is set.
@@ -175,6 +177,169 @@ fn gdal_reads_our_geojson_and_kml() {
                 ("Lanes".to_string(), lanes),
                 ("Photos".to_string(), photos),
             ]
+        );
+    }
+}
+
+/// Imports each `.plan` with MAVSDK (which needs a connected ArduPilot system: pymavlink
+/// plays one by sending heartbeats on a local UDP port) and prints the items as JSON.
+const MAVSDK_IMPORT: &str = r#"
+import json, math, sys, threading, time
+from pymavlink import mavutil
+from mavsdk import Mavsdk, Configuration, ComponentType
+from mavsdk.plugins.mission_raw.mission_raw import MissionRaw
+port = int(sys.argv[1])
+stop = threading.Event()
+def heartbeats():
+    m = mavutil.mavlink_connection("udpout:127.0.0.1:%d" % port, source_system=1, source_component=1)
+    while not stop.is_set():
+        m.mav.heartbeat_send(mavutil.mavlink.MAV_TYPE_QUADROTOR,
+                             mavutil.mavlink.MAV_AUTOPILOT_ARDUPILOTMEGA, 0, 0, 0)
+        time.sleep(0.1)
+sdk = Mavsdk(Configuration.create_with_component_type(ComponentType.GROUND_STATION))
+sdk.add_any_connection("udpin://127.0.0.1:%d" % port)
+threading.Thread(target=heartbeats, daemon=True).start()
+system = sdk.first_autopilot(10.0)
+if system is None:
+    sys.exit("no system discovered")
+raw = MissionRaw(system)
+def num(v):
+    return None if isinstance(v, float) and math.isnan(v) else v
+def item(i):
+    return {"seq": i.seq, "frame": i.frame, "command": i.command, "autocontinue": i.autocontinue,
+            "params": [num(i.param1), num(i.param2), num(i.param3), num(i.param4)],
+            "x": i.x, "y": i.y, "z": num(i.z)}
+out = []
+for path in sys.argv[2:]:
+    try:
+        d = raw.import_qgroundcontrol_mission(path)
+        out.append({"ok": True, "mission": [item(i) for i in d.mission_items],
+                    "fence": [item(i) for i in d.geofence_items],
+                    "rally": [item(i) for i in d.rally_items]})
+    except Exception as e:
+        out.append({"ok": False, "error": str(e)})
+stop.set()
+print(json.dumps(out))
+sys.stdout.flush()
+"#;
+
+/// Runs a command, killing it after `limit_s` seconds.
+fn output_within(mut cmd: Command, limit_s: u64) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the peer");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed().as_secs() > limit_s {
+            child.kill().unwrap();
+            panic!("peer took longer than {limit_s} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `check_autocontinue` is off for fence items, where the flag means nothing (MAVSDK sends 0,
+/// our fence items carry 1).
+fn same_item(
+    ours: &qly_core::mission::RawItem,
+    theirs: &Value,
+    check_autocontinue: bool,
+) -> Result<(), String> {
+    use qly_core::mission::AltFrame;
+    let frame = theirs["frame"].as_u64().unwrap() as u8;
+    // MAVSDK writes home in the integer variant of our frame; same altitude reference.
+    let frame_ok = frame == ours.frame
+        || (AltFrame::from_mav_frame(frame).is_some()
+            && AltFrame::from_mav_frame(frame) == AltFrame::from_mav_frame(ours.frame));
+    let ok = frame_ok
+        && theirs["command"] == ours.command
+        && (0..4).all(|k| same_f32(ours.params[k], &theirs["params"][k]))
+        && theirs["x"] == ours.lat_e7()
+        && theirs["y"] == ours.lon_e7()
+        && same_f32(ours.alt_m, &theirs["z"])
+        && (!check_autocontinue || theirs["autocontinue"] == u8::from(ours.autocontinue));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("ours {ours:?}, MAVSDK {theirs}"))
+    }
+}
+
+#[test]
+fn mavsdk_imports_our_survey_plan_item_for_item() {
+    let Ok(python) = std::env::var("QLY_PYTHON") else {
+        skip_or_fail("QLY_PYTHON (mavsdk)");
+        return;
+    };
+    let probe = Command::new(&python).args(["-c", "import mavsdk"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        skip_or_fail("the mavsdk Python package");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let area = area_plan();
+    write_outputs(&area, dir.path(), "area").unwrap();
+    write_outputs(&corridor_plan(), dir.path(), "corridor").unwrap();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = Command::new(&python);
+    cmd.arg("-c").arg(MAVSDK_IMPORT).arg(port.to_string());
+    let mut expected: Vec<(String, Option<Mission>)> =
+        vec![("area.plan".into(), Some(area.mission.clone()))];
+    for (k, s) in area.sorties.iter().enumerate() {
+        expected.push((
+            format!("area-sortie-{}.plan", k + 1),
+            Some(s.mission.clone()),
+        ));
+    }
+    expected.push(("corridor.plan".into(), None));
+    for (f, _) in &expected {
+        cmd.arg(dir.path().join(f));
+    }
+    let out = output_within(cmd, 120);
+    assert!(
+        out.status.success(),
+        "MAVSDK import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(results.len(), expected.len());
+    for ((file, mission), r) in expected.iter().zip(&results) {
+        let Some(mission) = mission else {
+            // MAVSDK accepts only `survey` complex items (see output::plan).
+            assert_eq!(r["ok"], false, "{file}: {r}");
+            assert!(r["error"]
+                .as_str()
+                .unwrap()
+                .contains("FAILED_TO_PARSE_QGC_PLAN"));
+            continue;
+        };
+        assert_eq!(r["ok"], true, "{file}: {r}");
+        for (t, key) in [
+            (MissionType::Mission, "mission"),
+            (MissionType::Fence, "fence"),
+        ] {
+            let ours = mission.wire_items(t);
+            let theirs = r[key].as_array().unwrap();
+            assert_eq!(theirs.len(), ours.len(), "{file} {key}");
+            for (seq, (o, th)) in ours.iter().zip(theirs).enumerate() {
+                assert_eq!(th["seq"], seq, "{file} {key}");
+                if let Err(e) = same_item(o, th, t == MissionType::Mission) {
+                    panic!("{file} {key} item {seq}: {e}");
+                }
+            }
+        }
+        eprintln!(
+            "MAVSDK imported {file}: {} mission items, {} fence items, all equal to ours",
+            r["mission"].as_array().unwrap().len(),
+            r["fence"].as_array().unwrap().len()
         );
     }
 }
