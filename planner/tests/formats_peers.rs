@@ -291,17 +291,24 @@ fn mavsdk_imports_our_survey_plan_item_for_item() {
         .port();
     let mut cmd = Command::new(&python);
     cmd.arg("-c").arg(MAVSDK_IMPORT).arg(port.to_string());
-    let mut expected: Vec<(String, Option<Mission>)> =
-        vec![("area.plan".into(), Some(area.mission.clone()))];
+    // (path, the mission MAVSDK must import; None: it must refuse). MAVSDK puts home first
+    // because the connected autopilot is ArduPilot, whatever firmware the file names.
+    let mut expected: Vec<(std::path::PathBuf, Option<Mission>)> =
+        vec![(dir.path().join("area.plan"), Some(area.mission.clone()))];
     for (k, s) in area.sorties.iter().enumerate() {
         expected.push((
-            format!("area-sortie-{}.plan", k + 1),
+            dir.path().join(format!("area-sortie-{}.plan", k + 1)),
             Some(s.mission.clone()),
         ));
     }
-    expected.push(("corridor.plan".into(), None));
+    expected.push((dir.path().join("corridor.plan"), None));
+    // Our reader on QGroundControl's own (PX4) sample agrees with MAVSDK's.
+    if let Some(sample) = formats_support::fixture("mavsdk/qgroundcontrol_sample.plan") {
+        let ours = planner::input::read_qgc_plan_mission(&sample).unwrap();
+        expected.push((sample, Some(ours)));
+    }
     for (f, _) in &expected {
-        cmd.arg(dir.path().join(f));
+        cmd.arg(f);
     }
     let out = output_within(cmd, 120);
     assert!(
@@ -311,7 +318,8 @@ fn mavsdk_imports_our_survey_plan_item_for_item() {
     );
     let results: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(results.len(), expected.len());
-    for ((file, mission), r) in expected.iter().zip(&results) {
+    for ((path, mission), r) in expected.iter().zip(&results) {
+        let file = path.file_name().unwrap().to_string_lossy();
         let Some(mission) = mission else {
             // MAVSDK accepts only `survey` complex items (see output::plan).
             assert_eq!(r["ok"], false, "{file}: {r}");
