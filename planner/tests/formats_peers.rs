@@ -54,7 +54,9 @@ fn same_f32(ours: f32, theirs: &Value) -> bool {
     }
 }
 
-fn check_against_pymavlink(python: &str, files: &[(std::path::PathBuf, Mission)]) {
+/// `skip_home`: compare from item 1 only (a foreign file's home line may be any command; we
+/// keep it as the home position).
+fn check_against_pymavlink(python: &str, files: &[(std::path::PathBuf, Mission)], skip_home: bool) {
     let out = Command::new(python)
         .arg("-c")
         .arg(PYMAVLINK_DUMP)
@@ -73,6 +75,9 @@ fn check_against_pymavlink(python: &str, files: &[(std::path::PathBuf, Mission)]
         let ours = mission.wire_items(MissionType::Mission);
         assert_eq!(theirs.len(), ours.len(), "{}", path.display());
         for (seq, (o, t)) in ours.iter().zip(theirs).enumerate() {
+            if skip_home && seq == 0 {
+                continue;
+            }
             let ctx = format!("{} item {seq}: ours {o:?}, pymavlink {t}", path.display());
             assert_eq!(t["seq"], seq, "{ctx}");
             assert_eq!(t["current"], u8::from(seq == 0), "{ctx}");
@@ -126,7 +131,30 @@ fn pymavlink_loads_our_waypoints_item_for_item() {
     let mut files = written_waypoints(&corridor_plan(), dir.path(), "corridor");
     files.extend(written_waypoints(&area_plan(), dir.path(), "area"));
     assert_eq!(files.len(), 4);
-    check_against_pymavlink(&python, &files);
+    check_against_pymavlink(&python, &files, false);
+}
+
+/// Our WPL reader and pymavlink's agree on the public WPL fixtures.
+#[test]
+fn pymavlink_and_our_reader_agree_on_wpl_fixtures() {
+    let Ok(python) = std::env::var("QLY_PYTHON") else {
+        skip_or_fail("QLY_PYTHON (pymavlink)");
+        return;
+    };
+    let files: Vec<_> = [
+        "qgc/100Waypoints.waypoints.txt",
+        "qgc/800Waypoints.waypoints.txt",
+        "qgc/MissionPlanner.waypoints",
+        "mavsdk/mission_planner_sample.txt",
+    ]
+    .iter()
+    .filter_map(|rel| formats_support::fixture(rel))
+    .map(|p| {
+        let m = planner::input::read_wpl(&p).unwrap();
+        (p, m)
+    })
+    .collect();
+    check_against_pymavlink(&python, &files, true);
 }
 
 /// `(layer name, feature count)` pairs from `ogrinfo -ro -al -so`.
