@@ -135,7 +135,9 @@ fn parse_xml(ctx: &Ctx, text: &str) -> Result<Element, InputError> {
                 }
             }
             Event::Decl(_)
-                if pos > 0 && text[..pos as usize].trim_start_matches('\u{feff}').trim() != "" =>
+                if text.get(..pos as usize).is_some_and(|before| {
+                    !before.trim_start_matches('\u{feff}').trim().is_empty()
+                }) =>
             {
                 return Err(xml_err(
                     pos,
@@ -537,4 +539,40 @@ pub(crate) fn read(
         datum,
         sites,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> InputError {
+        let ctx = Ctx {
+            file: "t.kml".into(),
+        };
+        read(&ctx, text, None).unwrap_err()
+    }
+
+    #[test]
+    fn malformed_xml_is_located_by_line() {
+        let e = err("<kml>\n<Placemark>\n<LineString></Placemark>\n</kml>");
+        assert_eq!(e.field(), Some("line 3"), "{e}");
+        assert!(e.to_string().contains("malformed XML"));
+        let e = err("<kml>\n<Placemark>");
+        assert!(e.to_string().contains("malformed XML"), "{e}");
+        let e = err("<kml/>\n<kml/>");
+        assert_eq!(e.field(), Some("line 2"), "{e}");
+        let e = err("<Document/>");
+        assert_eq!(e.field(), Some("<Document>"), "{e}");
+    }
+
+    #[test]
+    fn entities_and_cdata_in_names() {
+        let ctx = Ctx {
+            file: "t.kml".into(),
+        };
+        let text = "<kml><Placemark><name>A &amp; B<![CDATA[ <c>]]></name><LineString>\
+                    <coordinates>1,2 3,4</coordinates></LineString></Placemark></kml>";
+        let input = read(&ctx, text, None).unwrap();
+        assert_eq!(input.name.as_deref(), Some("A & B <c>"));
+    }
 }
