@@ -1,5 +1,7 @@
 # Sourced by the scripts: creates .venv with the Python peers the tests use (pymavlink),
-# once, and puts it on PATH. Idempotent and quiet when everything is there.
+# once, and puts it on PATH; installs GDAL's command-line tools (ogrinfo, to check our
+# GeoJSON and KML) from Debian when they are missing. Idempotent and quiet when everything
+# is there.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _venv="$_root/.venv"
 _reqs="$_root/scripts/requirements-test.txt"
@@ -8,6 +10,14 @@ if [ ! -x "$_venv/bin/python" ] || ! cmp -s "$_reqs" "$_venv/.requirements"; the
   python3 -m venv "$_venv"
   "$_venv/bin/pip" install --quiet --disable-pip-version-check -r "$_reqs"
   cp "$_reqs" "$_venv/.requirements"
+fi
+if ! command -v ogrinfo >/dev/null 2>&1; then
+  echo "installing gdal-bin (ogrinfo) ..." >&2
+  _sudo=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then _sudo="sudo"; fi
+  $_sudo apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq gdal-bin >/dev/null \
+    || echo "warning: could not install gdal-bin; the ogrinfo checks will fail under CI" >&2
 fi
 export PATH="$_venv/bin:$PATH"
 export QLY_PYTHON="$_venv/bin/python"

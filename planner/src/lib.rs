@@ -7,6 +7,8 @@
 
 pub mod error;
 pub mod estimate;
+pub mod input;
+pub mod output;
 pub mod survey;
 
 pub use error::PlanError;

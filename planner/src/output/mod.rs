@@ -1,0 +1,95 @@
+//! Writing a plan in the formats pilots and tools open: QGroundControl `.plan`, WPL 110
+//! `.waypoints` (Mission Planner, MAVProxy, QGroundControl), KML (Google Earth, Ovital) and
+//! GeoJSON (QGIS, GDAL).
+//!
+//! Each format has a pure function returning the text ([`plan_json`], [`waypoints`],
+//! [`kml`], [`geojson`]); [`write_outputs`] puts them in a folder. The mission in the `.plan`
+//! and the `.waypoints` is made from the same [`RawItem`](qly_core::mission::RawItem)s the
+//! MAVLink upload sends, so every tool flies exactly what was planned.
+
+mod geojson;
+mod kml;
+mod plan;
+mod wpl;
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::survey::SurveyPlan;
+
+pub use self::geojson::geojson;
+pub use self::kml::kml;
+pub use self::plan::{mission_plan_json, plan_json};
+pub use self::wpl::waypoints;
+
+/// Why a plan could not be written.
+#[derive(Debug, Error)]
+pub enum OutputError {
+    #[error("{path}: cannot write: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The plan contradicts itself (a bug upstream, reported instead of writing a wrong file).
+    #[error("cannot write {format}: {what}")]
+    Inconsistent { format: &'static str, what: String },
+    /// The output name would leave the folder or is not a plain file name.
+    #[error("output name '{name}': expected a plain file name without '/' or '\\\\'")]
+    BadName { name: String },
+}
+
+/// Writes `<name>.plan`, `<name>.waypoints`, `<name>.kml` and `<name>.geojson` into `dir`
+/// (created if missing), and, when the plan has more than one sortie,
+/// `<name>-sortie-<k>.plan` and `<name>-sortie-<k>.waypoints` for k = 1, 2, ...
+/// Returns the paths written, in that order.
+pub fn write_outputs(
+    plan: &SurveyPlan,
+    dir: &Path,
+    name: &str,
+) -> Result<Vec<PathBuf>, OutputError> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(OutputError::BadName {
+            name: name.to_string(),
+        });
+    }
+    // Build every text first, so a bad plan leaves no half-written folder.
+    let mut files: Vec<(String, String)> = vec![
+        (format!("{name}.plan"), plan_json(plan)?),
+        (format!("{name}.waypoints"), waypoints(&plan.mission)),
+        (format!("{name}.kml"), kml(plan)),
+        (format!("{name}.geojson"), geojson(plan)),
+    ];
+    if plan.sorties.len() > 1 {
+        for (k, sortie) in plan.sorties.iter().enumerate() {
+            files.push((
+                format!("{name}-sortie-{}.plan", k + 1),
+                mission_plan_json(&sortie.mission, &plan.params),
+            ));
+            files.push((
+                format!("{name}-sortie-{}.waypoints", k + 1),
+                waypoints(&sortie.mission),
+            ));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::with_capacity(files.len());
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::write(&path, text).map_err(|source| OutputError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Rounds degrees to 1e-8 (about a millimetre), the precision every writer here uses.
+pub(crate) fn round_deg(x: f64) -> f64 {
+    (x * 1e8).round() / 1e8
+}
