@@ -205,7 +205,8 @@ fn wpl_fixtures_load() {
     assert_eq!(wire[1].command, cmd::NAV_TAKEOFF);
     assert_eq!((wire[1].params[0], wire[1].alt_m), (20.0, 30.0));
     assert_eq!(wire[3].command, cmd::DO_SET_CAM_TRIGG_DIST);
-    assert_eq!(wire[3].params[0], 21.059999_f32);
+    // The file says 21.059999; as f32 that is the same number as 21.06.
+    assert_eq!(wire[3].params[0], 21.06_f32);
     // Mission Planner writes it in frame 3, not the command frame 2 we plan with, so it is
     // kept verbatim rather than typed (typing would change the frame on the wire).
     assert!(matches!(m.items[2], MissionItem::Other(_)));
