@@ -145,10 +145,17 @@ fn clean_centreline(centreline: &LineString<f64>) -> Result<Vec<PlaneCoord>, Pla
 /// First pair of segments `(i, j)` that meet other than at the vertex shared by neighbours,
 /// with a point where they meet.
 fn first_self_crossing(pts: &[PlaneCoord]) -> Option<(usize, usize, PlaneCoord)> {
+    let tree = offset::segment_tree(pts);
     let nseg = pts.len() - 1;
     for i in 0..nseg {
-        for j in (i + 1)..nseg {
-            let (p, p2, q, q2) = (pts[i], pts[i + 1], pts[j], pts[j + 1]);
+        let (p, p2) = (pts[i], pts[i + 1]);
+        let mut near: Vec<usize> = offset::segments_near(&tree, p, p2, 1e-9)
+            .map(|s| s.data)
+            .filter(|&j| j > i)
+            .collect();
+        near.sort_unstable();
+        for j in near {
+            let (q, q2) = (pts[j], pts[j + 1]);
             if j == i + 1 {
                 // Neighbours share pts[i + 1]; they only overlap if the second turns back
                 // along the first.

@@ -30,9 +30,35 @@
 //! the centreline by construction (`|d| +` [`SIMPLIFY_TOLERANCE_M`] after dropping nearly
 //! colinear vertices).
 
-use geo::{Coord, LineString, Simplify};
+use geo::{Coord, Line, LineString, Point, Simplify};
+use rstar::primitives::GeomWithData;
+use rstar::{RTree, AABB};
 
 type C = Coord<f64>;
+/// A segment with its index, for the R-trees.
+pub(crate) type Indexed = GeomWithData<Line<f64>, usize>;
+
+pub(crate) fn segment_tree(pts: &[C]) -> RTree<Indexed> {
+    RTree::bulk_load(
+        pts.windows(2)
+            .enumerate()
+            .map(|(k, w)| GeomWithData::new(Line::new(w[0], w[1]), k))
+            .collect(),
+    )
+}
+
+/// The segments of `tree` whose bounding boxes meet the box round `a`, `b` grown by
+/// `grow`.
+pub(crate) fn segments_near<'t>(
+    tree: &'t RTree<Indexed>,
+    a: C,
+    b: C,
+    grow: f64,
+) -> impl Iterator<Item = &'t Indexed> {
+    let lo = Point::new(a.x.min(b.x) - grow, a.y.min(b.y) - grow);
+    let hi = Point::new(a.x.max(b.x) + grow, a.y.max(b.y) + grow);
+    tree.locate_in_envelope_intersecting(&AABB::from_corners(lo, hi))
+}
 
 /// Most a chord of a round join cuts inside its arc (the sagitta), metres.
 pub const JOIN_TOLERANCE_M: f64 = 0.25;
@@ -97,13 +123,6 @@ pub fn point_segment_distance(p: C, a: C, b: C) -> f64 {
         0.0
     };
     norm(sub(p, add(a, mul(ab, t))))
-}
-
-/// Distance from `p` to the polyline `pts`.
-pub fn point_polyline_distance(p: C, pts: &[C]) -> f64 {
-    pts.windows(2)
-        .map(|w| point_segment_distance(p, w[0], w[1]))
-        .fold(f64::INFINITY, f64::min)
 }
 
 /// Where segment `p`–`p2` meets segment `q`–`q2`: parameters `(t, u)` along each, the first
@@ -201,11 +220,19 @@ pub fn offset_lane(centreline: &[C], d_m: f64) -> Vec<C> {
 
     // 2: cut folds.
     let inside_limit = d_abs - INSIDE_EPS_M;
-    let margin = |p: C| point_polyline_distance(p, centreline) - inside_limit;
+    let cl_tree = segment_tree(centreline);
+    let margin = |p: C| {
+        let nearest = cl_tree
+            .nearest_neighbor(&Point::from(p))
+            .map_or(f64::INFINITY, |s| {
+                point_segment_distance(p, s.geom().start, s.geom().end)
+            });
+        nearest - inside_limit
+    };
     let is_fold = |pieces: &[(C, C)]| {
         pieces
             .iter()
-            .all(|&(a, b)| segment_inside(a, b, centreline, inside_limit))
+            .all(|&(a, b)| segment_inside(a, b, &cl_tree, inside_limit))
     };
     let mut lane = cut_folds(&raw, is_fold);
 
@@ -283,16 +310,15 @@ fn capsule_interval(a: C, b: C, q0: C, q1: C, r: f64) -> Option<(f64, f64)> {
     (lo < hi).then_some((lo, hi))
 }
 
-/// Whether the segment `a`–`b` lies wholly closer than `r` to the polyline `pts`, but for
-/// stretches shorter than [`BOUNDARY_GAP_M`].
-fn segment_inside(a: C, b: C, pts: &[C], r: f64) -> bool {
+/// Whether the segment `a`–`b` lies wholly closer than `r` to the polyline of `tree`, but
+/// for stretches shorter than [`BOUNDARY_GAP_M`].
+fn segment_inside(a: C, b: C, tree: &RTree<Indexed>, r: f64) -> bool {
     let len = norm(sub(b, a));
     if len < BOUNDARY_GAP_M {
         return true;
     }
-    let mut intervals: Vec<(f64, f64)> = pts
-        .windows(2)
-        .filter_map(|w| capsule_interval(a, b, w[0], w[1], r))
+    let mut intervals: Vec<(f64, f64)> = segments_near(tree, a, b, r)
+        .filter_map(|s| capsule_interval(a, b, s.geom().start, s.geom().end, r))
         .filter(|&(lo, hi)| hi > 0.0 && lo < 1.0)
         .collect();
     intervals.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -314,45 +340,20 @@ fn segment_inside(a: C, b: C, pts: &[C], r: f64) -> bool {
 /// segments), at the first crossing along the way. Returns the lane's vertices.
 fn cut_folds(raw: &[C], is_fold: impl Fn(&[(C, C)]) -> bool) -> Vec<C> {
     let nseg = raw.len() - 1;
-    let boxes: Vec<(C, C)> = raw
-        .windows(2)
-        .map(|w| {
-            (
-                C {
-                    x: w[0].x.min(w[1].x),
-                    y: w[0].y.min(w[1].y),
-                },
-                C {
-                    x: w[0].x.max(w[1].x),
-                    y: w[0].y.max(w[1].y),
-                },
-            )
-        })
-        .collect();
+    let tree = segment_tree(raw);
     let mut out = vec![raw[0]];
     let mut i = 0;
     let mut cur = raw[0];
-    let slack = 1e-9;
     while i < nseg {
         let end = raw[i + 1];
-        let lo = C {
-            x: cur.x.min(end.x) - slack,
-            y: cur.y.min(end.y) - slack,
-        };
-        let hi = C {
-            x: cur.x.max(end.x) + slack,
-            y: cur.y.max(end.y) + slack,
-        };
-        let mut candidates: Vec<(f64, usize, f64, C)> = Vec::new();
-        for k in (i + 2)..nseg {
-            let (blo, bhi) = boxes[k];
-            if blo.x > hi.x || blo.y > hi.y || bhi.x < lo.x || bhi.y < lo.y {
-                continue;
-            }
-            if let Some((t, u)) = segment_crossing(cur, end, raw[k], raw[k + 1]) {
-                candidates.push((t, k, u, add(cur, mul(sub(end, cur), t))));
-            }
-        }
+        let mut candidates: Vec<(f64, usize, C)> = segments_near(&tree, cur, end, 1e-9)
+            .map(|s| s.data)
+            .filter(|&k| k >= i + 2)
+            .filter_map(|k| {
+                let (t, _) = segment_crossing(cur, end, raw[k], raw[k + 1])?;
+                Some((t, k, add(cur, mul(sub(end, cur), t))))
+            })
+            .collect();
         candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
         let loop_of = |k: usize, x: C| {
             let mut pieces = vec![(x, end)];
@@ -362,9 +363,9 @@ fn cut_folds(raw: &[C], is_fold: impl Fn(&[(C, C)]) -> bool) -> Vec<C> {
         };
         let jump = candidates
             .into_iter()
-            .find(|&(_, k, _, x)| is_fold(&loop_of(k, x)));
+            .find(|&(_, k, x)| is_fold(&loop_of(k, x)));
         match jump {
-            Some((_, k, _, x)) => {
+            Some((_, k, x)) => {
                 out.push(x);
                 cur = x;
                 i = k;

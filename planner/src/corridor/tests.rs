@@ -492,3 +492,37 @@ proptest! {
         check_corridor(&cl, width_m, spacing_m, extra, turnaround_m);
     }
 }
+
+/// A 20 km river sampled every 5 m (4001 points), meandering with 60 m radius bends.
+#[test]
+fn long_river_stays_fast() {
+    let cl: LineString<f64> = (0..=4000)
+        .map(|i| {
+            let x = i as f64 * 5.0;
+            (x, 150.0 * (std::f64::consts::TAU * x / 600.0).sin())
+        })
+        .collect::<Vec<_>>()
+        .into();
+    let started = std::time::Instant::now();
+    let t = corridor_transects(
+        &cl,
+        100.0,
+        25.0,
+        30.0,
+        &CorridorOptions {
+            extra_lanes_per_bank: 1,
+        },
+    )
+    .unwrap();
+    let elapsed = started.elapsed();
+    let vertices: usize = t.iter().map(|t| t.path.len()).sum();
+    println!(
+        "20 km river, {} lanes, {vertices} lane vertices in {:.2} s",
+        t.len(),
+        elapsed.as_secs_f64()
+    );
+    assert_eq!(t.len(), 6);
+    for tr in &t {
+        assert!(tr.path.len() < 2 * cl.0.len());
+    }
+}
