@@ -49,12 +49,12 @@ pub(crate) fn segment_tree(pts: &[C]) -> RTree<Indexed> {
 
 /// The segments of `tree` whose bounding boxes meet the box round `a`, `b` grown by
 /// `grow`.
-pub(crate) fn segments_near<'t>(
-    tree: &'t RTree<Indexed>,
+pub(crate) fn segments_near(
+    tree: &RTree<Indexed>,
     a: C,
     b: C,
     grow: f64,
-) -> impl Iterator<Item = &'t Indexed> {
+) -> impl Iterator<Item = &Indexed> {
     let lo = Point::new(a.x.min(b.x) - grow, a.y.min(b.y) - grow);
     let hi = Point::new(a.x.max(b.x) + grow, a.y.max(b.y) + grow);
     tree.locate_in_envelope_intersecting(&AABB::from_corners(lo, hi))
