@@ -221,25 +221,17 @@ pub fn offset_lane(centreline: &[C], d_m: f64) -> Vec<C> {
     // 2: cut folds.
     let inside_limit = d_abs - INSIDE_EPS_M;
     let cl_tree = segment_tree(centreline);
-    let margin = |p: C| {
-        let nearest = cl_tree
-            .nearest_neighbor(&Point::from(p))
-            .map_or(f64::INFINITY, |s| {
-                point_segment_distance(p, s.geom().start, s.geom().end)
-            });
-        nearest - inside_limit
-    };
     let is_fold = |pieces: &[(C, C)]| {
         pieces
             .iter()
-            .all(|&(a, b)| segment_inside(a, b, &cl_tree, inside_limit))
+            .all(|&(a, b)| first_boundary_param(a, b, &cl_tree, inside_limit).is_none())
     };
     let mut lane = cut_folds(&raw, is_fold);
 
     // 3: trim the ends that lie inside the buffer.
-    trim_inside_start(&mut lane, margin);
+    trim_inside_start(&mut lane, &cl_tree, inside_limit);
     lane.reverse();
-    trim_inside_start(&mut lane, margin);
+    trim_inside_start(&mut lane, &cl_tree, inside_limit);
     lane.reverse();
 
     let mut pts = lane;
@@ -310,12 +302,13 @@ fn capsule_interval(a: C, b: C, q0: C, q1: C, r: f64) -> Option<(f64, f64)> {
     (lo < hi).then_some((lo, hi))
 }
 
-/// Whether the segment `a`–`b` lies wholly closer than `r` to the polyline of `tree`, but
-/// for stretches shorter than [`BOUNDARY_GAP_M`].
-fn segment_inside(a: C, b: C, tree: &RTree<Indexed>, r: f64) -> bool {
+/// Where the segment `a`–`b` first reaches the boundary of the buffer of radius `r` round
+/// the polyline of `tree` (as a parameter from 0 at `a` to 1 at `b`); `None` when it lies
+/// wholly closer than `r`, but for stretches shorter than [`BOUNDARY_GAP_M`].
+fn first_boundary_param(a: C, b: C, tree: &RTree<Indexed>, r: f64) -> Option<f64> {
     let len = norm(sub(b, a));
     if len < BOUNDARY_GAP_M {
-        return true;
+        return None;
     }
     let mut intervals: Vec<(f64, f64)> = segments_near(tree, a, b, r)
         .filter_map(|s| capsule_interval(a, b, s.geom().start, s.geom().end, r))
@@ -326,14 +319,14 @@ fn segment_inside(a: C, b: C, tree: &RTree<Indexed>, r: f64) -> bool {
     let mut covered = 0.0;
     for (lo, hi) in intervals {
         if lo > covered + gap {
-            return false;
+            return Some(covered);
         }
         covered = f64::max(covered, hi);
         if covered >= 1.0 - gap {
-            return true;
+            return None;
         }
     }
-    false
+    Some(covered)
 }
 
 /// Walks the raw offset and short-cuts each loop that `is_fold` accepts (given the loop as
@@ -380,35 +373,17 @@ fn cut_folds(raw: &[C], is_fold: impl Fn(&[(C, C)]) -> bool) -> Vec<C> {
     out
 }
 
-/// Drops the start of the lane up to where it first reaches the buffer boundary (`margin`
-/// `>= 0`): what lies before is a fold next to the end, or a stretch that runs
-/// inside the corridor of another part of the river. Empties a lane that never reaches it.
-fn trim_inside_start(lane: &mut Vec<C>, margin: impl Fn(C) -> f64) {
-    let Some(j) = lane.iter().position(|&v| margin(v) >= 0.0) else {
-        lane.clear();
-        return;
-    };
-    if j == 0 {
-        return;
-    }
-    let (a, b) = (lane[j - 1], lane[j]);
-    let start = if margin(a) >= 0.0 {
-        a
-    } else if margin(b) < 0.0 {
-        b
-    } else {
-        // margin(a) < 0 <= margin(b): bisect for the boundary.
-        let (mut lo, mut hi) = (0.0, 1.0);
-        for _ in 0..60 {
-            let mid = 0.5 * (lo + hi);
-            if margin(add(a, mul(sub(b, a), mid))) >= 0.0 {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
+/// Drops the start of the lane up to where it first reaches the buffer boundary: what lies
+/// before is a fold next to the end, or a stretch that runs inside the corridor of another
+/// part of the river. Empties a lane that never reaches it.
+fn trim_inside_start(lane: &mut Vec<C>, tree: &RTree<Indexed>, r: f64) {
+    for j in 0..lane.len().saturating_sub(1) {
+        let (a, b) = (lane[j], lane[j + 1]);
+        if let Some(t) = first_boundary_param(a, b, tree, r) {
+            lane.drain(..j);
+            lane[0] = add(a, mul(sub(b, a), t));
+            return;
         }
-        add(a, mul(sub(b, a), hi))
-    };
-    lane.drain(..j - 1);
-    lane[0] = start;
+    }
+    lane.clear();
 }
