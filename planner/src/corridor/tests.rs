@@ -531,3 +531,56 @@ fn long_river_stays_fast() {
         assert!(tr.path.len() < 2 * cl.0.len());
     }
 }
+
+/// Random walks turning up to 120° at each vertex: rivers that may come back near
+/// themselves, where a lane may legitimately cross or close on itself (see
+/// `narrow_meander_neck_keeps_the_loop`), so only the distance bounds are checked.
+fn winding_strategy() -> impl Strategy<Value = LineString<f64>> {
+    prop::collection::vec((2.0f64..150.0, -120.0f64..120.0), 1..14).prop_map(|legs| {
+        let mut p = coord! {x: 0.0, y: 0.0};
+        let mut heading = 0.0f64;
+        let mut pts = vec![p];
+        for (len, turn_deg) in legs {
+            heading += turn_deg.to_radians();
+            p = p + coord! {x: len * heading.cos(), y: len * heading.sin()};
+            pts.push(p);
+        }
+        LineString::new(pts)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        max_global_rejects: 100_000,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn lanes_of_winding_rivers_stay_near_the_river(
+        cl in winding_strategy(),
+        width_m in 1.0f64..120.0,
+        spacing_m in 3.0f64..60.0,
+        extra in 0u32..3,
+        turnaround_m in 0.0f64..50.0,
+    ) {
+        let options = CorridorOptions { extra_lanes_per_bank: extra };
+        let result = corridor_transects(&cl, width_m, spacing_m, turnaround_m, &options);
+        if let Err(PlanError::BadGeometry { what }) = &result {
+            prop_assume!(!what.contains("crosses itself"));
+        }
+        let transects = result.expect("a river that does not cross itself plans");
+        let offsets = lane_offsets_m(width_m, spacing_m, extra);
+        prop_assert!(!transects.is_empty() && transects.len() <= offsets.len());
+        for &d in &offsets {
+            let lane = offset_lane(&cl.0, d);
+            prop_assert!(max_dist(&cl, &lane) <= d.abs() + LANE_TOL_M);
+        }
+        let half = offsets[0].abs();
+        for t in &transects {
+            prop_assert!(max_dist(&cl, &t.path) <= half + LANE_TOL_M);
+            prop_assert!(dist(&cl, t.turn_in) <= half + LANE_TOL_M + turnaround_m + 1e-9);
+            prop_assert!(dist(&cl, t.turn_out) <= half + LANE_TOL_M + turnaround_m + 1e-9);
+        }
+    }
+}
