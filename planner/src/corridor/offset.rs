@@ -113,18 +113,6 @@ fn rotate(w: C, angle_rad: f64) -> C {
     }
 }
 
-/// Distance from `p` to the segment `a`–`b`.
-pub fn point_segment_distance(p: C, a: C, b: C) -> f64 {
-    let ab = sub(b, a);
-    let len2 = dot(ab, ab);
-    let t = if len2 > 0.0 {
-        (dot(sub(p, a), ab) / len2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    norm(sub(p, add(a, mul(ab, t))))
-}
-
 /// Where segment `p`–`p2` meets segment `q`–`q2`: parameters `(t, u)` along each, the first
 /// common point along `p`–`p2` when they overlap colinearly.
 pub fn segment_crossing(p: C, p2: C, q: C, q2: C) -> Option<(f64, f64)> {
@@ -166,8 +154,9 @@ pub fn segment_crossing(p: C, p2: C, q: C, q2: C) -> Option<(f64, f64)> {
 
 /// The lane at signed offset `d_m` (positive = left) of `centreline` (at least two points,
 /// consecutive points distinct), drawn in the centreline's direction, simplified. Fewer
-/// than two points when the lane vanishes (it lies wholly in a fold of a short, sharply
-/// bent centreline).
+/// than two points when the lane vanishes: it lies wholly closer than `|d_m|` to the
+/// centreline (in the folds of a short, sharply bent centreline, or between two stretches
+/// of a river less than `2·|d_m|` apart).
 pub fn offset_lane(centreline: &[C], d_m: f64) -> Vec<C> {
     let n = centreline.len();
     if n < 2 {
