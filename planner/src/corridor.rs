@@ -177,7 +177,7 @@ fn first_self_crossing(pts: &[PlaneCoord]) -> Option<(usize, usize, PlaneCoord)>
 }
 
 /// Flight lanes of a corridor, in flight order (serpentine), each a
-/// [`Transect`](crate::survey::Transect) (approach empty, turn_in, path, turn_out), in the
+/// [`Transect`] (approach empty, turn_in, path, turn_out), in the
 /// local plane (x east m, y north m).
 ///
 /// Lanes are at [`lane_offsets_m`]`(width_m, spacing_m, options.extra_lanes_per_bank)`.
