@@ -1,0 +1,32 @@
+//! MAVLink links for Qianliyan: connections over UDP, TCP and serial on tokio, MAVLink 2
+//! signing with per-reason rejection counts, seeded link impairment for tests, and the tokio
+//! drivers that run `qly_core::protocol`'s mission-transfer state machines.
+//!
+//! - [`Address`]: connection strings (`udpin:`, `udpout:`, `tcp:`, `tcpin:`, `serial:`).
+//! - [`Connection`] / [`LinkSender`]: send and receive [`dialect::MavMessage`]s with headers.
+//! - [`frame`]: framing, CRC and signing without I/O ([`SigningConfig`], [`frame::RxCounts`]).
+//! - [`Impairment`]: loss, duplication, reordering, latency, jitter, bandwidth cap.
+//! - [`convert`]: `RawItem` <-> `MISSION_ITEM_INT`, `ProtocolMsg` <-> `MavMessage`.
+//! - [`mission`]: [`upload_mission`] (upload + verify by download), [`download_list`],
+//!   [`serve_missions`] (a `MissionServer` on a connection, for sims and tests).
+//! - [`heartbeat`]: a periodic HEARTBEAT task.
+
+pub mod address;
+pub mod connection;
+pub mod convert;
+pub mod frame;
+pub mod heartbeat;
+pub mod impair;
+pub mod mission;
+
+/// The MAVLink dialect every link speaks: ArduPilot's, which includes `common`.
+pub use mavlink::dialects::ardupilotmega as dialect;
+
+pub use address::{Address, AddressError};
+pub use connection::{Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
+pub use frame::{Received, SigningConfig};
+pub use impair::Impairment;
+pub use mission::{
+    download_list, serve_missions, upload_mission, Phase, Progress, UploadError, UploadOptions,
+    UploadReport,
+};
