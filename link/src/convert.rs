@@ -281,8 +281,8 @@ mod tests {
             frame: 3,
             command: 206,
             params: [21.5, 0.0, 1.0, f32::NAN],
-            lat_deg: 27.123_456_78,
-            lon_deg: -106.987_654_32,
+            lat_deg: 27.123_456_8,
+            lon_deg: -106.987_654_3,
             alt_m: 80.5,
             autocontinue: true,
         };

@@ -168,9 +168,10 @@ impl Decoder {
                     self.counts.accepted += 1;
                     return Some(received);
                 }
-                Err(Reject::BadCrc) => {
-                    // Maybe not a frame start at all: resynchronise one byte further.
-                    self.counts.count(Reject::BadCrc);
+                Err(r @ (Reject::BadCrc | Reject::UnknownMessage)) => {
+                    // Unverifiable: maybe not a frame start at all, so resynchronise one
+                    // byte further rather than trust its length byte.
+                    self.counts.count(r);
                     self.buf.drain(..1);
                 }
                 Err(r) => {
