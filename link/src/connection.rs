@@ -167,6 +167,15 @@ impl Sink {
 
 const RX_QUEUE: usize = 4096;
 
+/// The channels and counters every connection kind is built from.
+struct Parts {
+    sender: LinkSender,
+    out_rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    in_tx: mpsc::Sender<Received>,
+    in_rx: mpsc::Receiver<Received>,
+    stats: Arc<Mutex<LinkStats>>,
+}
+
 impl Connection {
     /// Opens `address` (see [`Address`]). `tcpin` returns at once and accepts clients in the
     /// background; `udpin` replies to whoever sent the last datagram.
@@ -270,15 +279,7 @@ impl Connection {
         self.stats.lock().map(|s| *s).unwrap_or_default()
     }
 
-    fn parts(
-        cfg: &ConnectionConfig,
-    ) -> (
-        LinkSender,
-        mpsc::UnboundedReceiver<Vec<u8>>,
-        mpsc::Sender<Received>,
-        mpsc::Receiver<Received>,
-        Arc<Mutex<LinkStats>>,
-    ) {
+    fn parts(cfg: &ConnectionConfig) -> Parts {
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (in_tx, in_rx) = mpsc::channel(RX_QUEUE);
         let sender = LinkSender {
@@ -286,17 +287,23 @@ impl Connection {
             encoder: Arc::new(Mutex::new(Encoder::new(cfg.signing.clone()))),
             out: out_tx,
         };
-        (
+        Parts {
             sender,
             out_rx,
             in_tx,
             in_rx,
-            Arc::new(Mutex::new(LinkStats::default())),
-        )
+            stats: Arc::new(Mutex::new(LinkStats::default())),
+        }
     }
 
     fn udp(sock: UdpSocket, fixed_peer: Option<SocketAddr>, cfg: ConnectionConfig) -> Connection {
-        let (sender, out_rx, in_tx, in_rx, stats) = Self::parts(&cfg);
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
         let local_addr = sock.local_addr().ok();
         let sock = Arc::new(sock);
         let peer = Arc::new(Mutex::new(fixed_peer));
@@ -342,7 +349,13 @@ impl Connection {
     }
 
     fn stream(r: BoxRead, w: BoxWrite, cfg: ConnectionConfig) -> Connection {
-        let (sender, out_rx, in_tx, in_rx, stats) = Self::parts(&cfg);
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
         let (_replace_tx, replace_rx) = mpsc::unbounded_channel();
         let reader = {
             let stats = stats.clone();
@@ -370,7 +383,13 @@ impl Connection {
     }
 
     fn tcp_server(listener: TcpListener, cfg: ConnectionConfig) -> Connection {
-        let (sender, out_rx, in_tx, in_rx, stats) = Self::parts(&cfg);
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
         let local_addr = listener.local_addr().ok();
         let (replace_tx, replace_rx) = mpsc::unbounded_channel::<BoxWrite>();
         let acceptor = {

@@ -23,9 +23,10 @@ fn signing(key: [u8; 32], require: bool) -> Option<SigningConfig> {
 }
 
 fn statustext(text: &str) -> MavMessage {
-    let mut d = STATUSTEXT_DATA::default();
-    d.text = text.into();
-    MavMessage::STATUSTEXT(d)
+    MavMessage::STATUSTEXT(STATUSTEXT_DATA {
+        text: text.into(),
+        ..Default::default()
+    })
 }
 
 async fn listener(require: bool) -> (Connection, std::net::SocketAddr) {
