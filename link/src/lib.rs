@@ -8,8 +8,9 @@
 //! - [`Impairment`]: loss, duplication, reordering, latency, jitter, bandwidth cap.
 //! - [`convert`]: `RawItem` <-> `MISSION_ITEM_INT`, `ProtocolMsg` <-> `MavMessage`.
 //! - [`mission`]: [`upload_mission`] (upload + verify by download), [`download_list`],
-//!   [`serve_missions`] (a `MissionServer` on a connection, for sims and tests).
-//! - [`heartbeat`]: a periodic HEARTBEAT task.
+//!   [`serve_missions`] (a `MissionServer` on a connection of its own), and
+//!   [`serve_message`] / [`serve_poll`] for a vehicle that runs its own receive loop.
+//! - [`heartbeat`]: a periodic HEARTBEAT task, [`wait_for_vehicle`].
 
 pub mod address;
 pub mod connection;
@@ -25,8 +26,9 @@ pub use mavlink::dialects::ardupilotmega as dialect;
 pub use address::{Address, AddressError};
 pub use connection::{Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
 pub use frame::{Received, SigningConfig};
+pub use heartbeat::{spawn_heartbeat, wait_for_vehicle};
 pub use impair::Impairment;
 pub use mission::{
-    download_list, serve_missions, upload_mission, Phase, Progress, UploadError, UploadOptions,
-    UploadReport,
+    download_list, serve_message, serve_missions, serve_poll, upload_mission, ListReport, Phase,
+    Progress, UploadError, UploadOptions, UploadReport,
 };

@@ -5,6 +5,8 @@
 
 use crate::connection::Connection;
 use crate::convert::{from_mavlink, raw_item_to_mavlink, to_mavlink, ConvertError};
+use crate::dialect::MavMessage;
+use crate::frame::Received;
 use qly_core::mission::{Mission, MissionType, RawItem};
 use qly_core::protocol::{
     list_name, DownloadClient, Ids, MissionServer, ProtocolMsg, Timeouts, TransferError,
@@ -408,27 +410,45 @@ pub async fn serve_missions(mut conn: Connection, server: Arc<Mutex<MissionServe
         let out = tokio::select! {
             r = conn.recv() => match r {
                 None => return,
-                Some(rx) => match from_mavlink(&rx.header, &rx.message) {
-                    Some(p) => match server.lock() {
-                        Ok(mut s) => s.handle(&p, epoch.elapsed()),
-                        Err(_) => return,
-                    },
-                    None => Vec::new(),
+                Some(rx) => match server.lock() {
+                    Ok(mut s) => serve_message(&mut s, &rx, epoch.elapsed()),
+                    Err(_) => return,
                 },
             },
             _ = async { if let Some(w) = wake { tokio::time::sleep_until(w).await } }, if wake.is_some() => {
                 match server.lock() {
-                    Ok(mut s) => s.poll(epoch.elapsed()),
+                    Ok(mut s) => serve_poll(&mut s, epoch.elapsed()),
                     Err(_) => return,
                 }
             }
         };
-        for m in out {
-            if let Ok(mav) = to_mavlink(&m) {
-                if conn.send(&mav).is_err() {
-                    return;
-                }
+        for mav in out {
+            if conn.send(&mav).is_err() {
+                return;
             }
         }
     }
+}
+
+/// For a vehicle that runs its own receive loop (the sim): feeds one received frame to
+/// `server` and returns the MAVLink replies to send. Frames outside the mission protocol
+/// return nothing. `now` is the vehicle's time since any fixed epoch (the same epoch for
+/// [`serve_poll`]).
+pub fn serve_message(server: &mut MissionServer, rx: &Received, now: Duration) -> Vec<MavMessage> {
+    match from_mavlink(&rx.header, &rx.message) {
+        Some(p) => encode_replies(server.handle(&p, now)),
+        None => Vec::new(),
+    }
+}
+
+/// Runs `server`'s timeouts (call when `now >= server.next_deadline()`); returns the
+/// MAVLink messages to send.
+pub fn serve_poll(server: &mut MissionServer, now: Duration) -> Vec<MavMessage> {
+    encode_replies(server.poll(now))
+}
+
+/// Replies the dialect cannot carry (an item set with [`MissionServer::set_list`] whose
+/// command is not a `MAV_CMD`) are left out: the client then times out on that item.
+fn encode_replies(out: Vec<ProtocolMsg>) -> Vec<MavMessage> {
+    out.iter().filter_map(|p| to_mavlink(p).ok()).collect()
 }
