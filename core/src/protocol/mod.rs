@@ -4,7 +4,7 @@
 //!
 //! Nothing here touches a socket or a clock. A driver feeds every received message to
 //! `handle(msg, now)`, calls `poll(now)` when `next_deadline()` has passed, and sends
-//! whatever either returns. `now` is a [`Duration`](std::time::Duration) since any fixed
+//! whatever either returns. `now` is a [`std::time::Duration`] since any fixed
 //! epoch the driver chooses (a tokio `Instant` at start, or virtual time in tests), so the
 //! machines are deterministic and are tested under loss, duplication and reordering in
 //! virtual time. The tokio drivers live in `qly-link`.
