@@ -11,6 +11,34 @@
 //!   [`serve_missions`] (a `MissionServer` on a connection of its own), and
 //!   [`serve_message`] / [`serve_poll`] for a vehicle that runs its own receive loop.
 //! - [`heartbeat`]: a periodic HEARTBEAT task, [`wait_for_vehicle`].
+//!
+//! Uploading a plan to a vehicle (what `planner upload` does):
+//!
+//! ```no_run
+//! # async fn demo(mission: qly_core::mission::Mission) -> Result<(), Box<dyn std::error::Error>> {
+//! use qly_core::protocol::Ids;
+//! use qly_link::{upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig};
+//! use std::time::Duration;
+//!
+//! let address: Address = "udpin:0.0.0.0:14550".parse()?;
+//! let mut conn = Connection::open(&address, ConnectionConfig::new(Ids::new(255, 190))).await?;
+//! // On udpin the vehicle must speak first; its heartbeat also gives its address.
+//! let (vehicle, _) = wait_for_vehicle(&mut conn, Duration::from_secs(10))
+//!     .await
+//!     .ok_or("no autopilot heartbeat within 10 s")?;
+//! let report = upload_mission(
+//!     &mut conn,
+//!     vehicle.system,
+//!     vehicle.component,
+//!     &mission,
+//!     Default::default(),
+//!     |p| eprintln!("{:?} {:?}: {}/{}", p.mission_type, p.phase, p.done, p.total),
+//! )
+//! .await?;
+//! println!("uploaded and verified in {:?}", report.elapsed);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod address;
 pub mod connection;

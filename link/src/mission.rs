@@ -118,6 +118,7 @@ trait Machine {
     fn next_deadline(&self) -> Option<Duration>;
     fn state(&self) -> &TransferState;
     fn progress(&self) -> usize;
+    fn cancel(&mut self) -> Vec<ProtocolMsg>;
 }
 
 impl Machine for UploadClient {
@@ -136,6 +137,9 @@ impl Machine for UploadClient {
     fn progress(&self) -> usize {
         UploadClient::progress(self)
     }
+    fn cancel(&mut self) -> Vec<ProtocolMsg> {
+        UploadClient::cancel(self)
+    }
 }
 
 impl Machine for DownloadClient {
@@ -153,6 +157,9 @@ impl Machine for DownloadClient {
     }
     fn progress(&self) -> usize {
         DownloadClient::progress(self)
+    }
+    fn cancel(&mut self) -> Vec<ProtocolMsg> {
+        DownloadClient::cancel(self)
     }
 }
 
@@ -194,7 +201,14 @@ async fn drive<M: Machine>(
         }
         match m.state() {
             TransferState::Done => return Ok(()),
-            TransferState::Failed(e) => return Err(e.clone().into()),
+            TransferState::Failed(e) => {
+                let e = e.clone();
+                if matches!(e, TransferError::Timeout { .. }) {
+                    // Best effort: a vehicle still waiting stops at once.
+                    let _ = send_all(conn, m.cancel(), ctx.list);
+                }
+                return Err(e.into());
+            }
             TransferState::Running(_) => {}
         }
         let wake = m
@@ -211,6 +225,7 @@ async fn drive<M: Machine>(
             },
             _ = tokio::time::sleep_until(wake) => {
                 if Instant::now() >= ctx.deadline {
+                    let _ = send_all(conn, m.cancel(), ctx.list);
                     return Err(UploadError::Deadline {
                         list: ctx.list,
                         phase: ctx.phase,

@@ -373,6 +373,49 @@ fn fence_and_rally_lists_are_separate() {
     assert_eq!(server.list(MissionType::Rally).len(), 3);
 }
 
+#[test]
+fn cancelled_upload_leaves_old_mission_and_idle_server() {
+    let mut server = MissionServer::new(VEHICLE, ServerConfig::default());
+    let old = plan(4, 21);
+    server.set_list(MissionType::Mission, old.clone());
+    let t = Duration::ZERO;
+    let (mut c, first) = UploadClient::start(
+        GCS,
+        VEHICLE,
+        plan(10, 22),
+        MissionType::Mission,
+        Timeouts::default(),
+        t,
+    );
+    let mut to_vehicle = first;
+    // Perfect link for the first few exchanges, then the operator cancels.
+    for _ in 0..3 {
+        let replies: Vec<_> = to_vehicle
+            .iter()
+            .flat_map(|m| server.handle(m, t))
+            .collect();
+        to_vehicle = replies.iter().flat_map(|m| c.handle(m, t)).collect();
+    }
+    assert!(server.is_receiving());
+    for m in c.cancel() {
+        server.handle(&m, t);
+    }
+    assert!(matches!(
+        c.state(),
+        TransferState::Failed(TransferError::Cancelled { .. })
+    ));
+    assert!(!server.is_receiving());
+    assert!(same(server.list(MissionType::Mission), &old));
+    assert!(server.take_events().iter().any(|e| matches!(
+        e,
+        ServerEvent::UploadAbandoned {
+            received: 2,
+            count: 10,
+            ..
+        }
+    )));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

@@ -155,6 +155,9 @@ pub enum TransferError {
         result: MissionResult,
         message: String,
     },
+    /// We cancelled the transfer (and told the vehicle so).
+    #[error("{list} transfer cancelled")]
+    Cancelled { list: &'static str },
     /// The peer broke the protocol in a way retrying cannot fix.
     #[error("{list} transfer failed: {message}")]
     Protocol { list: &'static str, message: String },

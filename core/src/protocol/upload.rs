@@ -139,6 +139,27 @@ impl UploadClient {
         }
     }
 
+    /// Cancels the transfer: returns the `MISSION_ACK(OPERATION_CANCELLED)` that tells the
+    /// vehicle to stop (worth sending after a timeout too, so a vehicle still waiting gives
+    /// up at once), and marks the transfer cancelled if it was still running.
+    pub fn cancel(&mut self) -> Vec<ProtocolMsg> {
+        if !self.state.is_finished() {
+            self.state = TransferState::Failed(TransferError::Cancelled {
+                list: list_name(self.mission_type),
+            });
+            self.deadline = None;
+        }
+        vec![ProtocolMsg {
+            source: self.own,
+            target: self.vehicle,
+            msg: MissionMsg::Ack {
+                mission_type: self.mission_type,
+                result: MissionResult::OperationCancelled,
+                opaque_id: 0,
+            },
+        }]
+    }
+
     /// Handles timeouts; call when `now >= next_deadline()` (earlier calls do nothing).
     pub fn poll(&mut self, now: Duration) -> Vec<ProtocolMsg> {
         let TransferState::Running(stage) = self.state else {
