@@ -126,7 +126,8 @@ impl Decoder {
         self.newest = self.newest.max(now_signing);
     }
 
-    /// Forgets an incomplete frame at the end of a datagram (datagrams carry whole frames).
+    /// Forgets any incomplete frame: at the end of a datagram (datagrams carry whole
+    /// frames) or when a stream is replaced by a new one.
     pub fn end_of_datagram(&mut self) {
         self.buf.clear();
     }
