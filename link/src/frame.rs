@@ -469,11 +469,11 @@ mod prop {
             cuts in proptest::collection::vec(1usize..64, 1..40),
             signed in any::<bool>(),
         ) {
-            let cfg = signed.then(|| SigningConfig { key: [3; 32], link_id: 2, require_signed: true });
+            let cfg = signed.then_some(SigningConfig { key: [3; 32], link_id: 2, require_signed: true });
             let mut enc = Encoder::new(cfg.clone());
             let mut bytes = Vec::new();
-            for i in 0..n {
-                bytes.extend_from_slice(&junk[i]);
+            for (i, junk) in junk.iter().enumerate().take(n) {
+                bytes.extend_from_slice(junk);
                 bytes.extend_from_slice(&enc.encode(1, 1, &text(i), 1000 + i as u64));
             }
             let mut dec = Decoder::new(false, cfg);
