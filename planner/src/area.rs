@@ -135,16 +135,29 @@ pub fn area_transects(
     match options.sweep_angle_deg {
         Some(angle) => {
             let angle = angle.rem_euclid(180.0);
-            let (_, transects) = planner.layout(angle).ok_or_else(fail)?;
+            let (_, transects) = planner.layout(angle, true).ok_or_else(fail)?;
             Ok(AreaLayout {
                 transects,
                 sweep_angle_deg: angle,
             })
         }
         None => {
+            // Rank every candidate by its flight time with straight connecting legs (cheap),
+            // then route the legs of the best few and keep the fastest routed layout.
+            let mut ranked: Vec<(f64, f64)> = planner
+                .candidate_angles()
+                .into_iter()
+                .filter_map(|a| planner.layout(a, false).map(|(t, _)| (t, a)))
+                .collect();
+            ranked.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.total_cmp(&y.1)));
             let mut best: Option<(f64, f64, Vec<Transect>)> = None;
-            for angle in planner.candidate_angles() {
-                if let Some((time_s, transects)) = planner.layout(angle) {
+            let mut routed = 0;
+            for &(_, angle) in &ranked {
+                if routed == ROUTED_CANDIDATES {
+                    break;
+                }
+                if let Some((time_s, transects)) = planner.layout(angle, true) {
+                    routed += 1;
                     if best.as_ref().is_none_or(|b| time_s < b.0 - 1e-9) {
                         best = Some((time_s, angle, transects));
                     }
@@ -158,6 +171,13 @@ pub fn area_transects(
         }
     }
 }
+
+/// How many of the angles ranked best with straight connecting legs get their legs routed
+/// around obstacles before the fastest is chosen.
+const ROUTED_CANDIDATES: usize = 6;
+
+/// How many of the outer ring's longest edges lend their direction to the angle search.
+const EDGE_CANDIDATES: usize = 16;
 
 fn check_options(o: &AreaOptions) -> Result<(), PlanError> {
     let bad = |field, value, expected| {
@@ -333,15 +353,17 @@ impl Prepared {
         })
     }
 
-    /// Whole degrees in [0, 180) and the headings of the outer ring's edges.
+    /// Whole degrees in [0, 180) and the headings of the outer ring's longest edges.
     fn candidate_angles(&self) -> Vec<f64> {
         let mut angles: Vec<f64> = (0..180).map(f64::from).collect();
         let n = self.outer_ring.len();
-        for i in 0..n {
-            let d = self.outer_ring[(i + 1) % n] - self.outer_ring[i];
-            if d.x != 0.0 || d.y != 0.0 {
-                angles.push(d.x.atan2(d.y).to_degrees().rem_euclid(180.0));
-            }
+        let mut edges: Vec<Coord<f64>> = (0..n)
+            .map(|i| self.outer_ring[(i + 1) % n] - self.outer_ring[i])
+            .filter(|d| d.x != 0.0 || d.y != 0.0)
+            .collect();
+        edges.sort_by(|a, b| b.x.hypot(b.y).total_cmp(&a.x.hypot(a.y)));
+        for d in edges.iter().take(EDGE_CANDIDATES) {
+            angles.push(d.x.atan2(d.y).to_degrees().rem_euclid(180.0));
         }
         angles.sort_by(f64::total_cmp);
         angles.dedup_by(|b, a| (*b - *a).abs() < 1e-6);
@@ -349,8 +371,9 @@ impl Prepared {
     }
 
     /// The layout at `angle_deg` and its flight time, or `None` when some connecting leg
-    /// cannot be routed inside the free space.
-    fn layout(&self, angle_deg: f64) -> Option<(f64, Vec<Transect>)> {
+    /// cannot be routed inside the free space. With `route` false, connecting legs are left
+    /// straight (a quick estimate for ranking angles).
+    fn layout(&self, angle_deg: f64, route: bool) -> Option<(f64, Vec<Transect>)> {
         let th = angle_deg.to_radians();
         // Lane direction u and the lane-normal v (u, v right-handed).
         let u = Coord {
@@ -392,7 +415,8 @@ impl Prepared {
                 let forward = left_to_right == (k & 1 == 0);
                 let [a, b, c, d] = run.points(forward).map(|x| to_plane(x, run.y));
                 let approach = match transects.last() {
-                    Some(prev) => self.free.route(prev.turn_out, a)?,
+                    Some(prev) if route => self.free.route(prev.turn_out, a)?,
+                    Some(_) => Vec::new(),
                     None => Vec::new(),
                 };
                 transects.push(Transect {
@@ -477,7 +501,13 @@ fn order_cells(cells: &[Vec<Run>]) -> Vec<Visit> {
     const OPTIONS: [(bool, bool); 4] = [(false, true), (false, false), (true, true), (true, false)];
     let dist = |a: Coord<f64>, b: Coord<f64>| (a.x - b.x).hypot(a.y - b.y);
     let mut best: Option<(f64, Vec<Visit>)> = None;
-    for start in 0..cells.len().min(12) {
+    // Every start when there are few cells, else the lowest and the highest.
+    let starts: Vec<usize> = if cells.len() <= 12 {
+        (0..cells.len()).collect()
+    } else {
+        vec![0, cells.len() - 1]
+    };
+    for start in starts {
         for &(td, ltr) in &OPTIONS {
             let mut order = vec![(start, td, ltr)];
             let mut done = vec![false; cells.len()];

@@ -506,38 +506,65 @@ fn bad_input_is_refused() {
     );
 }
 
-/// A concave area of about 5 km2 (a U with a notch) planned with the angle search. Timing
-/// is only meaningful in release: `cargo test -p planner --release area_timing -- --ignored
+fn timed(name: &str, field: &Polygon<f64>, exclusions: &[Polygon<f64>]) {
+    let area_km2 = region_of(field, exclusions).unsigned_area() / 1e6;
+    let o = opts(20.0, 20.0, None);
+    let t0 = std::time::Instant::now();
+    let l = area_transects(field, exclusions, &o).unwrap();
+    let dt = t0.elapsed().as_secs_f64();
+    let vertices = field.exterior().0.len() - 1;
+    println!(
+        "{name}: {area_km2:.2} km2, {vertices} outer vertices, spacing 20 m: {} transects at \
+         {:.1} deg, {:.0} s flight, planned in {dt:.3} s",
+        l.transects.len(),
+        l.sweep_angle_deg,
+        transects_flight_time_s(&l.transects, o.cruise_speed_m_s)
+    );
+    check_legs(field, exclusions, &o, &l);
+    assert!((4.5..5.5).contains(&area_km2), "{area_km2}");
+    if !cfg!(debug_assertions) {
+        assert!(dt < 1.0, "{dt} s");
+    }
+}
+
+/// Concave areas of about 5 km2 planned with the angle search. The time limit is checked in
+/// release only: `cargo test -p planner --release --lib area_timing -- --ignored
 /// --nocapture`.
 #[test]
 #[ignore]
 fn area_timing_5_km2_concave() {
-    let field = poly(&[
+    // A U with a slanted notch.
+    let u = poly(&[
         (0.0, 0.0),
         (3000.0, 0.0),
-        (3000.0, 2200.0),
-        (2000.0, 2200.0),
-        (1800.0, 900.0),
-        (1200.0, 900.0),
-        (1000.0, 2200.0),
-        (0.0, 2200.0),
-        (-300.0, 1100.0),
+        (3000.0, 1900.0),
+        (2000.0, 1900.0),
+        (1800.0, 800.0),
+        (1200.0, 800.0),
+        (1000.0, 1900.0),
+        (0.0, 1900.0),
+        (-300.0, 950.0),
     ]);
-    let area_km2 = field.unsigned_area() / 1e6;
-    let o = opts(20.0, 20.0, None);
-    let t0 = std::time::Instant::now();
-    let l = area_transects(&field, &[], &o).unwrap();
-    let dt = t0.elapsed().as_secs_f64();
-    println!(
-        "area {area_km2:.2} km2, spacing 20 m: {} transects at {:.1} deg, planned in {dt:.3} s",
-        l.transects.len(),
-        l.sweep_angle_deg
-    );
-    check_legs(&field, &[], &o, &l);
-    assert!((4.5..5.5).contains(&area_km2));
-    if !cfg!(debug_assertions) {
-        assert!(dt < 1.0, "{dt} s");
-    }
+    timed("U with a notch", &u, &[]);
+    // A riverbank-like outline: 240 vertices on a wavy ring, with a pond (hole) and a
+    // factory yard (exclusion) across its edge.
+    let n = 240;
+    let ring: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            let r = 1115.0 * (1.0 + 0.25 * (5.0 * a).sin() + 0.05 * (23.0 * a).cos());
+            (1.3 * r * a.cos(), r * a.sin())
+        })
+        .collect();
+    let mut wavy = poly(&ring);
+    wavy.interiors_push(LineString::from(vec![
+        (-200.0, -150.0),
+        (150.0, -250.0),
+        (250.0, 100.0),
+        (-100.0, 200.0),
+    ]));
+    let yard = rect(1100.0, -300.0, 1900.0, 200.0);
+    timed("wavy outline with a hole and an exclusion", &wavy, &[yard]);
 }
 
 /// A random convex polygon (hull of points on a circle) or a star-shaped one (radii at
