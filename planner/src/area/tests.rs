@@ -595,21 +595,59 @@ fn random_polygon() -> impl Strategy<Value = Polygon<f64>> {
         })
 }
 
+/// A small triangle about a point inside `p` (as fractions of its bounding box), kept only
+/// when it lies strictly inside.
+fn inner_triangle(
+    p: &Polygon<f64>,
+    fx: f64,
+    fy: f64,
+    size_k: f64,
+    turn: f64,
+) -> Option<Polygon<f64>> {
+    let bb = geo::BoundingRect::bounding_rect(p)?;
+    let c = bb.min() + coord! {x: fx * bb.width(), y: fy * bb.height()};
+    let r = size_k * bb.width().min(bb.height());
+    let tri: Vec<(f64, f64)> = (0..3)
+        .map(|i| {
+            let a = turn + std::f64::consts::TAU * f64::from(i) / 3.0;
+            (c.x + r * a.cos(), c.y + r * a.sin())
+        })
+        .collect();
+    let tri = poly(&tri);
+    p.contains(&tri).then_some(tri)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // PROPTEST_CASES raises the count for a longer soak.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_polygons_keep_leg_invariants(
         p in random_polygon(),
         spacing in 8.0f64..40.0,
         turn_k in 0.0f64..1.5,
-        angle in 0.0f64..180.0,
+        angle in prop_oneof![3 => (0.0f64..180.0).prop_map(Some), 1 => Just(None)],
+        obstacle in (0.3f64..0.7, 0.3f64..0.7, 0.05f64..0.2, 0.0f64..6.3, 0u8..3),
     ) {
-        let o = opts(spacing, turn_k * spacing, Some(angle));
-        let l = area_transects(&p, &[], &o).unwrap();
-        check_legs(&p, &[], &o, &l);
-        if o.turnaround_m >= 0.5 * spacing {
-            let c = coverage_pct(&p, &[], &o, &l);
+        let o = opts(spacing, turn_k * spacing, angle);
+        // Obstacle kind: 0 none, 1 a hole, 2 an exclusion.
+        let (fx, fy, size_k, turn, kind) = obstacle;
+        let tri = if kind > 0 { inner_triangle(&p, fx, fy, size_k, turn) } else { None };
+        let (field, exclusions) = match (kind, tri) {
+            (1, Some(t)) => (Polygon::new(p.exterior().clone(), vec![t.exterior().clone()]), vec![]),
+            (2, Some(t)) => (p.clone(), vec![t]),
+            _ => (p.clone(), vec![]),
+        };
+        let l = area_transects(&field, &exclusions, &o).unwrap();
+        check_legs(&field, &exclusions, &o, &l);
+        if let Some(a) = angle {
+            prop_assert!((l.sweep_angle_deg - a).abs() < 1e-9);
+        }
+        if o.turnaround_m >= 0.5 * spacing && field.interiors().is_empty() && exclusions.is_empty() {
+            let c = coverage_pct(&field, &exclusions, &o, &l);
             prop_assert!(c == 100.0, "coverage {}", c);
         }
     }
