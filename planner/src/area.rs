@@ -416,21 +416,44 @@ impl Prepared {
         for (cell, top_down, left_to_right) in order_cells(&cells) {
             let runs = &cells[cell];
             let n = runs.len();
+            // Spurs of the half-strip nearer the previous lane first.
+            let halves = if top_down { [1, 0] } else { [0, 1] };
             for k in 0..n {
                 let run = if top_down { &runs[n - 1 - k] } else { &runs[k] };
                 let forward = left_to_right == (k & 1 == 0);
-                let [a, b, c, d] = run.points(forward).map(|x| to_plane(x, run.y));
-                let approach = match transects.last() {
-                    Some(prev) if route => self.free.route(prev.turn_out, a)?,
-                    Some(_) => Vec::new(),
-                    None => Vec::new(),
+                // Spurs on the entry side are flown before the lane, the others after it.
+                let (entry, exit) = if forward { (0, 1) } else { (1, 0) };
+                let spurs = |side: usize| {
+                    halves
+                        .into_iter()
+                        .filter_map(move |h| run.spurs[side][h].as_ref().map(|s| (s, None)))
                 };
-                transects.push(Transect {
-                    approach,
-                    turn_in: a,
-                    path: vec![b, c],
-                    turn_out: d,
-                });
+                let segs: Vec<(&Seg, Option<bool>)> = spurs(entry)
+                    .chain(std::iter::once((&run.main, Some(forward))))
+                    .chain(spurs(exit))
+                    .collect();
+                for (seg, dir) in segs {
+                    let prev = transects.last().map(|t| t.turn_out);
+                    // A spur is flown from whichever end is nearer.
+                    let fwd = dir.unwrap_or_else(|| match prev {
+                        Some(p) => {
+                            let q = to_sweep(p);
+                            (q.x - seg.run.0).abs() <= (q.x - seg.run.1).abs()
+                        }
+                        None => true,
+                    });
+                    let [a, b, c, d] = seg.points(fwd).map(|x| to_plane(x, seg.y));
+                    let approach = match prev {
+                        Some(p) if route => self.free.route(p, a)?,
+                        _ => Vec::new(),
+                    };
+                    transects.push(Transect {
+                        approach,
+                        turn_in: a,
+                        path: vec![b, c],
+                        turn_out: d,
+                    });
+                }
             }
         }
         if transects.is_empty() {
@@ -440,21 +463,33 @@ impl Prepared {
         Some((time_s, transects))
     }
 
-    /// A lane with its turnarounds, kept inside the free interval of its line; `None` when
-    /// nothing of it is left (a sliver narrower than the boundary margin).
-    fn clip(&self, lane: &Lane, free_edges: &[(Coord<f64>, Coord<f64>)]) -> Option<Run> {
-        let mid = 0.5 * (lane.chord.0 + lane.chord.1);
-        let (lo, hi) = sweep::line_intervals(free_edges, lane.y)
-            .into_iter()
-            .find(|&(a, b)| a <= mid && mid <= b)
-            .map(|(a, b)| (a + self.margin_m, b - self.margin_m))
-            .unwrap_or(lane.chord);
-        let (p0, p1) = (lane.cover.0.max(lo), lane.cover.1.min(hi));
-        if p1 - p0 <= self.eps_m {
+    /// The part of `want` at height `y` inside one free interval of that line (shrunk by the
+    /// margin), with turnarounds; `None` when no more than `min_len_m` of it is left. The
+    /// interval is the one containing `anchor` if given, else the one overlapping `want`
+    /// the most.
+    fn segment(
+        &self,
+        free_edges: &[(Coord<f64>, Coord<f64>)],
+        y: f64,
+        want: (f64, f64),
+        anchor: Option<f64>,
+        min_len_m: f64,
+    ) -> Option<Seg> {
+        let intervals = sweep::line_intervals(free_edges, y);
+        let (lo, hi) = match anchor {
+            Some(x) => intervals.into_iter().find(|&(a, b)| a <= x && x <= b)?,
+            None => intervals.into_iter().max_by(|p, q| {
+                let overlap = |(a, b): (f64, f64)| b.min(want.1) - a.max(want.0);
+                overlap(*p).total_cmp(&overlap(*q))
+            })?,
+        };
+        let (lo, hi) = (lo + self.margin_m, hi - self.margin_m);
+        let (p0, p1) = (want.0.max(lo), want.1.min(hi));
+        if p1 - p0 <= min_len_m {
             return None;
         }
-        Some(Run {
-            y: lane.y,
+        Some(Seg {
+            y,
             path: (p0, p1),
             run: (
                 (p0 - self.turnaround_m).max(lo).min(p0),
@@ -462,17 +497,49 @@ impl Prepared {
             ),
         })
     }
+
+    /// A lane stretched over its strip's extent as far as the free interval of its line
+    /// allows, plus spurs for what it could not reach; `None` when nothing of it is left (a
+    /// sliver narrower than the boundary margin).
+    fn clip(&self, lane: &Lane, free_edges: &[(Coord<f64>, Coord<f64>)]) -> Option<Run> {
+        // The chord lies in the region, so its free interval is the one around its middle.
+        let mid = 0.5 * (lane.chord.0 + lane.chord.1);
+        let main = self.segment(free_edges, lane.y, lane.cover, Some(mid), self.eps_m)?;
+        let (p0, p1) = main.path;
+        let min_spur_m = SPUR_MIN_SPACINGS * self.spacing_m;
+        let mut spurs = [[None, None], [None, None]];
+        for (h, half) in lane.halves.iter().enumerate() {
+            // Where the cell reaches farthest is usually the best height for a spur, but a
+            // thin spike may be inside only near its root: try the half's ends and middle
+            // too and keep the longest.
+            let (a, b) = half.span;
+            let best = |reach_y: f64, want: (f64, f64)| {
+                [reach_y, a, b, 0.5 * (a + b)]
+                    .into_iter()
+                    .filter_map(|y| self.segment(free_edges, y, want, None, min_spur_m))
+                    .max_by(|s, t| (s.path.1 - s.path.0).total_cmp(&(t.path.1 - t.path.0)))
+            };
+            if half.extent.0 < p0 - min_spur_m {
+                spurs[0][h] = best(half.spur_y.0, (half.extent.0, p0));
+            }
+            if half.extent.1 > p1 + min_spur_m {
+                spurs[1][h] = best(half.spur_y.1, (p1, half.extent.1));
+            }
+        }
+        Some(Run { main, spurs })
+    }
 }
 
-/// A lane ready to fly, in the sweep frame: path and run-in/out extremes along `x`.
+/// A straight piece of flight in the sweep frame: photographed path and run-in/out
+/// extremes along `x`, at height `y`.
 #[derive(Debug, Clone, Copy)]
-struct Run {
+struct Seg {
     y: f64,
     path: (f64, f64),
     run: (f64, f64),
 }
 
-impl Run {
+impl Seg {
     /// Run-in, entry, exit, run-out `x`, flying towards +x when `forward`.
     fn points(&self, forward: bool) -> [f64; 4] {
         if forward {
@@ -482,6 +549,18 @@ impl Run {
         }
     }
 }
+
+/// A lane ready to fly, with its spurs: `spurs[side][half]`, side 0 = towards -x, 1 =
+/// towards +x; half 0 = below the lane, 1 = above.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    main: Seg,
+    spurs: [[Option<Seg>; 2]; 2],
+}
+
+/// Slivers narrower than this many spacings along a lane are left to the photo's overlap
+/// rather than flown as a spur.
+const SPUR_MIN_SPACINGS: f64 = 0.01;
 
 /// A cell's place in the flight: (cell, flown top-down, first lane flown towards +x).
 type Visit = (usize, bool, bool);
@@ -499,12 +578,12 @@ fn order_cells(cells: &[Vec<Run>]) -> Vec<Visit> {
         };
         let last_forward = ltr == ((n - 1) & 1 == 0);
         let entry = Coord {
-            x: first.points(ltr)[0],
-            y: first.y,
+            x: first.main.points(ltr)[0],
+            y: first.main.y,
         };
         let exit = Coord {
-            x: last.points(last_forward)[3],
-            y: last.y,
+            x: last.main.points(last_forward)[3],
+            y: last.main.y,
         };
         (entry, exit)
     };

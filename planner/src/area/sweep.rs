@@ -74,6 +74,22 @@ pub(crate) struct Lane {
     pub chord: (f64, f64),
     /// The cell's extent along the lane within the lane's strip (contains the chord).
     pub cover: (f64, f64),
+    /// The half of the strip below the lane and the half above.
+    pub halves: [HalfStrip; 2],
+}
+
+/// One half of a lane's strip: the cell's extent along the lane within it, and the heights
+/// at which that extent is reached towards -x and towards +x. A spur is needed when the
+/// lane itself cannot be stretched over the extent (an obstacle or the band's edge is in
+/// the way on its line). A spur at any height inside the half has a strip that covers the
+/// whole half, so it flies where the cell reaches farthest, where its line is inside.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HalfStrip {
+    pub extent: (f64, f64),
+    /// Spur heights for the -x and the +x end (kept a hair inside the cell).
+    pub spur_y: (f64, f64),
+    /// The half's heights, kept a hair inside the cell.
+    pub span: (f64, f64),
 }
 
 /// Decomposes the region bounded by `edges` (all rings, sweep frame, even-odd filling) into
@@ -193,29 +209,57 @@ pub(crate) fn cell_lanes(cell: &Cell, spacing: f64) -> Vec<Lane> {
                 .min(cell.traps.len() - 1);
             let t = &cell.traps[k];
             let chord = (t.left(y), t.right(y));
-            let (s0, s1) = (y - half, y + half);
-            let mut cover = chord;
-            let mut widen = |t: &Trap| {
-                let (ya, yb) = (t.y0.max(s0), t.y1.min(s1));
-                if ya > yb {
-                    return;
+            // The cell's extent over heights [s0, s1].
+            // Spurs at the cell's very edge would run along its boundary; nudge them in.
+            let nudge = 1e-6 * spacing;
+            let inside = |v: f64| v.clamp(y_lo + nudge, y_hi - nudge);
+            // The cell's extent over heights [s0, s1], and where it is reached.
+            let half_strip = |s0: f64, s1: f64| {
+                let (mut lo, mut hi) = ((chord.0, y), (chord.1, y));
+                let mut widen = |t: &Trap| {
+                    let (ya, yb) = (t.y0.max(s0), t.y1.min(s1));
+                    if ya > yb {
+                        return;
+                    }
+                    for v in [ya, yb] {
+                        if t.left(v) < lo.0 {
+                            lo = (t.left(v), v);
+                        }
+                        if t.right(v) > hi.0 {
+                            hi = (t.right(v), v);
+                        }
+                    }
+                };
+                for t in cell.traps[..k].iter().rev() {
+                    if t.y1 < s0 {
+                        break;
+                    }
+                    widen(t);
                 }
-                cover.0 = cover.0.min(t.left(ya)).min(t.left(yb));
-                cover.1 = cover.1.max(t.right(ya)).max(t.right(yb));
+                for t in &cell.traps[k..] {
+                    if t.y0 > s1 {
+                        break;
+                    }
+                    widen(t);
+                }
+                HalfStrip {
+                    extent: (lo.0, hi.0),
+                    spur_y: (inside(lo.1), inside(hi.1)),
+                    span: (inside(s0), inside(s1)),
+                }
             };
-            for t in cell.traps[..k].iter().rev() {
-                if t.y1 < s0 {
-                    break;
-                }
-                widen(t);
+            let below = half_strip(y - half, y);
+            let above = half_strip(y, y + half);
+            let cover = (
+                below.extent.0.min(above.extent.0),
+                below.extent.1.max(above.extent.1),
+            );
+            Lane {
+                y,
+                chord,
+                cover,
+                halves: [below, above],
             }
-            for t in &cell.traps[k..] {
-                if t.y0 > s1 {
-                    break;
-                }
-                widen(t);
-            }
-            Lane { y, chord, cover }
         })
         .collect()
 }
