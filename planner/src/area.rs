@@ -593,7 +593,8 @@ fn order_cells(cells: &[Vec<Run>]) -> Vec<Visit> {
         (entry, exit)
     };
     const OPTIONS: [(bool, bool); 4] = [(false, true), (false, false), (true, true), (true, false)];
-    let dist = |a: Coord<f64>, b: Coord<f64>| (a.x - b.x).hypot(a.y - b.y);
+    // Squared distances to compare; the total only ranks whole orders.
+    let dist2 = |a: Coord<f64>, b: Coord<f64>| (a.x - b.x).powi(2) + (a.y - b.y).powi(2);
     let mut best: Option<(f64, Vec<Visit>)> = None;
     // Every start when there are few cells, else the lowest and the highest.
     let starts: Vec<usize> = if cells.len() <= 12 {
@@ -612,7 +613,7 @@ fn order_cells(cells: &[Vec<Run>]) -> Vec<Visit> {
                 let mut pick: Option<(f64, usize, bool, bool)> = None;
                 for c in (0..cells.len()).filter(|&c| !done[c]) {
                     for &(td, ltr) in &OPTIONS {
-                        let d = dist(at, ends(c, td, ltr).0);
+                        let d = dist2(at, ends(c, td, ltr).0);
                         if pick.is_none_or(|p| d < p.0) {
                             pick = Some((d, c, td, ltr));
                         }
@@ -622,7 +623,7 @@ fn order_cells(cells: &[Vec<Run>]) -> Vec<Visit> {
                 done[c] = true;
                 order.push((c, td, ltr));
                 at = ends(c, td, ltr).1;
-                total += d;
+                total += d.sqrt();
             }
             if best.as_ref().is_none_or(|b| total < b.0) {
                 best = Some((total, order));
