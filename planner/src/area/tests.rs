@@ -312,6 +312,25 @@ fn u_shape() -> Polygon<f64> {
 }
 
 #[test]
+fn ring_orientation_does_not_matter() {
+    let ccw = l_shape();
+    let mut pts: Vec<(f64, f64)> = ccw.exterior().0.iter().map(|c| (c.x, c.y)).collect();
+    pts.pop();
+    pts.reverse();
+    let cw = poly(&pts);
+    for angle in [Some(0.0), Some(33.0), None] {
+        let o = opts(20.0, 12.0, angle);
+        let (a, b) = (
+            area_transects(&ccw, &[], &o).unwrap(),
+            area_transects(&cw, &[], &o).unwrap(),
+        );
+        assert_eq!(a.transects.len(), b.transects.len());
+        assert_eq!(a.sweep_angle_deg, b.sweep_angle_deg);
+        check_legs_strict(&cw, &[], &o, &b);
+    }
+}
+
+#[test]
 fn l_shape_lanes_stay_inside() {
     for angle in [
         None,
@@ -568,7 +587,23 @@ fn area_timing_5_km2_concave() {
         (-100.0, 200.0),
     ]));
     let yard = rect(1100.0, -300.0, 1900.0, 200.0);
-    timed("wavy outline with a hole and an exclusion", &wavy, &[yard]);
+    timed(
+        "wavy outline with a hole and an exclusion",
+        &wavy,
+        std::slice::from_ref(&yard),
+    );
+    // The same with 1000 outer vertices.
+    let n = 1000;
+    let ring: Vec<(f64, f64)> = (0..n)
+        .map(|i| {
+            let a = std::f64::consts::TAU * i as f64 / n as f64;
+            let r = 1115.0 * (1.0 + 0.25 * (5.0 * a).sin() + 0.05 * (23.0 * a).cos());
+            (1.3 * r * a.cos(), r * a.sin())
+        })
+        .collect();
+    let mut fine = poly(&ring);
+    fine.interiors_push(wavy.interiors()[0].clone());
+    timed("the same with 1000 vertices", &fine, &[yard]);
 }
 
 /// A random convex polygon (hull of points on a circle) or a star-shaped one (radii at
