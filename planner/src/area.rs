@@ -46,7 +46,9 @@
 //!   overlap. We place the first lane half a spacing inside the edge and the last half a
 //!   spacing inside the opposite edge, spacing them evenly at no more than the requested
 //!   spacing, so the same square gets 3 lanes (24.5, 50, 75.5 m); at a spacing of 50 m both
-//!   give 2 lanes (ours at 25 and 75 m). See the `qgc_*` tests.
+//!   give 2 lanes (ours at 25 and 75 m). See the `qgc_*` tests. Anchoring at the edge
+//!   also means no lane can fall exactly on an extreme vertex (QGC's grid can, at 0 and
+//!   90 degrees, and then yields a zero-length transect or none depending on rounding).
 //! * **Concave areas.** QGC intersects each line with the polygon and keeps the two farthest
 //!   intersections, so a lane of a U or L flies across the concavity and out of the area
 //!   (its "split concave polygons" option is compiled out). We decompose into cells and
