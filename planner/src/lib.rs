@@ -5,6 +5,7 @@
 //! The planning core is pure (values in, values out); files live in [`input`] and
 //! [`output`], and the command line in the `planner` binary.
 
+pub mod area;
 pub mod corridor;
 pub mod error;
 pub mod estimate;
