@@ -8,8 +8,10 @@
 //! - [`datum`]: WGS-84, CGCS2000 and GCJ-02 input coordinates.
 //! - [`camera`]: GSD, footprint, lane spacing and trigger distance; the camera database.
 //! - [`mission`]: the MAVLink mission items we plan, independent of file formats.
+//! - [`protocol`]: the MAVLink mission transfer protocol as sans-IO state machines.
 
 pub mod camera;
 pub mod datum;
 pub mod geodesy;
 pub mod mission;
+pub mod protocol;

@@ -1,0 +1,528 @@
+//! A MAVLink connection on tokio: one reader task (framing, CRC, signing checks) and one
+//! writer task (optional impairment), over UDP, TCP, serial or an in-memory pipe.
+
+use crate::address::Address;
+use crate::dialect::MavMessage;
+use crate::frame::{signing_time_now, Decoder, Encoder, Received, RxCounts, SigningConfig};
+use crate::impair::{Impairer, Impairment};
+use qly_core::protocol::Ids;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// How a connection identifies itself and what it accepts.
+#[derive(Debug, Clone)]
+pub struct ConnectionConfig {
+    /// Our MAVLink address (a GCS is usually 255/190, an autopilot 1/1).
+    pub own: Ids,
+    /// MAVLink 2 signing; `None` sends unsigned and does not check signatures.
+    pub signing: Option<SigningConfig>,
+    /// Accept MAVLink 1 frames (old radios and autopilots); we always send MAVLink 2.
+    pub accept_mavlink1: bool,
+    /// Damage our outgoing frames (tests).
+    pub impairment: Option<Impairment>,
+}
+
+impl ConnectionConfig {
+    pub fn new(own: Ids) -> Self {
+        ConnectionConfig {
+            own,
+            signing: None,
+            accept_mavlink1: true,
+            impairment: None,
+        }
+    }
+}
+
+/// Counters of a connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Received frames by outcome (accepted, and each rejection reason).
+    pub rx: RxCounts,
+    pub frames_sent: u64,
+    pub bytes_sent: u64,
+    /// Frames dropped because no peer was known yet (`udpin` before the first datagram,
+    /// `tcpin` before a client connected) or the write failed.
+    pub unsendable: u64,
+    /// Frames dropped because the receiver did not keep up (queue of 4096 frames full).
+    pub rx_queue_overflow: u64,
+    pub impair_dropped: u64,
+    pub impair_duplicated: u64,
+}
+
+/// Why a connection could not be opened or used.
+#[derive(Debug, Error)]
+pub enum LinkError {
+    #[error("{address}: {source}")]
+    Io {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{address}: host name did not resolve to any address")]
+    Resolve { address: String },
+    #[error("{address}: cannot open serial port: {message}")]
+    Serial { address: String, message: String },
+    #[error("the link is closed")]
+    Closed,
+}
+
+/// Sends on a connection; cheap to clone (heartbeat tasks, the sim's loops).
+#[derive(Clone)]
+pub struct LinkSender {
+    own: Ids,
+    encoder: Arc<Mutex<Encoder>>,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+}
+
+impl LinkSender {
+    /// Our address (the header source of every frame sent).
+    pub fn own(&self) -> Ids {
+        self.own
+    }
+
+    /// Queues `message` for sending (signed when signing is configured). Never blocks.
+    pub fn send(&self, message: &MavMessage) -> Result<(), LinkError> {
+        let bytes = {
+            let mut enc = self.encoder.lock().map_err(|_| LinkError::Closed)?;
+            enc.encode(
+                self.own.system,
+                self.own.component,
+                message,
+                signing_time_now(),
+            )
+        };
+        self.out.send(bytes).map_err(|_| LinkError::Closed)
+    }
+}
+
+/// An open MAVLink link.
+pub struct Connection {
+    sender: LinkSender,
+    rx: mpsc::Receiver<Received>,
+    stats: Arc<Mutex<LinkStats>>,
+    local_addr: Option<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+type BoxRead = Box<dyn AsyncRead + Send + Unpin>;
+type BoxWrite = Box<dyn AsyncWrite + Send + Unpin>;
+
+enum Sink {
+    Udp {
+        sock: Arc<UdpSocket>,
+        peer: Arc<Mutex<Option<SocketAddr>>>,
+    },
+    Stream {
+        writer: Option<BoxWrite>,
+        replace: mpsc::UnboundedReceiver<BoxWrite>,
+    },
+}
+
+impl Sink {
+    async fn write(&mut self, bytes: &[u8]) -> bool {
+        match self {
+            Sink::Udp { sock, peer } => {
+                let to = peer.lock().ok().and_then(|p| *p);
+                match to {
+                    Some(to) => sock.send_to(bytes, to).await.is_ok(),
+                    None => false,
+                }
+            }
+            Sink::Stream { writer, replace } => {
+                while let Ok(w) = replace.try_recv() {
+                    *writer = Some(w);
+                }
+                match writer {
+                    Some(w) => {
+                        if w.write_all(bytes).await.is_ok() {
+                            true
+                        } else {
+                            *writer = None;
+                            false
+                        }
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
+const RX_QUEUE: usize = 4096;
+
+/// The channels and counters every connection kind is built from.
+struct Parts {
+    sender: LinkSender,
+    out_rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    in_tx: mpsc::Sender<Received>,
+    in_rx: mpsc::Receiver<Received>,
+    stats: Arc<Mutex<LinkStats>>,
+}
+
+impl Connection {
+    /// Opens `address` (see [`Address`]). `tcpin` returns at once and accepts clients in the
+    /// background; `udpin` replies to whoever sent the last datagram.
+    pub async fn open(address: &Address, cfg: ConnectionConfig) -> Result<Connection, LinkError> {
+        let name = address.to_string();
+        let io = |source| LinkError::Io {
+            address: name.clone(),
+            source,
+        };
+        match address {
+            Address::UdpIn(bind) => {
+                let sock = UdpSocket::bind(bind.as_str()).await.map_err(io)?;
+                Ok(Self::udp(sock, None, cfg))
+            }
+            Address::UdpOut(target) => {
+                let to = tokio::net::lookup_host(target.as_str())
+                    .await
+                    .map_err(io)?
+                    .next()
+                    .ok_or_else(|| LinkError::Resolve {
+                        address: name.clone(),
+                    })?;
+                let any = if to.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+                let sock = UdpSocket::bind(any).await.map_err(io)?;
+                Ok(Self::udp(sock, Some(to), cfg))
+            }
+            Address::Tcp(target) => {
+                let stream = TcpStream::connect(target.as_str()).await.map_err(io)?;
+                let local = stream.local_addr().ok();
+                let _ = stream.set_nodelay(true);
+                let (r, w) = stream.into_split();
+                let mut c = Self::stream(Box::new(r), Box::new(w), cfg);
+                c.local_addr = local;
+                Ok(c)
+            }
+            Address::TcpIn(bind) => {
+                let listener = TcpListener::bind(bind.as_str()).await.map_err(io)?;
+                Ok(Self::tcp_server(listener, cfg))
+            }
+            Address::Serial { path, baud } => {
+                use tokio_serial::SerialPortBuilderExt;
+                let port = tokio_serial::new(path.as_str(), *baud)
+                    .open_native_async()
+                    .map_err(|e| LinkError::Serial {
+                        address: name.clone(),
+                        message: e.to_string(),
+                    })?;
+                let (r, w) = tokio::io::split(port);
+                Ok(Self::stream(Box::new(r), Box::new(w), cfg))
+            }
+        }
+    }
+
+    /// Two connected ends in memory (a byte pipe, as a serial cable): for tests and
+    /// benchmarks, including under `tokio::time::pause`.
+    pub fn pair(a: ConnectionConfig, b: ConnectionConfig) -> (Connection, Connection) {
+        let (x, y) = tokio::io::duplex(64 * 1024);
+        let (xr, xw) = tokio::io::split(x);
+        let (yr, yw) = tokio::io::split(y);
+        (
+            Self::stream(Box::new(xr), Box::new(xw), a),
+            Self::stream(Box::new(yr), Box::new(yw), b),
+        )
+    }
+
+    /// Our MAVLink address.
+    pub fn own(&self) -> Ids {
+        self.sender.own
+    }
+
+    /// The bound local address of socket links (useful with port 0).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local_addr
+    }
+
+    /// A cloneable sender for other tasks.
+    pub fn sender(&self) -> LinkSender {
+        self.sender.clone()
+    }
+
+    /// Queues `message` for sending.
+    pub fn send(&self, message: &MavMessage) -> Result<(), LinkError> {
+        self.sender.send(message)
+    }
+
+    /// The next accepted frame; `None` once the link is closed. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Received> {
+        self.rx.recv().await
+    }
+
+    /// Like [`Connection::recv`] but gives up after `timeout` (`None` on timeout too).
+    pub async fn recv_timeout(&mut self, timeout: Duration) -> Option<Received> {
+        tokio::time::timeout(timeout, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> LinkStats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
+    }
+
+    fn parts(cfg: &ConnectionConfig) -> Parts {
+        let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let (in_tx, in_rx) = mpsc::channel(RX_QUEUE);
+        let sender = LinkSender {
+            own: cfg.own,
+            encoder: Arc::new(Mutex::new(Encoder::new(cfg.signing.clone()))),
+            out: out_tx,
+        };
+        Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats: Arc::new(Mutex::new(LinkStats::default())),
+        }
+    }
+
+    fn udp(sock: UdpSocket, fixed_peer: Option<SocketAddr>, cfg: ConnectionConfig) -> Connection {
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
+        let local_addr = sock.local_addr().ok();
+        let sock = Arc::new(sock);
+        let peer = Arc::new(Mutex::new(fixed_peer));
+        let learn_peer = fixed_peer.is_none();
+        let reader = {
+            let (sock, peer, stats) = (sock.clone(), peer.clone(), stats.clone());
+            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65_536];
+                loop {
+                    let Ok((n, from)) = sock.recv_from(&mut buf).await else {
+                        // ICMP "port unreachable" surfaces as an error on some systems:
+                        // keep listening.
+                        tokio::task::yield_now().await;
+                        continue;
+                    };
+                    if learn_peer {
+                        if let Ok(mut p) = peer.lock() {
+                            *p = Some(from);
+                        }
+                    }
+                    if !feed(&mut dec, &buf[..n], &in_tx, &stats) {
+                        return;
+                    }
+                    // A datagram holds whole frames: drop any partial remainder.
+                    dec.end_of_datagram();
+                }
+            })
+        };
+        let writer = tokio::spawn(write_loop(
+            out_rx,
+            Sink::Udp { sock, peer },
+            cfg.impairment,
+            stats.clone(),
+        ));
+        Connection {
+            sender,
+            rx: in_rx,
+            stats,
+            local_addr,
+            tasks: vec![reader, writer],
+        }
+    }
+
+    fn stream(r: BoxRead, w: BoxWrite, cfg: ConnectionConfig) -> Connection {
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
+        let (_replace_tx, replace_rx) = mpsc::unbounded_channel();
+        let reader = {
+            let stats = stats.clone();
+            let dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
+            tokio::spawn(async move {
+                read_stream(r, dec, &in_tx, &stats).await;
+            })
+        };
+        let writer = tokio::spawn(write_loop(
+            out_rx,
+            Sink::Stream {
+                writer: Some(w),
+                replace: replace_rx,
+            },
+            cfg.impairment,
+            stats.clone(),
+        ));
+        Connection {
+            sender,
+            rx: in_rx,
+            stats,
+            local_addr: None,
+            tasks: vec![reader, writer],
+        }
+    }
+
+    fn tcp_server(listener: TcpListener, cfg: ConnectionConfig) -> Connection {
+        let Parts {
+            sender,
+            out_rx,
+            in_tx,
+            in_rx,
+            stats,
+        } = Self::parts(&cfg);
+        let local_addr = listener.local_addr().ok();
+        let (replace_tx, replace_rx) = mpsc::unbounded_channel::<BoxWrite>();
+        let acceptor = {
+            let stats = stats.clone();
+            let (accept_v1, signing) = (cfg.accept_mavlink1, cfg.signing.clone());
+            tokio::spawn(async move {
+                // One client at a time; when it leaves, wait for the next.
+                while let Ok((stream, _)) = listener.accept().await {
+                    let _ = stream.set_nodelay(true);
+                    let (r, w) = stream.into_split();
+                    if replace_tx.send(Box::new(w)).is_err() {
+                        return;
+                    }
+                    let dec = Decoder::new(accept_v1, signing.clone());
+                    if !read_stream(Box::new(r), dec, &in_tx, &stats).await {
+                        return;
+                    }
+                }
+            })
+        };
+        let writer = tokio::spawn(write_loop(
+            out_rx,
+            Sink::Stream {
+                writer: None,
+                replace: replace_rx,
+            },
+            cfg.impairment,
+            stats.clone(),
+        ));
+        Connection {
+            sender,
+            rx: in_rx,
+            stats,
+            local_addr,
+            tasks: vec![acceptor, writer],
+        }
+    }
+}
+
+/// Decodes bytes and forwards frames; `false` once the receiving side is gone.
+fn feed(
+    dec: &mut Decoder,
+    bytes: &[u8],
+    to: &mpsc::Sender<Received>,
+    stats: &Arc<Mutex<LinkStats>>,
+) -> bool {
+    dec.observe_time(signing_time_now());
+    dec.push(bytes);
+    let mut overflow = 0;
+    let mut open = true;
+    while let Some(frame) = dec.next_frame() {
+        match to.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => overflow += 1,
+            Err(mpsc::error::TrySendError::Closed(_)) => open = false,
+        }
+    }
+    if let Ok(mut s) = stats.lock() {
+        s.rx = dec.counts;
+        s.rx_queue_overflow += overflow;
+    }
+    open
+}
+
+/// Reads a byte stream until EOF or error; `false` if the receiver is gone.
+async fn read_stream(
+    mut r: BoxRead,
+    mut dec: Decoder,
+    to: &mpsc::Sender<Received>,
+    stats: &Arc<Mutex<LinkStats>>,
+) -> bool {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => return !to.is_closed(),
+            Ok(n) => {
+                if !feed(&mut dec, &buf[..n], to, stats) {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+async fn write_loop(
+    mut out: mpsc::UnboundedReceiver<Vec<u8>>,
+    mut sink: Sink,
+    impairment: Option<Impairment>,
+    stats: Arc<Mutex<LinkStats>>,
+) {
+    let start = Instant::now();
+    let mut impairer = impairment.map(Impairer::new);
+    let mut queue: BinaryHeap<Reverse<(Instant, u64, Vec<u8>)>> = BinaryHeap::new();
+    let mut order = 0u64;
+    loop {
+        let next = queue.peek().map(|Reverse((t, _, _))| *t);
+        tokio::select! {
+            m = out.recv() => {
+                let Some(bytes) = m else { return };
+                match impairer.as_mut() {
+                    None => write_counted(&mut sink, &bytes, &stats).await,
+                    Some(imp) => {
+                        for at in imp.schedule(Instant::now() - start, bytes.len()) {
+                            order += 1;
+                            queue.push(Reverse((start + at, order, bytes.clone())));
+                        }
+                        if let Ok(mut s) = stats.lock() {
+                            s.impair_dropped = imp.dropped;
+                            s.impair_duplicated = imp.duplicated;
+                        }
+                    }
+                }
+            }
+            _ = async { if let Some(t) = next { tokio::time::sleep_until(t).await } }, if next.is_some() => {
+                let now = Instant::now();
+                while queue.peek().is_some_and(|Reverse((t, _, _))| *t <= now) {
+                    if let Some(Reverse((_, _, bytes))) = queue.pop() {
+                        write_counted(&mut sink, &bytes, &stats).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn write_counted(sink: &mut Sink, bytes: &[u8], stats: &Arc<Mutex<LinkStats>>) {
+    let ok = sink.write(bytes).await;
+    if let Ok(mut s) = stats.lock() {
+        if ok {
+            s.frames_sent += 1;
+            s.bytes_sent += bytes.len() as u64;
+        } else {
+            s.unsendable += 1;
+        }
+    }
+}
