@@ -6,3 +6,4 @@
 
 pub mod noise;
 pub mod vehicle;
+pub mod service;
