@@ -5,5 +5,5 @@
 //! - [`noise`]: seeded sensor noise; one seed, one run.
 
 pub mod noise;
-pub mod vehicle;
 pub mod service;
+pub mod vehicle;

@@ -36,7 +36,11 @@ struct Args {
     speedup: f64,
     /// Home (take-off point): LAT,LON,AMSL in WGS-84 degrees and metres above mean sea level.
     /// Default: ArduPilot SITL's CMAC field.
-    #[arg(long, value_name = "LAT,LON,AMSL", default_value = "-35.363262,149.165237,584")]
+    #[arg(
+        long,
+        value_name = "LAT,LON,AMSL",
+        default_value = "-35.363262,149.165237,584"
+    )]
     home: String,
     /// Geoid separation at home (ellipsoidal minus AMSL height), metres.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]

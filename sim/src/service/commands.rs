@@ -87,7 +87,12 @@ pub fn requested_mode(base_mode: u32, custom_mode: u32) -> Result<FlightMode, Co
 }
 
 /// COMMAND_ACK for `command`.
-pub fn ack(command: MavCmd, result: MavResult, target_system: u8, target_component: u8) -> MavMessage {
+pub fn ack(
+    command: MavCmd,
+    result: MavResult,
+    target_system: u8,
+    target_component: u8,
+) -> MavMessage {
     MavMessage::COMMAND_ACK(COMMAND_ACK_DATA {
         command,
         result,
@@ -108,11 +113,17 @@ mod tests {
         assert_eq!(requested_mode(1 | 128, 3), Ok(FlightMode::Auto));
         assert!(matches!(
             requested_mode(0, 4),
-            Err(CommandError::BadParam { field: "base_mode", .. })
+            Err(CommandError::BadParam {
+                field: "base_mode",
+                ..
+            })
         ));
         assert!(matches!(
             requested_mode(1, 2),
-            Err(CommandError::BadParam { field: "custom_mode", .. })
+            Err(CommandError::BadParam {
+                field: "custom_mode",
+                ..
+            })
         ));
     }
 

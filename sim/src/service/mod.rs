@@ -9,17 +9,17 @@
 //! moves bytes and time into it.
 
 pub mod clock;
-pub mod connection;
 pub mod commands;
+pub mod connection;
 pub mod telemetry;
 
 use std::time::Duration;
 
-use qly_link::dialect::*;
 use mavlink::MavHeader;
 use qly_core::mission::{MissionType, RawItem};
 use qly_core::protocol::{Ids, MissionServer, ServerConfig, ServerEvent};
 use qly_link::convert::{from_mavlink, to_mavlink};
+use qly_link::dialect::*;
 
 use crate::vehicle::{Severity, Telemetry, Vehicle, VehicleEvent};
 use clock::VehicleClock;
@@ -120,7 +120,12 @@ impl Autopilot {
     /// One received message: the replies. SET_MODE and REQUEST_DATA_STREAM are deprecated
     /// in MAVLink but still what MAVProxy and pymavlink send, and ArduPilot answers them.
     #[allow(deprecated)]
-    pub fn handle(&mut self, header: &MavHeader, msg: &MavMessage, wall: Duration) -> Vec<MavMessage> {
+    pub fn handle(
+        &mut self,
+        header: &MavHeader,
+        msg: &MavMessage,
+        wall: Duration,
+    ) -> Vec<MavMessage> {
         let mut out = Vec::new();
         if let Some(p) = from_mavlink(header, msg) {
             let replies = self.server.handle(&p, wall);
@@ -137,21 +142,23 @@ impl Autopilot {
                     }
                 }
             }
-            MavMessage::SET_MODE(m) => {
-                if m.target_system == self.own.system || m.target_system == 0 {
-                    let result = requested_mode(m.base_mode.bits() as u32, m.custom_mode)
-                        .and_then(|mode| self.vehicle.set_mode(mode));
-                    self.finish(result, &mut out);
-                }
+            MavMessage::SET_MODE(m)
+                if m.target_system == self.own.system || m.target_system == 0 =>
+            {
+                let result = requested_mode(m.base_mode.bits() as u32, m.custom_mode)
+                    .and_then(|mode| self.vehicle.set_mode(mode));
+                // ArduPilot answers SET_MODE with a COMMAND_ACK for DO_SET_MODE.
+                let result = self.finish(result, &mut out);
+                out.push(ack(MavCmd::MAV_CMD_DO_SET_MODE, result, src.0, src.1));
             }
-            MavMessage::REQUEST_DATA_STREAM(r) => {
-                if self.addressed(r.target_system, r.target_component) {
-                    let now = self.vehicle.time_s();
-                    for &id in telemetry::stream_members(r.req_stream_id) {
-                        let interval = (r.start_stop != 0 && r.req_message_rate > 0)
-                            .then(|| 1.0 / r.req_message_rate as f64);
-                        self.schedule.set_interval(id, interval, now);
-                    }
+            MavMessage::REQUEST_DATA_STREAM(r)
+                if self.addressed(r.target_system, r.target_component) =>
+            {
+                let now = self.vehicle.time_s();
+                for &id in telemetry::stream_members(r.req_stream_id) {
+                    let interval = (r.start_stop != 0 && r.req_message_rate > 0)
+                        .then(|| 1.0 / r.req_message_rate as f64);
+                    self.schedule.set_interval(id, interval, now);
                 }
             }
             _ => {}
@@ -198,8 +205,8 @@ impl Autopilot {
                 self.finish(r, out)
             }
             cmd_id::DO_SET_MODE => {
-                let r = requested_mode(p[0] as u32, p[1] as u32)
-                    .and_then(|m| self.vehicle.set_mode(m));
+                let r =
+                    requested_mode(p[0] as u32, p[1] as u32).and_then(|m| self.vehicle.set_mode(m));
                 self.finish(r, out)
             }
             cmd_id::NAV_RETURN_TO_LAUNCH => {
@@ -344,7 +351,9 @@ impl Autopilot {
                     &format!("Mission: no item {seq} (mission has {mission_len})"),
                 )),
                 ServerEvent::UploadRejected {
-                    count, result, mission_type,
+                    count,
+                    result,
+                    mission_type,
                 } => out.push(status_text(
                     Severity::Warning,
                     &format!(
@@ -365,16 +374,20 @@ impl Autopilot {
             }
             match ev {
                 VehicleEvent::MissionCurrent { seq } => {
-                    // The server's CurrentChanged event sends MISSION_CURRENT.
+                    // The vehicle moved on: tell the server (whose only possible event now
+                    // is this change, not to be fed back) and the ground station.
                     self.server.set_current(seq);
-                    self.apply_server_events(out);
+                    self.server.take_events();
+                    if let Ok(m) = to_mavlink(&self.server.current_msg()) {
+                        out.push(m);
+                    }
                 }
-                VehicleEvent::MissionItemReached { seq } => {
-                    out.push(MavMessage::MISSION_ITEM_REACHED(MISSION_ITEM_REACHED_DATA {
-                        seq,
-                    }))
-                }
-                VehicleEvent::ModeChanged(_) | VehicleEvent::Armed | VehicleEvent::Disarmed { .. } => {
+                VehicleEvent::MissionItemReached { seq } => out.push(
+                    MavMessage::MISSION_ITEM_REACHED(MISSION_ITEM_REACHED_DATA { seq }),
+                ),
+                VehicleEvent::ModeChanged(_)
+                | VehicleEvent::Armed
+                | VehicleEvent::Disarmed { .. } => {
                     // Ground stations see the change at once, not at the next 1 Hz beat.
                     out.push(telemetry::heartbeat(&self.vehicle.telemetry()));
                 }

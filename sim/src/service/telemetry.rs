@@ -112,7 +112,12 @@ impl Schedule {
 
     /// Back to the default interval.
     pub fn reset(&mut self, id: u32, now_s: f64) -> bool {
-        match self.streams.iter().find(|s| s.id == id).map(|s| s.default_s) {
+        match self
+            .streams
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.default_s)
+        {
             Some(d) => self.set_interval(id, Some(d), now_s),
             None => false,
         }
@@ -120,7 +125,10 @@ impl Schedule {
 
     /// The interval of `id`: `Some(None)` when known but stopped.
     pub fn interval_s(&self, id: u32) -> Option<Option<f64>> {
-        self.streams.iter().find(|s| s.id == id).map(|s| s.interval_s)
+        self.streams
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.interval_s)
     }
 
     /// The messages due at `now_s`, each scheduled for its next slot. A late caller gets
@@ -340,7 +348,10 @@ mod tests {
         let mut att = 0;
         for i in 100..200 {
             let due = s.due(i as f64 * 0.01);
-            pos += due.iter().filter(|&&id| id == ID_GLOBAL_POSITION_INT).count();
+            pos += due
+                .iter()
+                .filter(|&&id| id == ID_GLOBAL_POSITION_INT)
+                .count();
             att += due.iter().filter(|&&id| id == ID_ATTITUDE).count();
         }
         assert_eq!((pos, att), (10, 0));
