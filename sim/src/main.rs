@@ -74,6 +74,13 @@ struct Args {
     /// Gust strength (one sigma per axis), m/s.
     #[arg(long, default_value_t = 0.0)]
     gust_sigma_m_s: f64,
+    /// Armed on the ground without taking off: disarm after this many simulated seconds
+    /// (ArduCopter DISARM_DELAY; 0 = never).
+    #[arg(long, default_value_t = 10.0)]
+    disarm_delay_s: f64,
+    /// Simulated seconds after boot until the GPS has a 3D fix (no arming before).
+    #[arg(long, default_value_t = 1.0)]
+    gps_lock_s: f64,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
     #[arg(long, default_value_t = 5000)]
     mission_capacity: usize,
@@ -183,6 +190,22 @@ fn main() -> Result<()> {
     vc.wind.mean_east_m_s = args.wind_east_m_s;
     vc.wind.mean_north_m_s = args.wind_north_m_s;
     vc.wind.gust_sigma_m_s = args.gust_sigma_m_s;
+    if !(args.disarm_delay_s >= 0.0 && args.gps_lock_s >= 0.0) {
+        bail!("--disarm-delay-s and --gps-lock-s must be >= 0");
+    }
+    vc.disarm_delay_s = args.disarm_delay_s;
+    vc.gps_lock_after_s = args.gps_lock_s;
+    for (flag, v) in [
+        ("--gps-sigma-m", args.gps_sigma_m),
+        ("--alt-sigma-m", args.alt_sigma_m),
+        ("--attitude-sigma-deg", args.attitude_sigma_deg),
+        ("--heading-sigma-deg", args.heading_sigma_deg),
+        ("--gust-sigma-m-s", args.gust_sigma_m_s),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            bail!("{flag} {v}: expected a finite number >= 0");
+        }
+    }
 
     let boot_unix_s = match args.boot_unix_s {
         Some(s) => s,

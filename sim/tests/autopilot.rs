@@ -379,3 +379,71 @@ fn oversized_upload_is_refused_with_no_space() {
     );
     assert!(ap.vehicle().mission_items().is_empty());
 }
+
+#[test]
+fn command_int_takeoff_and_set_mode_message() {
+    let mut ap = autopilot(100);
+    advance(&mut ap, 2.0);
+    #[allow(deprecated)]
+    let set_mode = MavMessage::SET_MODE(SET_MODE_DATA {
+        custom_mode: 4,
+        target_system: 1,
+        base_mode: MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+    });
+    let out = ap.handle(&gcs_header(), &set_mode, Duration::ZERO);
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_DO_SET_MODE),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    let out = ap.handle(
+        &gcs_header(),
+        &command(
+            MavCmd::MAV_CMD_COMPONENT_ARM_DISARM,
+            [1.0, 0., 0., 0., 0., 0., 0.],
+        ),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_COMPONENT_ARM_DISARM),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    let takeoff = MavMessage::COMMAND_INT(COMMAND_INT_DATA {
+        command: MavCmd::MAV_CMD_NAV_TAKEOFF,
+        frame: MavFrame::MAV_FRAME_GLOBAL_RELATIVE_ALT,
+        z: 12.0,
+        target_system: 1,
+        target_component: 1,
+        ..COMMAND_INT_DATA::default()
+    });
+    let out = ap.handle(&gcs_header(), &takeoff, Duration::ZERO);
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_NAV_TAKEOFF),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    let out = advance(&mut ap, 20.0);
+    let last = out
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            MavMessage::GLOBAL_POSITION_INT(p) => Some(p.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!((last.relative_alt - 12_000).abs() < 150, "{last:?}");
+    assert!((last.alt - 596_000).abs() < 150, "{last:?}");
+    // In the air: a plain disarm fails, a second take-off fails.
+    let out = ap.handle(
+        &gcs_header(),
+        &command(MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, [0.0; 7]),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_COMPONENT_ARM_DISARM),
+        MavResult::MAV_RESULT_FAILED
+    );
+    let out = ap.handle(&gcs_header(), &takeoff, Duration::ZERO);
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_NAV_TAKEOFF),
+        MavResult::MAV_RESULT_FAILED
+    );
+}
