@@ -359,9 +359,9 @@ impl Connection {
         let (_replace_tx, replace_rx) = mpsc::unbounded_channel();
         let reader = {
             let stats = stats.clone();
-            let dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
+            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
-                read_stream(r, dec, &in_tx, &stats).await;
+                read_stream(r, &mut dec, &in_tx, &stats).await;
             })
         };
         let writer = tokio::spawn(write_loop(
@@ -394,7 +394,9 @@ impl Connection {
         let (replace_tx, replace_rx) = mpsc::unbounded_channel::<BoxWrite>();
         let acceptor = {
             let stats = stats.clone();
-            let (accept_v1, signing) = (cfg.accept_mavlink1, cfg.signing.clone());
+            // One decoder for all clients: counters and signing replay state survive a
+            // reconnect (a replayed frame on a new TCP connection is still a replay).
+            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 // One client at a time; when it leaves, wait for the next.
                 while let Ok((stream, _)) = listener.accept().await {
@@ -403,8 +405,8 @@ impl Connection {
                     if replace_tx.send(Box::new(w)).is_err() {
                         return;
                     }
-                    let dec = Decoder::new(accept_v1, signing.clone());
-                    if !read_stream(Box::new(r), dec, &in_tx, &stats).await {
+                    dec.end_of_datagram();
+                    if !read_stream(Box::new(r), &mut dec, &in_tx, &stats).await {
                         return;
                     }
                 }
@@ -457,7 +459,7 @@ fn feed(
 /// Reads a byte stream until EOF or error; `false` if the receiver is gone.
 async fn read_stream(
     mut r: BoxRead,
-    mut dec: Decoder,
+    dec: &mut Decoder,
     to: &mpsc::Sender<Received>,
     stats: &Arc<Mutex<LinkStats>>,
 ) -> bool {
@@ -466,7 +468,7 @@ async fn read_stream(
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => return !to.is_closed(),
             Ok(n) => {
-                if !feed(&mut dec, &buf[..n], to, stats) {
+                if !feed(dec, &buf[..n], to, stats) {
                     return false;
                 }
             }

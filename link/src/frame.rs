@@ -126,7 +126,8 @@ impl Decoder {
         self.newest = self.newest.max(now_signing);
     }
 
-    /// Forgets an incomplete frame at the end of a datagram (datagrams carry whole frames).
+    /// Forgets any incomplete frame: at the end of a datagram (datagrams carry whole
+    /// frames) or when a stream is replaced by a new one.
     pub fn end_of_datagram(&mut self) {
         self.buf.clear();
     }
@@ -439,5 +440,59 @@ mod tests {
         // The stray 0xfd "header" claims a 1-byte payload; once enough bytes arrive its CRC
         // fails and the decoder resynchronises onto the real frame.
         assert_eq!(got, 1);
+    }
+}
+
+#[cfg(test)]
+mod prop {
+    use super::*;
+    use crate::dialect::STATUSTEXT_DATA;
+    use proptest::prelude::*;
+
+    fn text(i: usize) -> MavMessage {
+        MavMessage::STATUSTEXT(STATUSTEXT_DATA {
+            text: format!("frame {i}").as_str().into(),
+            ..Default::default()
+        })
+    }
+
+    proptest! {
+        /// Frames split at arbitrary points with junk between them all come through, in order,
+        /// signed or not.
+        #[test]
+        fn stream_splitting_and_junk(
+            n in 1usize..20,
+            junk in proptest::collection::vec(
+                proptest::collection::vec(any::<u8>().prop_filter("no STX", |b| *b != 0xFD && *b != 0xFE), 0..8),
+                20,
+            ),
+            cuts in proptest::collection::vec(1usize..64, 1..40),
+            signed in any::<bool>(),
+        ) {
+            let cfg = signed.then_some(SigningConfig { key: [3; 32], link_id: 2, require_signed: true });
+            let mut enc = Encoder::new(cfg.clone());
+            let mut bytes = Vec::new();
+            for (i, junk) in junk.iter().enumerate().take(n) {
+                bytes.extend_from_slice(junk);
+                bytes.extend_from_slice(&enc.encode(1, 1, &text(i), 1000 + i as u64));
+            }
+            let mut dec = Decoder::new(false, cfg);
+            let mut got = Vec::new();
+            let mut at = 0;
+            let mut k = 0;
+            while at < bytes.len() {
+                let end = (at + cuts[k % cuts.len()]).min(bytes.len());
+                dec.push(&bytes[at..end]);
+                while let Some(f) = dec.next_frame() {
+                    got.push(f.message);
+                }
+                at = end;
+                k += 1;
+            }
+            prop_assert_eq!(got.len(), n);
+            for (i, m) in got.iter().enumerate() {
+                prop_assert_eq!(m, &text(i));
+            }
+        }
     }
 }

@@ -230,3 +230,60 @@ async fn pymavlink_interop_both_directions_signed_and_unsigned() {
         "{stdout}"
     );
 }
+
+/// pymavlink's `mavutil` as the ground station uploading to (and downloading from) our
+/// vehicle side, `MissionServer` behind `serve_missions`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pymavlink_gcs_uploads_to_our_mission_server() {
+    let Some(py) = python() else { return };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/pymavlink_gcs.py");
+    let conn = Connection::open(
+        &"udpin:127.0.0.1:0".parse().unwrap(),
+        ConnectionConfig::new(Ids::new(1, 1)),
+    )
+    .await
+    .unwrap();
+    let port = conn.local_addr().unwrap().port();
+    let server = std::sync::Arc::new(std::sync::Mutex::new(
+        qly_core::protocol::MissionServer::new(Ids::new(1, 1), Default::default()),
+    ));
+    tokio::spawn(qly_link::serve_missions(conn, server.clone()));
+    let n = 25;
+    let out = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::process::Command::new(&py)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(n.to_string())
+            .output(),
+    )
+    .await
+    .expect("python finishes")
+    .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.first(), Some(&"ACK 0"), "{stdout}");
+    assert_eq!(lines.last(), Some(&"DONE"), "{stdout}");
+    let held = server
+        .lock()
+        .unwrap()
+        .list(qly_core::mission::MissionType::Mission)
+        .to_vec();
+    assert_eq!(held.len(), n);
+    let items: Vec<&&str> = lines.iter().filter(|l| l.starts_with("ITEM ")).collect();
+    assert_eq!(items.len(), n, "{stdout}");
+    for (seq, (line, raw)) in items.iter().zip(&held).enumerate() {
+        let f: Vec<&str> = line.split(' ').collect();
+        assert_eq!(f[1], seq.to_string());
+        assert_eq!(f[2], (300_000_000 + seq * 1000).to_string());
+        assert_eq!(raw.lat_e7(), 300_000_000 + (seq as i32) * 1000);
+        assert_eq!(raw.lon_e7(), 1_200_000_000 - (seq as i32) * 7);
+        assert_eq!(raw.alt_m, 50.0 + seq as f32);
+        assert_eq!(raw.frame, if seq == 0 { 0 } else { 3 });
+    }
+}
