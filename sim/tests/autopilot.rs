@@ -431,6 +431,36 @@ fn command_int_takeoff_and_set_mode_message() {
         .unwrap();
     assert!((last.relative_alt - 12_000).abs() < 150, "{last:?}");
     assert!((last.alt - 596_000).abs() < 150, "{last:?}");
+    // Camera commands: one photo now, then distance triggering with one photo now.
+    let out = ap.handle(
+        &gcs_header(),
+        &command(
+            MavCmd::MAV_CMD_DO_DIGICAM_CONTROL,
+            [0., 0., 0., 0., 1., 0., 0.],
+        ),
+        Duration::ZERO,
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_DO_DIGICAM_CONTROL),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    let out2 = ap.handle(
+        &gcs_header(),
+        &command(
+            MavCmd::MAV_CMD_DO_SET_CAM_TRIGG_DIST,
+            [25., 0., 1., 0., 0., 0., 0.],
+        ),
+        Duration::ZERO,
+    );
+    let idx: Vec<u16> = out
+        .iter()
+        .chain(out2.iter())
+        .filter_map(|m| match m {
+            MavMessage::CAMERA_FEEDBACK(f) => Some(f.img_idx),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(idx, vec![1, 2]);
     // In the air: a plain disarm fails, a second take-off fails.
     let out = ap.handle(
         &gcs_header(),

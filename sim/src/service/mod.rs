@@ -45,6 +45,8 @@ mod cmd_id {
     pub const NAV_LAND: u32 = 21;
     pub const NAV_TAKEOFF: u32 = 22;
     pub const DO_SET_MODE: u32 = 176;
+    pub const DO_DIGICAM_CONTROL: u32 = 203;
+    pub const DO_SET_CAM_TRIGG_DIST: u32 = 206;
     pub const DO_SET_MISSION_CURRENT: u32 = 224;
     pub const MISSION_START: u32 = 300;
     pub const COMPONENT_ARM_DISARM: u32 = 400;
@@ -216,6 +218,14 @@ impl Autopilot {
             cmd_id::NAV_LAND => {
                 let r = self.vehicle.set_mode(crate::vehicle::FlightMode::Land);
                 self.finish(r, out)
+            }
+            cmd_id::DO_DIGICAM_CONTROL if p[4] == 1.0 => {
+                let events = self.vehicle.take_photo();
+                self.finish(Ok(events), out)
+            }
+            cmd_id::DO_SET_CAM_TRIGG_DIST => {
+                let events = self.vehicle.set_trigger_distance(p[0] as f64, p[2] == 1.0);
+                self.finish(Ok(events), out)
             }
             cmd_id::MISSION_START => {
                 let r = self.vehicle.start_mission();

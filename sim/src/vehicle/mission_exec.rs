@@ -7,6 +7,9 @@
 use qly_core::geodesy::{Enu, GeoPosition, LocalFrame};
 use qly_core::mission::{cmd, AltFrame, RawItem};
 
+/// MAV_CMD_DO_DIGICAM_CONTROL (param5 = 1: take a photo).
+pub const DO_DIGICAM_CONTROL: u16 = 203;
+
 /// Default waypoint acceptance radius (ArduCopter WPNAV_RADIUS 200 cm).
 pub const DEFAULT_WP_RADIUS_M: f64 = 2.0;
 
@@ -39,6 +42,13 @@ pub enum ItemAction {
     Land {
         target_h: Option<(f64, f64)>,
     },
+    /// DO_JUMP: continue at item `target`, `repeat` times (negative: for ever).
+    Jump {
+        target: u16,
+        repeat: i32,
+    },
+    /// One photo now (IMAGE_START_CAPTURE of a single image, DO_DIGICAM_CONTROL shoot).
+    PhotoNow,
     /// New cruise speed; `None` leaves it unchanged.
     ChangeSpeed {
         speed_m_s: Option<f64>,
@@ -127,7 +137,34 @@ pub fn interpret(raw: &RawItem, ctx: &ItemContext) -> ItemAction {
             }
             None => unsupported_frame,
         },
+        // NAV_LOITER_TIME flies like a waypoint that holds param1 seconds.
+        cmd::NAV_LOITER_TIME => match height_above_home(raw.frame, raw.alt_m, ctx.home_amsl_m) {
+            Some(u) => {
+                let (e, n) = horizontal(raw, ctx);
+                let hold = raw.params[0] as f64;
+                ItemAction::Waypoint {
+                    target: Enu::new(e, n, u),
+                    radius_m: DEFAULT_WP_RADIUS_M,
+                    hold_s: if hold.is_finite() && hold > 0.0 {
+                        hold
+                    } else {
+                        0.0
+                    },
+                }
+            }
+            None => unsupported_frame,
+        },
         cmd::NAV_RETURN_TO_LAUNCH => ItemAction::ReturnToLaunch,
+        cmd::DO_JUMP => ItemAction::Jump {
+            target: raw.params[0].max(0.0) as u16,
+            repeat: raw.params[1] as i32,
+        },
+        // IMAGE_START_CAPTURE: param2 interval, param3 number of images; only a single
+        // image is simulated.
+        cmd::IMAGE_START_CAPTURE if raw.params[2] == 1.0 => ItemAction::PhotoNow,
+        // DO_DIGICAM_CONTROL: param5 = 1 shoots. In MISSION_ITEM_INT's mission frame param5
+        // travels unscaled in `x`, which RawItem holds as degE7.
+        DO_DIGICAM_CONTROL if raw.lat_e7() == 1 => ItemAction::PhotoNow,
         cmd::NAV_LAND => ItemAction::Land {
             target_h: if raw.lat_e7() == 0 && raw.lon_e7() == 0 {
                 None
@@ -161,6 +198,8 @@ pub struct MissionCursor {
     pub started: bool,
     /// Whether the last item has completed.
     pub complete: bool,
+    /// Jumps made by each DO_JUMP item (by its seq) since the mission started.
+    pub jumps: std::collections::HashMap<u16, u32>,
 }
 
 impl MissionCursor {
@@ -190,10 +229,11 @@ impl MissionCursor {
         self.complete = false;
     }
 
-    /// Start (from item 1) or resume (from the current item).
+    /// Start (from item 1, jump counters reset) or resume (from the current item).
     pub fn start_or_resume(&mut self) {
         if self.current == 0 || self.complete {
             self.current = 1;
+            self.jumps.clear();
         }
         self.started = false;
         self.complete = false;
@@ -216,6 +256,23 @@ impl MissionCursor {
             return None;
         }
         self.items.get(self.current as usize)
+    }
+
+    /// DO_JUMP at the current item: go to `target` if it exists and the jump has repeats
+    /// left (then `true`), otherwise move past the jump.
+    pub fn jump(&mut self, target: u16, repeat: i32) -> bool {
+        let at = self.current;
+        let made = self.jumps.get(&at).copied().unwrap_or(0);
+        let valid = target >= 1 && (target as usize) < self.items.len() && target != at;
+        if valid && (repeat < 0 || made < repeat as u32) {
+            self.jumps.insert(at, made + 1);
+            self.current = target;
+            self.started = false;
+            true
+        } else {
+            self.advance();
+            false
+        }
     }
 
     /// Marks the current item done and moves on; returns the finished item's seq.
@@ -336,6 +393,68 @@ mod tests {
     }
 
     #[test]
+    fn loiter_jump_and_single_photo_items() {
+        let f = ctx_frame();
+        let ctx = ItemContext {
+            frame: &f,
+            home_amsl_m: 1000.0,
+            here: Enu::new(1.0, 2.0, 3.0),
+        };
+        let base = RawItem {
+            frame: frame::GLOBAL_RELATIVE_ALT,
+            command: cmd::NAV_LOITER_TIME,
+            params: [30.0, 0.0, 0.0, 0.0],
+            lat_deg: 0.0,
+            lon_deg: 0.0,
+            alt_m: 40.0,
+            autocontinue: true,
+        };
+        assert_eq!(
+            interpret(&base, &ctx),
+            ItemAction::Waypoint {
+                target: Enu::new(1.0, 2.0, 40.0),
+                radius_m: DEFAULT_WP_RADIUS_M,
+                hold_s: 30.0
+            }
+        );
+        let jump = RawItem {
+            command: cmd::DO_JUMP,
+            frame: frame::MISSION,
+            params: [2.0, 3.0, 0.0, 0.0],
+            ..base
+        };
+        assert_eq!(
+            interpret(&jump, &ctx),
+            ItemAction::Jump {
+                target: 2,
+                repeat: 3
+            }
+        );
+        let one = RawItem {
+            command: cmd::IMAGE_START_CAPTURE,
+            frame: frame::MISSION,
+            params: [0.0, 0.0, 1.0, 0.0],
+            ..base
+        };
+        assert_eq!(interpret(&one, &ctx), ItemAction::PhotoNow);
+        let many = RawItem {
+            params: [0.0, 2.0, 10.0, 0.0],
+            ..one
+        };
+        assert!(matches!(
+            interpret(&many, &ctx),
+            ItemAction::Unsupported { command: 2000 }
+        ));
+        let shoot = RawItem {
+            command: DO_DIGICAM_CONTROL,
+            params: [0.0; 4],
+            lat_deg: 1e-7,
+            ..one
+        };
+        assert_eq!(interpret(&shoot, &ctx), ItemAction::PhotoNow);
+    }
+
+    #[test]
     fn cursor_walks_items_and_completes() {
         let home = MissionItem::ReturnToLaunch.to_raw();
         let mut c = MissionCursor::default();
@@ -350,6 +469,16 @@ mod tests {
         assert_eq!(c.current_item(), None);
         c.start_or_resume();
         assert_eq!(c.current, 1);
+        // A jump from item 2 back to 1, twice, then on.
+        c.advance();
+        assert!(c.jump(1, 2));
+        assert_eq!(c.current, 1);
+        c.advance();
+        assert!(c.jump(1, 2));
+        c.advance();
+        assert!(!c.jump(1, 2));
+        assert!(c.complete);
+        c.start_or_resume();
         assert!(!c.set_current(3));
         assert!(!c.set_current(0));
         assert!(c.set_current(2));

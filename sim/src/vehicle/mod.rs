@@ -616,6 +616,24 @@ impl Vehicle {
         Ok(events)
     }
 
+    /// DO_SET_CAM_TRIGG_DIST as a command.
+    pub fn set_trigger_distance(
+        &mut self,
+        distance_m: f64,
+        trigger_once: bool,
+    ) -> Vec<VehicleEvent> {
+        match self.camera.set_distance(distance_m, trigger_once) {
+            Some(index) => vec![VehicleEvent::Photo(self.capture(index))],
+            None => Vec::new(),
+        }
+    }
+
+    /// A photo now (DO_DIGICAM_CONTROL as a command).
+    pub fn take_photo(&mut self) -> Vec<VehicleEvent> {
+        let index = self.camera.take_now(self.kin.pos.e_m, self.kin.pos.n_m);
+        vec![VehicleEvent::Photo(self.capture(index))]
+    }
+
     // ---------------------------------------------------------------- simulation
 
     /// Advances the simulation by `dt_s` seconds (subdivided into steps of at most
@@ -913,6 +931,20 @@ impl Vehicle {
                     if let Some(index) = self.camera.set_distance(distance_m, trigger_once) {
                         events.push(VehicleEvent::Photo(self.capture(index)));
                     }
+                    self.mission.advance();
+                    events.push(VehicleEvent::MissionItemReached { seq });
+                }
+                ItemAction::Jump { target, repeat } => {
+                    if self.mission.jump(target, repeat) {
+                        events.push(VehicleEvent::Notice {
+                            severity: Severity::Info,
+                            text: format!("Mission: jump from {seq} to {target}"),
+                        });
+                    }
+                }
+                ItemAction::PhotoNow => {
+                    let index = self.camera.take_now(self.kin.pos.e_m, self.kin.pos.n_m);
+                    events.push(VehicleEvent::Photo(self.capture(index)));
                     self.mission.advance();
                     events.push(VehicleEvent::MissionItemReached { seq });
                 }

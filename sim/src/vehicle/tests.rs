@@ -322,3 +322,53 @@ fn set_current_jumps_and_rejects_bad_items() {
     );
     assert_eq!(v.mission_current(), 5);
 }
+
+#[test]
+fn do_jump_repeats_a_leg_and_loiter_time_holds() {
+    let alt = Altitude::relative_home(20.0);
+    let mut wire = Mission::new(
+        HOME,
+        vec![
+            MissionItem::Takeoff { alt }, // 1
+            MissionItem::Waypoint {
+                point: offset(40.0, 0.0),
+                alt,
+                hold_s: 0.0,
+            }, // 2
+            MissionItem::Waypoint {
+                point: offset(40.0, 40.0),
+                alt,
+                hold_s: 0.0,
+            }, // 3
+            MissionItem::ReturnToLaunch,  // 4 (becomes DO_JUMP below)
+            MissionItem::ReturnToLaunch,  // 5
+        ],
+    )
+    .wire_items(qly_core::mission::MissionType::Mission);
+    wire[4].command = qly_core::mission::cmd::DO_JUMP;
+    wire[4].frame = qly_core::mission::frame::MISSION;
+    wire[4].params = [2.0, 1.0, 0.0, 0.0];
+    // Item 2 becomes a 20 s loiter.
+    wire[2].command = qly_core::mission::cmd::NAV_LOITER_TIME;
+    wire[2].params[0] = 20.0;
+
+    let mut v = Vehicle::new(config());
+    run(&mut v, 1.5);
+    v.set_mission(wire);
+    v.set_mode(FlightMode::Guided).unwrap();
+    v.arm().unwrap();
+    let mut ev = v.start_mission().unwrap();
+    let t0 = v.time_s();
+    ev.extend(run_until(&mut v, 900.0, |v| !v.is_armed()));
+    let reached: Vec<u16> = ev
+        .iter()
+        .filter_map(|e| match e {
+            VehicleEvent::MissionItemReached { seq } => Some(*seq),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reached, vec![1, 2, 3, 2, 3, 5]);
+    // Two 20 s loiters are in the flight time.
+    let flight_s = v.time_s() - t0;
+    assert!(flight_s > 40.0 + 4.0 * 40.0 / 10.0, "{flight_s}");
+}
