@@ -268,9 +268,9 @@ pub fn build(id: u32, t: &Telemetry, clock: &VehicleClock) -> Option<MavMessage>
             } else {
                 p.yaw_rad as f32
             },
-            rollspeed: 0.0,
-            pitchspeed: 0.0,
-            yawspeed: 0.0,
+            rollspeed: t.rates_rad_s[0] as f32,
+            pitchspeed: t.rates_rad_s[1] as f32,
+            yawspeed: t.rates_rad_s[2] as f32,
         }),
         ID_GLOBAL_POSITION_INT => MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
             time_boot_ms: boot_ms,

@@ -64,6 +64,8 @@ pub struct KinState {
     pub roll_rad: f64,
     /// Pitch (nose up positive), radians.
     pub pitch_rad: f64,
+    /// Body rates over the last step (roll, pitch, yaw), rad/s.
+    pub rates_rad_s: [f64; 3],
 }
 
 /// What the vertical controller holds.
@@ -218,6 +220,11 @@ pub fn step(
         out.pitch_rad = (-(forward / g).atan()).clamp(-max_tilt, max_tilt);
         out.roll_rad = (right / g).atan().clamp(-max_tilt, max_tilt);
     }
+    out.rates_rad_s = [
+        (out.roll_rad - s.roll_rad) / dt_s,
+        (out.pitch_rad - s.pitch_rad) / dt_s,
+        angle_diff(out.yaw_rad, s.yaw_rad) / dt_s,
+    ];
     out
 }
 
@@ -317,6 +324,7 @@ mod tests {
         };
         let s = step(&airborne(10.0), &sp, (0.0, 0.0), &lim, 1.0);
         assert_abs_diff_eq!(s.yaw_rad.to_degrees(), 90.0, epsilon = 1e-6);
+        assert_abs_diff_eq!(s.rates_rad_s[2].to_degrees(), 90.0, epsilon = 1e-6);
     }
 
     #[test]

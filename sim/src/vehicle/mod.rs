@@ -235,6 +235,8 @@ pub struct Telemetry {
     pub pose: Pose,
     /// Velocity east/north/up, m/s.
     pub vel_enu_m_s: Enu,
+    /// Roll, pitch and yaw rates, rad/s.
+    pub rates_rad_s: [f64; 3],
     pub ground_speed_m_s: f64,
     pub airspeed_m_s: f64,
     /// GPS horizontal/vertical accuracy (one standard deviation), metres.
@@ -696,6 +698,7 @@ impl Vehicle {
             k.pos.u_m = 0.0;
             k.vel = Enu::default();
             k.roll_rad = 0.0;
+            k.rates_rad_s = [0.0; 3];
             k.pitch_rad = 0.0;
             self.flying = false;
             events.push(VehicleEvent::Notice {
@@ -1042,6 +1045,7 @@ impl Vehicle {
                 self.true_pose()
             },
             vel_enu_m_s: v,
+            rates_rad_s: self.kin.rates_rad_s,
             ground_speed_m_s: v.e_m.hypot(v.n_m),
             airspeed_m_s: (v.e_m - we).hypot(v.n_m - wn),
             h_acc_m: self.config.noise.gps_pos_sigma_m,
