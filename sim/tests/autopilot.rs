@@ -35,6 +35,10 @@ fn gcs_header() -> MavHeader {
 fn autopilot(capacity: usize) -> Autopilot {
     let mut c = VehicleConfig::new(HOME);
     c.noise = NoiseConfig::none();
+    autopilot_with(c, capacity)
+}
+
+fn autopilot_with(c: VehicleConfig, capacity: usize) -> Autopilot {
     Autopilot::new(
         Vehicle::new(c),
         VEHICLE,
@@ -305,9 +309,8 @@ fn upload(ap: &mut Autopilot, items: Vec<RawItem>) -> UploadClient {
     client
 }
 
-#[test]
-fn upload_then_fly_auto_with_photos_and_reached_items() {
-    let mut ap = autopilot(100);
+/// Uploads the short mission, flies it in AUTO from the ground and returns everything sent.
+fn fly_short_mission(mut ap: Autopilot) -> (Autopilot, Vec<MavMessage>) {
     let client = upload(&mut ap, short_mission());
     assert_eq!(client.outcome(), Some(Ok(())));
     assert_eq!(ap.vehicle().mission_items().len(), 6);
@@ -331,6 +334,12 @@ fn upload_then_fly_auto_with_photos_and_reached_items() {
             break;
         }
     }
+    (ap, out)
+}
+
+#[test]
+fn upload_then_fly_auto_with_photos_and_reached_items() {
+    let (ap, out) = fly_short_mission(autopilot(100));
     assert!(!ap.vehicle().is_armed(), "did not land within 600 s");
     let reached: Vec<u16> = out
         .iter()
@@ -366,6 +375,26 @@ fn upload_then_fly_auto_with_photos_and_reached_items() {
         currents.contains(&3) && currents.contains(&5),
         "{currents:?}"
     );
+}
+
+#[test]
+fn same_seed_same_messages_other_seed_other_photo_poses() {
+    let noisy = |seed: u64| {
+        let mut c = VehicleConfig::new(HOME);
+        c.seed = seed;
+        c.wind.gust_sigma_m_s = 1.0;
+        let (_, out) = fly_short_mission(autopilot_with(c, 100));
+        out.into_iter()
+            .filter_map(|m| match m {
+                MavMessage::CAMERA_FEEDBACK(f) => Some((f.lat, f.lng, f.alt_rel, f.roll, f.yaw)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = noisy(11);
+    assert!(a.len() >= 8);
+    assert_eq!(a, noisy(11));
+    assert_ne!(a, noisy(12));
 }
 
 #[test]

@@ -139,3 +139,23 @@ async fn unsigned_commands_are_ignored_when_signing_is_required() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sim_connects_out_over_tcp_to_a_listening_ground_station() {
+    let addr: Address = "tcpin:127.0.0.1:0".parse().unwrap();
+    let mut conn = Connection::open(&addr, ConnectionConfig::new(Ids::new(255, 190)))
+        .await
+        .expect("listen");
+    let port = conn.local_addr().expect("bound tcp port").port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["--connect", &format!("tcp:127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start sim");
+    let _sim = common::ChildGuard { child, name: "sim" };
+    let (vehicle, hb) = wait_for_vehicle(&mut conn, Duration::from_secs(20))
+        .await
+        .expect("heartbeat over tcp");
+    assert_eq!(vehicle, Ids::new(1, 1));
+    assert_eq!(hb.autopilot, MavAutopilot::MAV_AUTOPILOT_ARDUPILOTMEGA);
+}
