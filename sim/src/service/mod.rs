@@ -114,9 +114,27 @@ impl Autopilot {
 
     fn build(&self, id: u32, t: &Telemetry) -> Option<MavMessage> {
         if id == telemetry::ID_MISSION_CURRENT {
-            return to_mavlink(&self.server.current_msg()).ok();
+            return self.mission_current();
         }
         telemetry::build(id, t, &self.clock)
+    }
+
+    /// MISSION_CURRENT from the server (seq, total, mission id) with the vehicle's mission
+    /// state and whether it is flying the mission (mission_mode 1 in AUTO).
+    fn mission_current(&self) -> Option<MavMessage> {
+        let mut m = to_mavlink(&self.server.current_msg()).ok()?;
+        if let MavMessage::MISSION_CURRENT(d) = &mut m {
+            use crate::vehicle::MissionState as S;
+            d.mission_state = match self.vehicle.mission_state() {
+                S::NoMission => MissionState::MISSION_STATE_NO_MISSION,
+                S::NotStarted => MissionState::MISSION_STATE_NOT_STARTED,
+                S::Active => MissionState::MISSION_STATE_ACTIVE,
+                S::Paused => MissionState::MISSION_STATE_PAUSED,
+                S::Complete => MissionState::MISSION_STATE_COMPLETE,
+            };
+            d.mission_mode = u8::from(self.vehicle.mode() == crate::vehicle::FlightMode::Auto);
+        }
+        Some(m)
     }
 
     /// One received message: the replies. SET_MODE and REQUEST_DATA_STREAM are deprecated
@@ -352,9 +370,7 @@ impl Autopilot {
                         let r = self.vehicle.set_mission_current(seq);
                         self.finish(r, out);
                     }
-                    if let Ok(m) = to_mavlink(&self.server.current_msg()) {
-                        out.push(m);
-                    }
+                    out.extend(self.mission_current());
                 }
                 ServerEvent::SetCurrentRejected { seq, mission_len } => out.push(status_text(
                     Severity::Warning,
@@ -388,9 +404,7 @@ impl Autopilot {
                     // is this change, not to be fed back) and the ground station.
                     self.server.set_current(seq);
                     self.server.take_events();
-                    if let Ok(m) = to_mavlink(&self.server.current_msg()) {
-                        out.push(m);
-                    }
+                    out.extend(self.mission_current());
                 }
                 VehicleEvent::MissionItemReached { seq } => out.push(
                     MavMessage::MISSION_ITEM_REACHED(MISSION_ITEM_REACHED_DATA { seq }),

@@ -272,6 +272,14 @@ pub fn build(id: u32, t: &Telemetry, clock: &VehicleClock) -> Option<MavMessage>
             pitchspeed: t.rates_rad_s[1] as f32,
             yawspeed: t.rates_rad_s[2] as f32,
         }),
+        // Like ArduPilot before its EKF has an origin: zeros until the GPS fix.
+        ID_GLOBAL_POSITION_INT if !t.has_position => {
+            MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
+                time_boot_ms: boot_ms,
+                hdg: u16::MAX,
+                ..GLOBAL_POSITION_INT_DATA::default()
+            })
+        }
         ID_GLOBAL_POSITION_INT => MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
             time_boot_ms: boot_ms,
             lat: e7(p.lat_deg),

@@ -123,6 +123,16 @@ pub struct CaptureEvent {
     pub truth: Pose,
 }
 
+/// MAVLink `MISSION_STATE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MissionState {
+    NoMission = 1,
+    NotStarted = 2,
+    Active = 3,
+    Paused = 4,
+    Complete = 5,
+}
+
 /// MAVLink `MAV_SEVERITY` levels used in notices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -394,6 +404,21 @@ impl Vehicle {
 
     pub fn mission_current(&self) -> u16 {
         self.mission.current
+    }
+
+    /// Where the mission stands, as MISSION_CURRENT.mission_state reports it.
+    pub fn mission_state(&self) -> MissionState {
+        if self.mission.flyable() == 0 {
+            MissionState::NoMission
+        } else if self.mission.complete {
+            MissionState::Complete
+        } else if self.mission_running {
+            MissionState::Active
+        } else if self.mission.current == 0 {
+            MissionState::NotStarted
+        } else {
+            MissionState::Paused
+        }
     }
 
     pub fn images_taken(&self) -> u32 {
