@@ -1,0 +1,452 @@
+//! The autopilot service without sockets: MAVLink messages in, MAVLink messages out.
+//!
+//! [`Autopilot`] joins the pure [`Vehicle`] to MAVLink: it answers commands, serves the
+//! mission protocol through `qly_core::protocol::MissionServer`, streams telemetry on a
+//! schedule and turns vehicle events into MISSION_CURRENT, MISSION_ITEM_REACHED,
+//! STATUSTEXT, CAMERA_TRIGGER and CAMERA_FEEDBACK. Time comes in as arguments: simulated
+//! seconds for the vehicle and telemetry, a monotonic wall-clock `Duration` for the mission
+//! protocol's timeouts (a GCS times out in real time). The tokio program in `main.rs` only
+//! moves bytes and time into it.
+
+pub mod clock;
+pub mod commands;
+pub mod connection;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use mavlink::MavHeader;
+use qly_core::mission::{MissionType, RawItem};
+use qly_core::protocol::{Ids, MissionServer, ServerConfig, ServerEvent};
+use qly_link::convert::{from_mavlink, to_mavlink};
+use qly_link::dialect::*;
+
+use crate::vehicle::{Severity, Telemetry, Vehicle, VehicleEvent};
+use clock::VehicleClock;
+use commands::{ack, requested_mode, result_for, Command, FORCE_DISARM_MAGIC};
+use telemetry::Schedule;
+
+/// Fixed integration step of the vehicle, seconds of simulated time. Stepping in fixed
+/// increments keeps a seeded run identical whatever the wall-clock scheduling.
+pub const VEHICLE_DT_S: f64 = 0.01;
+
+/// The simulated autopilot.
+pub struct Autopilot {
+    vehicle: Vehicle,
+    server: MissionServer,
+    schedule: Schedule,
+    clock: VehicleClock,
+    own: Ids,
+}
+
+/// MAV_CMD numbers handled (also reachable as `MavCmd` variants).
+mod cmd_id {
+    pub const NAV_RETURN_TO_LAUNCH: u32 = 20;
+    pub const NAV_LAND: u32 = 21;
+    pub const NAV_TAKEOFF: u32 = 22;
+    pub const DO_SET_MODE: u32 = 176;
+    pub const DO_DIGICAM_CONTROL: u32 = 203;
+    pub const DO_SET_CAM_TRIGG_DIST: u32 = 206;
+    pub const DO_SET_MISSION_CURRENT: u32 = 224;
+    pub const MISSION_START: u32 = 300;
+    pub const COMPONENT_ARM_DISARM: u32 = 400;
+    pub const GET_HOME_POSITION: u32 = 410;
+    pub const GET_MESSAGE_INTERVAL: u32 = 510;
+    pub const SET_MESSAGE_INTERVAL: u32 = 511;
+    pub const REQUEST_MESSAGE: u32 = 512;
+    pub const REQUEST_AUTOPILOT_CAPABILITIES: u32 = 520;
+}
+
+impl Autopilot {
+    /// A vehicle at MAVLink address `own` (ArduPilot: 1/1) whose mission store holds at most
+    /// `mission_capacity` items (including home).
+    pub fn new(vehicle: Vehicle, own: Ids, clock: VehicleClock, mission_capacity: usize) -> Self {
+        let mut cfg = ServerConfig::default();
+        cfg.capacity[0] = mission_capacity;
+        Autopilot {
+            vehicle,
+            server: MissionServer::new(own, cfg),
+            schedule: Schedule::default(),
+            clock,
+            own,
+        }
+    }
+
+    pub fn vehicle(&self) -> &Vehicle {
+        &self.vehicle
+    }
+
+    pub fn clock(&self) -> &VehicleClock {
+        &self.clock
+    }
+
+    fn home_raw(&self) -> RawItem {
+        let h = &self.vehicle.config().home;
+        qly_core::mission::Mission::new(*h, Vec::new()).home_raw()
+    }
+
+    /// Advances the vehicle to simulated time `sim_s` in fixed steps and returns the
+    /// messages produced on the way: event messages and the telemetry that fell due.
+    /// `wall` drives the mission protocol's timeouts.
+    pub fn advance_to(&mut self, sim_s: f64, wall: Duration) -> Vec<MavMessage> {
+        let mut out = Vec::new();
+        while self.vehicle.time_s() + VEHICLE_DT_S * 0.5 <= sim_s {
+            let events = self.vehicle.step(VEHICLE_DT_S);
+            self.publish_events(events, &mut out);
+            let now = self.vehicle.time_s();
+            let due = self.schedule.due(now);
+            if !due.is_empty() {
+                let t = self.vehicle.telemetry();
+                for id in due {
+                    if let Some(m) = self.build(id, &t) {
+                        out.push(m);
+                    }
+                }
+            }
+        }
+        if self.server.next_deadline().is_some_and(|d| wall >= d) {
+            let replies = self.server.poll(wall);
+            out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
+            self.apply_server_events(&mut out);
+        }
+        out
+    }
+
+    fn build(&self, id: u32, t: &Telemetry) -> Option<MavMessage> {
+        if id == telemetry::ID_MISSION_CURRENT {
+            return self.mission_current();
+        }
+        telemetry::build(id, t, &self.clock)
+    }
+
+    /// MISSION_CURRENT from the server (seq, total, mission id) with the vehicle's mission
+    /// state and whether it is flying the mission (mission_mode 1 in AUTO).
+    fn mission_current(&self) -> Option<MavMessage> {
+        let mut m = to_mavlink(&self.server.current_msg()).ok()?;
+        if let MavMessage::MISSION_CURRENT(d) = &mut m {
+            use crate::vehicle::MissionState as S;
+            d.mission_state = match self.vehicle.mission_state() {
+                S::NoMission => MissionState::MISSION_STATE_NO_MISSION,
+                S::NotStarted => MissionState::MISSION_STATE_NOT_STARTED,
+                S::Active => MissionState::MISSION_STATE_ACTIVE,
+                S::Paused => MissionState::MISSION_STATE_PAUSED,
+                S::Complete => MissionState::MISSION_STATE_COMPLETE,
+            };
+            d.mission_mode = u8::from(self.vehicle.mode() == crate::vehicle::FlightMode::Auto);
+        }
+        Some(m)
+    }
+
+    /// One received message: the replies. SET_MODE and REQUEST_DATA_STREAM are deprecated
+    /// in MAVLink but still what MAVProxy and pymavlink send, and ArduPilot answers them.
+    #[allow(deprecated)]
+    pub fn handle(
+        &mut self,
+        header: &MavHeader,
+        msg: &MavMessage,
+        wall: Duration,
+    ) -> Vec<MavMessage> {
+        let mut out = Vec::new();
+        if let Some(p) = from_mavlink(header, msg) {
+            let replies = self.server.handle(&p, wall);
+            out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
+            self.apply_server_events(&mut out);
+            return out;
+        }
+        let src = (header.system_id as u8, header.component_id);
+        match msg {
+            MavMessage::COMMAND_LONG(_) | MavMessage::COMMAND_INT(_) => {
+                if let Some(c) = Command::from_message(msg) {
+                    if self.addressed(c.target_system, c.target_component) {
+                        self.command(&c, src, &mut out);
+                    }
+                }
+            }
+            MavMessage::SET_MODE(m)
+                if m.target_system == self.own.system || m.target_system == 0 =>
+            {
+                let result = requested_mode(m.base_mode.bits() as u32, m.custom_mode)
+                    .and_then(|mode| self.vehicle.set_mode(mode));
+                // ArduPilot answers SET_MODE with a COMMAND_ACK for DO_SET_MODE.
+                let result = self.finish(result, &mut out);
+                out.push(ack(MavCmd::MAV_CMD_DO_SET_MODE, result, src.0, src.1));
+            }
+            MavMessage::REQUEST_DATA_STREAM(r)
+                if self.addressed(r.target_system, r.target_component) =>
+            {
+                let now = self.vehicle.time_s();
+                for &id in telemetry::stream_members(r.req_stream_id) {
+                    let interval = (r.start_stop != 0 && r.req_message_rate > 0)
+                        .then(|| 1.0 / r.req_message_rate as f64);
+                    self.schedule.set_interval(id, interval, now);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    fn addressed(&self, system: u8, component: u8) -> bool {
+        (system == 0 || system == self.own.system)
+            && (component == 0 || component == self.own.component)
+    }
+
+    /// Publishes the events of a command, or its refusal as a STATUSTEXT; the MAV_RESULT.
+    fn finish(
+        &mut self,
+        result: Result<Vec<VehicleEvent>, crate::vehicle::CommandError>,
+        out: &mut Vec<MavMessage>,
+    ) -> MavResult {
+        match result {
+            Ok(events) => {
+                self.publish_events(events, out);
+                MavResult::MAV_RESULT_ACCEPTED
+            }
+            Err(e) => {
+                out.push(status_text(Severity::Warning, &e.to_string()));
+                result_for(&e)
+            }
+        }
+    }
+
+    fn command(&mut self, c: &Command, src: (u8, u8), out: &mut Vec<MavMessage>) {
+        let p = c.params;
+        let result = match c.id() {
+            cmd_id::COMPONENT_ARM_DISARM => {
+                let r = if p[0] >= 0.5 {
+                    self.vehicle.arm()
+                } else {
+                    self.vehicle.disarm(p[1] == FORCE_DISARM_MAGIC)
+                };
+                self.finish(r, out)
+            }
+            cmd_id::NAV_TAKEOFF => {
+                let r = self.vehicle.takeoff(p[6] as f64);
+                self.finish(r, out)
+            }
+            cmd_id::DO_SET_MODE => {
+                let r =
+                    requested_mode(p[0] as u32, p[1] as u32).and_then(|m| self.vehicle.set_mode(m));
+                self.finish(r, out)
+            }
+            cmd_id::NAV_RETURN_TO_LAUNCH => {
+                let r = self.vehicle.set_mode(crate::vehicle::FlightMode::Rtl);
+                self.finish(r, out)
+            }
+            cmd_id::NAV_LAND => {
+                let r = self.vehicle.set_mode(crate::vehicle::FlightMode::Land);
+                self.finish(r, out)
+            }
+            cmd_id::DO_DIGICAM_CONTROL if p[4] == 1.0 => {
+                let events = self.vehicle.take_photo();
+                self.finish(Ok(events), out)
+            }
+            cmd_id::DO_SET_CAM_TRIGG_DIST => {
+                let events = self.vehicle.set_trigger_distance(p[0] as f64, p[2] == 1.0);
+                self.finish(Ok(events), out)
+            }
+            cmd_id::MISSION_START => {
+                let r = self.vehicle.start_mission();
+                self.finish(r, out)
+            }
+            cmd_id::DO_SET_MISSION_CURRENT => {
+                let r = self.vehicle.set_mission_current(p[0] as u16);
+                self.finish(r, out)
+            }
+            cmd_id::SET_MESSAGE_INTERVAL => {
+                let id = p[0] as u32;
+                let now = self.vehicle.time_s();
+                let ok = if p[1] == 0.0 {
+                    self.schedule.reset(id, now)
+                } else if p[1] < 0.0 {
+                    self.schedule.set_interval(id, None, now)
+                } else {
+                    self.schedule.set_interval(id, Some(p[1] as f64 / 1e6), now)
+                };
+                if ok {
+                    MavResult::MAV_RESULT_ACCEPTED
+                } else {
+                    MavResult::MAV_RESULT_DENIED
+                }
+            }
+            cmd_id::GET_MESSAGE_INTERVAL => {
+                let id = p[0] as u32;
+                match self.schedule.interval_s(id) {
+                    Some(i) => {
+                        out.push(MavMessage::MESSAGE_INTERVAL(MESSAGE_INTERVAL_DATA {
+                            message_id: id as u16,
+                            interval_us: i.map(|s| (s * 1e6).round() as i32).unwrap_or(-1),
+                        }));
+                        MavResult::MAV_RESULT_ACCEPTED
+                    }
+                    None => MavResult::MAV_RESULT_DENIED,
+                }
+            }
+            cmd_id::REQUEST_MESSAGE => match self.one_shot(p[0] as u32) {
+                Some(m) => {
+                    out.push(m);
+                    MavResult::MAV_RESULT_ACCEPTED
+                }
+                None => MavResult::MAV_RESULT_DENIED,
+            },
+            cmd_id::REQUEST_AUTOPILOT_CAPABILITIES => {
+                out.extend(self.one_shot(telemetry::ID_AUTOPILOT_VERSION));
+                MavResult::MAV_RESULT_ACCEPTED
+            }
+            cmd_id::GET_HOME_POSITION => {
+                out.extend(self.one_shot(telemetry::ID_HOME_POSITION));
+                MavResult::MAV_RESULT_ACCEPTED
+            }
+            _ => MavResult::MAV_RESULT_UNSUPPORTED,
+        };
+        out.push(ack(c.command, result, src.0, src.1));
+    }
+
+    /// A message sent once on request (REQUEST_MESSAGE).
+    fn one_shot(&self, id: u32) -> Option<MavMessage> {
+        match id {
+            telemetry::ID_AUTOPILOT_VERSION => Some(self.autopilot_version()),
+            telemetry::ID_HOME_POSITION => Some(self.home_position()),
+            id => self.build(id, &self.vehicle.telemetry()),
+        }
+    }
+
+    fn autopilot_version(&self) -> MavMessage {
+        MavMessage::AUTOPILOT_VERSION(AUTOPILOT_VERSION_DATA {
+            capabilities: MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_MISSION_INT
+                | MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_COMMAND_INT
+                | MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_SET_POSITION_TARGET_GLOBAL_INT
+                | MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_MAVLINK2
+                | MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_MISSION_FENCE
+                | MavProtocolCapability::MAV_PROTOCOL_CAPABILITY_MISSION_RALLY,
+            // 4.5.0 official, ArduPilot's encoding (major << 24 | minor << 16 | patch << 8 | type).
+            flight_sw_version: (4 << 24) | (5 << 16) | 0xFF,
+            uid: 0x5157_4C59_0000_0001,
+            flight_custom_version: *b"qlysim\0\0",
+            ..AUTOPILOT_VERSION_DATA::default()
+        })
+    }
+
+    fn home_position(&self) -> MavMessage {
+        let h = &self.vehicle.config().home;
+        MavMessage::HOME_POSITION(HOME_POSITION_DATA {
+            latitude: qly_core::mission::deg_to_e7(h.point.lat_deg),
+            longitude: qly_core::mission::deg_to_e7(h.point.lon_deg),
+            altitude: (h.alt_amsl_m * 1000.0).round() as i32,
+            q: [1.0, 0.0, 0.0, 0.0],
+            time_usec: self.clock.unix_us(self.vehicle.time_s()),
+            ..HOME_POSITION_DATA::default()
+        })
+    }
+
+    /// Applies what the mission server did to the vehicle.
+    fn apply_server_events(&mut self, out: &mut Vec<MavMessage>) {
+        for ev in self.server.take_events() {
+            match ev {
+                ServerEvent::ListReplaced {
+                    mission_type: MissionType::Mission,
+                    count,
+                    ..
+                } => {
+                    // ArduPilot keeps its own home as item 0, whatever was uploaded there.
+                    self.server.set_home(self.home_raw());
+                    let items = self.server.list(MissionType::Mission).to_vec();
+                    let events = self.vehicle.set_mission(items);
+                    out.push(status_text(
+                        Severity::Info,
+                        &format!("Mission: {} items received", count.saturating_sub(1)),
+                    ));
+                    self.publish_events(events, out);
+                }
+                ServerEvent::ListCleared {
+                    mission_type: MissionType::Mission,
+                } => {
+                    let events = self.vehicle.set_mission(Vec::new());
+                    out.push(status_text(Severity::Info, "Mission: cleared"));
+                    self.publish_events(events, out);
+                }
+                ServerEvent::CurrentChanged { seq } => {
+                    if self.vehicle.mission_current() != seq {
+                        let r = self.vehicle.set_mission_current(seq);
+                        self.finish(r, out);
+                    }
+                    out.extend(self.mission_current());
+                }
+                ServerEvent::SetCurrentRejected { seq, mission_len } => out.push(status_text(
+                    Severity::Warning,
+                    &format!("Mission: no item {seq} (mission has {mission_len})"),
+                )),
+                ServerEvent::UploadRejected {
+                    count,
+                    result,
+                    mission_type,
+                } => out.push(status_text(
+                    Severity::Warning,
+                    &format!(
+                        "Mission upload of {count} {} items refused: {}",
+                        qly_core::protocol::list_name(mission_type),
+                        result.name()
+                    ),
+                )),
+                _ => {}
+            }
+        }
+    }
+
+    fn publish_events(&mut self, events: Vec<VehicleEvent>, out: &mut Vec<MavMessage>) {
+        for ev in events {
+            if let Some((sev, text)) = ev.status_text() {
+                out.push(status_text(sev, &text));
+            }
+            match ev {
+                VehicleEvent::MissionCurrent { seq } => {
+                    // The vehicle moved on: tell the server (whose only possible event now
+                    // is this change, not to be fed back) and the ground station.
+                    self.server.set_current(seq);
+                    self.server.take_events();
+                    out.extend(self.mission_current());
+                }
+                VehicleEvent::MissionItemReached { seq } => out.push(
+                    MavMessage::MISSION_ITEM_REACHED(MISSION_ITEM_REACHED_DATA { seq }),
+                ),
+                VehicleEvent::ModeChanged(_)
+                | VehicleEvent::Armed
+                | VehicleEvent::Disarmed { .. } => {
+                    // Ground stations see the change at once, not at the next 1 Hz beat.
+                    out.push(telemetry::heartbeat(&self.vehicle.telemetry()));
+                }
+                VehicleEvent::Photo(c) => {
+                    out.push(telemetry::camera_trigger(&c, &self.clock));
+                    out.push(telemetry::camera_feedback(&c, &self.clock, self.own.system));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// STATUSTEXT with `text` cut to the 50 bytes the message holds.
+pub fn status_text(severity: Severity, text: &str) -> MavMessage {
+    let mut bytes = [0u8; 50];
+    let mut n = 0;
+    for ch in text.chars() {
+        let len = ch.len_utf8();
+        if n + len > 50 {
+            break;
+        }
+        ch.encode_utf8(&mut bytes[n..n + len]);
+        n += len;
+    }
+    let severity = match severity {
+        Severity::Critical => MavSeverity::MAV_SEVERITY_CRITICAL,
+        Severity::Warning => MavSeverity::MAV_SEVERITY_WARNING,
+        Severity::Notice => MavSeverity::MAV_SEVERITY_NOTICE,
+        Severity::Info => MavSeverity::MAV_SEVERITY_INFO,
+    };
+    MavMessage::STATUSTEXT(STATUSTEXT_DATA {
+        severity,
+        text: bytes.into(),
+        id: 0,
+        chunk_seq: 0,
+    })
+}

@@ -1,0 +1,104 @@
+//! MAVProxy (headless) uploads a QGC WPL 110 file to the `sim` binary and lists it back.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{lines_of, python_or_skip, start_sim, wait_line, ChildGuard};
+
+/// A short survey at the sim's default home: home, take-off, camera every 10 m, three
+/// waypoints, camera off, RTL.
+const WAYPOINTS: &str = "QGC WPL 110
+0\t1\t0\t16\t0\t0\t0\t0\t-35.363262\t149.165237\t584.0\t1
+1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t20\t1
+2\t0\t3\t206\t10\t0\t1\t0\t0\t0\t0\t1
+3\t0\t3\t16\t0\t0\t0\t0\t-35.362400\t149.165200\t20\t1
+4\t0\t3\t16\t0\t0\t0\t0\t-35.362400\t149.166000\t20\t1
+5\t0\t3\t16\t0\t0\t0\t0\t-35.363000\t149.166000\t20\t1
+6\t0\t3\t206\t0\t0\t1\t0\t0\t0\t0\t1
+7\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1
+";
+
+#[test]
+fn mavproxy_uploads_and_lists_a_wpl_file() {
+    let Some(python) = python_or_skip("mavproxy_uploads_and_lists_a_wpl_file") else {
+        return;
+    };
+    let mavproxy = std::path::Path::new(&python)
+        .parent()
+        .expect("python in a bin directory")
+        .join("mavproxy.py");
+    assert!(
+        mavproxy.exists(),
+        "{} missing: is MAVProxy in scripts/requirements-test.txt installed?",
+        mavproxy.display()
+    );
+    let dir = std::env::temp_dir().join(format!("qly-sim-mavproxy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("survey.waypoints");
+    std::fs::write(&file, WAYPOINTS).expect("write waypoints");
+
+    let (_sim, port, _sim_out) = start_sim(&["--speedup", "5"]);
+    let mut child = Command::new(&python)
+        .arg(&mavproxy)
+        .arg(format!("--master=udpout:127.0.0.1:{port}"))
+        .args(["--no-state", "--default-modules=wp"])
+        .current_dir(&dir)
+        .env("PYTHONUNBUFFERED", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start mavproxy");
+    let out = lines_of(child.stdout.take().expect("stdout"));
+    let _err = lines_of(child.stderr.take().expect("stderr"));
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _mavproxy = ChildGuard {
+        child,
+        name: "mavproxy",
+    };
+    let mut seen = Vec::new();
+    // Commands only after the vehicle is known (see shared notes: a --cmd before the first
+    // heartbeat goes nowhere).
+    wait_line(&out, Duration::from_secs(60), &mut seen, |l| {
+        l.contains("Detected vehicle") || l.contains("online system 1")
+    })
+    .unwrap_or_else(|| panic!("MAVProxy never saw the vehicle: {seen:#?}"));
+    writeln!(stdin, "wp load {}", file.display()).expect("write to mavproxy");
+    stdin.flush().expect("flush");
+    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
+        l.contains("Sent all 8 waypoints")
+    })
+    .unwrap_or_else(|| panic!("upload did not complete: {seen:#?}"));
+    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
+        l.contains("ACCEPTED")
+    })
+    .unwrap_or_else(|| panic!("no MISSION_ACK ACCEPTED: {seen:#?}"));
+
+    writeln!(stdin, "wp list").expect("write to mavproxy");
+    stdin.flush().expect("flush");
+    // The listing prints "COMMAND FRAME LAT LON ALT p1=.. .." per item; the last is RTL (20).
+    let first_wp = wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
+        l.starts_with("16 3 -35.3624")
+    })
+    .unwrap_or_else(|| panic!("no listing of waypoint 3: {seen:#?}"));
+    assert!(first_wp.contains("149.1652"), "{first_wp}");
+    wait_line(&out, Duration::from_secs(10), &mut seen, |l| {
+        l.starts_with("20 3 ")
+    })
+    .unwrap_or_else(|| panic!("no RTL in the listing: {seen:#?}"));
+    let cam = seen
+        .iter()
+        .filter(|l| l.starts_with("206 3 "))
+        .collect::<Vec<_>>();
+    assert_eq!(cam.len(), 2, "camera items listed: {cam:?}");
+    assert!(
+        cam[0].contains("p1=10.0") && cam[0].contains("p3=1.0"),
+        "{cam:?}"
+    );
+    eprintln!("MAVProxy said:\n{}", seen.join("\n"));
+    let _ = writeln!(stdin, "exit");
+    let _ = std::fs::remove_dir_all(&dir);
+}
