@@ -5,8 +5,10 @@
 //! The planning core is pure (values in, values out); files live in [`input`] and
 //! [`output`], and the command line in the `planner` binary.
 
+pub mod coverage;
 pub mod error;
 pub mod estimate;
+pub mod photos;
 pub mod survey;
 
 pub use error::PlanError;
