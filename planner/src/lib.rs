@@ -8,7 +8,9 @@
 pub mod coverage;
 pub mod error;
 pub mod estimate;
+pub mod mission_build;
 pub mod photos;
+pub mod sorties;
 pub mod survey;
 
 pub use error::PlanError;
