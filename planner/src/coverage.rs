@@ -31,9 +31,11 @@ pub const MAX_TILE_SLOTS: f64 = 8.0e6;
 /// effective footprints is not lost to rounding, metres.
 const EDGE_TOLERANCE_M: f64 = 1e-6;
 
-const TILE_SHIFT: u32 = 5;
-const TILE: i64 = 1 << TILE_SHIFT;
-const TILE_CELLS: usize = (TILE * TILE) as usize;
+/// Tiles are wide and short: a footprint row then spans few tiles, and the work per row
+/// (index look-up, slice) is spread over more cells.
+const TILE_W: i64 = 64;
+const TILE_H: i64 = 16;
+const TILE_CELLS: usize = (TILE_W * TILE_H) as usize;
 const NO_TILE: u32 = u32::MAX;
 const IN_REGION: u8 = 1;
 const EFFECTIVE: u8 = 2;
@@ -61,9 +63,12 @@ pub fn coverage(
         Some((lo, hi)) => Grid::new(cell_m, lo, hi),
         None => Grid::empty(cell_m),
     };
+    // With fewer photos than a counter holds, no count can wrap, so counts can be kept as
+    // differences along each tile row: two updates per row run instead of one per cell.
+    grid.diff_counts = photos.len() < usize::from(u16::MAX);
     for shape in &shapes.add {
-        grid.draw(shape, true, |_, flags| {
-            flags.iter_mut().for_each(|f| *f |= IN_REGION)
+        grid.draw(shape, true, |_, flags, a, b| {
+            flags[a..b].iter_mut().for_each(|f| *f |= IN_REGION)
         });
     }
     for poly in &shapes.add_polygons {
@@ -74,12 +79,24 @@ pub fn coverage(
     }
     for p in photos {
         let full = Convex::rectangle(p.at, p.heading_deg, footprint.side_m, footprint.front_m);
-        grid.draw(&full, false, |count, _| {
-            count.iter_mut().for_each(|c| *c = c.saturating_add(1))
-        });
+        if grid.diff_counts {
+            // Mark where each row run starts and ends; prefix sums in `report` fill it in.
+            grid.draw(&full, false, |count, _, a, b| {
+                count[a] = count[a].wrapping_add(1);
+                if let Some(after) = count.get_mut(b) {
+                    *after = after.wrapping_sub(1);
+                }
+            });
+        } else {
+            grid.draw(&full, false, |count, _, a, b| {
+                count[a..b]
+                    .iter_mut()
+                    .for_each(|c| *c = c.saturating_add(1))
+            });
+        }
         let eff = Convex::rectangle(p.at, p.heading_deg, lane_spacing_m, trigger_distance_m);
-        grid.draw(&eff, false, |_, flags| {
-            flags.iter_mut().for_each(|f| *f |= EFFECTIVE)
+        grid.draw(&eff, false, |_, flags, a, b| {
+            flags[a..b].iter_mut().for_each(|f| *f |= EFFECTIVE)
         });
     }
     grid.report()
@@ -211,8 +228,8 @@ fn choose_cell(shapes: &RegionShapes, requested_m: f64) -> f64 {
     }
     if let Some((lo, hi)) = shapes.bbox {
         let bbox_m2 =
-            (hi.x - lo.x + 2.0 * TILE as f64 * cell) * (hi.y - lo.y + 2.0 * TILE as f64 * cell);
-        let tile_m2 = (TILE * TILE) as f64 * cell * cell;
+            (hi.x - lo.x + 2.0 * TILE_W as f64 * cell) * (hi.y - lo.y + 2.0 * TILE_H as f64 * cell);
+        let tile_m2 = TILE_CELLS as f64 * cell * cell;
         if bbox_m2 / tile_m2 > MAX_TILE_SLOTS {
             cell = (bbox_m2 / (TILE_CELLS as f64 * MAX_TILE_SLOTS)).sqrt() * 1.01;
         }
@@ -247,6 +264,86 @@ impl Plane {
 struct Convex {
     planes: Vec<Plane>,
     disc: Option<(PlaneCoord, f64)>,
+}
+
+/// A convex shape ready for scanlines: per half-plane, its bound on `x` as `k0 + k1 y`.
+struct Scan {
+    lower: Vec<(f64, f64)>,
+    upper: Vec<(f64, f64)>,
+    /// Half-planes parallel to the rows: `b y <= c`.
+    flat: Vec<(f64, f64)>,
+    disc: Option<(PlaneCoord, f64)>,
+}
+
+impl Scan {
+    fn of(shape: &Convex) -> Scan {
+        let mut scan = Scan {
+            lower: Vec::new(),
+            upper: Vec::new(),
+            flat: Vec::new(),
+            disc: shape.disc,
+        };
+        for p in &shape.planes {
+            if p.a.abs() < 1e-12 {
+                scan.flat.push((p.b, p.c));
+            } else if p.a > 0.0 {
+                scan.upper.push((p.c / p.a, -p.b / p.a));
+            } else {
+                scan.lower.push((p.c / p.a, -p.b / p.a));
+            }
+        }
+        scan
+    }
+
+    /// The `x` interval of the shape on the horizontal line at `y`.
+    #[inline]
+    fn x_span(&self, y: f64) -> Option<(f64, f64)> {
+        if self.flat.iter().any(|&(b, c)| b * y > c) {
+            return None;
+        }
+        let mut lo = self
+            .lower
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &(k0, k1)| m.max(k0 + k1 * y));
+        let mut hi = self
+            .upper
+            .iter()
+            .fold(f64::INFINITY, |m, &(k0, k1)| m.min(k0 + k1 * y));
+        if let Some((c, r)) = self.disc {
+            let dy = y - c.y;
+            let h2 = r * r - dy * dy;
+            if h2 < 0.0 {
+                return None;
+            }
+            let h = h2.sqrt();
+            lo = lo.max(c.x - h);
+            hi = hi.min(c.x + h);
+        }
+        (lo <= hi && lo.is_finite() && hi.is_finite()).then_some((lo, hi))
+    }
+}
+
+/// `x.floor()` as an integer without a libm call (the baseline x86-64 target has no
+/// rounding instruction), saturating far out of range.
+#[inline]
+fn floor_i(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) > x {
+        t - 1
+    } else {
+        t
+    }
+}
+
+/// `x.ceil()` as an integer, like [`floor_i`].
+#[inline]
+fn ceil_i(x: f64) -> i64 {
+    let t = x as i64;
+    if (t as f64) < x {
+        t + 1
+    } else {
+        t
+    }
 }
 
 impl Convex {
@@ -309,37 +406,9 @@ impl Convex {
         }
         (lo.is_finite() && hi.is_finite() && lo <= hi).then_some((lo, hi))
     }
-
-    /// The `x` interval of the shape on the horizontal line at `y`.
-    fn x_span(&self, y: f64) -> Option<(f64, f64)> {
-        let (mut lo, mut hi) = (f64::NEG_INFINITY, f64::INFINITY);
-        for p in &self.planes {
-            let rhs = p.c - p.b * y;
-            if p.a.abs() < 1e-12 {
-                if rhs < 0.0 {
-                    return None;
-                }
-            } else if p.a > 0.0 {
-                hi = hi.min(rhs / p.a);
-            } else {
-                lo = lo.max(rhs / p.a);
-            }
-        }
-        if let Some((c, r)) = self.disc {
-            let dy = y - c.y;
-            let h2 = r * r - dy * dy;
-            if h2 < 0.0 {
-                return None;
-            }
-            let h = h2.sqrt();
-            lo = lo.max(c.x - h);
-            hi = hi.min(c.x + h);
-        }
-        (lo <= hi && lo.is_finite() && hi.is_finite()).then_some((lo, hi))
-    }
 }
 
-/// Cells in tiles. Cell `(i, j)` has its centre at `((i + 0.5) cell, (j + 0.5) cell)`.
+/// Cells in tiles of `TILE_W x TILE_H`. Cell `(i, j)` has its centre at `((i + 0.5) cell, (j + 0.5) cell)`.
 struct Grid {
     cell_m: f64,
     /// Tile coordinates of the index's first slot, and the index size in tiles.
@@ -350,13 +419,21 @@ struct Grid {
     index: Vec<u32>,
     counts: Vec<u16>,
     flags: Vec<u8>,
+    /// `counts` holds per-row differences until [`Grid::report`] sums them.
+    diff_counts: bool,
 }
 
 impl Grid {
     fn new(cell_m: f64, lo: PlaneCoord, hi: PlaneCoord) -> Grid {
-        let tile_of = |v: f64| ((v / cell_m).floor() as i64).div_euclid(TILE);
-        let (ti0, tj0) = (tile_of(lo.x) - 1, tile_of(lo.y) - 1);
-        let (ti1, tj1) = (tile_of(hi.x) + 1, tile_of(hi.y) + 1);
+        let cell_of = |v: f64| floor_i(v / cell_m);
+        let (ti0, tj0) = (
+            cell_of(lo.x).div_euclid(TILE_W) - 1,
+            cell_of(lo.y).div_euclid(TILE_H) - 1,
+        );
+        let (ti1, tj1) = (
+            cell_of(hi.x).div_euclid(TILE_W) + 1,
+            cell_of(hi.y).div_euclid(TILE_H) + 1,
+        );
         let (nti, ntj) = (ti1 - ti0 + 1, tj1 - tj0 + 1);
         Grid {
             cell_m,
@@ -367,6 +444,7 @@ impl Grid {
             index: vec![NO_TILE; (nti * ntj) as usize],
             counts: Vec::new(),
             flags: Vec::new(),
+            diff_counts: false,
         }
     }
 
@@ -380,41 +458,43 @@ impl Grid {
             index: Vec::new(),
             counts: Vec::new(),
             flags: Vec::new(),
+            diff_counts: false,
         }
     }
 
     /// Cell rows whose centres lie in `[y_lo, y_hi]`.
     fn rows(&self, y_lo: f64, y_hi: f64) -> std::ops::RangeInclusive<i64> {
         let c = self.cell_m;
-        let j_lo = ((y_lo / c - 0.5).ceil() as i64).max(self.tj0 * TILE);
-        let j_hi = ((y_hi / c - 0.5).floor() as i64).min((self.tj0 + self.ntj) * TILE - 1);
+        let j_lo = ceil_i(y_lo / c - 0.5).max(self.tj0 * TILE_H);
+        let j_hi = floor_i(y_hi / c - 0.5).min((self.tj0 + self.ntj) * TILE_H - 1);
         j_lo..=j_hi
     }
 
     /// Cells of row `j` whose centres lie in `[x_lo, x_hi]`.
     fn cols(&self, x_lo: f64, x_hi: f64) -> (i64, i64) {
         let c = self.cell_m;
-        let i_lo = ((x_lo / c - 0.5).ceil() as i64).max(self.ti0 * TILE);
-        let i_hi = ((x_hi / c - 0.5).floor() as i64).min((self.ti0 + self.nti) * TILE - 1);
+        let i_lo = ceil_i(x_lo / c - 0.5).max(self.ti0 * TILE_W);
+        let i_hi = floor_i(x_hi / c - 0.5).min((self.ti0 + self.nti) * TILE_W - 1);
         (i_lo, i_hi)
     }
 
-    /// Calls `f` on the counters and flags of cells `i_lo..=i_hi` of row `j`, tile by tile;
-    /// missing tiles are created when `create`, skipped otherwise.
+    /// Calls `f(counts, flags, a, b)` with a tile row's counters and flags and the run
+    /// `a..b` of it that holds cells `i_lo..=i_hi` of row `j`, tile by tile; missing tiles
+    /// are created when `create`, skipped otherwise.
     fn row_span(
         &mut self,
         j: i64,
         i_lo: i64,
         i_hi: i64,
         create: bool,
-        f: &mut impl FnMut(&mut [u16], &mut [u8]),
+        f: &mut impl FnMut(&mut [u16], &mut [u8], usize, usize),
     ) {
-        let tj = j.div_euclid(TILE) - self.tj0;
-        let row_in_tile = j.rem_euclid(TILE) as usize;
+        let tj = j.div_euclid(TILE_H) - self.tj0;
+        let row_in_tile = j.rem_euclid(TILE_H) as usize;
         let mut i = i_lo;
         while i <= i_hi {
-            let ti = i.div_euclid(TILE);
-            let tile_end = (ti + 1) * TILE - 1;
+            let ti = i.div_euclid(TILE_W);
+            let tile_end = (ti + 1) * TILE_W - 1;
             let end = i_hi.min(tile_end);
             let slot = (tj * self.nti + (ti - self.ti0)) as usize;
             let mut tile = self.index[slot];
@@ -425,27 +505,35 @@ impl Grid {
                 self.flags.resize(self.flags.len() + TILE_CELLS, 0);
             }
             if tile != NO_TILE {
-                let base = tile as usize * TILE_CELLS + row_in_tile * TILE as usize;
-                let (a, b) = (
-                    base + i.rem_euclid(TILE) as usize,
-                    base + end.rem_euclid(TILE) as usize + 1,
+                let base = tile as usize * TILE_CELLS + row_in_tile * TILE_W as usize;
+                let row = base..base + TILE_W as usize;
+                f(
+                    &mut self.counts[row.clone()],
+                    &mut self.flags[row],
+                    i.rem_euclid(TILE_W) as usize,
+                    end.rem_euclid(TILE_W) as usize + 1,
                 );
-                f(&mut self.counts[a..b], &mut self.flags[a..b]);
             }
             i = end + 1;
         }
     }
 
-    fn draw(&mut self, shape: &Convex, create: bool, mut f: impl FnMut(&mut [u16], &mut [u8])) {
+    fn draw(
+        &mut self,
+        shape: &Convex,
+        create: bool,
+        mut f: impl FnMut(&mut [u16], &mut [u8], usize, usize),
+    ) {
         if self.index.is_empty() {
             return;
         }
         let Some((y_lo, y_hi)) = shape.y_range() else {
             return;
         };
+        let scan = Scan::of(shape);
         for j in self.rows(y_lo, y_hi) {
             let y = (j as f64 + 0.5) * self.cell_m;
-            if let Some((x_lo, x_hi)) = shape.x_span(y) {
+            if let Some((x_lo, x_hi)) = scan.x_span(y) {
                 let (i_lo, i_hi) = self.cols(x_lo, x_hi);
                 if i_lo <= i_hi {
                     self.row_span(j, i_lo, i_hi, create, &mut f);
@@ -501,15 +589,24 @@ impl Grid {
             for pair in xs.chunks_exact(2) {
                 let (i_lo, i_hi) = self.cols(pair[0], pair[1]);
                 if i_lo <= i_hi {
-                    self.row_span(j, i_lo, i_hi, create, &mut |_, flags| {
-                        flags.iter_mut().for_each(&mut f)
+                    self.row_span(j, i_lo, i_hi, create, &mut |_, flags, a, b| {
+                        flags[a..b].iter_mut().for_each(&mut f)
                     });
                 }
             }
         }
     }
 
-    fn report(&self) -> CoverageReport {
+    fn report(mut self) -> CoverageReport {
+        if self.diff_counts {
+            for row in self.counts.chunks_exact_mut(TILE_W as usize) {
+                let mut run = 0u16;
+                for c in row {
+                    run = run.wrapping_add(*c);
+                    *c = run;
+                }
+            }
+        }
         let (mut region, mut covered, mut seen) = (0usize, 0usize, 0usize);
         let mut min_count = u16::MAX;
         for (&c, &fl) in self.counts.iter().zip(&self.flags) {

@@ -79,9 +79,6 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
         alt_amsl_m: 0.0,
     });
-    let survey = survey_items(&transects, &frame, alt_rel_home_m, trigger_distance_m);
-    let (mission, survey_range) =
-        full_mission(home, survey, alt_rel_home_m, params.cruise_speed_m_s);
     let sorties = split_sorties(
         &transects,
         &frame,
@@ -94,6 +91,19 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
             resume_overlap_photos: params.resume_overlap_photos,
         },
     )?;
+    // A single sortie over all photos is the whole mission (built by `full_mission`, so its
+    // survey items sit between take-off + speed and the return); turning thousands of plane
+    // points into latitude/longitude twice is the slowest part of a long plan.
+    let (mission, survey_range) = match sorties.as_slice() {
+        [only] if only.photos == (0..photos.len()) && only.mission.items.len() >= 3 => {
+            let n = only.mission.items.len();
+            (only.mission.clone(), 2..n - 1)
+        }
+        _ => {
+            let survey = survey_items(&transects, &frame, alt_rel_home_m, trigger_distance_m);
+            full_mission(home, survey, alt_rel_home_m, params.cruise_speed_m_s)
+        }
+    };
 
     Ok(SurveyPlan {
         params: params.clone(),
@@ -408,7 +418,13 @@ mod tests {
         assert!(plan.estimate.flight_time_s > plan.estimate.path_length_m / 10.0);
         assert_eq!(plan.sorties.len(), 1);
         assert_eq!(plan.sorties[0].mission, plan.mission);
-        assert_eq!(plan.survey_items.start, 2);
+        let survey = survey_items(
+            &plan.transects,
+            &plan.frame,
+            plan.alt_rel_home_m,
+            plan.trigger_distance_m,
+        );
+        assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
         assert_eq!(plan.survey_items.end, plan.mission.items.len() - 1);
     }
 
@@ -488,6 +504,13 @@ mod tests {
             assert_eq!(w[0].photos.end - w[1].photos.start, 2);
         }
         assert_eq!(plan.sorties.last().unwrap().photos.end, plan.photos.len());
+        let survey = survey_items(
+            &plan.transects,
+            &plan.frame,
+            plan.alt_rel_home_m,
+            plan.trigger_distance_m,
+        );
+        assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
     }
 
     #[test]
