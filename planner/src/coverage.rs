@@ -879,6 +879,124 @@ mod tests {
         assert!(elapsed.as_secs_f64() < 30.0, "{elapsed:?}");
     }
 
+    /// The scanline raster against a cell-by-cell brute force: nearest point on the
+    /// centreline for the region, a rotated-rectangle test per photo for the footprints.
+    #[test]
+    fn raster_matches_brute_force() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let line: Vec<PlaneCoord> = vec![
+            coord! {x: 0.3, y: 0.7},
+            coord! {x: 70.1, y: 20.2},
+            coord! {x: 120.4, y: 90.9},
+            coord! {x: 60.6, y: 150.3},
+        ];
+        let width_m = 27.3;
+        let region = PlaneRegion::Corridor {
+            centreline: LineString::new(line.clone()),
+            width_m,
+        };
+        let photos: Vec<PhotoPoint> = (0..60)
+            .map(|_| photo(-20.0 + 170.0 * rnd(), -20.0 + 190.0 * rnd(), 360.0 * rnd()))
+            .collect();
+        let fp = Footprint {
+            side_m: 31.7,
+            front_m: 23.9,
+        };
+        let (spacing, trigger) = (12.9, 8.3);
+        let cell = 0.7;
+        let r = coverage(&region, &photos, fp, spacing, trigger, cell);
+
+        let in_region = |p: PlaneCoord| {
+            // Nearest point of the polyline; flat ends: not beyond the first or last vertex.
+            let mut best = (f64::INFINITY, 0usize, 0.0);
+            for (k, w) in line.windows(2).enumerate() {
+                let u = w[1] - w[0];
+                let t = (dot(p - w[0], u) / dot(u, u)).clamp(0.0, 1.0);
+                let d = dist(p, w[0] + u * t);
+                if d < best.0 {
+                    best = (d, k, t);
+                }
+            }
+            let (d, k, t) = best;
+            let at_start = k == 0 && t == 0.0;
+            let at_end = k == line.len() - 2 && t == 1.0;
+            d <= width_m / 2.0 && !at_start && !at_end
+        };
+        let inside = |p: PlaneCoord, ph: &PhotoPoint, across: f64, along: f64| {
+            let h = ph.heading_deg.to_radians();
+            let f = coord! {x: h.sin(), y: h.cos()};
+            let v = p - ph.at;
+            dot(v, f).abs() <= along / 2.0 && (v.x * f.y - v.y * f.x).abs() <= across / 2.0
+        };
+        let (mut region_cells, mut covered, mut seen, mut min) = (0, 0, 0, u32::MAX);
+        for j in -60..300 {
+            for i in -60..300 {
+                let p = coord! {x: (i as f64 + 0.5) * cell, y: (j as f64 + 0.5) * cell};
+                if !in_region(p) {
+                    continue;
+                }
+                region_cells += 1;
+                covered += usize::from(photos.iter().any(|ph| inside(p, ph, spacing, trigger)));
+                let n = photos
+                    .iter()
+                    .filter(|ph| inside(p, ph, fp.side_m, fp.front_m))
+                    .count();
+                seen += usize::from(n > 0);
+                min = min.min(n as u32);
+            }
+        }
+        assert_eq!(r.region_cells, region_cells);
+        assert!((r.covered_pct - 100.0 * covered as f64 / region_cells as f64).abs() < 1e-9);
+        assert!((r.seen_pct - 100.0 * seen as f64 / region_cells as f64).abs() < 1e-9);
+        assert_eq!(r.min_photos_per_cell, min);
+        assert!(r.covered_pct > 10.0 && r.covered_pct < 90.0, "{r:?}");
+    }
+
+    #[test]
+    fn polygon_fill_matches_point_in_polygon() {
+        use geo::{Contains, Point};
+        let mut poly = polygon![
+            (x: 0.3, y: 0.1), (x: 80.7, y: 10.2), (x: 60.1, y: 40.9), (x: 95.3, y: 90.4),
+            (x: 20.2, y: 70.6), (x: 35.5, y: 35.3)
+        ];
+        poly.interiors_push(
+            polygon![(x: 50.1, y: 55.2), (x: 65.4, y: 62.3), (x: 52.6, y: 70.9)]
+                .exterior()
+                .clone(),
+        );
+        let exclusion = polygon![(x: 10.2, y: 5.1), (x: 30.3, y: 2.2), (x: 25.4, y: 20.6)];
+        let area = PlaneRegion::Area {
+            polygon: poly.clone(),
+            exclusions: vec![exclusion.clone()],
+        };
+        let cell = 0.45;
+        let r = coverage(
+            &area,
+            &[],
+            Footprint {
+                side_m: 1.0,
+                front_m: 1.0,
+            },
+            1.0,
+            1.0,
+            cell,
+        );
+        let mut n = 0;
+        for j in -10..250 {
+            for i in -10..250 {
+                let p = Point::new((i as f64 + 0.5) * cell, (j as f64 + 0.5) * cell);
+                n += usize::from(poly.contains(&p) && !exclusion.contains(&p));
+            }
+        }
+        assert_eq!(r.region_cells, n);
+    }
+
     #[test]
     fn huge_region_gets_a_coarser_cell() {
         let area = PlaneRegion::Area {

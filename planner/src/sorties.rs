@@ -459,6 +459,14 @@ mod tests {
         check_split(0, 8.0);
         check_split(1, 6.5);
         check_split(5, 10.0);
+        for overlap in [0, 1, 2, 4] {
+            for k in 0..12 {
+                let usable_min = 6.5 + 0.5 * k as f64;
+                if usable_min < 13.0 {
+                    check_split(overlap, usable_min);
+                }
+            }
+        }
     }
 
     #[test]
