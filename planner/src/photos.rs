@@ -61,6 +61,71 @@ pub fn photo_points(transects: &[Transect], trigger_distance_m: f64) -> Vec<Phot
         .collect()
 }
 
+/// Photos are never spaced closer than this share of the camera's trigger distance, however
+/// sharply a lane bends (a sharp corner cannot be closed by spacing alone).
+pub const MIN_TRIGGER_SHARE: f64 = 0.5;
+
+/// The distance to trigger at so that the requested front overlap holds across the whole
+/// strip a lane is responsible for, also where the lane bends.
+///
+/// Each photo's share of ground is `trigger_distance_m` along by the lane spacing across,
+/// turned to the photo's heading. Between two photos on either side of a bend of angle `phi`
+/// the two shares open a wedge on the outside of the bend: at `half_strip_m` from the lane
+/// their edges are `half_strip_m * sin(phi)` further apart than on the lane. Flying
+/// `d (1 + cos phi) / 2 - h sin phi` between photos (`h` the half strip, `phi` the most
+/// turning of any lane within one trigger distance) closes the wedge; on straight lanes it is
+/// `d`. The result is at least [`MIN_TRIGGER_SHARE`] of `d`.
+pub fn bend_trigger_distance_m(
+    transects: &[Transect],
+    trigger_distance_m: f64,
+    half_strip_m: f64,
+) -> f64 {
+    let d = trigger_distance_m;
+    if !(d.is_finite() && d > 0.0 && half_strip_m.is_finite() && half_strip_m >= 0.0) {
+        return d;
+    }
+    let phi = transects
+        .iter()
+        .map(|t| max_turn_within_rad(&t.path, d))
+        .fold(0.0, f64::max)
+        .min(std::f64::consts::FRAC_PI_2);
+    let bent = d * (1.0 + phi.cos()) / 2.0 - half_strip_m * phi.sin();
+    bent.clamp(MIN_TRIGGER_SHARE * d, d)
+}
+
+/// The largest total turn (sum of absolute heading changes at vertices), radians, of `path`
+/// within any stretch of `window_m` along it.
+pub(crate) fn max_turn_within_rad(path: &[PlaneCoord], window_m: f64) -> f64 {
+    // Turns at the inner vertices with their distance along the path.
+    let mut turns: Vec<(f64, f64)> = Vec::new();
+    let mut along = 0.0;
+    let mut prev: Option<PlaneCoord> = None;
+    for w in path.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = dist(a, b);
+        if len <= DEGENERATE_M {
+            continue;
+        }
+        let u = (b - a) / len;
+        if let Some(p) = prev {
+            let cos = (p.x * u.x + p.y * u.y).clamp(-1.0, 1.0);
+            turns.push((along, cos.acos()));
+        }
+        prev = Some(u);
+        along += len;
+    }
+    let (mut best, mut sum, mut start) = (0.0f64, 0.0, 0);
+    for end in 0..turns.len() {
+        sum += turns[end].1;
+        while turns[end].0 - turns[start].0 > window_m {
+            sum -= turns[start].1;
+            start += 1;
+        }
+        best = best.max(sum);
+    }
+    best
+}
+
 /// A photo together with where on its transect's path it is taken.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct TracedPhoto {
@@ -331,6 +396,31 @@ mod tests {
         assert_eq!(traced[5].seg, 0);
         assert_eq!(traced[6].seg, 1);
         assert!((traced[6].photo.heading_deg - 270.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bends_shorten_the_trigger_distance() {
+        let straight = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 100.0}]);
+        assert_eq!(bend_trigger_distance_m(&[straight], 20.0, 15.0), 20.0);
+        // Turns of 0.1 rad every 5 m: 0.5 rad within 20 m (five vertices, both ends counted).
+        let mut pts = vec![coord! {x: 0.0, y: 0.0}];
+        let mut heading: f64 = 0.0;
+        for _ in 0..30 {
+            let p = *pts.last().unwrap();
+            pts.push(p + coord! {x: 5.0 * heading.sin(), y: 5.0 * heading.cos()});
+            heading += 0.1;
+        }
+        assert!((max_turn_within_rad(&pts, 20.0) - 0.5).abs() < 1e-9);
+        let bent = bend_trigger_distance_m(&[lane(pts)], 20.0, 15.0);
+        let want = 20.0 * (1.0 + 0.5f64.cos()) / 2.0 - 15.0 * 0.5f64.sin();
+        assert!((bent - want).abs() < 1e-9, "{bent}");
+        // A right angle would need more than half: clamped.
+        let corner = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 50.0},
+            coord! {x: 50.0, y: 50.0},
+        ]);
+        assert_eq!(bend_trigger_distance_m(&[corner], 20.0, 15.0), 10.0);
     }
 
     #[test]

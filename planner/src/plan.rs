@@ -1,9 +1,13 @@
 //! A survey plan from an input and parameters: the whole pipeline, values in, values out.
 //!
-//! Order matters only in one place: the altitude comes first, because the lane spacing and
+//! Order matters in two places. The altitude comes first, because the lane spacing and
 //! trigger distance follow from it, and it is checked against the height ceiling before
 //! anything is laid out, so a plan that would break the 120 m rule is refused outright rather
-//! than produced with a warning.
+//! than produced with a warning. And the trigger distance flown is settled only once the lanes
+//! are known: where lanes bend, photos come a little closer than the camera's trigger
+//! distance for the requested front overlap, so that the overlap also holds at the edges of
+//! each lane's strip ([`bend_trigger_distance_m`]); the coverage proof measures against the
+//! requested overlap, not against the shortened distance.
 
 use geo::{LineString, Polygon};
 use qly_core::camera::check_overlap;
@@ -16,7 +20,7 @@ use crate::coverage::coverage;
 use crate::error::PlanError;
 use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
 use crate::mission_build::{full_mission, survey_items};
-use crate::photos::photo_points;
+use crate::photos::{bend_trigger_distance_m, photo_points};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, SurveyInput, SurveyParams,
@@ -37,8 +41,22 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
     let footprint = camera.footprint_m(alt_rel_home_m, orientation);
     let lane_spacing_m =
         camera.lane_spacing_m(alt_rel_home_m, orientation, params.side_overlap_pct);
-    let trigger_distance_m =
+    // Along-lane ground each photo is responsible for at the requested front overlap.
+    let front_share_m =
         camera.trigger_distance_m(alt_rel_home_m, orientation, params.front_overlap_pct);
+
+    let origin = first_vertex(input)?;
+    let frame = LocalFrame::at(origin);
+    let (region, transects) = lanes(input, params, &frame, lane_spacing_m)?;
+    if transects.is_empty() {
+        return Err(PlanError::BadGeometry {
+            what: format!("{}: the survey region gives no flight lanes", input.source),
+        });
+    }
+    // On bending lanes photos come a little closer, so the requested front overlap also
+    // holds at the edges of each lane's strip (equal to `front_share_m` on straight lanes).
+    let trigger_distance_m =
+        bend_trigger_distance_m(&transects, front_share_m, lane_spacing_m / 2.0);
     if trigger_distance_m / params.cruise_speed_m_s < camera.min_trigger_interval_s {
         return Err(PlanError::BadParam {
             field: "cruise_speed_m_s",
@@ -49,22 +67,13 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         });
     }
 
-    let origin = first_vertex(input)?;
-    let frame = LocalFrame::at(origin);
-    let (region, transects) = lanes(input, params, &frame, lane_spacing_m)?;
-    if transects.is_empty() {
-        return Err(PlanError::BadGeometry {
-            what: format!("{}: the survey region gives no flight lanes", input.source),
-        });
-    }
-
     let photos = photo_points(&transects, trigger_distance_m);
     let coverage = coverage(
         &region,
         &photos,
         footprint,
         lane_spacing_m,
-        trigger_distance_m,
+        front_share_m,
         COVERAGE_CELL_M,
     );
     let region_area_m2 = coverage.region_cells as f64 * coverage.cell_m * coverage.cell_m;
@@ -210,6 +219,23 @@ fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
         .collect()
 }
 
+/// Distance between corridor lanes: the fewest lanes whose strips (`spacing_m` wide, the
+/// camera's spacing for the requested side overlap) cover the width, spread evenly across
+/// it, so that the spare width is shared by every seam between strips and both banks
+/// rather than left at the banks only. A seam with no spare width at all loses
+/// centimetres on every bend, where the tilted photo strips of neighbouring lanes no longer
+/// meet exactly.
+pub fn corridor_lane_spacing_m(width_m: f64, spacing_m: f64) -> f64 {
+    let ratio = width_m / spacing_m;
+    // An integer ratio up to rounding (0.3 / 0.1) must not get an extra lane.
+    let lanes = (ratio - 1e-9 * ratio).ceil().max(1.0);
+    if lanes.is_finite() && lanes > 1.0 {
+        width_m / lanes
+    } else {
+        spacing_m
+    }
+}
+
 /// The region in the plane and its lanes.
 fn lanes(
     input: &SurveyInput,
@@ -251,7 +277,7 @@ fn lanes(
             let transects = corridor_transects(
                 &centreline,
                 width_m,
-                spacing_m,
+                corridor_lane_spacing_m(width_m, spacing_m),
                 params.turnaround_m,
                 &params.corridor,
             )?;
@@ -511,6 +537,14 @@ mod tests {
             plan.trigger_distance_m,
         );
         assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
+    }
+
+    #[test]
+    fn corridor_lanes_spread_evenly_over_the_width() {
+        assert!((corridor_lane_spacing_m(60.0, 31.68) - 30.0).abs() < 1e-12);
+        assert!((corridor_lane_spacing_m(0.3, 0.1) - 0.1).abs() < 1e-12);
+        assert_eq!(corridor_lane_spacing_m(20.0, 31.68), 31.68);
+        assert!((corridor_lane_spacing_m(100.0, 30.0) - 25.0).abs() < 1e-12);
     }
 
     #[test]
