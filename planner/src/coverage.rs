@@ -69,6 +69,10 @@ pub fn coverage(
         Some((lo, hi)) => Grid::new(cell_m, lo, hi),
         None => Grid::empty(cell_m),
     };
+    // Room for the tiles a region of this area needs, with slack for partly used edge tiles
+    // (only reserved: pages are touched as tiles are made), so the grid grows without copies.
+    let expected_cells = (4.0 * shapes.area_m2 / (cell_m * cell_m)).min(MAX_REGION_CELLS * 4.0);
+    grid.reserve_cells(expected_cells as usize);
     // With fewer photos than a counter holds, no count can wrap, so counts can be kept as
     // differences along each tile row: two updates per row run instead of one per cell.
     grid.diff_counts = photos.len() < usize::from(u16::MAX);
@@ -379,37 +383,51 @@ impl Convex {
 
     /// Lowest and highest `y` of the shape (from its disc, or the vertices of its planes).
     fn y_range(&self) -> Option<(f64, f64)> {
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
-        if let Some((c, r)) = self.disc {
-            lo = c.y - r;
-            hi = c.y + r;
-        } else {
-            // Vertices: intersections of pairs of planes that satisfy all others.
-            let mut any = false;
-            let (mut vlo, mut vhi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for (i, p) in self.planes.iter().enumerate() {
-                for q in &self.planes[i + 1..] {
-                    let det = p.a * q.b - p.b * q.a;
-                    if det.abs() < 1e-12 {
-                        continue;
-                    }
-                    let x = (p.c * q.b - p.b * q.c) / det;
-                    let y = (p.a * q.c - p.c * q.a) / det;
-                    let slack = 1e-7 * (1.0 + x.abs() + y.abs());
-                    if self.planes.iter().all(|s| s.a * x + s.b * y <= s.c + slack) {
-                        any = true;
-                        vlo = vlo.min(y);
-                        vhi = vhi.max(y);
-                    }
+        let inside = |x: f64, y: f64| {
+            let slack = 1e-7 * (1.0 + x.abs() + y.abs());
+            self.planes.iter().all(|s| s.a * x + s.b * y <= s.c + slack)
+                && self
+                    .disc
+                    .is_none_or(|(c, r)| (x - c.x).hypot(y - c.y) <= r * (1.0 + 1e-9) + slack)
+        };
+        // The extremes of a convex shape are among its corners: where two plane lines
+        // cross, where a plane line crosses the circle, and the circle's top and bottom.
+        let mut candidates: Vec<(f64, f64)> = Vec::new();
+        for (i, p) in self.planes.iter().enumerate() {
+            for q in &self.planes[i + 1..] {
+                let det = p.a * q.b - p.b * q.a;
+                if det.abs() >= 1e-12 {
+                    candidates.push(((p.c * q.b - p.b * q.c) / det, (p.a * q.c - p.c * q.a) / det));
                 }
             }
-            if !any {
-                return None;
-            }
-            lo = lo.min(vlo);
-            hi = hi.max(vhi);
         }
+        if let Some((c, r)) = self.disc {
+            candidates.push((c.x, c.y + r));
+            candidates.push((c.x, c.y - r));
+            for p in &self.planes {
+                // Points of the line a x + b y = c at distance r from the centre.
+                let n2 = p.a * p.a + p.b * p.b;
+                if n2 < 1e-24 {
+                    continue;
+                }
+                let dist = (p.c - p.a * c.x - p.b * c.y) / n2.sqrt();
+                let h2 = r * r - dist * dist;
+                if h2 < 0.0 {
+                    continue;
+                }
+                let (nx, ny) = (p.a / n2.sqrt(), p.b / n2.sqrt());
+                let (fx, fy) = (c.x + nx * dist, c.y + ny * dist);
+                let h = h2.sqrt();
+                candidates.push((fx - ny * h, fy + nx * h));
+                candidates.push((fx + ny * h, fy - nx * h));
+            }
+        }
+        let (lo, hi) = candidates
+            .into_iter()
+            .filter(|&(x, y)| inside(x, y))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (_, y)| {
+                (lo.min(y), hi.max(y))
+            });
         (lo.is_finite() && hi.is_finite() && lo <= hi).then_some((lo, hi))
     }
 }
@@ -452,6 +470,12 @@ impl Grid {
             flags: Vec::new(),
             diff_counts: false,
         }
+    }
+
+    fn reserve_cells(&mut self, cells: usize) {
+        let cells = cells.min(self.index.len() * TILE_CELLS);
+        self.counts.reserve(cells);
+        self.flags.reserve(cells);
     }
 
     fn empty(cell_m: f64) -> Grid {
@@ -603,25 +627,34 @@ impl Grid {
         }
     }
 
-    fn report(mut self) -> CoverageReport {
-        if self.diff_counts {
-            for row in self.counts.chunks_exact_mut(TILE_W as usize) {
-                let mut run = 0u16;
-                for c in row {
-                    run = run.wrapping_add(*c);
-                    *c = run;
-                }
-            }
-        }
+    fn report(self) -> CoverageReport {
         let (mut region, mut covered, mut seen) = (0usize, 0usize, 0usize);
         let mut min_count = u16::MAX;
-        for (&c, &fl) in self.counts.iter().zip(&self.flags) {
-            if fl & IN_REGION != 0 {
-                region += 1;
-                covered += usize::from(fl & EFFECTIVE != 0);
-                seen += usize::from(c > 0);
-                min_count = min_count.min(c);
+        let w = TILE_W as usize;
+        for (counts, flags) in self.counts.chunks_exact(w).zip(self.flags.chunks_exact(w)) {
+            // One tile row: counts (summing the row differences first when kept so) and
+            // tallies without branches, so the loop stays tight.
+            let mut row = [0u16; TILE_W as usize];
+            if self.diff_counts {
+                let mut run = 0u16;
+                for (out, &c) in row.iter_mut().zip(counts) {
+                    run = run.wrapping_add(c);
+                    *out = run;
+                }
+            } else {
+                row.copy_from_slice(counts);
             }
+            let (mut r, mut cov, mut sn) = (0u32, 0u32, 0u32);
+            for (&c, &fl) in row.iter().zip(flags) {
+                let in_region = u32::from(fl & IN_REGION);
+                r += in_region;
+                cov += in_region & u32::from((fl & EFFECTIVE) >> 1);
+                sn += in_region & u32::from(c > 0);
+                min_count = min_count.min(if in_region != 0 { c } else { u16::MAX });
+            }
+            region += r as usize;
+            covered += cov as usize;
+            seen += sn as usize;
         }
         let pct = |n: usize| {
             if region == 0 {

@@ -9,10 +9,12 @@
 //! each lane's strip ([`bend_trigger_distance_m`]); the coverage proof measures against the
 //! requested overlap, not against the shortened distance.
 
+use std::ops::Range;
+
 use geo::{LineString, Polygon};
 use qly_core::camera::check_overlap;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
-use qly_core::mission::Home;
+use qly_core::mission::{Home, Mission};
 
 use crate::area::{area_transects, AreaOptions};
 use crate::corridor::corridor_transects;
@@ -23,8 +25,8 @@ use crate::mission_build::{full_mission, survey_items};
 use crate::photos::{bend_trigger_distance_m, photo_points};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
-    AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, SurveyInput, SurveyParams,
-    SurveyPlan, Transect,
+    AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
+    SurveyParams, SurveyPlan, Transect,
 };
 
 /// Raster cell of the coverage proof, metres.
@@ -68,50 +70,48 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
     }
 
     let photos = photo_points(&transects, trigger_distance_m);
-    let coverage = coverage(
-        &region,
-        &photos,
-        footprint,
-        lane_spacing_m,
-        front_share_m,
-        COVERAGE_CELL_M,
-    );
+    let home = params.home.unwrap_or_else(|| Home {
+        point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
+        alt_amsl_m: 0.0,
+    });
+    // The coverage proof and the missions are independent and each takes a good share of a
+    // long plan: compute them side by side.
+    let (coverage, missions) = std::thread::scope(|scope| {
+        let proof = scope.spawn(|| {
+            coverage(
+                &region,
+                &photos,
+                footprint,
+                lane_spacing_m,
+                front_share_m,
+                COVERAGE_CELL_M,
+            )
+        });
+        let missions = missions(
+            &transects,
+            &frame,
+            photos.len(),
+            &SortieParams {
+                home,
+                alt_rel_home_m,
+                trigger_distance_m,
+                cruise_speed_m_s: params.cruise_speed_m_s,
+                battery: params.battery,
+                resume_overlap_photos: params.resume_overlap_photos,
+            },
+        );
+        let coverage = proof
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (coverage, missions)
+    });
+    let (mission, survey_range, sorties) = missions?;
     let region_area_m2 = coverage.region_cells as f64 * coverage.cell_m * coverage.cell_m;
     let estimate = Estimate {
         path_length_m: polyline_length_m(&flight_path(&transects)),
         lower_bound_m: region_area_m2 / lane_spacing_m,
         flight_time_s: transects_flight_time_s(&transects, params.cruise_speed_m_s),
         photo_count: photos.len(),
-    };
-
-    let home = params.home.unwrap_or_else(|| Home {
-        point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
-        alt_amsl_m: 0.0,
-    });
-    let sorties = split_sorties(
-        &transects,
-        &frame,
-        &SortieParams {
-            home,
-            alt_rel_home_m,
-            trigger_distance_m,
-            cruise_speed_m_s: params.cruise_speed_m_s,
-            battery: params.battery,
-            resume_overlap_photos: params.resume_overlap_photos,
-        },
-    )?;
-    // A single sortie over all photos is the whole mission (built by `full_mission`, so its
-    // survey items sit between take-off + speed and the return); turning thousands of plane
-    // points into latitude/longitude twice is the slowest part of a long plan.
-    let (mission, survey_range) = match sorties.as_slice() {
-        [only] if only.photos == (0..photos.len()) && only.mission.items.len() >= 3 => {
-            let n = only.mission.items.len();
-            (only.mission.clone(), 2..n - 1)
-        }
-        _ => {
-            let survey = survey_items(&transects, &frame, alt_rel_home_m, trigger_distance_m);
-            full_mission(home, survey, alt_rel_home_m, params.cruise_speed_m_s)
-        }
     };
 
     Ok(SurveyPlan {
@@ -131,6 +131,40 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         survey_items: survey_range,
         sorties,
     })
+}
+
+/// The whole mission, where its survey items are, and the sorties.
+fn missions(
+    transects: &[Transect],
+    frame: &LocalFrame,
+    photo_count: usize,
+    sortie: &SortieParams,
+) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
+    let sorties = split_sorties(transects, frame, sortie)?;
+    // A single sortie over all photos is the whole mission (built by `full_mission`, so its
+    // survey items sit between take-off + speed and the return); turning thousands of plane
+    // points into latitude/longitude twice is the slowest part of a long plan.
+    let (mission, survey_range) = match sorties.as_slice() {
+        [only] if only.photos == (0..photo_count) && only.mission.items.len() >= 3 => {
+            let n = only.mission.items.len();
+            (only.mission.clone(), 2..n - 1)
+        }
+        _ => {
+            let survey = survey_items(
+                transects,
+                frame,
+                sortie.alt_rel_home_m,
+                sortie.trigger_distance_m,
+            );
+            full_mission(
+                sortie.home,
+                survey,
+                sortie.alt_rel_home_m,
+                sortie.cruise_speed_m_s,
+            )
+        }
+    };
+    Ok((mission, survey_range, sorties))
 }
 
 fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
