@@ -105,29 +105,18 @@ fn gcj02_offset_deg(p: GeoPoint) -> (f64, f64) {
     let x = p.lon_deg - 105.0;
     let y = p.lat_deg - 35.0;
     let common = (20.0 * (6.0 * x * PI).sin() + 20.0 * (2.0 * x * PI).sin()) * 2.0 / 3.0;
-    let d_lat_m = -100.0
-        + 2.0 * x
-        + 3.0 * y
-        + 0.2 * y * y
-        + 0.1 * x * y
-        + 0.2 * x.abs().sqrt()
+    let d_lat_m = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * x.abs().sqrt()
         + common
         + (20.0 * (y * PI).sin() + 40.0 * (y / 3.0 * PI).sin()) * 2.0 / 3.0
         + (160.0 * (y / 12.0 * PI).sin() + 320.0 * (y * PI / 30.0).sin()) * 2.0 / 3.0;
-    let d_lon_m = 300.0
-        + x
-        + 2.0 * y
-        + 0.1 * x * x
-        + 0.1 * x * y
-        + 0.1 * x.abs().sqrt()
+    let d_lon_m = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * x.abs().sqrt()
         + common
         + (20.0 * (x * PI).sin() + 40.0 * (x / 3.0 * PI).sin()) * 2.0 / 3.0
         + (150.0 * (x / 12.0 * PI).sin() + 300.0 * (x / 30.0 * PI).sin()) * 2.0 / 3.0;
     let lat_rad = p.lat_deg.to_radians();
     let magic = 1.0 - KRASOVSKY_EE * lat_rad.sin().powi(2);
     let sqrt_magic = magic.sqrt();
-    let d_lat =
-        d_lat_m * 180.0 / ((KRASOVSKY_A_M * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
+    let d_lat = d_lat_m * 180.0 / ((KRASOVSKY_A_M * (1.0 - KRASOVSKY_EE)) / (magic * sqrt_magic) * PI);
     let d_lon = d_lon_m * 180.0 / (KRASOVSKY_A_M / sqrt_magic * lat_rad.cos() * PI);
     (d_lat, d_lon)
 }
@@ -175,18 +164,9 @@ mod tests {
     /// WGS-84 -> GCJ-02 vectors. V-G1..V-G3: googollee/eviltransform `go/transform_test.go`
     /// (also its `python/test.py`); V-G4: wandergis/coordtransform `test/app.js`.
     const VECTORS: [((f64, f64), (f64, f64)); 4] = [
-        (
-            (31.1774276, 121.5272106),
-            (31.17530398364597, 121.531541859215),
-        ),
-        (
-            (22.543847, 113.912316),
-            (22.540796131694766, 113.9171764808363),
-        ),
-        (
-            (39.911954, 116.377817),
-            (39.91334545536069, 116.38404722455657),
-        ),
+        ((31.1774276, 121.5272106), (31.17530398364597, 121.531541859215)),
+        ((22.543847, 113.912316), (22.540796131694766, 113.9171764808363)),
+        ((39.911954, 116.377817), (39.91334545536069, 116.38404722455657)),
         ((39.915, 116.404), (39.91640428150164, 116.41024449916938)),
     ];
 
@@ -194,16 +174,8 @@ mod tests {
     fn forward_matches_published_vectors() {
         for ((lat, lon), (glat, glon)) in VECTORS {
             let g = gcj02_from_wgs84(p(lat, lon));
-            assert!(
-                (g.lat_deg - glat).abs() < 1e-11,
-                "{lat},{lon}: lat {}",
-                g.lat_deg
-            );
-            assert!(
-                (g.lon_deg - glon).abs() < 1e-11,
-                "{lat},{lon}: lon {}",
-                g.lon_deg
-            );
+            assert!((g.lat_deg - glat).abs() < 1e-11, "{lat},{lon}: lat {}", g.lat_deg);
+            assert!((g.lon_deg - glon).abs() < 1e-11, "{lat},{lon}: lon {}", g.lon_deg);
         }
     }
 

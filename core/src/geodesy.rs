@@ -82,9 +82,7 @@ impl GeoPoint {
 
     /// Initial geodesic bearing to `other`, degrees clockwise from true north in [0, 360).
     pub fn bearing_deg(self, other: GeoPoint) -> f64 {
-        Geodesic
-            .bearing(self.to_geo(), other.to_geo())
-            .rem_euclid(360.0)
+        Geodesic.bearing(self.to_geo(), other.to_geo()).rem_euclid(360.0)
     }
 
     /// The point reached by following the geodesic from here for `distance_m` metres on

@@ -68,30 +68,18 @@ mod tests {
 
     #[test]
     fn straight_line_has_no_turn_cost() {
-        let pts = [
-            coord! {x: 0.0, y: 0.0},
-            coord! {x: 50.0, y: 0.0},
-            coord! {x: 100.0, y: 0.0},
-        ];
+        let pts = [coord! {x: 0.0, y: 0.0}, coord! {x: 50.0, y: 0.0}, coord! {x: 100.0, y: 0.0}];
         assert!((polyline_length_m(&pts) - 100.0).abs() < 1e-12);
         assert!((polyline_time_s(&pts, 10.0) - 10.0).abs() < 1e-12);
     }
 
     #[test]
     fn reversal_costs_v_over_a() {
-        let pts = [
-            coord! {x: 0.0, y: 0.0},
-            coord! {x: 100.0, y: 0.0},
-            coord! {x: 0.0, y: 0.0},
-        ];
+        let pts = [coord! {x: 0.0, y: 0.0}, coord! {x: 100.0, y: 0.0}, coord! {x: 0.0, y: 0.0}];
         let t = polyline_time_s(&pts, 10.0);
         assert!((t - (20.0 + 10.0 / TURN_ACCEL_M_S2)).abs() < 1e-9);
         // A right angle costs half of that.
-        let l = [
-            coord! {x: 0.0, y: 0.0},
-            coord! {x: 100.0, y: 0.0},
-            coord! {x: 100.0, y: 100.0},
-        ];
+        let l = [coord! {x: 0.0, y: 0.0}, coord! {x: 100.0, y: 0.0}, coord! {x: 100.0, y: 100.0}];
         assert!((polyline_time_s(&l, 10.0) - (20.0 + 5.0 / TURN_ACCEL_M_S2)).abs() < 1e-9);
     }
 }
