@@ -1036,6 +1036,57 @@ mod tests {
         assert_eq!(r.region_cells, n);
     }
 
+    /// Two lanes round a 180 degree bend of radius 150 m, 60 m wide: photos at the camera's
+    /// trigger distance leave wedges on the outside of each lane's turns (97.7 % covered);
+    /// at [`crate::photos::bend_trigger_distance_m`] the strips close.
+    #[test]
+    fn bend_trigger_distance_closes_the_wedges_on_bends() {
+        use crate::photos::{bend_trigger_distance_m, photo_points};
+        use crate::survey::Transect;
+        let arc = |radius: f64, reverse: bool| -> Vec<PlaneCoord> {
+            let mut pts: Vec<PlaneCoord> = (0..=36)
+                .map(|k| {
+                    let a = std::f64::consts::PI * k as f64 / 36.0;
+                    coord! {x: -radius * a.cos(), y: radius * a.sin()}
+                })
+                .collect();
+            if reverse {
+                pts.reverse();
+            }
+            pts
+        };
+        let region = PlaneRegion::Corridor {
+            centreline: LineString::new(arc(150.0, false)),
+            width_m: 60.0,
+        };
+        // Camera: strips 31.68 m across, 15.82 m along; lanes 30 m apart (spread evenly).
+        let (share_across, share_along) = (31.68, 15.82);
+        let lanes: Vec<Transect> = [(135.0, false), (165.0, true)]
+            .into_iter()
+            .map(|(r, rev)| {
+                let path = arc(r, rev);
+                Transect {
+                    approach: vec![],
+                    turn_in: path[0],
+                    turn_out: *path.last().unwrap(),
+                    path,
+                }
+            })
+            .collect();
+        let fp = Footprint {
+            side_m: 105.6,
+            front_m: 79.1,
+        };
+        let plain = photo_points(&lanes, share_along);
+        let r = coverage(&region, &plain, fp, share_across, share_along, 1.0);
+        assert!(r.covered_pct < 99.0, "{r:?}");
+        let d = bend_trigger_distance_m(&lanes, share_along, share_across / 2.0);
+        assert!(d < share_along && d > 0.8 * share_along, "{d}");
+        let bent = photo_points(&lanes, d);
+        let r = coverage(&region, &bent, fp, share_across, share_along, 1.0);
+        assert_eq!(r.covered_pct, 100.0, "{r:?}");
+    }
+
     #[test]
     fn huge_region_gets_a_coarser_cell() {
         let area = PlaneRegion::Area {
