@@ -423,6 +423,40 @@ mod tests {
         assert_eq!(bend_trigger_distance_m(&[corner], 20.0, 15.0), 10.0);
     }
 
+    proptest::proptest! {
+        /// On any path: the entry first, the exit last, every photo in between where the
+        /// chord from the previous one reaches the trigger distance, in path order.
+        #[test]
+        fn photos_follow_the_chord_rule(
+            steps in proptest::collection::vec((1.0f64..60.0, -2.5f64..2.5), 1..12),
+            d in 2.0f64..40.0,
+        ) {
+            let mut pts = vec![coord! {x: 0.0, y: 0.0}];
+            let mut heading: f64 = 0.3;
+            for (len, turn) in &steps {
+                heading += turn;
+                let p = *pts.last().unwrap();
+                pts.push(p + coord! {x: len * heading.sin(), y: len * heading.cos()});
+            }
+            let (entry, exit) = (pts[0], *pts.last().unwrap());
+            let traced = trace_photos(&[lane(pts)], d);
+            proptest::prop_assert_eq!(traced[0].photo.at, entry);
+            proptest::prop_assert!(dist(traced.last().unwrap().photo.at, exit) <= SAME_PLACE_M);
+            for w in traced.windows(2) {
+                proptest::prop_assert!(w[1].along_m >= w[0].along_m);
+                let chord = dist(w[0].photo.at, w[1].photo.at);
+                proptest::prop_assert!(chord <= d + 1e-6, "chord {} > {}", chord, d);
+            }
+            // All but the exit photo are exactly one trigger distance from the previous.
+            let n = traced.len();
+            let exit_is_extra = n >= 2 && (dist(traced[n - 2].photo.at, traced[n - 1].photo.at) - d).abs() > 1e-6;
+            let inner = if exit_is_extra { n - 1 } else { n };
+            for w in traced[..inner].windows(2) {
+                proptest::prop_assert!((dist(w[0].photo.at, w[1].photo.at) - d).abs() < 1e-6);
+            }
+        }
+    }
+
     #[test]
     fn heading_convention_is_clockwise_from_north() {
         let o = coord! {x: 0.0, y: 0.0};
