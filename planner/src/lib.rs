@@ -7,10 +7,16 @@
 
 pub mod area;
 pub mod corridor;
+pub mod coverage;
 pub mod error;
 pub mod estimate;
 pub mod input;
+pub mod mission_build;
 pub mod output;
+pub mod photos;
+pub mod plan;
+pub mod sorties;
+pub mod summary;
 pub mod survey;
 
 pub use error::PlanError;

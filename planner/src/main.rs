@@ -1,1 +1,248 @@
-fn main() {}
+//! `planner`: plan river-corridor and area surveys and write them for QGroundControl, Mission
+//! Planner, Google Earth and GIS. A thin shell over the `planner` library.
+
+mod cli_upload;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use qly_core::camera::{CameraDatabase, CameraSpec, Orientation};
+use qly_core::datum::Datum;
+use qly_core::geodesy::GeoPoint;
+use qly_core::mission::Home;
+
+use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams};
+
+#[derive(Parser)]
+#[command(
+    name = "planner",
+    version,
+    about = "Plan drone surveys of river corridors and areas"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Plan a survey from a corridor centreline or an area polygon and write the mission files.
+    Plan(Box<PlanArgs>),
+    /// Upload a mission file to a flight controller over MAVLink and verify it by download.
+    Upload(cli_upload::UploadArgs),
+    /// List the cameras the planner knows by name.
+    Cameras,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OrientationArg {
+    Landscape,
+    Portrait,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Survey input: GeoJSON (.geojson/.json), KML (.kml) or QGroundControl plan (.plan) with a
+    /// river centreline (LineString) or an area (Polygon, holes = no-fly yards).
+    input: PathBuf,
+    /// Datum of the input coordinates: WGS84 (default), CGCS2000 or GCJ02 (Amap/Tencent
+    /// traces). Overrides a `datum` property in the file.
+    #[arg(long)]
+    datum: Option<Datum>,
+    /// Corridor width in metres (bank to bank plus margin); overrides the file's `width_m`.
+    #[arg(long)]
+    width: Option<f64>,
+    /// Camera by name (see `planner cameras`); or give all five --sensor-*/--focal/--image-*.
+    #[arg(long, default_value = "DJI Mavic 3 Enterprise wide")]
+    camera: String,
+    /// Custom camera: sensor width, mm.
+    #[arg(long, requires_all = ["sensor_height_mm", "focal_length_mm", "image_width_px", "image_height_px"])]
+    sensor_width_mm: Option<f64>,
+    /// Custom camera: sensor height, mm.
+    #[arg(long)]
+    sensor_height_mm: Option<f64>,
+    /// Custom camera: focal length, mm (real, not 35 mm-equivalent).
+    #[arg(long)]
+    focal_length_mm: Option<f64>,
+    /// Custom camera: image width, px.
+    #[arg(long)]
+    image_width_px: Option<u32>,
+    /// Custom camera: image height, px.
+    #[arg(long)]
+    image_height_px: Option<u32>,
+    /// Camera mounting: landscape puts the image's long side across the flight direction.
+    #[arg(long, value_enum, default_value = "landscape")]
+    orientation: OrientationArg,
+    /// Wanted ground sample distance, cm/px (sets the altitude). Default 2.0 unless --alt.
+    #[arg(long, conflicts_with = "alt")]
+    gsd: Option<f64>,
+    /// Flight altitude above take-off, metres (instead of --gsd).
+    #[arg(long)]
+    alt: Option<f64>,
+    /// Side overlap between neighbouring lanes, percent (0 <= x < 100).
+    #[arg(long, default_value_t = 70.0)]
+    side_overlap: f64,
+    /// Front overlap between consecutive photos, percent (0 <= x < 100).
+    #[arg(long, default_value_t = 80.0)]
+    front_overlap: f64,
+    /// Height ceiling above ground, metres. China's light-UAV rule is 120 m true height;
+    /// raise it only with an airspace approval.
+    #[arg(long, default_value_t = 120.0)]
+    ceiling: f64,
+    /// Straight run-in/run-out beyond each lane end, metres.
+    #[arg(long, default_value_t = 10.0)]
+    turnaround: f64,
+    /// Cruise (ground) speed, m/s.
+    #[arg(long, default_value_t = 8.0)]
+    speed: f64,
+    /// Sweep direction of area lanes, degrees clockwise from north; default: the fastest.
+    #[arg(long)]
+    angle: Option<f64>,
+    /// Extra corridor lanes flown outside each bank.
+    #[arg(long, default_value_t = 0)]
+    extra_lanes: u32,
+    /// Usable flight minutes per battery; splits the survey into sorties.
+    #[arg(long)]
+    battery_min: Option<f64>,
+    /// Minutes kept in reserve at landing (with --battery-min).
+    #[arg(long, default_value_t = 3.0)]
+    reserve_min: f64,
+    /// Photos each sortie re-takes before where the previous one stopped.
+    #[arg(long, default_value_t = 2)]
+    resume_photos: u32,
+    /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
+    #[arg(long)]
+    home: Option<String>,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+    /// Base name of the output files; default: the input file's stem.
+    #[arg(long)]
+    name: Option<String>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Plan(args) => plan(*args),
+        Command::Upload(args) => cli_upload::run(args),
+        Command::Cameras => {
+            for c in CameraDatabase::builtin().cameras() {
+                println!(
+                    "{:<32} sensor {:.2} x {:.2} mm, f {:.2} mm, {} x {} px",
+                    c.name,
+                    c.sensor_width_mm,
+                    c.sensor_height_mm,
+                    c.focal_length_mm,
+                    c.image_width_px,
+                    c.image_height_px
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn plan(args: PlanArgs) -> Result<()> {
+    let source = args.input.display().to_string();
+    let mut input = planner::input::read_survey_input(&args.input, args.datum)
+        .with_context(|| format!("reading survey input {source}"))?;
+    if let Some(w) = args.width {
+        input.width_m = Some(w);
+    }
+    let params = survey_params(&args)?;
+    let plan = planner::plan::plan_survey(&input, &params)
+        .with_context(|| format!("planning {source}"))?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "survey".into()),
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating output folder {}", args.out.display()))?;
+    let written = planner::output::write_outputs(&plan, &args.out, &name)
+        .with_context(|| format!("writing outputs to {}", args.out.display()))?;
+    print!("{}", planner::summary::render(&plan, &source));
+    println!("written     {}", written.len());
+    for p in written {
+        println!("  {}", p.display());
+    }
+    Ok(())
+}
+
+fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
+    let camera = match args.sensor_width_mm {
+        Some(sensor_width_mm) => {
+            let c = CameraSpec {
+                name: "Custom".into(),
+                sensor_width_mm,
+                sensor_height_mm: args.sensor_height_mm.unwrap_or(f64::NAN),
+                focal_length_mm: args.focal_length_mm.unwrap_or(f64::NAN),
+                image_width_px: args.image_width_px.unwrap_or(0),
+                image_height_px: args.image_height_px.unwrap_or(0),
+                min_trigger_interval_s: 0.0,
+            };
+            c.validate().context("custom camera")?;
+            c
+        }
+        None => CameraDatabase::builtin().find(&args.camera)?.clone(),
+    };
+    let altitude = match (args.gsd, args.alt) {
+        (_, Some(alt_m)) => AltitudeTarget::AboveTakeoff { alt_m },
+        (Some(cm_per_px), None) => AltitudeTarget::Gsd { cm_per_px },
+        (None, None) => AltitudeTarget::Gsd { cm_per_px: 2.0 },
+    };
+    let battery = args.battery_min.map(|usable_min| BatteryBudget {
+        usable_min,
+        reserve_min: args.reserve_min,
+    });
+    let home = match &args.home {
+        Some(text) => Some(parse_home(text)?),
+        None => None,
+    };
+    Ok(SurveyParams {
+        camera,
+        orientation: match args.orientation {
+            OrientationArg::Landscape => Orientation::Landscape,
+            OrientationArg::Portrait => Orientation::Portrait,
+        },
+        side_overlap_pct: args.side_overlap,
+        front_overlap_pct: args.front_overlap,
+        altitude,
+        ceiling_m: args.ceiling,
+        turnaround_m: args.turnaround,
+        cruise_speed_m_s: args.speed,
+        sweep_angle_deg: args.angle,
+        corridor: CorridorOptions {
+            extra_lanes_per_bank: args.extra_lanes,
+        },
+        battery,
+        resume_overlap_photos: args.resume_photos,
+        home,
+    })
+}
+
+/// `LAT,LON[,AMSL_M]` in WGS-84 degrees.
+fn parse_home(text: &str) -> Result<Home> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    if !(2..=3).contains(&parts.len()) {
+        bail!("--home '{text}': expected LAT,LON or LAT,LON,AMSL_M");
+    }
+    let num = |i: usize, what: &str| -> Result<f64> {
+        parts[i]
+            .parse::<f64>()
+            .with_context(|| format!("--home '{text}': {what} '{}' is not a number", parts[i]))
+    };
+    let point = GeoPoint::new(num(0, "latitude")?, num(1, "longitude")?)
+        .with_context(|| format!("--home '{text}'"))?;
+    let alt_amsl_m = if parts.len() == 3 {
+        num(2, "altitude")?
+    } else {
+        0.0
+    };
+    Ok(Home { point, alt_amsl_m })
+}

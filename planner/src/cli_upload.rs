@@ -1,0 +1,195 @@
+//! `planner upload`: send a mission file to a flight controller over MAVLink and verify it by
+//! downloading it back. The protocol lives in `qly_core::protocol`, the link in `qly_link`;
+//! this is only the command line around them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use qly_core::mission::{Mission, MissionType};
+use qly_core::protocol::{Ids, Timeouts};
+use qly_link::{
+    upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Phase, SigningConfig,
+    UploadOptions,
+};
+
+#[derive(Args)]
+pub struct UploadArgs {
+    /// Mission file: QGroundControl `.plan` or QGC WPL 110 `.waypoints`/`.txt`.
+    pub mission: PathBuf,
+    /// Link to the vehicle: `udpin:HOST:PORT` (wait for the vehicle to speak), `udpout:HOST:PORT`,
+    /// `tcp:HOST:PORT`, `tcpin:HOST:PORT` or `serial:/dev/ttyUSB0:57600`.
+    #[arg(long, default_value = "udpin:0.0.0.0:14550")]
+    pub connect: String,
+    /// Our MAVLink system id (255 is the usual ground station).
+    #[arg(long, default_value_t = 255)]
+    pub system_id: u8,
+    /// Our MAVLink component id (190 = MAV_COMP_ID_MISSIONPLANNER).
+    #[arg(long, default_value_t = 190)]
+    pub component_id: u8,
+    /// Seconds to wait for the vehicle's first heartbeat.
+    #[arg(long, default_value_t = 10.0)]
+    pub wait_s: f64,
+    /// MAVLink 2 signing key, 64 hex digits (32 bytes); frames we send are signed.
+    #[arg(long)]
+    pub signing_key: Option<String>,
+    /// Refuse unsigned or wrongly signed frames from the vehicle (needs --signing-key).
+    #[arg(long, requires = "signing_key")]
+    pub require_signing: bool,
+    /// Timeout for the first answer and the final ACK, ms (spec default 1500).
+    #[arg(long, default_value_t = 1500)]
+    pub timeout_ms: u64,
+    /// Timeout per item, ms (spec default 250).
+    #[arg(long, default_value_t = 250)]
+    pub item_timeout_ms: u64,
+    /// Re-sends after a timeout before giving up (spec default 5; 25 survives 30 % loss).
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+    /// Give up after this many seconds in total (default: the protocol's worst case).
+    #[arg(long)]
+    pub overall_timeout_s: Option<f64>,
+    /// Skip the download-and-compare after the upload.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+pub fn run(args: UploadArgs) -> Result<()> {
+    let mission = read_mission(&args.mission)?;
+    let address: Address = args
+        .connect
+        .parse()
+        .with_context(|| format!("--connect '{}'", args.connect))?;
+    let signing = match &args.signing_key {
+        Some(hex) => Some(SigningConfig {
+            key: parse_key(hex)?,
+            link_id: 0,
+            require_signed: args.require_signing,
+        }),
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(upload(args, address, signing, mission))
+}
+
+async fn upload(
+    args: UploadArgs,
+    address: Address,
+    signing: Option<SigningConfig>,
+    mission: Mission,
+) -> Result<()> {
+    let mut cfg = ConnectionConfig::new(Ids::new(args.system_id, args.component_id));
+    cfg.signing = signing;
+    let mut conn = Connection::open(&address, cfg)
+        .await
+        .with_context(|| format!("opening {}", args.connect))?;
+    let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
+    let Some((vehicle, _)) = wait_for_vehicle(&mut conn, wait).await else {
+        bail!(
+            "no autopilot heartbeat on {} within {:.0} s: is the vehicle on and the connection \
+             string right?",
+            args.connect,
+            args.wait_s
+        );
+    };
+    eprintln!(
+        "vehicle: system {} component {} on {}",
+        vehicle.system, vehicle.component, args.connect
+    );
+    let options = UploadOptions {
+        timeouts: Timeouts {
+            default: Duration::from_millis(args.timeout_ms),
+            item: Duration::from_millis(args.item_timeout_ms),
+            max_retries: args.retries,
+        },
+        overall_timeout: args.overall_timeout_s.map(Duration::from_secs_f64),
+        verify: !args.no_verify,
+        verify_home: false,
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>16} [{bar:40}] {pos}/{len} items")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let report = upload_mission(
+        &mut conn,
+        vehicle.system,
+        vehicle.component,
+        &mission,
+        options,
+        |p| {
+            let list = match p.mission_type {
+                MissionType::Mission => "mission",
+                MissionType::Fence => "fence",
+                MissionType::Rally => "rally",
+            };
+            let phase = match p.phase {
+                Phase::Upload => "upload",
+                Phase::Verify => "verify",
+            };
+            bar.set_message(format!("{list} {phase}"));
+            bar.set_length(p.total as u64);
+            bar.set_position(p.done as u64);
+        },
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = report.with_context(|| {
+        format!(
+            "uploading {} to system {} on {}",
+            args.mission.display(),
+            vehicle.system,
+            args.connect
+        )
+    })?;
+    for list in &report.lists {
+        println!(
+            "{:?}: {} items uploaded in {:.2} s ({} item messages sent){}",
+            list.mission_type,
+            list.items,
+            list.upload_time.as_secs_f64(),
+            list.items_sent,
+            match list.verify_time {
+                Some(t) => format!(", verified by download in {:.2} s", t.as_secs_f64()),
+                None => String::new(),
+            }
+        );
+    }
+    println!("done in {:.2} s", report.elapsed.as_secs_f64());
+    Ok(())
+}
+
+fn read_mission(path: &Path) -> Result<Mission> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let mission = if ext == "plan" {
+        planner::input::read_qgc_plan_mission(path)?
+    } else {
+        planner::input::read_wpl(path)?
+    };
+    Ok(mission)
+}
+
+/// 64 hex digits to the 32-byte key.
+fn parse_key(hex: &str) -> Result<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!(
+            "--signing-key: expected 64 hex digits (32 bytes), got {} characters",
+            hex.len()
+        );
+    }
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+            .with_context(|| format!("--signing-key: bad hex at {}", 2 * i))?;
+    }
+    Ok(key)
+}

@@ -1,0 +1,237 @@
+//! Mission items of a survey: the waypoints and camera commands the vehicle flies.
+//!
+//! Per transect the pattern is: approach via points, run-in, entry with "trigger every `d`
+//! metres and once now", the inner path points, exit with "stop triggering, once more now",
+//! run-out. Switching the trigger on and off at the lane ends (rather than leaving it on) keeps
+//! photos off the turns, where the camera is not looking at the lane.
+//!
+//! The pattern is first built as [`Step`]s in the plan's plane, which the sortie splitter also
+//! uses (it cuts lanes and needs the plane points to time a flight), then turned into
+//! [`MissionItem`]s.
+
+use std::ops::Range;
+
+use qly_core::geodesy::LocalFrame;
+use qly_core::mission::{Altitude, Home, Mission, MissionItem};
+
+use crate::survey::{PlaneCoord, Transect};
+
+/// One step of a survey pattern, in the plan's plane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Step {
+    /// Fly to this point.
+    Waypoint(PlaneCoord),
+    /// `DO_SET_CAM_TRIGG_DIST`: trigger every `distance_m` (0: off), and once now if `once`.
+    Camera { distance_m: f64, once: bool },
+}
+
+/// The steps of whole transects: `include_first_approach` says whether the first transect's
+/// approach via points are flown (they are when the flight comes from home, as in a whole
+/// mission; a sortie resuming at a later transect flies straight from home to its run-in).
+pub(crate) fn transect_steps(
+    transects: &[Transect],
+    trigger_distance_m: f64,
+    include_first_approach: bool,
+) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, t) in transects.iter().enumerate() {
+        if i > 0 || include_first_approach {
+            steps.extend(t.approach.iter().map(|&p| Step::Waypoint(p)));
+        }
+        steps.push(Step::Waypoint(t.turn_in));
+        let (Some(&entry), Some(&exit)) = (t.path.first(), t.path.last()) else {
+            steps.push(Step::Waypoint(t.turn_out));
+            continue;
+        };
+        steps.push(Step::Waypoint(entry));
+        steps.push(Step::Camera {
+            distance_m: trigger_distance_m,
+            once: true,
+        });
+        if t.path.len() > 2 {
+            steps.extend(
+                t.path[1..t.path.len() - 1]
+                    .iter()
+                    .map(|&p| Step::Waypoint(p)),
+            );
+        }
+        steps.push(Step::Waypoint(exit));
+        steps.push(Step::Camera {
+            distance_m: 0.0,
+            once: true,
+        });
+        steps.push(Step::Waypoint(t.turn_out));
+    }
+    steps
+}
+
+/// Mission items of steps: waypoints at `alt_rel_home_m` above home without hold.
+pub(crate) fn steps_to_items(
+    steps: &[Step],
+    frame: &LocalFrame,
+    alt_rel_home_m: f64,
+) -> Vec<MissionItem> {
+    steps
+        .iter()
+        .map(|s| match *s {
+            Step::Waypoint(p) => MissionItem::Waypoint {
+                point: frame.unproject(p.x, p.y),
+                alt: Altitude::relative_home(alt_rel_home_m),
+                hold_s: 0.0,
+            },
+            Step::Camera { distance_m, once } => MissionItem::CamTriggerDistance {
+                distance_m: distance_m as f32,
+                trigger_once: once,
+            },
+        })
+        .collect()
+}
+
+/// The plane points the vehicle flies through, in order.
+pub(crate) fn step_points(steps: &[Step]) -> impl Iterator<Item = PlaneCoord> + '_ {
+    steps.iter().filter_map(|s| match s {
+        Step::Waypoint(p) => Some(*p),
+        Step::Camera { .. } => None,
+    })
+}
+
+/// The survey pattern of `transects` as mission items (what a QGroundControl survey complex
+/// item expands to), waypoints in WGS-84 through `frame` at `alt_rel_home_m` above home.
+pub fn survey_items(
+    transects: &[Transect],
+    frame: &LocalFrame,
+    alt_rel_home_m: f64,
+    trigger_distance_m: f64,
+) -> Vec<MissionItem> {
+    steps_to_items(
+        &transect_steps(transects, trigger_distance_m, true),
+        frame,
+        alt_rel_home_m,
+    )
+}
+
+/// A complete mission around survey items: take-off to `alt_rel_home_m`, cruise speed, the
+/// survey, return to launch. Returns the mission and where the survey items are in
+/// `mission.items`.
+pub fn full_mission(
+    home: Home,
+    survey: Vec<MissionItem>,
+    alt_rel_home_m: f64,
+    cruise_speed_m_s: f64,
+) -> (Mission, Range<usize>) {
+    let mut items = Vec::with_capacity(survey.len() + 3);
+    items.push(MissionItem::Takeoff {
+        alt: Altitude::relative_home(alt_rel_home_m),
+    });
+    items.push(MissionItem::ChangeSpeed {
+        speed_m_s: cruise_speed_m_s as f32,
+    });
+    let start = items.len();
+    items.extend(survey);
+    let range = start..items.len();
+    items.push(MissionItem::ReturnToLaunch);
+    (Mission::new(home, items), range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photos::{mission_photos, photo_points};
+    use geo::coord;
+    use qly_core::geodesy::GeoPoint;
+
+    fn frame() -> LocalFrame {
+        LocalFrame::at(GeoPoint {
+            lat_deg: 27.05,
+            lon_deg: 106.95,
+        })
+    }
+
+    fn two_lanes() -> Vec<Transect> {
+        vec![
+            Transect {
+                approach: vec![coord! {x: -50.0, y: -50.0}],
+                turn_in: coord! {x: 0.0, y: -10.0},
+                path: vec![
+                    coord! {x: 0.0, y: 0.0},
+                    coord! {x: 0.0, y: 50.0},
+                    coord! {x: 10.0, y: 100.0},
+                ],
+                turn_out: coord! {x: 12.0, y: 110.0},
+            },
+            Transect {
+                approach: vec![coord! {x: 10.0, y: 120.0}],
+                turn_in: coord! {x: 20.0, y: 110.0},
+                path: vec![coord! {x: 20.0, y: 100.0}, coord! {x: 20.0, y: 0.0}],
+                turn_out: coord! {x: 20.0, y: -10.0},
+            },
+        ]
+    }
+
+    #[test]
+    fn items_follow_the_pattern() {
+        let f = frame();
+        let items = survey_items(&two_lanes(), &f, 80.0, 12.5);
+        // Lane 1: via, run-in, entry, cam on, inner, exit, cam off, run-out = 8;
+        // lane 2: via, run-in, entry, cam on, exit, cam off, run-out = 7.
+        assert_eq!(items.len(), 15);
+        assert_eq!(
+            items[3],
+            MissionItem::CamTriggerDistance {
+                distance_m: 12.5,
+                trigger_once: true
+            }
+        );
+        assert_eq!(
+            items[6],
+            MissionItem::CamTriggerDistance {
+                distance_m: 0.0,
+                trigger_once: true
+            }
+        );
+        let MissionItem::Waypoint { point, alt, hold_s } = items[4] else {
+            panic!("{:?}", items[4]);
+        };
+        let (x, y) = f.project(point);
+        assert!((x - 0.0).abs() < 1e-6 && (y - 50.0).abs() < 1e-6);
+        assert_eq!(alt, Altitude::relative_home(80.0));
+        assert_eq!(hold_s, 0.0);
+    }
+
+    #[test]
+    fn flying_the_items_takes_the_predicted_photos() {
+        let f = frame();
+        let lanes = two_lanes();
+        let items = survey_items(&lanes, &f, 80.0, 12.5);
+        let flown = mission_photos(&items, &f, coord! {x: -60.0, y: -60.0});
+        let predicted = photo_points(&lanes, 12.5);
+        assert_eq!(flown.len(), predicted.len());
+        for (a, b) in flown.iter().zip(&predicted) {
+            assert!((a.0.x - b.at.x).abs() < 1e-4 && (a.0.y - b.at.y).abs() < 1e-4);
+            assert!((a.1 - b.heading_deg).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn full_mission_wraps_the_survey() {
+        let f = frame();
+        let survey = survey_items(&two_lanes(), &f, 60.0, 10.0);
+        let n = survey.len();
+        let home = Home {
+            point: f.unproject(-60.0, -60.0),
+            alt_amsl_m: 1000.0,
+        };
+        let (m, range) = full_mission(home, survey.clone(), 60.0, 8.0);
+        assert_eq!(range, 2..2 + n);
+        assert_eq!(&m.items[range], &survey[..]);
+        assert_eq!(
+            m.items[0],
+            MissionItem::Takeoff {
+                alt: Altitude::relative_home(60.0)
+            }
+        );
+        assert_eq!(m.items[1], MissionItem::ChangeSpeed { speed_m_s: 8.0 });
+        assert_eq!(m.items.last(), Some(&MissionItem::ReturnToLaunch));
+        assert_eq!(m.home, home);
+    }
+}

@@ -1,0 +1,468 @@
+//! Where the photos of a plan are taken, found by emulating the autopilot's camera trigger.
+//!
+//! The mission switches distance triggering on at each lane entry with "trigger once now"
+//! (`DO_SET_CAM_TRIGG_DIST` p1 = d, p3 = 1) and off at the exit with a final "trigger once"
+//! (p1 = 0, p3 = 1). ArduPilot's `AP_Camera` takes the next photo when the *straight-line*
+//! distance from the position of the last photo reaches `d`
+//! (`current_loc.get_distance(last_location)`), not when `d` metres of path have been flown.
+//! On a bending lane the chord is shorter than the arc, so photos come slightly further apart
+//! along the path than `d`; predicting them the way the vehicle takes them is what makes the
+//! coverage check honest.
+
+use qly_core::geodesy::LocalFrame;
+use qly_core::mission::MissionItem;
+
+use crate::survey::{PhotoPoint, PlaneCoord, Transect};
+
+/// A "trigger once" this close to the previous photo photographs the same ground again; it is
+/// counted as that photo, not as a new one, metres.
+pub const SAME_PLACE_M: f64 = 0.01;
+
+/// Segments shorter than this are flown without moving, metres.
+const DEGENERATE_M: f64 = 1e-9;
+
+/// Direction from `from` to `to`, degrees clockwise from north in `[0, 360)`.
+pub fn heading_deg(from: PlaneCoord, to: PlaneCoord) -> f64 {
+    let h = (to.x - from.x).atan2(to.y - from.y).to_degrees();
+    if h < 0.0 {
+        h + 360.0
+    } else {
+        h
+    }
+}
+
+/// The photos the autopilot takes flying `transects` with distance triggering at
+/// `trigger_distance_m`: each lane's entry, every point where the chord from the previous
+/// photo reaches the trigger distance, and the exit (unless the last distance photo was taken
+/// there already).
+///
+/// A trigger distance that is not a finite number > 0 means no distance triggering, as
+/// `DO_SET_CAM_TRIGG_DIST` with p1 = 0 does: only the entry and exit photos are taken.
+///
+/// ```
+/// use geo::coord;
+/// use planner::photos::photo_points;
+/// use planner::survey::Transect;
+/// let lane = Transect {
+///     approach: vec![],
+///     turn_in: coord! {x: 0.0, y: -10.0},
+///     path: vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 25.0}],
+///     turn_out: coord! {x: 0.0, y: 35.0},
+/// };
+/// let photos = photo_points(&[lane], 10.0);
+/// let north: Vec<f64> = photos.iter().map(|p| p.at.y).collect();
+/// assert_eq!(north, vec![0.0, 10.0, 20.0, 25.0]);
+/// assert!(photos.iter().all(|p| p.heading_deg == 0.0));
+/// ```
+pub fn photo_points(transects: &[Transect], trigger_distance_m: f64) -> Vec<PhotoPoint> {
+    trace_photos(transects, trigger_distance_m)
+        .into_iter()
+        .map(|t| t.photo)
+        .collect()
+}
+
+/// Photos are never spaced closer than this share of the camera's trigger distance, however
+/// sharply a lane bends (a sharp corner cannot be closed by spacing alone).
+pub const MIN_TRIGGER_SHARE: f64 = 0.5;
+
+/// The distance to trigger at so that the requested front overlap holds across the whole
+/// strip a lane is responsible for, also where the lane bends.
+///
+/// Each photo's share of ground is `trigger_distance_m` along by the lane spacing across,
+/// turned to the photo's heading. Between two photos on either side of a bend of angle `phi`
+/// the two shares open a wedge on the outside of the bend: at `half_strip_m` from the lane
+/// their edges are `half_strip_m * sin(phi)` further apart than on the lane. Flying
+/// `d (1 + cos phi) / 2 - h sin phi` between photos (`h` the half strip, `phi` the most
+/// turning of any lane within one trigger distance) closes the wedge; on straight lanes it is
+/// `d`. The result is at least [`MIN_TRIGGER_SHARE`] of `d`.
+pub fn bend_trigger_distance_m(
+    transects: &[Transect],
+    trigger_distance_m: f64,
+    half_strip_m: f64,
+) -> f64 {
+    let d = trigger_distance_m;
+    if !(d.is_finite() && d > 0.0 && half_strip_m.is_finite() && half_strip_m >= 0.0) {
+        return d;
+    }
+    let phi = transects
+        .iter()
+        .map(|t| max_turn_within_rad(&t.path, d))
+        .fold(0.0, f64::max)
+        .min(std::f64::consts::FRAC_PI_2);
+    let bent = d * (1.0 + phi.cos()) / 2.0 - half_strip_m * phi.sin();
+    bent.clamp(MIN_TRIGGER_SHARE * d, d)
+}
+
+/// The largest total turn (sum of absolute heading changes at vertices), radians, of `path`
+/// within any stretch of `window_m` along it.
+pub(crate) fn max_turn_within_rad(path: &[PlaneCoord], window_m: f64) -> f64 {
+    // Turns at the inner vertices with their distance along the path.
+    let mut turns: Vec<(f64, f64)> = Vec::new();
+    let mut along = 0.0;
+    let mut prev: Option<PlaneCoord> = None;
+    for w in path.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = dist(a, b);
+        if len <= DEGENERATE_M {
+            continue;
+        }
+        let u = (b - a) / len;
+        if let Some(p) = prev {
+            let cos = (p.x * u.x + p.y * u.y).clamp(-1.0, 1.0);
+            turns.push((along, cos.acos()));
+        }
+        prev = Some(u);
+        along += len;
+    }
+    let (mut best, mut sum, mut start) = (0.0f64, 0.0, 0);
+    for end in 0..turns.len() {
+        sum += turns[end].1;
+        while turns[end].0 - turns[start].0 > window_m {
+            sum -= turns[start].1;
+            start += 1;
+        }
+        best = best.max(sum);
+    }
+    best
+}
+
+/// A photo together with where on its transect's path it is taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TracedPhoto {
+    pub photo: PhotoPoint,
+    /// Index of the path segment (`path[seg]` to `path[seg + 1]`) it is taken on.
+    pub seg: usize,
+    /// Distance along the path from the entry, metres.
+    pub along_m: f64,
+}
+
+/// [`photo_points`] with the position of each photo along its path, for cutting sorties.
+pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> Vec<TracedPhoto> {
+    let d = if trigger_distance_m.is_finite() && trigger_distance_m > 0.0 {
+        Some(trigger_distance_m)
+    } else {
+        None
+    };
+    let mut out = Vec::new();
+    for (ti, t) in transects.iter().enumerate() {
+        let path = &t.path;
+        let Some((&entry, &exit)) = path.first().zip(path.last()) else {
+            continue;
+        };
+        // Heading at the entry and exit: of the first and last segments that have a length.
+        let segs: Vec<(usize, PlaneCoord, PlaneCoord)> = path
+            .windows(2)
+            .enumerate()
+            .filter(|(_, w)| dist(w[0], w[1]) > DEGENERATE_M)
+            .map(|(i, w)| (i, w[0], w[1]))
+            .collect();
+        let (first_heading, last_heading, last_seg) = match (segs.first(), segs.last()) {
+            (Some(f), Some(l)) => (heading_deg(f.1, f.2), heading_deg(l.1, l.2), l.0),
+            // A path of one repeated point: photographed once, heading of the run-in.
+            _ => {
+                let h = heading_deg(t.turn_in, entry);
+                out.push(TracedPhoto {
+                    photo: PhotoPoint {
+                        at: entry,
+                        transect: ti,
+                        heading_deg: h,
+                    },
+                    seg: 0,
+                    along_m: 0.0,
+                });
+                continue;
+            }
+        };
+        out.push(TracedPhoto {
+            photo: PhotoPoint {
+                at: entry,
+                transect: ti,
+                heading_deg: first_heading,
+            },
+            seg: segs[0].0,
+            along_m: 0.0,
+        });
+        let mut last = entry;
+        let mut along_start = 0.0;
+        for (i, w) in path.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1]);
+            let len = dist(a, b);
+            if len > DEGENERATE_M {
+                if let Some(d) = d {
+                    let h = heading_deg(a, b);
+                    fly_segment(a, b, d, &mut last, |at, s| {
+                        out.push(TracedPhoto {
+                            photo: PhotoPoint {
+                                at,
+                                transect: ti,
+                                heading_deg: h,
+                            },
+                            seg: i,
+                            along_m: along_start + s * len,
+                        })
+                    });
+                }
+            }
+            along_start += len;
+        }
+        if dist(exit, last) > SAME_PLACE_M {
+            out.push(TracedPhoto {
+                photo: PhotoPoint {
+                    at: exit,
+                    transect: ti,
+                    heading_deg: last_heading,
+                },
+                seg: last_seg,
+                along_m: along_start,
+            });
+        }
+    }
+    out
+}
+
+/// Flies the straight segment `a` to `b` with distance triggering at `d` metres from `last`
+/// (the position of the previous photo), calling `shot(point, s)` for every photo with `s`
+/// the fraction of the segment flown, and updating `last`.
+///
+/// The distance from `last` along the segment is convex in `s`, and below `d` where the
+/// segment starts (otherwise the previous segment would have triggered), so the next photo is
+/// at the larger root of `|a + s (b - a) - last| = d`.
+fn fly_segment(
+    a: PlaneCoord,
+    b: PlaneCoord,
+    d: f64,
+    last: &mut PlaneCoord,
+    mut shot: impl FnMut(PlaneCoord, f64),
+) {
+    let u = b - a;
+    let uu = u.x * u.x + u.y * u.y;
+    if uu <= DEGENERATE_M * DEGENERATE_M {
+        return;
+    }
+    let mut s0 = 0.0;
+    loop {
+        let w = a - *last;
+        let wu = w.x * u.x + w.y * u.y;
+        let c = w.x * w.x + w.y * w.y - d * d;
+        let disc = (wu * wu - uu * c).max(0.0);
+        let s = ((-wu + disc.sqrt()) / uu).max(s0);
+        if s > 1.0 {
+            return;
+        }
+        let at = a + u * s;
+        shot(at, s);
+        *last = at;
+        s0 = s;
+    }
+}
+
+/// Plane distance, metres.
+pub(crate) fn dist(a: PlaneCoord, b: PlaneCoord) -> f64 {
+    (b.x - a.x).hypot(b.y - a.y)
+}
+
+/// The photos a vehicle takes flying `items` from `start` (the take-off point, in the plane of
+/// `frame`), as ArduPilot's distance trigger takes them: positions and headings in flight
+/// order. Waypoints are flown as straight legs; emulation stops at the first return-to-launch
+/// or land item. A "trigger once" within [`SAME_PLACE_M`] of the previous photo is counted as
+/// that photo.
+///
+/// This checks a mission as the vehicle will fly it, independently of how it was planned.
+pub fn mission_photos(
+    items: &[MissionItem],
+    frame: &LocalFrame,
+    start: PlaneCoord,
+) -> Vec<(PlaneCoord, f64)> {
+    let mut photos: Vec<(PlaneCoord, f64)> = Vec::new();
+    let mut pos = start;
+    let mut heading = 0.0;
+    let mut distance_m: Option<f64> = None;
+    // AP_Camera measures from the last photo (or from where triggering was switched on).
+    let mut last = start;
+    for item in items {
+        match item {
+            MissionItem::Waypoint { point, .. } => {
+                let (x, y) = frame.project(*point);
+                let to = PlaneCoord { x, y };
+                if dist(pos, to) > DEGENERATE_M {
+                    heading = heading_deg(pos, to);
+                    if let Some(d) = distance_m {
+                        let h = heading;
+                        fly_segment(pos, to, d, &mut last, |at, _| photos.push((at, h)));
+                    }
+                }
+                pos = to;
+            }
+            MissionItem::CamTriggerDistance {
+                distance_m: d,
+                trigger_once,
+            } => {
+                let d = *d as f64;
+                distance_m = (d.is_finite() && d > 0.0).then_some(d);
+                if *trigger_once {
+                    let repeat = photos
+                        .last()
+                        .is_some_and(|(at, _)| dist(*at, pos) <= SAME_PLACE_M);
+                    if !repeat {
+                        photos.push((pos, heading));
+                    }
+                }
+                last = pos;
+            }
+            MissionItem::ReturnToLaunch | MissionItem::Land { .. } => break,
+            _ => {}
+        }
+    }
+    photos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::coord;
+
+    fn lane(path: Vec<PlaneCoord>) -> Transect {
+        Transect {
+            approach: vec![],
+            turn_in: path[0],
+            turn_out: *path.last().unwrap(),
+            path,
+        }
+    }
+
+    #[test]
+    fn straight_lane_photos_every_trigger_distance_plus_exit() {
+        let t = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 95.0, y: 0.0}]);
+        let p = photo_points(&[t], 10.0);
+        assert_eq!(p.len(), 11);
+        for (i, ph) in p.iter().take(10).enumerate() {
+            assert!((ph.at.x - 10.0 * i as f64).abs() < 1e-9);
+            assert!((ph.heading_deg - 90.0).abs() < 1e-12);
+        }
+        assert_eq!(p[10].at, coord! {x: 95.0, y: 0.0});
+    }
+
+    #[test]
+    fn exit_photo_skipped_when_last_distance_photo_is_there() {
+        let t = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: -40.0}]);
+        let p = photo_points(&[t], 10.0);
+        assert_eq!(p.len(), 5);
+        assert!((p[4].at.y + 40.0).abs() < 1e-9);
+        assert!((p[4].heading_deg - 180.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bend_uses_chord_distance_not_path_length() {
+        // A right-angle bend at (10, 0): after the photo at the corner, the next photo is
+        // where the straight-line distance from it reaches 10 m.
+        let t = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 8.0, y: 0.0},
+            coord! {x: 8.0, y: 30.0},
+        ]);
+        let p = photo_points(&[t], 10.0);
+        // Second photo: chord from (0,0) reaches 10 on the northbound leg at y = 6.
+        assert!((p[1].at.x - 8.0).abs() < 1e-9 && (p[1].at.y - 6.0).abs() < 1e-9);
+        assert!((p[1].heading_deg - 0.0).abs() < 1e-12);
+        for w in p.windows(2).take(p.len() - 2) {
+            assert!((dist(w[0].at, w[1].at) - 10.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn zero_trigger_distance_takes_entry_and_exit_only() {
+        let t = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 50.0, y: 50.0}]);
+        for d in [0.0, -1.0, f64::NAN] {
+            let p = photo_points(std::slice::from_ref(&t), d);
+            assert_eq!(p.len(), 2);
+            assert!((p[0].heading_deg - 45.0).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn photos_carry_their_transect_and_path_position() {
+        let a = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 30.0, y: 0.0}]);
+        let b = lane(vec![
+            coord! {x: 30.0, y: 20.0},
+            coord! {x: 15.0, y: 20.0},
+            coord! {x: 0.0, y: 20.0},
+        ]);
+        let traced = trace_photos(&[a, b], 10.0);
+        let transects: Vec<usize> = traced.iter().map(|t| t.photo.transect).collect();
+        assert_eq!(transects, vec![0, 0, 0, 0, 1, 1, 1, 1]);
+        for (t, want) in traced[4..].iter().zip([0.0, 10.0, 20.0, 30.0]) {
+            assert!((t.along_m - want).abs() < 1e-9, "{t:?}");
+        }
+        assert_eq!(traced[5].seg, 0);
+        assert_eq!(traced[6].seg, 1);
+        assert!((traced[6].photo.heading_deg - 270.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bends_shorten_the_trigger_distance() {
+        let straight = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 100.0}]);
+        assert_eq!(bend_trigger_distance_m(&[straight], 20.0, 15.0), 20.0);
+        // Turns of 0.1 rad every 5 m: 0.5 rad within 20 m (five vertices, both ends counted).
+        let mut pts = vec![coord! {x: 0.0, y: 0.0}];
+        let mut heading: f64 = 0.0;
+        for _ in 0..30 {
+            let p = *pts.last().unwrap();
+            pts.push(p + coord! {x: 5.0 * heading.sin(), y: 5.0 * heading.cos()});
+            heading += 0.1;
+        }
+        assert!((max_turn_within_rad(&pts, 20.0) - 0.5).abs() < 1e-9);
+        let bent = bend_trigger_distance_m(&[lane(pts)], 20.0, 15.0);
+        let want = 20.0 * (1.0 + 0.5f64.cos()) / 2.0 - 15.0 * 0.5f64.sin();
+        assert!((bent - want).abs() < 1e-9, "{bent}");
+        // A right angle would need more than half: clamped.
+        let corner = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 50.0},
+            coord! {x: 50.0, y: 50.0},
+        ]);
+        assert_eq!(bend_trigger_distance_m(&[corner], 20.0, 15.0), 10.0);
+    }
+
+    proptest::proptest! {
+        /// On any path: the entry first, the exit last, every photo in between where the
+        /// chord from the previous one reaches the trigger distance, in path order.
+        #[test]
+        fn photos_follow_the_chord_rule(
+            steps in proptest::collection::vec((1.0f64..60.0, -2.5f64..2.5), 1..12),
+            d in 2.0f64..40.0,
+        ) {
+            let mut pts = vec![coord! {x: 0.0, y: 0.0}];
+            let mut heading: f64 = 0.3;
+            for (len, turn) in &steps {
+                heading += turn;
+                let p = *pts.last().unwrap();
+                pts.push(p + coord! {x: len * heading.sin(), y: len * heading.cos()});
+            }
+            let (entry, exit) = (pts[0], *pts.last().unwrap());
+            let traced = trace_photos(&[lane(pts)], d);
+            proptest::prop_assert_eq!(traced[0].photo.at, entry);
+            proptest::prop_assert!(dist(traced.last().unwrap().photo.at, exit) <= SAME_PLACE_M);
+            for w in traced.windows(2) {
+                proptest::prop_assert!(w[1].along_m >= w[0].along_m);
+                let chord = dist(w[0].photo.at, w[1].photo.at);
+                proptest::prop_assert!(chord <= d + 1e-6, "chord {} > {}", chord, d);
+            }
+            // All but the exit photo are exactly one trigger distance from the previous.
+            let n = traced.len();
+            let exit_is_extra = n >= 2 && (dist(traced[n - 2].photo.at, traced[n - 1].photo.at) - d).abs() > 1e-6;
+            let inner = if exit_is_extra { n - 1 } else { n };
+            for w in traced[..inner].windows(2) {
+                proptest::prop_assert!((dist(w[0].photo.at, w[1].photo.at) - d).abs() < 1e-6);
+            }
+        }
+    }
+
+    #[test]
+    fn heading_convention_is_clockwise_from_north() {
+        let o = coord! {x: 0.0, y: 0.0};
+        assert_eq!(heading_deg(o, coord! {x: 0.0, y: 1.0}), 0.0);
+        assert_eq!(heading_deg(o, coord! {x: 1.0, y: 0.0}), 90.0);
+        assert_eq!(heading_deg(o, coord! {x: 0.0, y: -1.0}), 180.0);
+        assert_eq!(heading_deg(o, coord! {x: -1.0, y: 0.0}), 270.0);
+    }
+}

@@ -1,0 +1,643 @@
+//! A survey plan from an input and parameters: the whole pipeline, values in, values out.
+//!
+//! Order matters in two places. The altitude comes first, because the lane spacing and
+//! trigger distance follow from it, and it is checked against the height ceiling before
+//! anything is laid out, so a plan that would break the 120 m rule is refused outright rather
+//! than produced with a warning. And the trigger distance flown is settled only once the lanes
+//! are known: where lanes bend, photos come a little closer than the camera's trigger
+//! distance for the requested front overlap, so that the overlap also holds at the edges of
+//! each lane's strip ([`bend_trigger_distance_m`]); the coverage proof measures against the
+//! requested overlap, not against the shortened distance.
+
+use std::ops::Range;
+
+use geo::{LineString, Polygon};
+use qly_core::camera::check_overlap;
+use qly_core::geodesy::{GeoPoint, LocalFrame};
+use qly_core::mission::{Home, Mission};
+
+use crate::area::{area_transects, AreaOptions};
+use crate::corridor::corridor_transects;
+use crate::coverage::coverage;
+use crate::error::PlanError;
+use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
+use crate::mission_build::{full_mission, survey_items};
+use crate::photos::{bend_trigger_distance_m, photo_points};
+use crate::sorties::{split_sorties, SortieParams};
+use crate::survey::{
+    AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
+    SurveyParams, SurveyPlan, Transect,
+};
+
+/// Raster cell of the coverage proof, metres.
+pub const COVERAGE_CELL_M: f64 = 1.0;
+
+/// Plans a survey of `input` with `params`: altitude, lanes, photos, coverage, estimate,
+/// mission and sorties, in the plane of a local frame about the input's first vertex.
+pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyPlan, PlanError> {
+    validate(params)?;
+    let camera = &params.camera;
+    let alt_rel_home_m = altitude_m(params)?;
+    let orientation = params.orientation;
+    let gsd_cm_per_px = camera.gsd_cm_per_px(alt_rel_home_m);
+    let footprint = camera.footprint_m(alt_rel_home_m, orientation);
+    let lane_spacing_m =
+        camera.lane_spacing_m(alt_rel_home_m, orientation, params.side_overlap_pct);
+    // Along-lane ground each photo is responsible for at the requested front overlap.
+    let front_share_m =
+        camera.trigger_distance_m(alt_rel_home_m, orientation, params.front_overlap_pct);
+
+    let origin = first_vertex(input)?;
+    let frame = LocalFrame::at(origin);
+    let (region, transects) = lanes(input, params, &frame, lane_spacing_m)?;
+    if transects.is_empty() {
+        return Err(PlanError::BadGeometry {
+            what: format!("{}: the survey region gives no flight lanes", input.source),
+        });
+    }
+    // On bending lanes photos come a little closer, so the requested front overlap also
+    // holds at the edges of each lane's strip (equal to `front_share_m` on straight lanes).
+    let trigger_distance_m =
+        bend_trigger_distance_m(&transects, front_share_m, lane_spacing_m / 2.0);
+    if trigger_distance_m / params.cruise_speed_m_s < camera.min_trigger_interval_s {
+        return Err(PlanError::BadParam {
+            field: "cruise_speed_m_s",
+            value: params.cruise_speed_m_s,
+            expected: "a speed at which photos come no faster than the camera's \
+                       min_trigger_interval_s (trigger distance / speed >= interval): fly \
+                       slower, higher, or with less front overlap",
+        });
+    }
+
+    let photos = photo_points(&transects, trigger_distance_m);
+    let home = params.home.unwrap_or_else(|| Home {
+        point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
+        alt_amsl_m: 0.0,
+    });
+    // The coverage proof and the missions are independent and each takes a good share of a
+    // long plan: compute them side by side.
+    let (coverage, missions) = std::thread::scope(|scope| {
+        let proof = scope.spawn(|| {
+            coverage(
+                &region,
+                &photos,
+                footprint,
+                lane_spacing_m,
+                front_share_m,
+                COVERAGE_CELL_M,
+            )
+        });
+        let missions = missions(
+            &transects,
+            &frame,
+            photos.len(),
+            &SortieParams {
+                home,
+                alt_rel_home_m,
+                trigger_distance_m,
+                cruise_speed_m_s: params.cruise_speed_m_s,
+                battery: params.battery,
+                resume_overlap_photos: params.resume_overlap_photos,
+            },
+        );
+        let coverage = proof
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (coverage, missions)
+    });
+    let (mission, survey_range, sorties) = missions?;
+    let region_area_m2 = coverage.region_cells as f64 * coverage.cell_m * coverage.cell_m;
+    let estimate = Estimate {
+        path_length_m: polyline_length_m(&flight_path(&transects)),
+        lower_bound_m: region_area_m2 / lane_spacing_m,
+        flight_time_s: transects_flight_time_s(&transects, params.cruise_speed_m_s),
+        photo_count: photos.len(),
+    };
+
+    Ok(SurveyPlan {
+        params: params.clone(),
+        frame,
+        region,
+        alt_rel_home_m,
+        gsd_cm_per_px,
+        footprint,
+        lane_spacing_m,
+        trigger_distance_m,
+        transects,
+        photos,
+        coverage,
+        estimate,
+        mission,
+        survey_items: survey_range,
+        sorties,
+    })
+}
+
+/// The whole mission, where its survey items are, and the sorties.
+fn missions(
+    transects: &[Transect],
+    frame: &LocalFrame,
+    photo_count: usize,
+    sortie: &SortieParams,
+) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
+    let sorties = split_sorties(transects, frame, sortie)?;
+    // A single sortie over all photos is the whole mission (built by `full_mission`, so its
+    // survey items sit between take-off + speed and the return); turning thousands of plane
+    // points into latitude/longitude twice is the slowest part of a long plan.
+    let (mission, survey_range) = match sorties.as_slice() {
+        [only] if only.photos == (0..photo_count) && only.mission.items.len() >= 3 => {
+            let n = only.mission.items.len();
+            (only.mission.clone(), 2..n - 1)
+        }
+        _ => {
+            let survey = survey_items(
+                transects,
+                frame,
+                sortie.alt_rel_home_m,
+                sortie.trigger_distance_m,
+            );
+            full_mission(
+                sortie.home,
+                survey,
+                sortie.alt_rel_home_m,
+                sortie.cruise_speed_m_s,
+            )
+        }
+    };
+    Ok((mission, survey_range, sorties))
+}
+
+fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(PlanError::BadParam {
+            field,
+            value,
+            expected,
+        })
+    }
+}
+
+fn validate(p: &SurveyParams) -> Result<(), PlanError> {
+    p.camera.validate()?;
+    check_overlap("side_overlap_pct", p.side_overlap_pct)?;
+    check_overlap("front_overlap_pct", p.front_overlap_pct)?;
+    positive(
+        "cruise_speed_m_s",
+        p.cruise_speed_m_s,
+        "a finite speed > 0 m/s",
+    )?;
+    if !(p.turnaround_m.is_finite() && p.turnaround_m >= 0.0) {
+        return Err(PlanError::BadParam {
+            field: "turnaround_m",
+            value: p.turnaround_m,
+            expected: "a finite distance >= 0 m",
+        });
+    }
+    positive("ceiling_m", p.ceiling_m, "a finite height > 0 m")?;
+    if let Some(a) = p.sweep_angle_deg {
+        if !a.is_finite() {
+            return Err(PlanError::BadParam {
+                field: "sweep_angle_deg",
+                value: a,
+                expected: "a finite angle in degrees clockwise from north",
+            });
+        }
+    }
+    match p.altitude {
+        AltitudeTarget::Gsd { cm_per_px } => positive(
+            "gsd_cm_per_px",
+            cm_per_px,
+            "a finite ground sample distance > 0 cm/px",
+        ),
+        AltitudeTarget::AboveTakeoff { alt_m } => {
+            positive("alt_m", alt_m, "a finite height above take-off > 0 m")
+        }
+    }
+}
+
+/// Flight height above take-off (flat ground: also above ground), refused above the ceiling.
+fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
+    let alt_m = match p.altitude {
+        AltitudeTarget::Gsd { cm_per_px } => p.camera.distance_for_gsd_m(cm_per_px),
+        AltitudeTarget::AboveTakeoff { alt_m } => alt_m,
+    };
+    positive("alt_m", alt_m, "a finite height above take-off > 0 m")?;
+    if alt_m > p.ceiling_m {
+        return Err(PlanError::AboveCeiling {
+            alt_m,
+            ceiling_m: p.ceiling_m,
+        });
+    }
+    Ok(alt_m)
+}
+
+fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
+    let first = match &input.geometry {
+        InputGeometry::Centreline(points) => points.first(),
+        InputGeometry::Area { boundary, .. } => boundary.first(),
+    };
+    first.copied().ok_or_else(|| PlanError::BadGeometry {
+        what: format!("{}: the survey geometry has no points", input.source),
+    })
+}
+
+fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
+    points
+        .iter()
+        .map(|&p| {
+            let (x, y) = frame.project(p);
+            PlaneCoord { x, y }
+        })
+        .collect()
+}
+
+/// Distance between corridor lanes: the fewest lanes whose strips (`spacing_m` wide, the
+/// camera's spacing for the requested side overlap) cover the width, spread evenly across
+/// it, so that the spare width is shared by every seam between strips and both banks
+/// rather than left at the banks only. A seam with no spare width at all loses
+/// centimetres on every bend, where the tilted photo strips of neighbouring lanes no longer
+/// meet exactly.
+pub fn corridor_lane_spacing_m(width_m: f64, spacing_m: f64) -> f64 {
+    let ratio = width_m / spacing_m;
+    // An integer ratio up to rounding (0.3 / 0.1) must not get an extra lane.
+    let lanes = (ratio - 1e-9 * ratio).ceil().max(1.0);
+    if lanes.is_finite() && lanes > 1.0 {
+        width_m / lanes
+    } else {
+        spacing_m
+    }
+}
+
+/// The region in the plane and its lanes.
+fn lanes(
+    input: &SurveyInput,
+    params: &SurveyParams,
+    frame: &LocalFrame,
+    spacing_m: f64,
+) -> Result<(PlaneRegion, Vec<Transect>), PlanError> {
+    match &input.geometry {
+        InputGeometry::Centreline(points) => {
+            if !input.exclusions.is_empty() {
+                return Err(PlanError::BadGeometry {
+                    what: format!(
+                        "{}: {} exclusion zone(s) given with a corridor; corridor lanes follow \
+                         the river and cannot avoid them, so plan this reach as an area or \
+                         remove the exclusions",
+                        input.source,
+                        input.exclusions.len()
+                    ),
+                });
+            }
+            let width_m = input.width_m.ok_or_else(|| PlanError::BadGeometry {
+                what: format!(
+                    "{}: a centreline needs a corridor width: GeoJSON property width_m or \
+                     .plan CorridorWidth, metres",
+                    input.source
+                ),
+            })?;
+            positive("width_m", width_m, "a finite corridor width > 0 m")?;
+            if points.len() < 2 {
+                return Err(PlanError::BadGeometry {
+                    what: format!(
+                        "{}: a centreline needs at least 2 points, got {}",
+                        input.source,
+                        points.len()
+                    ),
+                });
+            }
+            let centreline = LineString::new(project(frame, points));
+            let transects = corridor_transects(
+                &centreline,
+                width_m,
+                corridor_lane_spacing_m(width_m, spacing_m),
+                params.turnaround_m,
+                &params.corridor,
+            )?;
+            Ok((
+                PlaneRegion::Corridor {
+                    centreline,
+                    width_m,
+                },
+                transects,
+            ))
+        }
+        InputGeometry::Area { boundary, holes } => {
+            if boundary.len() < 3 {
+                return Err(PlanError::BadGeometry {
+                    what: format!(
+                        "{}: an area boundary needs at least 3 points, got {}",
+                        input.source,
+                        boundary.len()
+                    ),
+                });
+            }
+            let ring = |pts: &[GeoPoint]| LineString::new(project(frame, pts));
+            let polygon = Polygon::new(ring(boundary), holes.iter().map(|h| ring(h)).collect());
+            let exclusions: Vec<Polygon<f64>> = input
+                .exclusions
+                .iter()
+                .map(|e| Polygon::new(ring(e), Vec::new()))
+                .collect();
+            let layout = area_transects(
+                &polygon,
+                &exclusions,
+                &AreaOptions {
+                    spacing_m,
+                    turnaround_m: params.turnaround_m,
+                    sweep_angle_deg: params.sweep_angle_deg,
+                    cruise_speed_m_s: params.cruise_speed_m_s,
+                },
+            )?;
+            Ok((
+                PlaneRegion::Area {
+                    polygon,
+                    exclusions,
+                },
+                layout.transects,
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::photos::dist;
+    use crate::survey::{BatteryBudget, CorridorOptions};
+    use qly_core::camera::{CameraDatabase, Orientation};
+    use qly_core::datum::Datum;
+
+    fn frame() -> LocalFrame {
+        LocalFrame::at(GeoPoint {
+            lat_deg: 27.05,
+            lon_deg: 106.95,
+        })
+    }
+
+    fn geo(points: &[PlaneCoord]) -> Vec<GeoPoint> {
+        let f = frame();
+        points.iter().map(|p| f.unproject(p.x, p.y)).collect()
+    }
+
+    fn corridor(points: Vec<PlaneCoord>, width_m: f64) -> SurveyInput {
+        SurveyInput {
+            source: "test.geojson".into(),
+            name: None,
+            geometry: InputGeometry::Centreline(geo(&points)),
+            exclusions: vec![],
+            width_m: Some(width_m),
+            datum: Datum::Wgs84,
+            sites: vec![],
+        }
+    }
+
+    fn area(boundary: Vec<PlaneCoord>, holes: Vec<Vec<PlaneCoord>>) -> SurveyInput {
+        SurveyInput {
+            source: "test.geojson".into(),
+            name: None,
+            geometry: InputGeometry::Area {
+                boundary: geo(&boundary),
+                holes: holes.iter().map(|h| geo(h)).collect(),
+            },
+            exclusions: vec![],
+            width_m: None,
+            datum: Datum::Wgs84,
+            sites: vec![],
+        }
+    }
+
+    /// Mavic 3 Enterprise at 2 cm/px: 75.0 m up, lanes 31.7 m apart, a photo every 15.8 m.
+    fn params() -> SurveyParams {
+        SurveyParams {
+            camera: CameraDatabase::builtin()
+                .find("DJI Mavic 3 Enterprise wide")
+                .unwrap()
+                .clone(),
+            orientation: Orientation::Landscape,
+            side_overlap_pct: 70.0,
+            front_overlap_pct: 80.0,
+            altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
+            ceiling_m: 120.0,
+            turnaround_m: 20.0,
+            cruise_speed_m_s: 10.0,
+            sweep_angle_deg: None,
+            corridor: CorridorOptions::default(),
+            battery: None,
+            resume_overlap_photos: 2,
+            home: None,
+        }
+    }
+
+    fn c(x: f64, y: f64) -> PlaneCoord {
+        PlaneCoord { x, y }
+    }
+
+    fn meander(length_m: f64, amplitude_m: f64, wavelength_m: f64) -> Vec<PlaneCoord> {
+        let n = (length_m / 10.0) as usize;
+        (0..=n)
+            .map(|k| {
+                let x = k as f64 * 10.0;
+                c(
+                    x,
+                    amplitude_m * (std::f64::consts::TAU * x / wavelength_m).sin(),
+                )
+            })
+            .collect()
+    }
+
+    /// North 1 km, a half circle of radius 100 m, south 1 km.
+    fn hairpin() -> Vec<PlaneCoord> {
+        let mut pts: Vec<PlaneCoord> = (0..=10).map(|k| c(0.0, 100.0 * k as f64)).collect();
+        for k in 1..36 {
+            let a = std::f64::consts::PI * k as f64 / 36.0;
+            pts.push(c(100.0 - 100.0 * a.cos(), 1000.0 + 100.0 * a.sin()));
+        }
+        pts.extend((0..=10).map(|k| c(200.0, 1000.0 - 100.0 * k as f64)));
+        pts
+    }
+
+    fn check(plan: &SurveyPlan) {
+        assert!(
+            (plan.alt_rel_home_m - 75.0).abs() < 0.1,
+            "{}",
+            plan.alt_rel_home_m
+        );
+        assert!((plan.gsd_cm_per_px - 2.0).abs() < 1e-9);
+        assert_eq!(plan.coverage.cell_m, 1.0);
+        assert_eq!(plan.coverage.covered_pct, 100.0, "{:?}", plan.coverage);
+        assert_eq!(plan.coverage.seen_pct, 100.0);
+        assert!(
+            plan.coverage.min_photos_per_cell >= 2,
+            "{:?}",
+            plan.coverage
+        );
+        assert_eq!(plan.estimate.photo_count, plan.photos.len());
+        assert!(plan.estimate.path_length_m >= plan.estimate.lower_bound_m);
+        assert!(plan.estimate.flight_time_s > plan.estimate.path_length_m / 10.0);
+        assert_eq!(plan.sorties.len(), 1);
+        assert_eq!(plan.sorties[0].mission, plan.mission);
+        let survey = survey_items(
+            &plan.transects,
+            &plan.frame,
+            plan.alt_rel_home_m,
+            plan.trigger_distance_m,
+        );
+        assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
+        assert_eq!(plan.survey_items.end, plan.mission.items.len() - 1);
+    }
+
+    #[test]
+    fn straight_corridor_is_fully_covered() {
+        let plan = plan_survey(
+            &corridor(vec![c(0.0, 0.0), c(0.0, 2000.0)], 60.0),
+            &params(),
+        )
+        .unwrap();
+        check(&plan);
+        // Two lanes 31.7 m apart cover 60 m: about 4 km of lanes, 80 m of run-ins and
+        // run-outs and a 32 m cross leg against a bound of 120 000 m2 / 31.7 m = 3788 m.
+        let ratio = plan.estimate.path_length_m / plan.estimate.lower_bound_m;
+        assert!((1.0..1.10).contains(&ratio), "{ratio}");
+        let home = plan.frame.project(plan.mission.home.point);
+        assert!(dist(c(home.0, home.1), plan.transects[0].turn_in) < 1e-3);
+    }
+
+    #[test]
+    fn meandering_corridor_is_fully_covered() {
+        let plan = plan_survey(&corridor(meander(5000.0, 200.0, 1000.0), 60.0), &params()).unwrap();
+        check(&plan);
+    }
+
+    #[test]
+    fn hairpin_corridor_is_fully_covered() {
+        let plan = plan_survey(&corridor(hairpin(), 60.0), &params()).unwrap();
+        check(&plan);
+    }
+
+    #[test]
+    fn concave_area_is_fully_covered() {
+        // A U: 600 x 500 with a 200 x 350 notch from the top.
+        let u = vec![
+            c(0.0, 0.0),
+            c(600.0, 0.0),
+            c(600.0, 500.0),
+            c(400.0, 500.0),
+            c(400.0, 150.0),
+            c(200.0, 150.0),
+            c(200.0, 500.0),
+            c(0.0, 500.0),
+        ];
+        check(&plan_survey(&area(u, vec![]), &params()).unwrap());
+    }
+
+    #[test]
+    fn area_with_a_hole_is_fully_covered() {
+        let outer = vec![c(0.0, 0.0), c(500.0, 0.0), c(500.0, 400.0), c(0.0, 400.0)];
+        let hole = vec![
+            c(150.0, 150.0),
+            c(300.0, 150.0),
+            c(300.0, 250.0),
+            c(150.0, 250.0),
+        ];
+        let plan = plan_survey(&area(outer, vec![hole]), &params()).unwrap();
+        check(&plan);
+        // The hole is not part of the region.
+        let cells = plan.coverage.region_cells as f64;
+        assert!((cells - (200_000.0 - 15_000.0)).abs() < 500.0, "{cells}");
+    }
+
+    #[test]
+    fn battery_budget_splits_into_sorties_that_fit() {
+        let mut p = params();
+        p.battery = Some(BatteryBudget {
+            usable_min: 25.0,
+            reserve_min: 3.0,
+        });
+        let plan = plan_survey(&corridor(meander(5000.0, 200.0, 1000.0), 60.0), &p).unwrap();
+        assert!(plan.sorties.len() > 1);
+        for s in &plan.sorties {
+            assert!(s.flight_time_s <= 22.0 * 60.0);
+        }
+        for w in plan.sorties.windows(2) {
+            assert_eq!(w[0].photos.end - w[1].photos.start, 2);
+        }
+        assert_eq!(plan.sorties.last().unwrap().photos.end, plan.photos.len());
+        let survey = survey_items(
+            &plan.transects,
+            &plan.frame,
+            plan.alt_rel_home_m,
+            plan.trigger_distance_m,
+        );
+        assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
+    }
+
+    #[test]
+    fn corridor_lanes_spread_evenly_over_the_width() {
+        assert!((corridor_lane_spacing_m(60.0, 31.68) - 30.0).abs() < 1e-12);
+        assert!((corridor_lane_spacing_m(0.3, 0.1) - 0.1).abs() < 1e-12);
+        assert_eq!(corridor_lane_spacing_m(20.0, 31.68), 31.68);
+        assert!((corridor_lane_spacing_m(100.0, 30.0) - 25.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn above_ceiling_is_refused_naming_the_ceiling() {
+        let mut p = params();
+        // 5 cm/px needs 187.6 m.
+        p.altitude = AltitudeTarget::Gsd { cm_per_px: 5.0 };
+        let err = plan_survey(&corridor(vec![c(0.0, 0.0), c(0.0, 500.0)], 60.0), &p).unwrap_err();
+        assert!(matches!(err, PlanError::AboveCeiling { .. }), "{err:?}");
+        assert!(err.to_string().contains("120 m"), "{err}");
+        p.altitude = AltitudeTarget::AboveTakeoff { alt_m: 150.0 };
+        let err = plan_survey(&corridor(vec![c(0.0, 0.0), c(0.0, 500.0)], 60.0), &p).unwrap_err();
+        assert!(err.to_string().contains("150.0 m"), "{err}");
+    }
+
+    #[test]
+    fn bad_params_name_their_field() {
+        let input = corridor(vec![c(0.0, 0.0), c(0.0, 500.0)], 60.0);
+        type Breaker = fn(&mut SurveyParams);
+        let cases: Vec<(Breaker, &str)> = vec![
+            (|p| p.side_overlap_pct = 100.0, "side_overlap_pct"),
+            (|p| p.front_overlap_pct = f64::NAN, "front_overlap_pct"),
+            (|p| p.cruise_speed_m_s = 0.0, "cruise_speed_m_s"),
+            (|p| p.cruise_speed_m_s = 40.0, "cruise_speed_m_s"),
+            (|p| p.turnaround_m = -1.0, "turnaround_m"),
+            (|p| p.ceiling_m = 0.0, "ceiling_m"),
+            (
+                |p| {
+                    p.altitude = AltitudeTarget::Gsd {
+                        cm_per_px: f64::NAN,
+                    }
+                },
+                "gsd_cm_per_px",
+            ),
+            (
+                |p| p.altitude = AltitudeTarget::AboveTakeoff { alt_m: -5.0 },
+                "alt_m",
+            ),
+            (
+                |p| p.sweep_angle_deg = Some(f64::INFINITY),
+                "sweep_angle_deg",
+            ),
+            (|p| p.camera.focal_length_mm = 0.0, "focal_length_mm"),
+        ];
+        for (break_it, field) in cases {
+            let mut p = params();
+            break_it(&mut p);
+            let err = plan_survey(&input, &p).unwrap_err();
+            assert!(err.to_string().contains(field), "{field}: {err}");
+        }
+        for width in [Some(0.0), Some(f64::NAN), None] {
+            let mut bad = input.clone();
+            bad.width_m = width;
+            let err = plan_survey(&bad, &params()).unwrap_err();
+            assert!(err.to_string().contains("width"), "{err}");
+        }
+        let mut with_exclusion = input.clone();
+        with_exclusion.exclusions = vec![geo(&[c(0.0, 0.0), c(1.0, 0.0), c(1.0, 1.0)])];
+        let err = plan_survey(&with_exclusion, &params()).unwrap_err();
+        assert!(err.to_string().contains("exclusion"), "{err}");
+    }
+}

@@ -1,0 +1,519 @@
+//! Splitting a survey into sorties that each fit one battery.
+//!
+//! Every sortie is a standalone mission: take off at home, fly straight to where its part of
+//! the survey starts, survey, return to launch. A sortie may start and stop in the middle of a
+//! lane. It stops halfway between two photos, so the last photo it owes is taken and the next
+//! one is not; the next sortie resumes `resume_overlap_photos` photos earlier, from a run-in
+//! on the extension of that lane segment, with "trigger now" exactly where that photo was
+//! taken. Because the distance trigger measures from the last photo, the resumed sortie then
+//! takes the very same photos the single mission would have.
+//!
+//! Sorties are cut greedily, each as long as the budget allows (the time of a sortie grows
+//! with the photos it takes: the way back from a later stop is at most the extra way flown).
+//! Straight transits to and from home do not route around exclusion zones; the survey
+//! pattern's own connecting legs do.
+
+use qly_core::geodesy::LocalFrame;
+use qly_core::mission::Home;
+
+use crate::error::PlanError;
+use crate::estimate::polyline_time_s;
+use crate::mission_build::{full_mission, step_points, steps_to_items, transect_steps, Step};
+use crate::photos::{dist, trace_photos, TracedPhoto, SAME_PLACE_M};
+use crate::survey::{BatteryBudget, PlaneCoord, Sortie, Transect};
+
+/// Climb rate assumed for take-off, m/s (ArduCopter's default WPNAV_SPEED_UP is 2.5 m/s;
+/// modern survey multicopters climb at 3 to 6 m/s).
+pub const CLIMB_RATE_M_S: f64 = 3.0;
+/// Descent rate assumed for landing, m/s (ArduCopter's default WPNAV_SPEED_DN is 1.5 m/s).
+pub const DESCENT_RATE_M_S: f64 = 1.5;
+
+/// What the splitter needs besides the transects.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SortieParams {
+    pub home: Home,
+    pub alt_rel_home_m: f64,
+    pub trigger_distance_m: f64,
+    pub cruise_speed_m_s: f64,
+    /// `None`: one sortie, the whole survey.
+    pub battery: Option<BatteryBudget>,
+    /// Photos re-taken at the start of each sortie before where the previous one stopped.
+    pub resume_overlap_photos: u32,
+}
+
+/// Take-off to landing time of a flight through `points` (plane, metres) from and back to
+/// `home`: vertical climb and descent at [`CLIMB_RATE_M_S`] and [`DESCENT_RATE_M_S`], the
+/// horizontal legs at `cruise_speed_m_s` with the turn penalties of [`crate::estimate`].
+pub fn flight_time_s(
+    home: PlaneCoord,
+    points: impl IntoIterator<Item = PlaneCoord>,
+    alt_rel_home_m: f64,
+    cruise_speed_m_s: f64,
+) -> f64 {
+    let mut path = vec![home];
+    path.extend(points);
+    path.push(home);
+    alt_rel_home_m / CLIMB_RATE_M_S
+        + polyline_time_s(&path, cruise_speed_m_s)
+        + alt_rel_home_m / DESCENT_RATE_M_S
+}
+
+/// The survey of `transects` as sorties within `params.battery` (one sortie, the whole
+/// mission, without a budget). Each sortie's `photos` is its range of
+/// [`crate::photos::photo_points`]`(transects, trigger_distance_m)`.
+pub fn split_sorties(
+    transects: &[Transect],
+    frame: &LocalFrame,
+    params: &SortieParams,
+) -> Result<Vec<Sortie>, PlanError> {
+    if !(params.cruise_speed_m_s.is_finite() && params.cruise_speed_m_s > 0.0) {
+        return Err(PlanError::BadParam {
+            field: "cruise_speed_m_s",
+            value: params.cruise_speed_m_s,
+            expected: "a finite speed > 0 m/s",
+        });
+    }
+    if !(params.alt_rel_home_m.is_finite() && params.alt_rel_home_m > 0.0) {
+        return Err(PlanError::BadParam {
+            field: "alt_rel_home_m",
+            value: params.alt_rel_home_m,
+            expected: "a finite height > 0 m",
+        });
+    }
+    let (hx, hy) = frame.project(params.home.point);
+    let ctx = Ctx {
+        transects,
+        traced: trace_photos(transects, params.trigger_distance_m),
+        vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
+        home: PlaneCoord { x: hx, y: hy },
+        params,
+    };
+    let n = ctx.traced.len();
+    let whole = transect_steps(transects, params.trigger_distance_m, true);
+    let whole_time = ctx.time_s(&whole);
+    let whole_sortie = || Sortie {
+        mission: ctx.mission(&whole, frame),
+        photos: 0..n,
+        flight_time_s: whole_time,
+    };
+    let Some(budget) = params.battery else {
+        return Ok(vec![whole_sortie()]);
+    };
+    let limit_s = budget_s(&budget)?;
+    let too_small = || PlanError::BadParam {
+        field: "battery.usable_min",
+        value: budget.usable_min,
+        expected: "enough minutes, after the reserve, to take off, fly to the survey, take \
+                   at least resume_overlap_photos + 1 photos and fly back",
+    };
+    if whole_time <= limit_s {
+        return Ok(vec![whole_sortie()]);
+    }
+    if n == 0 {
+        return Err(too_small());
+    }
+    let overlap = params.resume_overlap_photos as usize;
+    let mut sorties = Vec::new();
+    let mut a = 0usize;
+    loop {
+        let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
+        let fits = |b: usize| {
+            let steps = ctx.range_steps(a, b);
+            let t = ctx.time_s(&steps);
+            (t <= limit_s).then_some((steps, t))
+        };
+        let mut best = fits(min_b).ok_or_else(too_small)?;
+        let (mut lo, mut hi) = (min_b, n);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            match fits(mid) {
+                Some(found) => {
+                    lo = mid;
+                    best = found;
+                }
+                None => hi = mid - 1,
+            }
+        }
+        let (steps, t) = best;
+        sorties.push(Sortie {
+            mission: ctx.mission(&steps, frame),
+            photos: a..lo,
+            flight_time_s: t,
+        });
+        if lo == n {
+            return Ok(sorties);
+        }
+        a = lo.saturating_sub(overlap);
+    }
+}
+
+/// The flying time a budget allows, seconds.
+fn budget_s(b: &BatteryBudget) -> Result<f64, PlanError> {
+    if !(b.usable_min.is_finite() && b.usable_min > 0.0) {
+        return Err(PlanError::BadParam {
+            field: "battery.usable_min",
+            value: b.usable_min,
+            expected: "a finite number of minutes > 0",
+        });
+    }
+    if !(b.reserve_min.is_finite() && b.reserve_min >= 0.0 && b.reserve_min < b.usable_min) {
+        return Err(PlanError::BadParam {
+            field: "battery.reserve_min",
+            value: b.reserve_min,
+            expected: "a finite number of minutes >= 0 and below battery.usable_min",
+        });
+    }
+    Ok((b.usable_min - b.reserve_min) * 60.0)
+}
+
+/// Distance along a path at each of its vertices.
+fn cumulative(path: &[PlaneCoord]) -> Vec<f64> {
+    let mut along = Vec::with_capacity(path.len());
+    let mut s = 0.0;
+    for (i, p) in path.iter().enumerate() {
+        if i > 0 {
+            s += dist(path[i - 1], *p);
+        }
+        along.push(s);
+    }
+    along
+}
+
+struct Ctx<'a> {
+    transects: &'a [Transect],
+    traced: Vec<TracedPhoto>,
+    vertex_along: Vec<Vec<f64>>,
+    home: PlaneCoord,
+    params: &'a SortieParams,
+}
+
+impl Ctx<'_> {
+    fn time_s(&self, steps: &[Step]) -> f64 {
+        flight_time_s(
+            self.home,
+            step_points(steps),
+            self.params.alt_rel_home_m,
+            self.params.cruise_speed_m_s,
+        )
+    }
+
+    fn mission(&self, steps: &[Step], frame: &LocalFrame) -> qly_core::mission::Mission {
+        let items = steps_to_items(steps, frame, self.params.alt_rel_home_m);
+        full_mission(
+            self.params.home,
+            items,
+            self.params.alt_rel_home_m,
+            self.params.cruise_speed_m_s,
+        )
+        .0
+    }
+
+    fn is_first_of_transect(&self, k: usize) -> bool {
+        k == 0 || self.traced[k - 1].photo.transect != self.traced[k].photo.transect
+    }
+
+    fn is_last_of_transect(&self, k: usize) -> bool {
+        k + 1 == self.traced.len()
+            || self.traced[k + 1].photo.transect != self.traced[k].photo.transect
+    }
+
+    /// Steps that take photos `a..b` (`a < b <= n`) and nothing else.
+    fn range_steps(&self, a: usize, b: usize) -> Vec<Step> {
+        let n = self.traced.len();
+        let d = self.params.trigger_distance_m;
+        let (first, last) = (self.traced[a], self.traced[b - 1]);
+        // Whole transects before the first photo / after the last only at the mission's ends.
+        let t_start = if a == 0 { 0 } else { first.photo.transect };
+        let t_end = if b == n {
+            self.transects.len() - 1
+        } else {
+            last.photo.transect
+        };
+        let mid_start = !self.is_first_of_transect(a);
+        let mid_end = !self.is_last_of_transect(b - 1);
+        let mut steps = Vec::new();
+        for ti in t_start..=t_end {
+            let t = &self.transects[ti];
+            let along = &self.vertex_along[ti];
+            let (Some(&entry), Some(&exit)) = (t.path.first(), t.path.last()) else {
+                steps.extend(transect_steps(std::slice::from_ref(t), d, ti > 0 || a == 0));
+                continue;
+            };
+            let path_len = along.last().copied().unwrap_or(0.0);
+            let from_along = if ti == t_start && mid_start {
+                // Resume on the lane: run-in on the extension of the photo's segment.
+                let seg_dir = t
+                    .path
+                    .get(first.seg + 1)
+                    .map(|&q| q - t.path[first.seg])
+                    .filter(|v| v.x.hypot(v.y) > 1e-9)
+                    .map(|v| v / v.x.hypot(v.y));
+                let run_in_m = dist(t.turn_in, entry);
+                if let Some(dir) = seg_dir.filter(|_| run_in_m > 1e-9) {
+                    steps.push(Step::Waypoint(first.photo.at - dir * run_in_m));
+                }
+                if !self.is_last_of_transect(a) {
+                    steps.push(Step::Waypoint(first.photo.at));
+                    steps.push(Step::Camera {
+                        distance_m: d,
+                        once: true,
+                    });
+                }
+                first.along_m
+            } else {
+                if ti > t_start || a == 0 {
+                    steps.extend(t.approach.iter().map(|&p| Step::Waypoint(p)));
+                }
+                steps.push(Step::Waypoint(t.turn_in));
+                steps.push(Step::Waypoint(entry));
+                steps.push(Step::Camera {
+                    distance_m: d,
+                    once: true,
+                });
+                0.0
+            };
+            let to_along = if ti == t_end && mid_end {
+                (last.along_m + self.traced[b].along_m) / 2.0
+            } else {
+                path_len
+            };
+            let inner = 1..t.path.len().saturating_sub(1);
+            steps.extend(
+                inner
+                    .filter(|&k| {
+                        along[k] > from_along + SAME_PLACE_M && along[k] < to_along - SAME_PLACE_M
+                    })
+                    .map(|k| Step::Waypoint(t.path[k])),
+            );
+            if ti == t_end && mid_end {
+                steps.push(Step::Waypoint(point_at(&t.path, along, to_along)));
+                steps.push(Step::Camera {
+                    distance_m: 0.0,
+                    once: false,
+                });
+            } else {
+                steps.push(Step::Waypoint(exit));
+                steps.push(Step::Camera {
+                    distance_m: 0.0,
+                    once: true,
+                });
+                steps.push(Step::Waypoint(t.turn_out));
+            }
+        }
+        steps
+    }
+}
+
+/// The point `s` metres along `path` (with vertex distances `along`).
+fn point_at(path: &[PlaneCoord], along: &[f64], s: f64) -> PlaneCoord {
+    let k = along.partition_point(|&v| v <= s).clamp(1, path.len() - 1);
+    let (a, b) = (path[k - 1], path[k]);
+    let len = along[k] - along[k - 1];
+    if len <= 1e-12 {
+        return b;
+    }
+    let f = ((s - along[k - 1]) / len).clamp(0.0, 1.0);
+    a + (b - a) * f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mission_build::survey_items;
+    use crate::photos::{mission_photos, photo_points};
+    use geo::coord;
+    use qly_core::geodesy::GeoPoint;
+    use qly_core::mission::MissionItem;
+
+    fn frame() -> LocalFrame {
+        LocalFrame::at(GeoPoint {
+            lat_deg: 27.05,
+            lon_deg: 106.95,
+        })
+    }
+
+    /// Six 1 km lanes 30 m apart, alternating direction, the second with a bend.
+    fn lanes() -> Vec<Transect> {
+        (0..6)
+            .map(|i| {
+                let x = 30.0 * i as f64;
+                let (y0, y1, s) = if i % 2 == 0 {
+                    (0.0, 1000.0, 1.0)
+                } else {
+                    (1000.0, 0.0, -1.0)
+                };
+                let mut path = vec![coord! {x: x, y: y0}];
+                if i == 1 {
+                    path.push(coord! {x: x + 10.0, y: 500.0});
+                }
+                path.push(coord! {x: x, y: y1});
+                Transect {
+                    approach: vec![],
+                    turn_in: coord! {x: x, y: y0 - 20.0 * s},
+                    path,
+                    turn_out: coord! {x: x, y: y1 + 20.0 * s},
+                }
+            })
+            .collect()
+    }
+
+    fn params(battery: Option<BatteryBudget>, overlap: u32) -> SortieParams {
+        let f = frame();
+        SortieParams {
+            home: Home {
+                point: f.unproject(-100.0, -100.0),
+                alt_amsl_m: 1000.0,
+            },
+            alt_rel_home_m: 60.0,
+            trigger_distance_m: 15.0,
+            cruise_speed_m_s: 10.0,
+            battery,
+            resume_overlap_photos: overlap,
+        }
+    }
+
+    #[test]
+    fn no_budget_gives_the_whole_mission() {
+        let f = frame();
+        let p = params(None, 2);
+        let s = split_sorties(&lanes(), &f, &p).unwrap();
+        assert_eq!(s.len(), 1);
+        let survey = survey_items(&lanes(), &f, 60.0, 15.0);
+        let whole = full_mission(p.home, survey, 60.0, 10.0).0;
+        assert_eq!(s[0].mission, whole);
+        assert_eq!(s[0].photos, 0..photo_points(&lanes(), 15.0).len());
+        // 6390 m of survey pattern and 396 m of transits at 10 m/s (679 s), climb 20 s,
+        // descent 40 s, ten right-angle turns at the lane ends (2 s each) and small ones.
+        assert!(
+            (s[0].flight_time_s - 759.0).abs() < 3.0,
+            "{}",
+            s[0].flight_time_s
+        );
+    }
+
+    #[test]
+    fn range_of_everything_equals_the_whole_pattern() {
+        let f = frame();
+        let p = params(None, 0);
+        let (hx, hy) = f.project(p.home.point);
+        let ts = lanes();
+        let ctx = Ctx {
+            transects: &ts,
+            traced: trace_photos(&ts, 15.0),
+            vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
+            home: coord! {x: hx, y: hy},
+            params: &p,
+        };
+        let n = ctx.traced.len();
+        assert_eq!(ctx.range_steps(0, n), transect_steps(&ts, 15.0, true));
+    }
+
+    fn check_split(overlap: u32, usable_min: f64) {
+        let f = frame();
+        let budget = BatteryBudget {
+            usable_min,
+            reserve_min: 1.0,
+        };
+        let p = params(Some(budget), overlap);
+        let ts = lanes();
+        let sorties = split_sorties(&ts, &f, &p).unwrap();
+        let photos = photo_points(&ts, 15.0);
+        assert!(sorties.len() > 1, "{}", sorties.len());
+        assert_eq!(sorties[0].photos.start, 0);
+        assert_eq!(sorties.last().unwrap().photos.end, photos.len());
+        for w in sorties.windows(2) {
+            assert_eq!(w[0].photos.end - w[1].photos.start, overlap as usize);
+        }
+        let home = {
+            let (x, y) = f.project(p.home.point);
+            coord! {x: x, y: y}
+        };
+        for s in &sorties {
+            assert!(s.flight_time_s <= (usable_min - 1.0) * 60.0 + 1e-9);
+            let items = &s.mission.items;
+            assert!(matches!(items[0], MissionItem::Takeoff { .. }));
+            assert_eq!(items.last(), Some(&MissionItem::ReturnToLaunch));
+            // Flying the sortie takes exactly its photos of the whole plan.
+            let flown = mission_photos(items, &f, home);
+            let want = &photos[s.photos.clone()];
+            assert_eq!(flown.len(), want.len(), "{:?}", s.photos);
+            for (a, b) in flown.iter().zip(want) {
+                assert!(dist(a.0, b.at) < 1e-3, "{:?} vs {:?}", a.0, b.at);
+            }
+            // The time is that of its own waypoints.
+            let pts = items.iter().filter_map(|i| match i {
+                MissionItem::Waypoint { point, .. } => {
+                    let (x, y) = f.project(*point);
+                    Some(coord! {x: x, y: y})
+                }
+                _ => None,
+            });
+            let t = flight_time_s(home, pts, 60.0, 10.0);
+            assert!((t - s.flight_time_s).abs() < 1e-3);
+        }
+    }
+
+    #[test]
+    fn sorties_fit_the_budget_and_overlap_by_the_requested_photos() {
+        check_split(3, 7.0);
+        check_split(0, 8.0);
+        check_split(1, 6.5);
+        check_split(5, 10.0);
+        for overlap in [0, 1, 2, 4] {
+            for k in 0..12 {
+                let usable_min = 6.5 + 0.5 * k as f64;
+                if usable_min < 13.0 {
+                    check_split(overlap, usable_min);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_budget_for_the_whole_survey_gives_one_sortie() {
+        let f = frame();
+        let p = params(
+            Some(BatteryBudget {
+                usable_min: 30.0,
+                reserve_min: 5.0,
+            }),
+            2,
+        );
+        assert_eq!(split_sorties(&lanes(), &f, &p).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn too_small_or_bad_budgets_are_refused_by_name() {
+        let f = frame();
+        let cases = [
+            (0.9, 0.5, "battery.usable_min"),
+            (f64::NAN, 0.5, "battery.usable_min"),
+            (5.0, 5.0, "battery.reserve_min"),
+            (5.0, -1.0, "battery.reserve_min"),
+        ];
+        for (usable_min, reserve_min, field) in cases {
+            let p = params(
+                Some(BatteryBudget {
+                    usable_min,
+                    reserve_min,
+                }),
+                2,
+            );
+            let err = split_sorties(&lanes(), &f, &p).unwrap_err();
+            assert!(err.to_string().contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn point_at_walks_the_path() {
+        let path = [
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 10.0, y: 0.0},
+            coord! {x: 10.0, y: 10.0},
+        ];
+        let along = cumulative(&path);
+        assert_eq!(point_at(&path, &along, 5.0), coord! {x: 5.0, y: 0.0});
+        assert_eq!(point_at(&path, &along, 15.0), coord! {x: 10.0, y: 5.0});
+        assert_eq!(point_at(&path, &along, 25.0), coord! {x: 10.0, y: 10.0});
+    }
+}

@@ -1,0 +1,97 @@
+//! The one-screen summary a pilot reads before flying a plan.
+
+use std::fmt::Write;
+
+use crate::survey::{PlaneRegion, SurveyPlan};
+
+/// Renders the summary as plain text, one figure per line.
+pub fn render(plan: &SurveyPlan, source: &str) -> String {
+    let mut s = String::new();
+    let p = &plan.params;
+    let kind = match &plan.region {
+        PlaneRegion::Corridor { width_m, .. } => format!("corridor, {width_m:.0} m wide"),
+        PlaneRegion::Area {
+            polygon,
+            exclusions,
+        } => format!(
+            "area, {} hole(s), {} exclusion(s)",
+            polygon.interiors().len(),
+            exclusions.len()
+        ),
+    };
+    let e = &plan.estimate;
+    let c = &plan.coverage;
+    let _ = writeln!(s, "survey      {source} ({kind})");
+    let _ = writeln!(
+        s,
+        "camera      {} ({:?}), overlap side {:.0} % / front {:.0} %",
+        p.camera.name, p.orientation, p.side_overlap_pct, p.front_overlap_pct
+    );
+    let _ = writeln!(
+        s,
+        "altitude    {:.1} m above take-off (ceiling {:.0} m)",
+        plan.alt_rel_home_m, p.ceiling_m
+    );
+    let _ = writeln!(
+        s,
+        "GSD         {:.2} cm/px, footprint {:.1} x {:.1} m (side x front)",
+        plan.gsd_cm_per_px, plan.footprint.side_m, plan.footprint.front_m
+    );
+    let _ = writeln!(
+        s,
+        "lanes       {} at {:.1} m spacing, photo every {:.1} m",
+        plan.transects.len(),
+        plan.lane_spacing_m,
+        plan.trigger_distance_m
+    );
+    let _ = writeln!(
+        s,
+        "length      {:.2} km survey path ({:.3} x the lower bound {:.2} km)",
+        e.path_length_m / 1000.0,
+        e.path_length_m / e.lower_bound_m,
+        e.lower_bound_m / 1000.0
+    );
+    let _ = writeln!(
+        s,
+        "time        {} at {:.1} m/s (survey pattern, turns included)",
+        hms(e.flight_time_s),
+        p.cruise_speed_m_s
+    );
+    let _ = writeln!(s, "photos      {}", e.photo_count);
+    let sortie_times: Vec<String> = plan.sorties.iter().map(|x| hms(x.flight_time_s)).collect();
+    let _ = writeln!(
+        s,
+        "sorties     {} ({})",
+        plan.sorties.len(),
+        sortie_times.join(", ")
+    );
+    let _ = writeln!(
+        s,
+        "coverage    {:.2} % at the requested overlap, {:.2} % seen ({:.1} m cells, >= {} photos per cell)",
+        c.covered_pct, c.seen_pct, c.cell_m, c.min_photos_per_cell
+    );
+    s
+}
+
+/// Seconds as `1h02m03s` / `2m03s`.
+pub fn hms(total_s: f64) -> String {
+    let t = total_s.max(0.0).round() as u64;
+    let (h, m, s) = (t / 3600, (t / 60) % 60, t % 60);
+    if h > 0 {
+        format!("{h}h{m:02}m{s:02}s")
+    } else {
+        format!("{m}m{s:02}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hms;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(hms(59.6), "1m00s");
+        assert_eq!(hms(3723.0), "1h02m03s");
+        assert_eq!(hms(-5.0), "0m00s");
+    }
+}
