@@ -10,6 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qly_core::mission::{Mission, MissionType};
 use qly_core::protocol::{Ids, Timeouts};
+use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::{
     upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Phase, SigningConfig,
     UploadOptions,
@@ -87,6 +88,9 @@ async fn upload(
     let mut conn = Connection::open(&address, cfg)
         .await
         .with_context(|| format!("opening {}", args.connect))?;
+    // A ground station announces itself once a second; on `udpout`/`tcp` links this is also
+    // how a vehicle listening with `udpin` learns where we are.
+    let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
     let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
     let Some((vehicle, _)) = wait_for_vehicle(&mut conn, wait).await else {
         bail!(
@@ -139,6 +143,7 @@ async fn upload(
     )
     .await;
     bar.finish_and_clear();
+    heartbeat.abort();
     let report = report.with_context(|| {
         format!(
             "uploading {} to system {} on {}",
