@@ -12,9 +12,9 @@
 use std::ops::Range;
 
 use qly_core::geodesy::LocalFrame;
-use qly_core::mission::{Altitude, Home, Mission, MissionItem};
+use qly_core::mission::{Altitude, FenceZone, Home, Mission, MissionItem};
 
-use crate::survey::{PlaneCoord, Transect};
+use crate::survey::{PlaneCoord, PlaneRegion, Transect};
 
 /// One step of a survey pattern, in the plan's plane.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -131,6 +131,35 @@ pub fn full_mission(
     let range = start..items.len();
     items.push(MissionItem::ReturnToLaunch);
     (Mission::new(home, items), range)
+}
+
+/// The no-fly zones of a region as exclusion geofence polygons: every hole of an area and
+/// every extra exclusion. Uploaded with the mission, they make the autopilot itself refuse to
+/// enter a factory yard, whatever a pilot does with the sticks or a later edit of the plan.
+pub fn no_fly_fence(region: &PlaneRegion, frame: &LocalFrame) -> Vec<FenceZone> {
+    let PlaneRegion::Area {
+        polygon,
+        exclusions,
+    } = region
+    else {
+        return Vec::new();
+    };
+    let ring = |ls: &geo::LineString<f64>| FenceZone::Polygon {
+        inclusion: false,
+        // Fence polygons are implicitly closed: drop the repeated first vertex.
+        vertices: ls
+            .0
+            .iter()
+            .take(ls.0.len().saturating_sub(1))
+            .map(|c| frame.unproject(c.x, c.y))
+            .collect(),
+    };
+    polygon
+        .interiors()
+        .iter()
+        .chain(exclusions.iter().map(|e| e.exterior()))
+        .map(ring)
+        .collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::corridor::corridor_transects;
 use crate::coverage::coverage;
 use crate::error::PlanError;
 use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
-use crate::mission_build::{full_mission, survey_items};
+use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{bend_trigger_distance_m, photo_points};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
@@ -105,7 +105,12 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (coverage, missions)
     });
-    let (mission, survey_range, sorties) = missions?;
+    let (mut mission, survey_range, mut sorties) = missions?;
+    let fence = no_fly_fence(&region, &frame);
+    mission.fence.clone_from(&fence);
+    for sortie in &mut sorties {
+        sortie.mission.fence.clone_from(&fence);
+    }
     let region_area_m2 = coverage.region_cells as f64 * coverage.cell_m * coverage.cell_m;
     let estimate = Estimate {
         path_length_m: polyline_length_m(&flight_path(&transects)),
@@ -546,6 +551,15 @@ mod tests {
         // The hole is not part of the region.
         let cells = plan.coverage.region_cells as f64;
         assert!((cells - (200_000.0 - 15_000.0)).abs() < 500.0, "{cells}");
+        // ... and the autopilot gets it as an exclusion fence, with the sorties too.
+        match plan.mission.fence.as_slice() {
+            [qly_core::mission::FenceZone::Polygon {
+                inclusion: false,
+                vertices,
+            }] => assert_eq!(vertices.len(), 4),
+            other => panic!("expected one exclusion polygon, got {other:?}"),
+        }
+        assert_eq!(plan.sorties[0].mission.fence, plan.mission.fence);
     }
 
     #[test]
