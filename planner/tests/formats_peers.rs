@@ -13,9 +13,13 @@ use std::path::Path;
 use std::process::Command;
 
 use formats_support::{area_plan, corridor_plan};
+use planner::input::read_survey_input;
 use planner::output::write_outputs;
-use planner::survey::SurveyPlan;
-use qly_core::mission::{deg_to_e7, Mission, MissionType};
+use planner::plan::plan_survey;
+use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams, SurveyPlan};
+use qly_core::camera::{CameraDatabase, Orientation};
+use qly_core::geodesy::GeoPoint;
+use qly_core::mission::{deg_to_e7, Home, Mission, MissionType};
 use serde_json::Value;
 
 fn skip_or_fail(what: &str) {
@@ -121,6 +125,46 @@ fn written_waypoints(
     wpl.into_iter().zip(missions).collect()
 }
 
+/// The sample missions in `missions/`, planned for real (the corridor split into sorties).
+fn sample_plans() -> Vec<(SurveyPlan, &'static str)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../missions");
+    let mut params = SurveyParams {
+        camera: CameraDatabase::builtin()
+            .find("DJI Mavic 3 Enterprise wide")
+            .unwrap()
+            .clone(),
+        orientation: Orientation::Landscape,
+        side_overlap_pct: 70.0,
+        front_overlap_pct: 80.0,
+        altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
+        ceiling_m: 120.0,
+        turnaround_m: 10.0,
+        cruise_speed_m_s: 8.0,
+        sweep_angle_deg: None,
+        corridor: CorridorOptions::default(),
+        battery: None,
+        resume_overlap_photos: 2,
+        home: None,
+    };
+    let area = read_survey_input(&root.join("sample-area.geojson"), None).unwrap();
+    let area_plan = plan_survey(&area, &params).unwrap();
+    let corridor = read_survey_input(&root.join("sample-corridor.geojson"), None).unwrap();
+    params.battery = Some(BatteryBudget {
+        usable_min: 25.0,
+        reserve_min: 4.0,
+    });
+    params.home = Some(Home {
+        point: GeoPoint::new(27.0547, 106.9527).unwrap(),
+        alt_amsl_m: 1050.0,
+    });
+    let corridor_plan = plan_survey(&corridor, &params).unwrap();
+    assert!(corridor_plan.sorties.len() > 1);
+    vec![
+        (area_plan, "sample-area"),
+        (corridor_plan, "sample-corridor"),
+    ]
+}
+
 #[test]
 fn pymavlink_loads_our_waypoints_item_for_item() {
     let Ok(python) = std::env::var("QLY_PYTHON") else {
@@ -131,6 +175,9 @@ fn pymavlink_loads_our_waypoints_item_for_item() {
     let mut files = written_waypoints(&corridor_plan(), dir.path(), "corridor");
     files.extend(written_waypoints(&area_plan(), dir.path(), "area"));
     assert_eq!(files.len(), 4);
+    for (plan, name) in sample_plans() {
+        files.extend(written_waypoints(&plan, dir.path(), name));
+    }
     check_against_pymavlink(&python, &files, false);
 }
 
@@ -190,7 +237,13 @@ fn gdal_reads_our_geojson_and_kml() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    for (plan, name, outline) in [(area_plan(), "area", 2), (corridor_plan(), "corridor", 2)] {
+    let mut plans = vec![(area_plan(), "area", 2), (corridor_plan(), "corridor", 2)];
+    // The real samples: the L-shaped area with its yard hole (one outline feature: the
+    // polygon with its hole), and the river corridor (centreline and outline).
+    for ((plan, name), outline) in sample_plans().into_iter().zip([1, 2]) {
+        plans.push((plan, name, outline));
+    }
+    for (plan, name, outline) in plans {
         write_outputs(&plan, dir.path(), name).unwrap();
         let (lanes, photos) = (plan.transects.len(), plan.photos.len());
         let gj = ogr_layers(&dir.path().join(format!("{name}.geojson"))).unwrap();
