@@ -703,6 +703,18 @@ fn mavic_3e_at_75_m_nadir() {
         "M3E 75 m nadir: centre CEP50 {:.3} m CE90 {:.3} m; corner (offset {:.1} m) CEP50 {:.3} m CE90 {:.3} m",
         centre.error.cep50_m, centre.error.ce90_m, corner.east_m.hypot(corner.north_m), corner.error.cep50_m, corner.error.ce90_m
     );
+    // If the 1.5 m is a radial (h_acc-style) figure rather than per axis.
+    let radial = Uncertainty {
+        horizontal_position_sigma_m: 1.5 / 2f64.sqrt(),
+        ..u
+    };
+    for (name, pixel) in [("centre", (2640.0, 1978.0)), ("corner", (0.0, 0.0))] {
+        let g = geotag(pixel, &cam, &p, &GROUND, &radial).unwrap();
+        println!(
+            "M3E 75 m nadir, GPS 1.5 m radial: {name} CEP50 {:.3} m CE90 {:.3} m",
+            g.error.cep50_m, g.error.ce90_m
+        );
+    }
 }
 
 #[test]
