@@ -175,7 +175,9 @@ pub struct CameraPose {
     /// The camera's position (altitude above mean sea level).
     pub position: AmslPosition,
     /// Vehicle attitude, body (FRD) to NED: ATTITUDE_QUATERNION's `q`, or
-    /// `Quat::from_euler_rad(roll, pitch, yaw)` from ATTITUDE.
+    /// `Quat::from_euler_rad(roll, pitch, yaw)` from ATTITUDE. Not rotated by
+    /// ATTITUDE_QUATERNION's `repr_offset_q`, which MAVLink defines for display only (the
+    /// camera mount is fixed to the physical airframe the autopilot estimates).
     pub q_ned_body: Quat,
     /// The gimbal (or fixed mount) the camera sits on.
     pub mount: CameraMount,

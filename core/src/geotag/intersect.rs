@@ -32,10 +32,8 @@ pub(super) fn intersect(p: &Problem, origin: Enu, dir: Enu) -> Result<Hit, Geota
         depression_deg,
     };
     let geo_at = |s: f64| -> GeoPosition { p.frame.to_geodetic(at(origin, dir, s)) };
-    let start = geo_at(0.0);
-
     if let Some(ground_amsl_m) = p.terrain.constant_height_amsl_m() {
-        let clearance_m = start.h_ellipsoid_m - ground_amsl_m;
+        let clearance_m = geo_at(0.0).h_ellipsoid_m - ground_amsl_m;
         if clearance_m <= 0.0 {
             return Err(GeotagError::CameraBelowGround { clearance_m });
         }
