@@ -738,6 +738,27 @@ fn timing_per_geotag() {
         acc += g.error.ce90_m;
     }
     let marched = start.elapsed().as_secs_f64() / (n / 10) as f64;
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        let e = HorizontalError::from_covariance([[1.0 + i as f64 * 1e-3, 0.3], [0.3, 0.2]]);
+        acc += e.ce90_m;
+    }
+    let radii = start.elapsed().as_secs_f64() / n as f64;
+    // Terrain look-ups per marched geotag (machine independent).
+    struct Counting<'a>(&'a Plane, std::cell::Cell<usize>);
+    impl Terrain for Counting<'_> {
+        fn height_amsl_m(&self, p: GeoPoint) -> Result<f64, TerrainError> {
+            self.1.set(self.1.get() + 1);
+            self.0.height_amsl_m(p)
+        }
+    }
+    let counting = Counting(&plane, std::cell::Cell::new(0));
+    geotag((2000.0, 1500.0), &cam, &p, &counting, &u).unwrap();
+    println!(
+        "terrain look-ups for one marched geotag with error model (17 solves): {}",
+        counting.1.get()
+    );
+    println!("CEP50 + CE90 of one ellipse: {:.2} us", radii * 1e6);
     assert!(acc.is_finite());
     println!(
         "geotag with error model: flat {:.1} us, marched plane {:.1} us",
