@@ -766,3 +766,73 @@ fn timing_per_geotag() {
         marched * 1e6
     );
 }
+
+/// Flat ground at sea level with a 45 m high wall from 50 m to 60 m north of the camera, and
+/// no data beyond 300 m.
+struct Wall {
+    frame: LocalFrame,
+}
+
+impl Terrain for Wall {
+    fn height_amsl_m(&self, p: GeoPoint) -> Result<f64, TerrainError> {
+        let (e, n) = self.frame.project(p);
+        if e.hypot(n) > 300.0 {
+            return Err(TerrainError::OutsideCoverage {
+                lat_deg: p.lat_deg,
+                lon_deg: p.lon_deg,
+                coverage: "300 m around the test point".into(),
+            });
+        }
+        Ok(if (50.0..=60.0).contains(&n) {
+            45.0
+        } else {
+            0.0
+        })
+    }
+}
+
+#[test]
+fn marching_finds_the_first_surface_along_the_ray() {
+    let wall = Wall {
+        frame: LocalFrame::at(GeoPoint::new(LAT, LON).unwrap()),
+    };
+    // Looking north at 45 deg down from 100 m: flat ground would be hit 100 m north, but the
+    // ray is at 45 m height 55 m north, on top of the wall.
+    let g = geotag(
+        (2000.0, 1500.0),
+        &camera(),
+        &pose(earth(0.0, -45.0, 0.0)),
+        &wall,
+        &Uncertainty::default(),
+    )
+    .unwrap();
+    assert!((g.north_m - 55.0).abs() < 0.01, "{}", g.north_m);
+    assert!((g.height_amsl_m - 45.0).abs() < 1e-9);
+    // Looking south the wall is behind the camera: plain ground 100 m south.
+    let g = geotag(
+        (2000.0, 1500.0),
+        &camera(),
+        &pose(earth(180.0, -45.0, 0.0)),
+        &wall,
+        &Uncertainty::default(),
+    )
+    .unwrap();
+    assert!((g.north_m + 100.0).abs() < 0.01, "{}", g.north_m);
+    // Looking east at 15 deg down, the ray leaves the elevation model before the ground.
+    let e = geotag(
+        (2000.0, 1500.0),
+        &camera(),
+        &pose(earth(90.0, -15.0, 0.0)),
+        &wall,
+        &Uncertainty::default(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            GeotagError::Terrain(TerrainError::OutsideCoverage { .. })
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("outside the elevation model"), "{e}");
+}
