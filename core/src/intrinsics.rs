@@ -99,14 +99,14 @@ impl BrownConrady {
     /// fx = 3000 px; Newton converges quadratically, so the last factor 1000 costs at most
     /// one step). `None` where the polynomial does not invert (it folds over far outside
     /// the calibrated field).
-    pub fn undistort(&self, xd: f64, yd: f64) -> Option<((f64, f64), f64, usize)> {
+    pub fn undistort(&self, xd: f64, yd: f64) -> Option<(f64, f64)> {
         let (mut x, mut y) = (xd, yd);
-        for it in 0..UNDISTORT_MAX_ITERATIONS {
+        for _ in 0..UNDISTORT_MAX_ITERATIONS {
             let ((fx, fy), j) = self.distort_with_jacobian(x, y);
             let (ex, ey) = (fx - xd, fy - yd);
             let residual = ex.hypot(ey);
             if residual < UNDISTORT_TOLERANCE {
-                return Some(((x, y), residual, it));
+                return Some((x, y));
             }
             let det = j[0][0] * j[1][1] - j[0][1] * j[1][0];
             // A non-positive determinant means the model has folded over: no unique inverse.
@@ -119,7 +119,7 @@ impl BrownConrady {
         let (fx, fy) = self.distort(x, y);
         let final_residual = (fx - xd).hypot(fy - yd);
         if final_residual < UNDISTORT_TOLERANCE {
-            Some(((x, y), final_residual, UNDISTORT_MAX_ITERATIONS))
+            Some((x, y))
         } else {
             None
         }
@@ -231,7 +231,7 @@ impl CameraIntrinsics {
             (xd, yd)
         } else {
             match self.distortion.undistort(xd, yd) {
-                Some(((x, y), _, _)) => (x, y),
+                Some((x, y)) => (x, y),
                 None => {
                     return Err(IntrinsicsError::UndistortFailed {
                         u: u_px,
