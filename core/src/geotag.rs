@@ -39,7 +39,8 @@
 //! east axes (each `roll_pitch_sigma_deg`), a rotation about the vertical
 //! (`heading_sigma_deg`), and the pixel in u and v (each `pixel_sigma_px`). The horizontal
 //! ground point is propagated to first order: each Jacobian column is a central difference
-//! of the full geotag (intersection included) at +-1 sigma of that input, and the 2x2
+//! of the full geotag (intersection included) at +-1 sigma of that input (at +-sigma/10,
+//! scaled back, if +-1 sigma makes the geotag fail, e.g. tips a ray over the horizon), and the 2x2
 //! covariance is the sum of the columns' outer products. From it come the 1-sigma ellipse
 //! and the radii containing 50 % and 90 % of the probability (CEP50, CE90) of the elliptical
 //! Gaussian, computed exactly (not the circular approximations). The attitude errors act on
