@@ -9,9 +9,19 @@
 //! - [`camera`]: GSD, footprint, lane spacing and trigger distance; the camera database.
 //! - [`mission`]: the MAVLink mission items we plan, independent of file formats.
 //! - [`protocol`]: the MAVLink mission transfer protocol as sans-IO state machines.
+//! - [`rotation`]: quaternions and matrices between the camera, gimbal, body and NED frames.
+//! - [`intrinsics`]: the pixel camera model (pinhole + Brown-Conrady), pixel <-> ray.
+//! - [`terrain`]: ground heights above mean sea level: the `Terrain` trait, flat ground.
+//! - [`pose`]: position/attitude timelines interpolated to capture times; clock alignment.
+//! - [`geotag`]: pixel + pose + camera + terrain -> ground point and predicted error.
 
 pub mod camera;
 pub mod datum;
 pub mod geodesy;
+pub mod geotag;
+pub mod intrinsics;
 pub mod mission;
+pub mod pose;
 pub mod protocol;
+pub mod rotation;
+pub mod terrain;
