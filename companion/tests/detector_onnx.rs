@@ -147,6 +147,10 @@ fn yolov8_boxes_land_on_the_marker_in_a_wide_photo() {
     );
     // detect() runs the same stages.
     assert_eq!(det.detect(&img).unwrap(), dets);
+    assert!(matches!(
+        det.detect(&RgbImage::new(0, 10)),
+        Err(DetectError::EmptyImage { .. })
+    ));
     // A corrupt JPEG is a typed error, not a panic.
     let err = det
         .detect_jpeg(b"\xff\xd8\xff\xe0 broken", "frame 3")

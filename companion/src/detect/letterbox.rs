@@ -96,6 +96,9 @@ pub fn resize_bilinear(image: &RgbImage, width_px: u32, height_px: u32) -> RgbIm
     if (sw, sh) == (width_px, height_px) {
         return image.clone();
     }
+    if sw == 0 || sh == 0 {
+        return RgbImage::new(width_px, height_px);
+    }
     let taps = |src: u32, dst: u32| -> Vec<(u32, u32, f32)> {
         let ratio = src as f64 / dst as f64;
         (0..dst)

@@ -110,6 +110,8 @@ pub enum DetectError {
     Photo(#[from] PhotoError),
     #[error(transparent)]
     Tiling(#[from] TilingError),
+    #[error("photo is {width_px}x{height_px} px: expected a non-empty image")]
+    EmptyImage { width_px: u32, height_px: u32 },
 }
 
 /// A model's raw first output, copied out of ONNX Runtime.
@@ -355,6 +357,12 @@ impl Detector {
 
     /// Stages 2–4 on one image: candidates in that image's pixels.
     pub fn candidates(&mut self, image: &RgbImage) -> Result<Vec<Candidate>, DetectError> {
+        if image.width() == 0 || image.height() == 0 {
+            return Err(DetectError::EmptyImage {
+                width_px: image.width(),
+                height_px: image.height(),
+            });
+        }
         let (input, geometry) = self.preprocess(image);
         let raw = self.infer(&input)?;
         self.decode(&raw, &geometry)
