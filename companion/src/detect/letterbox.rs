@@ -60,7 +60,9 @@ impl Letterbox {
     }
 
     /// Maps a box `(x1, y1, x2, y2)` in model-input pixels to source-photo pixels, clipped to
-    /// the photo (ultralytics `scale_boxes`).
+    /// the photo, as ultralytics `scale_boxes` does but with the padding actually applied:
+    /// `scale_boxes` recomputes the padding from the unrounded resized size, which can be one
+    /// input pixel off (5472x3648 into 640: padded 106 above, recomputed 107).
     pub fn to_source(&self, (x1, y1, x2, y2): (f32, f32, f32, f32)) -> (f32, f32, f32, f32) {
         let (l, t, r) = (self.pad_left_px as f64, self.pad_top_px as f64, self.scale);
         let (w, h) = (self.source_width_px as f64, self.source_height_px as f64);
