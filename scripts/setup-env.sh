@@ -1,5 +1,6 @@
-# Sourced by the scripts: creates .venv with the Python peers the tests use (pymavlink),
-# once, and puts it on PATH; installs GDAL's command-line tools (ogrinfo, to check our
+# Sourced by the scripts: creates .venv with the Python peers the tests use (pymavlink,
+# onnxruntime, onnx), once, and puts it on PATH; exports ORT_DYLIB_PATH, the ONNX Runtime
+# shared library that the PyPI wheel onnxruntime ships (the companion's detector loads it); installs GDAL's command-line tools (ogrinfo, to check our
 # GeoJSON and KML) from Debian when they are missing. Idempotent and quiet when everything
 # is there.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,3 +22,11 @@ if ! command -v ogrinfo >/dev/null 2>&1; then
 fi
 export PATH="$_venv/bin:$PATH"
 export QLY_PYTHON="$_venv/bin/python"
+# The companion's detector loads ONNX Runtime at run time (ort's load-dynamic); the wheel's
+# library is the one it was built and tested against. Ask the venv's own python where it is.
+_ort_lib="$("$_venv/bin/python" -c 'import glob, os, onnxruntime; d = os.path.join(os.path.dirname(onnxruntime.__file__), "capi"); libs = sorted(glob.glob(os.path.join(d, "libonnxruntime.so.*"))); print(libs[-1] if libs else "")' 2>/dev/null || true)"
+if [ -n "$_ort_lib" ] && [ -f "$_ort_lib" ]; then
+  export ORT_DYLIB_PATH="$_ort_lib"
+else
+  echo "warning: onnxruntime's libonnxruntime.so not found in $_venv; the detector tests will fail under CI" >&2
+fi
