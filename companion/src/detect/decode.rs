@@ -44,6 +44,17 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// `got` is not the shape of `layout`, which is `expected` (as the message writes it).
+    fn shape(layout: OutputLayout, got: &[usize], expected: String) -> DecodeError {
+        DecodeError::Shape {
+            layout,
+            got: got.to_vec(),
+            expected,
+        }
+    }
+}
+
 /// Decodes `data` (shape `shape`) laid out as `layout`. `thresholds[c]` is the minimum
 /// confidence for class `c`; as in ultralytics a candidate must score strictly above it.
 pub fn decode(
@@ -90,4 +101,33 @@ fn best_class(scores: impl Iterator<Item = f32>) -> Option<(usize, f32)> {
 /// `value > threshold`, false for NaN: a score passes only when strictly above (ultralytics).
 fn passes(value: f32, threshold: f32) -> bool {
     value > threshold
+}
+
+/// The candidate of one anchor of a dense head (YOLOv5, YOLOv8): its best class among
+/// `scores`, with confidence `objectness * score` (YOLOv8 has no objectness: pass 1), and its
+/// `(cx, cy, w, h)` box as corners; `None` when there are no scores or the candidate is not
+/// [`kept`].
+fn anchor_candidate(
+    cxcywh: [f32; 4],
+    objectness: f32,
+    scores: impl Iterator<Item = f32>,
+    thresholds: &[f32],
+) -> Option<Candidate> {
+    let (class_id, score) = best_class(scores)?;
+    let [cx, cy, w, h] = cxcywh;
+    kept(
+        class_id,
+        objectness * score,
+        cxcywh_to_xyxy(cx, cy, w, h),
+        thresholds,
+    )
+}
+
+/// The candidate when `confidence` passes its class's threshold and the box is finite.
+fn kept(class_id: usize, confidence: f32, bbox: BoxXyxy, thresholds: &[f32]) -> Option<Candidate> {
+    (passes(confidence, thresholds[class_id]) && finite_box(bbox)).then_some(Candidate {
+        class_id,
+        confidence,
+        bbox,
+    })
 }

@@ -1,6 +1,7 @@
 //! Ground side of a mission download: `MISSION_REQUEST_LIST`, then each item in order.
 
-use super::{list_name, Ids, MissionMsg, MissionResult, ProtocolMsg, Stage, Timeouts};
+use super::transfer::Transfer;
+use super::{Ids, MissionMsg, MissionResult, ProtocolMsg, Stage, Timeouts};
 use super::{TransferError, TransferState};
 use crate::mission::{MissionType, RawItem};
 use std::time::Duration;
@@ -11,16 +12,10 @@ use std::time::Duration;
 /// `MISSION_ACK(ACCEPTED)` and is done.
 #[derive(Debug, Clone)]
 pub struct DownloadClient {
-    own: Ids,
-    vehicle: Ids,
-    mission_type: MissionType,
-    timeouts: Timeouts,
-    state: TransferState,
+    transfer: Transfer,
     count: Option<u16>,
     opaque_id: u32,
     items: Vec<RawItem>,
-    retries: u32,
-    deadline: Option<Duration>,
 }
 
 impl DownloadClient {
@@ -33,28 +28,25 @@ impl DownloadClient {
         timeouts: Timeouts,
         now: Duration,
     ) -> (DownloadClient, Vec<ProtocolMsg>) {
+        let mut transfer =
+            Transfer::new(own, vehicle, mission_type, timeouts, Stage::AwaitingCount);
+        transfer.deadline = Some(now + timeouts.default);
         let client = DownloadClient {
-            own,
-            vehicle,
-            mission_type,
-            timeouts,
-            state: TransferState::Running(Stage::AwaitingCount),
+            transfer,
             count: None,
             opaque_id: 0,
             items: Vec::new(),
-            retries: 0,
-            deadline: Some(now + timeouts.default),
         };
         let first = client.request_list();
         (client, vec![first])
     }
 
     pub fn mission_type(&self) -> MissionType {
-        self.mission_type
+        self.transfer.mission_type
     }
 
     pub fn state(&self) -> &TransferState {
-        &self.state
+        &self.transfer.state
     }
 
     /// The item count the vehicle announced, once known.
@@ -74,43 +66,37 @@ impl DownloadClient {
 
     /// The downloaded items once done, the error once failed, `None` while running.
     pub fn outcome(&self) -> Option<Result<&[RawItem], TransferError>> {
-        match &self.state {
-            TransferState::Running(_) => None,
-            TransferState::Done => Some(Ok(&self.items)),
-            TransferState::Failed(e) => Some(Err(e.clone())),
-        }
+        self.transfer.outcome(self.items.as_slice())
     }
 
     /// Takes the downloaded items (empty unless done).
     pub fn into_items(self) -> Vec<RawItem> {
-        match self.state {
+        match self.transfer.state {
             TransferState::Done => self.items,
             _ => Vec::new(),
         }
     }
 
     pub fn next_deadline(&self) -> Option<Duration> {
-        match self.state {
-            TransferState::Running(_) => self.deadline,
-            _ => None,
-        }
+        self.transfer.next_deadline()
     }
 
     /// Feeds one received message; returns what to send.
     pub fn handle(&mut self, msg: &ProtocolMsg, now: Duration) -> Vec<ProtocolMsg> {
-        if self.state.is_finished() || msg.source != self.vehicle || !self.own.accepts(msg.target) {
+        if !self.transfer.hears(msg) {
             return Vec::new();
         }
+        let own_list = self.transfer.mission_type;
         match msg.msg {
             MissionMsg::Count {
                 mission_type,
                 count,
                 opaque_id,
-            } if mission_type == self.mission_type && self.count.is_none() => {
+            } if mission_type == own_list && self.count.is_none() => {
                 self.count = Some(count);
                 self.opaque_id = opaque_id;
                 self.items = Vec::with_capacity(count as usize);
-                self.retries = 0;
+                self.transfer.retries = 0;
                 self.next(now)
             }
             MissionMsg::ItemInt {
@@ -118,26 +104,21 @@ impl DownloadClient {
                 seq,
                 item,
                 ..
-            } if mission_type == self.mission_type
+            } if mission_type == own_list
                 && self.count.is_some()
                 && seq as usize == self.items.len() =>
             {
                 self.items.push(item);
-                self.retries = 0;
+                self.transfer.retries = 0;
                 self.next(now)
             }
             MissionMsg::Ack {
                 mission_type,
                 result,
                 ..
-            } if mission_type == self.mission_type && result != MissionResult::Accepted => {
-                let count = self.count.map_or(0, usize::from);
-                self.state = TransferState::Failed(TransferError::Rejected {
-                    list: list_name(self.mission_type),
-                    result,
-                    message: result.explain(count, self.mission_type),
-                });
-                self.deadline = None;
+            } if mission_type == own_list && result != MissionResult::Accepted => {
+                self.transfer
+                    .reject(result, self.count.map_or(0, usize::from));
                 Vec::new()
             }
             _ => Vec::new(),
@@ -148,49 +129,22 @@ impl DownloadClient {
     /// vehicle to stop (worth sending after a timeout too, so a vehicle still waiting gives
     /// up at once), and marks the transfer cancelled if it was still running.
     pub fn cancel(&mut self) -> Vec<ProtocolMsg> {
-        if !self.state.is_finished() {
-            self.state = TransferState::Failed(TransferError::Cancelled {
-                list: list_name(self.mission_type),
-            });
-            self.deadline = None;
-        }
-        vec![ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::Ack {
-                mission_type: self.mission_type,
-                result: MissionResult::OperationCancelled,
-                opaque_id: 0,
-            },
-        }]
+        self.transfer.cancel()
     }
 
     /// Handles timeouts; call when `now >= next_deadline()`.
     pub fn poll(&mut self, now: Duration) -> Vec<ProtocolMsg> {
-        let TransferState::Running(stage) = self.state else {
+        let Some(stage) = self.transfer.expire(now) else {
             return Vec::new();
         };
-        match self.deadline {
-            Some(deadline) if now >= deadline => {}
-            _ => return Vec::new(),
-        }
-        if self.retries >= self.timeouts.max_retries {
-            self.state = TransferState::Failed(TransferError::Timeout {
-                list: list_name(self.mission_type),
-                stage,
-                retries: self.retries,
-            });
-            self.deadline = None;
-            return Vec::new();
-        }
-        self.retries += 1;
+        let timeouts = self.transfer.timeouts;
         match stage {
             Stage::AwaitingItem { seq } => {
-                self.deadline = Some(now + self.timeouts.item);
+                self.transfer.deadline = Some(now + timeouts.item);
                 vec![self.request_item(seq)]
             }
             _ => {
-                self.deadline = Some(now + self.timeouts.default);
+                self.transfer.deadline = Some(now + timeouts.default);
                 vec![self.request_list()]
             }
         }
@@ -200,43 +154,32 @@ impl DownloadClient {
     fn next(&mut self, now: Duration) -> Vec<ProtocolMsg> {
         let count = self.count.map_or(0, usize::from);
         if self.items.len() >= count {
-            self.state = TransferState::Done;
-            self.deadline = None;
-            return vec![ProtocolMsg {
-                source: self.own,
-                target: self.vehicle,
-                msg: MissionMsg::Ack {
-                    mission_type: self.mission_type,
-                    result: MissionResult::Accepted,
-                    opaque_id: self.opaque_id,
-                },
-            }];
+            self.transfer.finish();
+            return vec![self.transfer.to_vehicle(MissionMsg::Ack {
+                mission_type: self.transfer.mission_type,
+                result: MissionResult::Accepted,
+                opaque_id: self.opaque_id,
+            })];
         }
         let seq = self.items.len() as u16;
-        self.state = TransferState::Running(Stage::AwaitingItem { seq });
-        self.deadline = Some(now + self.timeouts.item);
+        self.transfer.wait(
+            Stage::AwaitingItem { seq },
+            now + self.transfer.timeouts.item,
+        );
         vec![self.request_item(seq)]
     }
 
     fn request_item(&self, seq: u16) -> ProtocolMsg {
-        ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::RequestInt {
-                mission_type: self.mission_type,
-                seq,
-            },
-        }
+        self.transfer.to_vehicle(MissionMsg::RequestInt {
+            mission_type: self.transfer.mission_type,
+            seq,
+        })
     }
 
     fn request_list(&self) -> ProtocolMsg {
-        ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::RequestList {
-                mission_type: self.mission_type,
-            },
-        }
+        self.transfer.to_vehicle(MissionMsg::RequestList {
+            mission_type: self.transfer.mission_type,
+        })
     }
 }
 

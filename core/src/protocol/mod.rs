@@ -44,6 +44,7 @@
 mod download;
 mod message;
 mod server;
+mod transfer;
 mod upload;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Ground side of a mission upload: `MISSION_COUNT`, answer item requests, wait for the ack.
 
-use super::{list_name, Ids, MissionMsg, MissionResult, ProtocolMsg, Stage, Timeouts};
+use super::transfer::Transfer;
+use super::{Ids, MissionMsg, MissionResult, ProtocolMsg, Stage, Timeouts};
 use super::{TransferError, TransferState};
 use crate::mission::{MissionType, RawItem};
 use std::time::Duration;
@@ -14,16 +15,10 @@ use std::time::Duration;
 /// [`Timeouts::max_retries`] re-sends with no message from the vehicle in between.
 #[derive(Debug, Clone)]
 pub struct UploadClient {
-    own: Ids,
-    vehicle: Ids,
-    mission_type: MissionType,
+    transfer: Transfer,
     items: Vec<RawItem>,
-    timeouts: Timeouts,
-    state: TransferState,
     /// Highest sequence number the vehicle has requested (all below it were received).
     highest_requested: Option<u16>,
-    retries: u32,
-    deadline: Option<Duration>,
     items_sent: u64,
 }
 
@@ -42,36 +37,33 @@ impl UploadClient {
         now: Duration,
     ) -> (UploadClient, Vec<ProtocolMsg>) {
         let mut client = UploadClient {
-            own,
-            vehicle,
-            mission_type,
+            transfer: Transfer::new(
+                own,
+                vehicle,
+                mission_type,
+                timeouts,
+                Stage::AwaitingFirstRequest,
+            ),
             items,
-            timeouts,
-            state: TransferState::Running(Stage::AwaitingFirstRequest),
             highest_requested: None,
-            retries: 0,
-            deadline: None,
             items_sent: 0,
         };
         if client.items.len() > u16::MAX as usize {
-            client.state = TransferState::Failed(TransferError::Protocol {
-                list: list_name(mission_type),
-                message: format!(
-                    "{} items cannot be uploaded: MAVLink numbers at most {} items",
-                    client.items.len(),
-                    u16::MAX
-                ),
-            });
+            client.transfer.fail_protocol(format!(
+                "{} items cannot be uploaded: MAVLink numbers at most {} items",
+                client.items.len(),
+                u16::MAX
+            ));
             return (client, Vec::new());
         }
-        client.deadline = Some(now + timeouts.default);
+        client.transfer.deadline = Some(now + timeouts.default);
         let count = client.count_msg();
         (client, vec![count])
     }
 
     /// The list being uploaded.
     pub fn mission_type(&self) -> MissionType {
-        self.mission_type
+        self.transfer.mission_type
     }
 
     /// Number of items in the upload.
@@ -80,22 +72,18 @@ impl UploadClient {
     }
 
     pub fn state(&self) -> &TransferState {
-        &self.state
+        &self.transfer.state
     }
 
     /// `Some(Ok(()))` when accepted, `Some(Err(..))` when failed, `None` while running.
     pub fn outcome(&self) -> Option<Result<(), TransferError>> {
-        match &self.state {
-            TransferState::Running(_) => None,
-            TransferState::Done => Some(Ok(())),
-            TransferState::Failed(e) => Some(Err(e.clone())),
-        }
+        self.transfer.outcome(())
     }
 
     /// Items the vehicle has confirmed receiving: those below its highest request, or all
     /// once it accepted the list.
     pub fn progress(&self) -> usize {
-        match self.state {
+        match self.transfer.state {
             TransferState::Done => self.items.len(),
             _ => self.highest_requested.map_or(0, |s| s as usize),
         }
@@ -108,22 +96,20 @@ impl UploadClient {
 
     /// When [`UploadClient::poll`] next has something to do; `None` once finished.
     pub fn next_deadline(&self) -> Option<Duration> {
-        match self.state {
-            TransferState::Running(_) => self.deadline,
-            _ => None,
-        }
+        self.transfer.next_deadline()
     }
 
     /// Feeds one received message; returns what to send. Messages from other systems, for
     /// other lists, or after the transfer ended are ignored.
     pub fn handle(&mut self, msg: &ProtocolMsg, now: Duration) -> Vec<ProtocolMsg> {
-        if self.state.is_finished() || msg.source != self.vehicle || !self.own.accepts(msg.target) {
+        if !self.transfer.hears(msg) {
             return Vec::new();
         }
+        let own_list = self.transfer.mission_type;
         match msg.msg {
             MissionMsg::RequestInt { mission_type, seq }
             | MissionMsg::Request { mission_type, seq }
-                if mission_type == self.mission_type =>
+                if mission_type == own_list =>
             {
                 self.on_request(seq, now)
             }
@@ -131,7 +117,7 @@ impl UploadClient {
                 mission_type,
                 result,
                 ..
-            } if mission_type == self.mission_type => {
+            } if mission_type == own_list => {
                 self.on_ack(result);
                 Vec::new()
             }
@@ -143,47 +129,19 @@ impl UploadClient {
     /// vehicle to stop (worth sending after a timeout too, so a vehicle still waiting gives
     /// up at once), and marks the transfer cancelled if it was still running.
     pub fn cancel(&mut self) -> Vec<ProtocolMsg> {
-        if !self.state.is_finished() {
-            self.state = TransferState::Failed(TransferError::Cancelled {
-                list: list_name(self.mission_type),
-            });
-            self.deadline = None;
-        }
-        vec![ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::Ack {
-                mission_type: self.mission_type,
-                result: MissionResult::OperationCancelled,
-                opaque_id: 0,
-            },
-        }]
+        self.transfer.cancel()
     }
 
     /// Handles timeouts; call when `now >= next_deadline()` (earlier calls do nothing).
     pub fn poll(&mut self, now: Duration) -> Vec<ProtocolMsg> {
-        let TransferState::Running(stage) = self.state else {
+        let Some(stage) = self.transfer.expire(now) else {
             return Vec::new();
         };
-        match self.deadline {
-            Some(deadline) if now >= deadline => {}
-            _ => return Vec::new(),
-        }
-        if self.retries >= self.timeouts.max_retries {
-            self.state = TransferState::Failed(TransferError::Timeout {
-                list: list_name(self.mission_type),
-                stage,
-                retries: self.retries,
-            });
-            self.deadline = None;
-            return Vec::new();
-        }
-        self.retries += 1;
         // Re-send what the vehicle last asked for: the count, or the highest item requested
         // (its answer is what it waits for; earlier items it already has).
         match (stage, self.highest_requested) {
             (Stage::AwaitingFirstRequest, _) | (_, None) => {
-                self.deadline = Some(now + self.timeouts.default);
+                self.transfer.deadline = Some(now + self.transfer.timeouts.default);
                 vec![self.count_msg()]
             }
             (_, Some(seq)) => self.send_item(seq, now),
@@ -193,13 +151,13 @@ impl UploadClient {
     fn on_request(&mut self, seq: u16, now: Duration) -> Vec<ProtocolMsg> {
         let count = self.items.len();
         if seq as usize >= count {
-            self.fail_protocol(format!(
+            self.transfer.fail_protocol(format!(
                 "vehicle requested item {seq} but the list has {count} items"
             ));
             return Vec::new();
         }
         // Any request shows the vehicle is working on this transfer.
-        self.retries = 0;
+        self.transfer.retries = 0;
         if self.highest_requested.is_none_or(|h| seq > h) {
             self.highest_requested = Some(seq);
         }
@@ -213,73 +171,43 @@ impl UploadClient {
         let highest = self.highest_requested.unwrap_or(0);
         // Waiting for the ack once the last item has been requested, else for the next
         // request (a stale request for an earlier item changes neither).
-        let stage = if highest as usize + 1 == self.items.len() {
-            Stage::AwaitingAck
+        let timeouts = self.transfer.timeouts;
+        let (stage, timeout) = if highest as usize + 1 == self.items.len() {
+            (Stage::AwaitingAck, timeouts.default)
         } else {
-            Stage::AwaitingRequest {
-                next_seq: highest.saturating_add(1),
-            }
+            let next_seq = highest.saturating_add(1);
+            (Stage::AwaitingRequest { next_seq }, timeouts.item)
         };
-        self.state = TransferState::Running(stage);
-        self.deadline = Some(
-            now + if stage == Stage::AwaitingAck {
-                self.timeouts.default
-            } else {
-                self.timeouts.item
-            },
-        );
+        self.transfer.wait(stage, now + timeout);
         self.items_sent += 1;
-        vec![ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::ItemInt {
-                mission_type: self.mission_type,
-                seq,
-                current: false,
-                item,
-            },
-        }]
+        vec![self.transfer.to_vehicle(MissionMsg::ItemInt {
+            mission_type: self.transfer.mission_type,
+            seq,
+            current: false,
+            item,
+        })]
     }
 
     fn on_ack(&mut self, result: MissionResult) {
-        let list = list_name(self.mission_type);
         if result == MissionResult::Accepted {
             let all_sent = self.items.is_empty()
                 || self.highest_requested.map(|h| h as usize + 1) == Some(self.items.len());
             // An ACCEPTED before every item was requested can only be a stale ack of an
             // earlier transfer (duplicated or delayed on the link): ignore it.
             if all_sent {
-                self.state = TransferState::Done;
-                self.deadline = None;
+                self.transfer.finish();
             }
             return;
         }
-        self.state = TransferState::Failed(TransferError::Rejected {
-            list,
-            result,
-            message: result.explain(self.items.len(), self.mission_type),
-        });
-        self.deadline = None;
-    }
-
-    fn fail_protocol(&mut self, message: String) {
-        self.state = TransferState::Failed(TransferError::Protocol {
-            list: list_name(self.mission_type),
-            message,
-        });
-        self.deadline = None;
+        self.transfer.reject(result, self.items.len());
     }
 
     fn count_msg(&self) -> ProtocolMsg {
-        ProtocolMsg {
-            source: self.own,
-            target: self.vehicle,
-            msg: MissionMsg::Count {
-                mission_type: self.mission_type,
-                count: self.items.len() as u16,
-                opaque_id: 0,
-            },
-        }
+        self.transfer.to_vehicle(MissionMsg::Count {
+            mission_type: self.transfer.mission_type,
+            count: self.items.len() as u16,
+            opaque_id: 0,
+        })
     }
 }
 

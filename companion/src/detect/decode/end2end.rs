@@ -2,7 +2,7 @@
 //! detection: x1, y1, x2, y2 (model-input pixels), score, class id (as a float). The model has
 //! already suppressed duplicates; unused rows are padding with score 0. Only thresholds apply.
 
-use super::{finite_box, passes, Candidate, DecodeError};
+use super::{kept, passes, Candidate, DecodeError};
 use crate::detect::metadata::OutputLayout;
 
 pub fn decode(
@@ -12,11 +12,11 @@ pub fn decode(
 ) -> Result<Vec<Candidate>, DecodeError> {
     let nc = thresholds.len();
     let &[1, rows, 6] = shape else {
-        return Err(DecodeError::Shape {
-            layout: OutputLayout::End2end,
-            got: shape.to_vec(),
-            expected: "[1, N, 6]".into(),
-        });
+        return Err(DecodeError::shape(
+            OutputLayout::End2end,
+            shape,
+            "[1, N, 6]".into(),
+        ));
     };
     let mut out = Vec::new();
     for (i, row) in data.chunks_exact(6).take(rows).enumerate() {
@@ -33,18 +33,8 @@ pub fn decode(
                 num_classes: nc,
             });
         }
-        let class_id = class as usize;
-        if !passes(confidence, thresholds[class_id]) {
-            continue;
-        }
         let bbox = (row[0], row[1], row[2], row[3]);
-        if finite_box(bbox) {
-            out.push(Candidate {
-                class_id,
-                confidence,
-                bbox,
-            });
-        }
+        out.extend(kept(class as usize, confidence, bbox, thresholds));
     }
     Ok(out)
 }

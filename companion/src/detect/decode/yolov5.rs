@@ -3,7 +3,7 @@
 //! times the best class score; rows whose objectness alone is not above the lowest threshold
 //! are skipped first, as YOLOv5's NMS does.
 
-use super::{best_class, cxcywh_to_xyxy, finite_box, passes, Candidate, DecodeError};
+use super::{anchor_candidate, passes, Candidate, DecodeError};
 use crate::detect::metadata::OutputLayout;
 
 pub fn decode(
@@ -19,37 +19,20 @@ pub fn decode(
         return Err(shape_error(shape, nc));
     }
     let lowest = thresholds.iter().copied().fold(f32::INFINITY, f32::min);
-    let mut out = Vec::new();
-    for row in data.chunks_exact(width).take(anchors) {
-        let objectness = row[4];
-        if !passes(objectness, lowest) {
-            continue;
-        }
-        let Some((class_id, score)) = best_class(row[5..].iter().copied()) else {
-            continue;
-        };
-        let confidence = objectness * score;
-        if !passes(confidence, thresholds[class_id]) {
-            continue;
-        }
-        let bbox = cxcywh_to_xyxy(row[0], row[1], row[2], row[3]);
-        if finite_box(bbox) {
-            out.push(Candidate {
-                class_id,
-                confidence,
-                bbox,
-            });
-        }
-    }
-    Ok(out)
+    Ok(data
+        .chunks_exact(width)
+        .take(anchors)
+        // Objectness alone must pass the lowest threshold before classes are looked at.
+        .filter(|row| passes(row[4], lowest))
+        .filter_map(|row| {
+            let cxcywh = [row[0], row[1], row[2], row[3]];
+            anchor_candidate(cxcywh, row[4], row[5..].iter().copied(), thresholds)
+        })
+        .collect())
 }
 
 fn shape_error(shape: &[usize], nc: usize) -> DecodeError {
-    DecodeError::Shape {
-        layout: OutputLayout::Yolov5,
-        got: shape.to_vec(),
-        expected: format!("[1, N, {}]", 5 + nc),
-    }
+    DecodeError::shape(OutputLayout::Yolov5, shape, format!("[1, N, {}]", 5 + nc))
 }
 
 #[cfg(test)]

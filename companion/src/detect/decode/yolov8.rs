@@ -3,7 +3,7 @@
 //! passed through a sigmoid, no objectness. The best class per anchor is kept (ultralytics'
 //! default, not multi-label).
 
-use super::{best_class, cxcywh_to_xyxy, finite_box, passes, Candidate, DecodeError};
+use super::{anchor_candidate, Candidate, DecodeError};
 use crate::detect::metadata::OutputLayout;
 
 pub fn decode(
@@ -19,32 +19,16 @@ pub fn decode(
         return Err(shape_error(shape, nc));
     }
     let at = |ch: usize, a: usize| data[ch * anchors + a];
-    let mut out = Vec::new();
-    for a in 0..anchors {
-        let Some((class_id, confidence)) = best_class((0..nc).map(|c| at(4 + c, a))) else {
-            continue;
-        };
-        if !passes(confidence, thresholds[class_id]) {
-            continue;
-        }
-        let bbox = cxcywh_to_xyxy(at(0, a), at(1, a), at(2, a), at(3, a));
-        if finite_box(bbox) {
-            out.push(Candidate {
-                class_id,
-                confidence,
-                bbox,
-            });
-        }
-    }
-    Ok(out)
+    Ok((0..anchors)
+        .filter_map(|a| {
+            let cxcywh = [at(0, a), at(1, a), at(2, a), at(3, a)];
+            anchor_candidate(cxcywh, 1.0, (0..nc).map(|c| at(4 + c, a)), thresholds)
+        })
+        .collect())
 }
 
 fn shape_error(shape: &[usize], nc: usize) -> DecodeError {
-    DecodeError::Shape {
-        layout: OutputLayout::Yolov8,
-        got: shape.to_vec(),
-        expected: format!("[1, {}, N]", 4 + nc),
-    }
+    DecodeError::shape(OutputLayout::Yolov8, shape, format!("[1, {}, N]", 4 + nc))
 }
 
 #[cfg(test)]
