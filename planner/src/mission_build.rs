@@ -14,6 +14,7 @@ use std::ops::Range;
 use qly_core::geodesy::LocalFrame;
 use qly_core::mission::{Altitude, FenceZone, Home, Mission, MissionItem};
 
+use crate::photos::{LaneTriggers, TriggerAt};
 use crate::survey::{PlaneCoord, PlaneRegion, Transect};
 
 /// One step of a survey pattern, in the plan's plane.
@@ -25,12 +26,14 @@ pub(crate) enum Step {
     Camera { distance_m: f64, once: bool },
 }
 
-/// The steps of whole transects: `include_first_approach` says whether the first transect's
-/// approach via points are flown (they are when the flight comes from home, as in a whole
-/// mission; a sortie resuming at a later transect flies straight from home to its run-in).
+/// The steps of whole transects flown with the camera commands `triggers` (one list per
+/// transect, see [`LaneTriggers`]): `include_first_approach` says whether the first
+/// transect's approach via points are flown (they are when the flight comes from home, as in
+/// a whole mission; a sortie resuming at a later transect flies straight from home to its
+/// run-in).
 pub(crate) fn transect_steps(
     transects: &[Transect],
-    trigger_distance_m: f64,
+    triggers: &[LaneTriggers],
     include_first_approach: bool,
 ) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -43,17 +46,26 @@ pub(crate) fn transect_steps(
             steps.push(Step::Waypoint(t.turn_out));
             continue;
         };
+        let lane: &[TriggerAt] = triggers.get(i).map_or(&[], |l| l.as_slice());
+        // Commands in path order: the one at vertex `k`, if any, skipping any out of order.
+        let mut next = lane.iter().peekable();
+        let mut command = |k: usize| {
+            while next.next_if(|c| c.vertex < k).is_some() {}
+            next.next_if(|c| c.vertex == k).map(|c| Step::Camera {
+                distance_m: c.distance_m,
+                once: true,
+            })
+        };
         steps.push(Step::Waypoint(entry));
-        steps.push(Step::Camera {
-            distance_m: trigger_distance_m,
+        // The entry always switches triggering on (or leaves it off), with a photo now.
+        steps.push(command(0).unwrap_or(Step::Camera {
+            distance_m: 0.0,
             once: true,
-        });
-        if t.path.len() > 2 {
-            steps.extend(
-                t.path[1..t.path.len() - 1]
-                    .iter()
-                    .map(|&p| Step::Waypoint(p)),
-            );
+        }));
+        let last = t.path.len() - 1;
+        for k in 1..last {
+            steps.push(Step::Waypoint(t.path[k]));
+            steps.extend(command(k));
         }
         steps.push(Step::Waypoint(exit));
         steps.push(Step::Camera {
@@ -96,15 +108,17 @@ pub(crate) fn step_points(steps: &[Step]) -> impl Iterator<Item = PlaneCoord> + 
 }
 
 /// The survey pattern of `transects` as mission items (what a QGroundControl survey complex
-/// item expands to), waypoints in WGS-84 through `frame` at `alt_rel_home_m` above home.
+/// item expands to), waypoints in WGS-84 through `frame` at `alt_rel_home_m` above home, the
+/// camera switched by `triggers` (one list per transect, see [`LaneTriggers`]; a plan's come
+/// from [`crate::survey::SurveyPlan::lane_triggers`]).
 pub fn survey_items(
     transects: &[Transect],
+    triggers: &[LaneTriggers],
     frame: &LocalFrame,
     alt_rel_home_m: f64,
-    trigger_distance_m: f64,
 ) -> Vec<MissionItem> {
     steps_to_items(
-        &transect_steps(transects, trigger_distance_m, true),
+        &transect_steps(transects, triggers, true),
         frame,
         alt_rel_home_m,
     )
@@ -165,7 +179,7 @@ pub fn no_fly_fence(region: &PlaneRegion, frame: &LocalFrame) -> Vec<FenceZone> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photos::{mission_photos, photo_points};
+    use crate::photos::{mission_photos, photo_points, uniform_triggers};
     use geo::coord;
     use qly_core::geodesy::GeoPoint;
 
@@ -200,7 +214,12 @@ mod tests {
     #[test]
     fn items_follow_the_pattern() {
         let f = frame();
-        let items = survey_items(&two_lanes(), &f, 80.0, 12.5);
+        let items = survey_items(
+            &two_lanes(),
+            &uniform_triggers(&two_lanes(), 12.5),
+            &f,
+            80.0,
+        );
         // Lane 1: via, run-in, entry, cam on, inner, exit, cam off, run-out = 8;
         // lane 2: via, run-in, entry, cam on, exit, cam off, run-out = 7.
         assert_eq!(items.len(), 15);
@@ -231,7 +250,7 @@ mod tests {
     fn flying_the_items_takes_the_predicted_photos() {
         let f = frame();
         let lanes = two_lanes();
-        let items = survey_items(&lanes, &f, 80.0, 12.5);
+        let items = survey_items(&lanes, &uniform_triggers(&lanes, 12.5), &f, 80.0);
         let flown = mission_photos(&items, &f, coord! {x: -60.0, y: -60.0});
         let predicted = photo_points(&lanes, 12.5);
         assert_eq!(flown.len(), predicted.len());
@@ -244,7 +263,12 @@ mod tests {
     #[test]
     fn full_mission_wraps_the_survey() {
         let f = frame();
-        let survey = survey_items(&two_lanes(), &f, 60.0, 10.0);
+        let survey = survey_items(
+            &two_lanes(),
+            &uniform_triggers(&two_lanes(), 10.0),
+            &f,
+            60.0,
+        );
         let n = survey.len();
         let home = Home {
             point: f.unproject(-60.0, -60.0),

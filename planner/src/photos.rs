@@ -93,6 +93,153 @@ pub fn bend_trigger_distance_m(
     bent.clamp(MIN_TRIGGER_SHARE * d, d)
 }
 
+/// Turns sharper than this at a single vertex get a photo exactly there, radians.
+pub const SHARP_TURN_RAD: f64 = 0.5;
+
+/// Shortened trigger distances are rounded down to `d * LEVEL_RATIO^k`, so that a lane
+/// changes distance (one command and one extra photo each time) only a few times per bend.
+const LEVEL_RATIO: f64 = 0.9;
+
+/// Trigger distance for a pair of photos whose headings differ by `phi`: see
+/// [`bend_trigger_distance_m`].
+fn bent_distance_m(d: f64, half_strip_m: f64, phi: f64) -> f64 {
+    let phi = phi.min(std::f64::consts::FRAC_PI_2);
+    (d * (1.0 + phi.cos()) / 2.0 - half_strip_m * phi.sin()).clamp(MIN_TRIGGER_SHARE * d, d)
+}
+
+/// Per-lane camera commands that shorten the trigger distance only where a lane bends.
+///
+/// For every segment of a lane the turn that a pair of photos can straddle there is the most
+/// turning within `trigger_distance_m` of path around it; the segment needs the distance of
+/// [`bend_trigger_distance_m`] for that turn, rounded down to a level
+/// (`d * 0.9^k`). Where the level changes the lane gets a command (photo there, new distance),
+/// and every vertex turning more than [`SHARP_TURN_RAD`] gets a photo of its own, so no pair
+/// of photos straddles it. Straight stretches keep `trigger_distance_m`.
+pub fn lane_triggers(
+    transects: &[Transect],
+    trigger_distance_m: f64,
+    half_strip_m: f64,
+) -> Vec<LaneTriggers> {
+    let d = trigger_distance_m;
+    if !(d.is_finite() && d > 0.0 && half_strip_m.is_finite() && half_strip_m >= 0.0) {
+        return uniform_triggers(transects, d);
+    }
+    transects
+        .iter()
+        .map(|t| one_lane_triggers(&t.path, d, half_strip_m))
+        .collect()
+}
+
+fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTriggers {
+    let n = path.len();
+    let mut out = vec![TriggerAt {
+        vertex: 0,
+        distance_m: d,
+    }];
+    if n < 3 {
+        return out;
+    }
+    // Distance along the path at each vertex, and the turn at each inner vertex.
+    let mut along = vec![0.0; n];
+    for k in 1..n {
+        along[k] = along[k - 1] + dist(path[k - 1], path[k]);
+    }
+    let mut turn = vec![0.0; n];
+    let mut prev: Option<PlaneCoord> = None;
+    for k in 0..n - 1 {
+        let len = along[k + 1] - along[k];
+        if len <= DEGENERATE_M {
+            continue;
+        }
+        let u = (path[k + 1] - path[k]) / len;
+        if let Some(p) = prev {
+            turn[k] = (p.x * u.x + p.y * u.y).clamp(-1.0, 1.0).acos();
+        }
+        prev = Some(u);
+    }
+    // Level of each segment: the most turning within any window of `d` that overlaps it.
+    let level_of = |dist_m: f64| -> u32 {
+        let k = (dist_m / d).ln() / LEVEL_RATIO.ln();
+        // Round down the distance (up the exponent), with slack for rounding.
+        (k - 1e-9).ceil().max(0.0) as u32
+    };
+    let mut levels = Vec::with_capacity(n - 1);
+    let (mut lo, mut hi) = (1usize, 1usize);
+    for j in 0..n - 1 {
+        // Inner vertices within `d` of the segment: along in [along[j] - d, along[j + 1] + d].
+        while lo < n - 1 && along[lo] < along[j] - d {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < n - 1 && along[hi] <= along[j + 1] + d {
+            hi += 1;
+        }
+        // Sliding window of width d over turns lo..hi.
+        let (mut best, mut sum, mut s) = (0.0f64, 0.0, lo);
+        for e in lo..hi {
+            sum += turn[e];
+            while along[e] - along[s] > d {
+                sum -= turn[s];
+                s += 1;
+            }
+            best = best.max(sum);
+        }
+        levels.push(level_of(bent_distance_m(d, half_strip_m, best)));
+    }
+    let level_m = |l: u32| d * LEVEL_RATIO.powi(l as i32);
+    out[0].distance_m = level_m(levels[0]);
+    for k in 1..n - 1 {
+        if levels[k] != levels[k - 1] || turn[k] > SHARP_TURN_RAD {
+            out.push(TriggerAt {
+                vertex: k,
+                distance_m: level_m(levels[k]),
+            });
+        }
+    }
+    out
+}
+
+/// A camera command at a vertex of a lane's path: `DO_SET_CAM_TRIGG_DIST` with p1 =
+/// `distance_m` and p3 = 1, issued on arrival at `path[vertex]`. The vehicle takes a photo
+/// there and counts the next trigger distance from that point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TriggerAt {
+    /// Index into the transect's `path`: 0 (the entry) or an inner vertex.
+    pub vertex: usize,
+    /// Trigger distance from here on, metres.
+    pub distance_m: f64,
+}
+
+/// The camera commands along one transect's path, in path order, the first at the entry
+/// (vertex 0). Triggering stops at the exit (the mission's "off, once more now"), which is
+/// not listed. The plan's lanes have one such list each, side by side with
+/// [`SurveyPlan::transects`](crate::survey::SurveyPlan::transects).
+pub type LaneTriggers = Vec<TriggerAt>;
+
+/// One trigger distance for every lane: a single command at each entry.
+pub fn uniform_triggers(transects: &[Transect], trigger_distance_m: f64) -> Vec<LaneTriggers> {
+    transects
+        .iter()
+        .map(|_| {
+            vec![TriggerAt {
+                vertex: 0,
+                distance_m: trigger_distance_m,
+            }]
+        })
+        .collect()
+}
+
+/// The photos the autopilot takes flying `transects` with the camera commands `triggers`
+/// (one list per transect, see [`LaneTriggers`]): at each command's vertex, and where the
+/// chord from the previous photo reaches the distance in force, and at the exit (unless the
+/// last photo was taken there already).
+pub fn lane_photo_points(transects: &[Transect], triggers: &[LaneTriggers]) -> Vec<PhotoPoint> {
+    trace_lane_photos(transects, triggers)
+        .into_iter()
+        .map(|t| t.photo)
+        .collect()
+}
+
 /// The largest total turn (sum of absolute heading changes at vertices), radians, of `path`
 /// within any stretch of `window_m` along it.
 pub(crate) fn max_turn_within_rad(path: &[PlaneCoord], window_m: f64) -> f64 {
@@ -134,21 +281,31 @@ pub(crate) struct TracedPhoto {
     pub seg: usize,
     /// Distance along the path from the entry, metres.
     pub along_m: f64,
+    /// Trigger distance in force after this photo, metres: what a sortie resuming here sets.
+    pub distance_m: f64,
 }
 
 /// [`photo_points`] with the position of each photo along its path, for cutting sorties.
 pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> Vec<TracedPhoto> {
-    let d = if trigger_distance_m.is_finite() && trigger_distance_m > 0.0 {
-        Some(trigger_distance_m)
-    } else {
-        None
-    };
+    trace_lane_photos(transects, &uniform_triggers(transects, trigger_distance_m))
+}
+
+/// [`lane_photo_points`] with the position of each photo along its path.
+pub(crate) fn trace_lane_photos(
+    transects: &[Transect],
+    triggers: &[LaneTriggers],
+) -> Vec<TracedPhoto> {
     let mut out = Vec::new();
     for (ti, t) in transects.iter().enumerate() {
         let path = &t.path;
         let Some((&entry, &exit)) = path.first().zip(path.last()) else {
             continue;
         };
+        let lane: &[TriggerAt] = triggers.get(ti).map_or(&[], |l| l.as_slice());
+        let entry_d = lane
+            .first()
+            .filter(|c| c.vertex == 0)
+            .map_or(0.0, |c| c.distance_m);
         // Heading at the entry and exit: of the first and last segments that have a length.
         let segs: Vec<(usize, PlaneCoord, PlaneCoord)> = path
             .windows(2)
@@ -169,6 +326,7 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
                     },
                     seg: 0,
                     along_m: 0.0,
+                    distance_m: entry_d,
                 });
                 continue;
             }
@@ -181,15 +339,43 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
             },
             seg: segs[0].0,
             along_m: 0.0,
+            distance_m: entry_d,
         });
+        let mut d = usable(entry_d);
         let mut last = entry;
+        let mut heading = first_heading;
         let mut along_start = 0.0;
+        let mut next_cmd = lane.iter().skip_while(|c| c.vertex == 0).peekable();
+        let inner_end = path.len() - 1;
         for (i, w) in path.windows(2).enumerate() {
             let (a, b) = (w[0], w[1]);
+            // A command at this (inner) vertex: the new distance, a photo now, count from here.
+            // (The first command listed for a vertex counts; any out of order are skipped, as
+            // the mission builder does.)
+            while next_cmd.next_if(|c| c.vertex < i).is_some() {}
+            if let Some(c) = next_cmd.next_if(|c| c.vertex == i && i < inner_end) {
+                d = usable(c.distance_m);
+                if dist(a, last) > SAME_PLACE_M {
+                    out.push(TracedPhoto {
+                        photo: PhotoPoint {
+                            at: a,
+                            transect: ti,
+                            heading_deg: heading,
+                        },
+                        seg: i,
+                        along_m: along_start,
+                        distance_m: c.distance_m,
+                    });
+                } else if let Some(prev) = out.last_mut() {
+                    prev.distance_m = c.distance_m;
+                }
+                last = a;
+            }
             let len = dist(a, b);
             if len > DEGENERATE_M {
+                heading = heading_deg(a, b);
                 if let Some(d) = d {
-                    let h = heading_deg(a, b);
+                    let h = heading;
                     fly_segment(a, b, d, &mut last, |at, s| {
                         out.push(TracedPhoto {
                             photo: PhotoPoint {
@@ -199,6 +385,7 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
                             },
                             seg: i,
                             along_m: along_start + s * len,
+                            distance_m: d,
                         })
                     });
                 }
@@ -214,10 +401,18 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
                 },
                 seg: last_seg,
                 along_m: along_start,
+                distance_m: 0.0,
             });
+        } else if let Some(prev) = out.last_mut() {
+            prev.distance_m = 0.0;
         }
     }
     out
+}
+
+/// A trigger distance that triggers: finite and > 0.
+fn usable(d: f64) -> Option<f64> {
+    (d.is_finite() && d > 0.0).then_some(d)
 }
 
 /// Flies the straight segment `a` to `b` with distance triggering at `d` metres from `last`

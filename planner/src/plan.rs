@@ -3,11 +3,12 @@
 //! Order matters in two places. The altitude comes first, because the lane spacing and
 //! trigger distance follow from it, and it is checked against the height ceiling before
 //! anything is laid out, so a plan that would break the 120 m rule is refused outright rather
-//! than produced with a warning. And the trigger distance flown is settled only once the lanes
-//! are known: where lanes bend, photos come a little closer than the camera's trigger
-//! distance for the requested front overlap, so that the overlap also holds at the edges of
-//! each lane's strip ([`bend_trigger_distance_m`]); the coverage proof measures against the
-//! requested overlap, not against the shortened distance.
+//! than produced with a warning. And the trigger distances flown are settled only once the
+//! lanes are known: where a lane bends, and only there, photos come closer than the camera's
+//! trigger distance for the requested front overlap, so that the overlap also holds at the
+//! edges of the lane's strip ([`lane_triggers`]: camera commands at the lane's vertices);
+//! the coverage proof measures against the requested overlap, not against the shortened
+//! distances.
 
 use std::ops::Range;
 
@@ -22,7 +23,7 @@ use crate::coverage::coverage;
 use crate::error::PlanError;
 use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
-use crate::photos::{bend_trigger_distance_m, photo_points};
+use crate::photos::{lane_photo_points, lane_triggers, LaneTriggers};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
@@ -55,11 +56,15 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
             what: format!("{}: the survey region gives no flight lanes", input.source),
         });
     }
-    // On bending lanes photos come a little closer, so the requested front overlap also
-    // holds at the edges of each lane's strip (equal to `front_share_m` on straight lanes).
-    let trigger_distance_m =
-        bend_trigger_distance_m(&transects, front_share_m, lane_spacing_m / 2.0);
-    if trigger_distance_m / params.cruise_speed_m_s < camera.min_trigger_interval_s {
+    // Where a lane bends photos come closer, so the requested front overlap also holds at
+    // the edges of its strip; straight stretches are flown at `front_share_m`.
+    let triggers = lane_triggers(&transects, front_share_m, lane_spacing_m / 2.0);
+    let shortest_m = triggers
+        .iter()
+        .flatten()
+        .map(|c| c.distance_m)
+        .fold(front_share_m, f64::min);
+    if shortest_m / params.cruise_speed_m_s < camera.min_trigger_interval_s {
         return Err(PlanError::BadParam {
             field: "cruise_speed_m_s",
             value: params.cruise_speed_m_s,
@@ -69,7 +74,7 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         });
     }
 
-    let photos = photo_points(&transects, trigger_distance_m);
+    let photos = lane_photo_points(&transects, &triggers);
     let home = params.home.unwrap_or_else(|| Home {
         point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
         alt_amsl_m: 0.0,
@@ -89,12 +94,12 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         });
         let missions = missions(
             &transects,
+            &triggers,
             &frame,
             photos.len(),
             &SortieParams {
                 home,
                 alt_rel_home_m,
-                trigger_distance_m,
                 cruise_speed_m_s: params.cruise_speed_m_s,
                 battery: params.battery,
                 resume_overlap_photos: params.resume_overlap_photos,
@@ -127,7 +132,7 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         gsd_cm_per_px,
         footprint,
         lane_spacing_m,
-        trigger_distance_m,
+        trigger_distance_m: front_share_m,
         transects,
         photos,
         coverage,
@@ -141,11 +146,12 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
 /// The whole mission, where its survey items are, and the sorties.
 fn missions(
     transects: &[Transect],
+    triggers: &[LaneTriggers],
     frame: &LocalFrame,
     photo_count: usize,
     sortie: &SortieParams,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
-    let sorties = split_sorties(transects, frame, sortie)?;
+    let sorties = split_sorties(transects, triggers, frame, sortie)?;
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
     // points into latitude/longitude twice is the slowest part of a long plan.
@@ -155,12 +161,7 @@ fn missions(
             (only.mission.clone(), 2..n - 1)
         }
         _ => {
-            let survey = survey_items(
-                transects,
-                frame,
-                sortie.alt_rel_home_m,
-                sortie.trigger_distance_m,
-            );
+            let survey = survey_items(transects, triggers, frame, sortie.alt_rel_home_m);
             full_mission(
                 sortie.home,
                 survey,
@@ -170,6 +171,19 @@ fn missions(
         }
     };
     Ok((mission, survey_range, sorties))
+}
+
+impl SurveyPlan {
+    /// The camera commands along each transect (side by side with `transects`): the
+    /// nominal `trigger_distance_m` on straight stretches, shorter where a lane bends, as
+    /// [`plan_survey`] settled them; the mission's survey items carry exactly these.
+    pub fn lane_triggers(&self) -> Vec<LaneTriggers> {
+        lane_triggers(
+            &self.transects,
+            self.trigger_distance_m,
+            self.lane_spacing_m / 2.0,
+        )
+    }
 }
 
 fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
@@ -485,9 +499,9 @@ mod tests {
         assert_eq!(plan.sorties[0].mission, plan.mission);
         let survey = survey_items(
             &plan.transects,
+            &plan.lane_triggers(),
             &plan.frame,
             plan.alt_rel_home_m,
-            plan.trigger_distance_m,
         );
         assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
         assert_eq!(plan.survey_items.end, plan.mission.items.len() - 1);
@@ -518,6 +532,19 @@ mod tests {
     #[test]
     fn hairpin_corridor_is_fully_covered() {
         let plan = plan_survey(&corridor(hairpin(), 60.0), &params()).unwrap();
+        check(&plan);
+    }
+
+    /// The hairpin: a 160 degree bend at a single vertex, 50 m wide.
+    #[test]
+    fn sharp_hairpin_corridor_is_fully_covered() {
+        let back = (180.0f64 - 160.0).to_radians();
+        let pts = vec![
+            c(0.0, 0.0),
+            c(0.0, 800.0),
+            c(800.0 * back.sin(), 800.0 - 800.0 * back.cos()),
+        ];
+        let plan = plan_survey(&corridor(pts, 50.0), &params()).unwrap();
         check(&plan);
     }
 
@@ -580,9 +607,9 @@ mod tests {
         assert_eq!(plan.sorties.last().unwrap().photos.end, plan.photos.len());
         let survey = survey_items(
             &plan.transects,
+            &plan.lane_triggers(),
             &plan.frame,
             plan.alt_rel_home_m,
-            plan.trigger_distance_m,
         );
         assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
     }
@@ -653,5 +680,115 @@ mod tests {
         with_exclusion.exclusions = vec![geo(&[c(0.0, 0.0), c(1.0, 0.0), c(1.0, 1.0)])];
         let err = plan_survey(&with_exclusion, &params()).unwrap_err();
         assert!(err.to_string().contains("exclusion"), "{err}");
+    }
+}
+#[cfg(test)]
+mod probe {
+    use super::*;
+    #[test]
+    #[ignore]
+    fn probe_hairpin() {
+        let f = LocalFrame::at(GeoPoint {
+            lat_deg: 27.05,
+            lon_deg: 106.95,
+        });
+        let back = (180.0f64 - 160.0).to_radians();
+        let pts = [
+            PlaneCoord { x: 0.0, y: 0.0 },
+            PlaneCoord { x: 0.0, y: 800.0 },
+            PlaneCoord {
+                x: 800.0 * back.sin(),
+                y: 800.0 - 800.0 * back.cos(),
+            },
+        ];
+        let input = SurveyInput {
+            source: "t".into(),
+            name: None,
+            geometry: InputGeometry::Centreline(
+                pts.iter().map(|p| f.unproject(p.x, p.y)).collect(),
+            ),
+            exclusions: vec![],
+            width_m: Some(50.0),
+            datum: qly_core::datum::Datum::Wgs84,
+            sites: vec![],
+        };
+        let params = SurveyParams {
+            camera: qly_core::camera::CameraDatabase::builtin()
+                .find("DJI Mavic 3 Enterprise wide")
+                .unwrap()
+                .clone(),
+            orientation: qly_core::camera::Orientation::Landscape,
+            side_overlap_pct: 70.0,
+            front_overlap_pct: 80.0,
+            altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
+            ceiling_m: 120.0,
+            turnaround_m: 20.0,
+            cruise_speed_m_s: 10.0,
+            sweep_angle_deg: None,
+            corridor: Default::default(),
+            battery: None,
+            resume_overlap_photos: 2,
+            home: None,
+        };
+        let plan = plan_survey(&input, &params).unwrap();
+        println!(
+            "spacing {} d {}",
+            plan.lane_spacing_m, plan.trigger_distance_m
+        );
+        for (t, tr) in plan.transects.iter().zip(plan.lane_triggers()) {
+            let v: Vec<String> = t
+                .path
+                .iter()
+                .map(|p| format!("({:.1},{:.1})", p.x, p.y))
+                .collect();
+            println!("path {}", v.join(" "));
+            println!("trig {:?}", tr);
+        }
+        for p in &plan.photos {
+            if p.at.y > 700.0 {
+                println!(
+                    "photo {} {:.2} {:.2} {:.1}",
+                    p.transect, p.at.x, p.at.y, p.heading_deg
+                );
+            }
+        }
+        println!("{:?}", plan.coverage);
+        let (w, l) = (plan.lane_spacing_m, plan.trigger_distance_m);
+        let cl = &pts;
+        let seg_d = |p: PlaneCoord, a: PlaneCoord, b: PlaneCoord| -> f64 {
+            let u = b - a;
+            let t = ((p.x - a.x) * u.x + (p.y - a.y) * u.y) / (u.x * u.x + u.y * u.y);
+            let t = t.clamp(0.0, 1.0);
+            let q = a + u * t;
+            ((p.x - q.x).powi(2) + (p.y - q.y).powi(2)).sqrt()
+        };
+        let mut miss = 0;
+        for iy in 100..900 {
+            for ix in -60..400 {
+                let p = PlaneCoord {
+                    x: ix as f64 + 0.5,
+                    y: iy as f64 + 0.5,
+                };
+                let dmin = seg_d(p, cl[0], cl[1]).min(seg_d(p, cl[1], cl[2]));
+                if dmin > 25.0 {
+                    continue;
+                }
+                let inside = plan.photos.iter().any(|ph| {
+                    let h = ph.heading_deg.to_radians();
+                    let (f, r) = ((h.sin(), h.cos()), (h.cos(), -h.sin()));
+                    let v = p - ph.at;
+                    let a = v.x * f.0 + v.y * f.1;
+                    let c = v.x * r.0 + v.y * r.1;
+                    a.abs() <= l / 2.0 + 1e-6 && c.abs() <= w / 2.0 + 1e-6
+                });
+                if !inside {
+                    miss += 1;
+                    if miss % 3 == 0 {
+                        println!("miss {} {}", p.x, p.y);
+                    }
+                }
+            }
+        }
+        println!("missed {miss}");
     }
 }

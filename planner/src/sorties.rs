@@ -5,8 +5,9 @@
 //! lane. It stops halfway between two photos, so the last photo it owes is taken and the next
 //! one is not; the next sortie resumes `resume_overlap_photos` photos earlier, from a run-in
 //! on the extension of that lane segment, with "trigger now" exactly where that photo was
-//! taken. Because the distance trigger measures from the last photo, the resumed sortie then
-//! takes the very same photos the single mission would have.
+//! taken, setting the trigger distance in force there (lanes change distance where they bend,
+//! see [`crate::photos::lane_triggers`]). Because the distance trigger measures from the last
+//! photo, the resumed sortie then takes the very same photos the single mission would have.
 //!
 //! Sorties are cut greedily, each as long as the budget allows (the time of a sortie grows
 //! with the photos it takes: the way back from a later stop is at most the extra way flown).
@@ -19,7 +20,7 @@ use qly_core::mission::Home;
 use crate::error::PlanError;
 use crate::estimate::polyline_time_s;
 use crate::mission_build::{full_mission, step_points, steps_to_items, transect_steps, Step};
-use crate::photos::{dist, trace_photos, TracedPhoto, SAME_PLACE_M};
+use crate::photos::{dist, trace_lane_photos, LaneTriggers, TracedPhoto, TriggerAt, SAME_PLACE_M};
 use crate::survey::{BatteryBudget, PlaneCoord, Sortie, Transect};
 
 /// Climb rate assumed for take-off, m/s (ArduCopter's default WPNAV_SPEED_UP is 2.5 m/s;
@@ -33,7 +34,6 @@ pub const DESCENT_RATE_M_S: f64 = 1.5;
 pub struct SortieParams {
     pub home: Home,
     pub alt_rel_home_m: f64,
-    pub trigger_distance_m: f64,
     pub cruise_speed_m_s: f64,
     /// `None`: one sortie, the whole survey.
     pub battery: Option<BatteryBudget>,
@@ -58,11 +58,13 @@ pub fn flight_time_s(
         + alt_rel_home_m / DESCENT_RATE_M_S
 }
 
-/// The survey of `transects` as sorties within `params.battery` (one sortie, the whole
-/// mission, without a budget). Each sortie's `photos` is its range of
-/// [`crate::photos::photo_points`]`(transects, trigger_distance_m)`.
+/// The survey of `transects`, flown with the camera commands `triggers` (one list per
+/// transect), as sorties within `params.battery` (one sortie, the whole mission, without a
+/// budget). Each sortie's `photos` is its range of
+/// [`crate::photos::lane_photo_points`]`(transects, triggers)`.
 pub fn split_sorties(
     transects: &[Transect],
+    triggers: &[LaneTriggers],
     frame: &LocalFrame,
     params: &SortieParams,
 ) -> Result<Vec<Sortie>, PlanError> {
@@ -83,13 +85,14 @@ pub fn split_sorties(
     let (hx, hy) = frame.project(params.home.point);
     let ctx = Ctx {
         transects,
-        traced: trace_photos(transects, params.trigger_distance_m),
+        triggers,
+        traced: trace_lane_photos(transects, triggers),
         vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
         home: PlaneCoord { x: hx, y: hy },
         params,
     };
     let n = ctx.traced.len();
-    let whole = transect_steps(transects, params.trigger_distance_m, true);
+    let whole = transect_steps(transects, triggers, true);
     let whole_time = ctx.time_s(&whole);
     let whole_sortie = || Sortie {
         mission: ctx.mission(&whole, frame),
@@ -181,6 +184,7 @@ fn cumulative(path: &[PlaneCoord]) -> Vec<f64> {
 
 struct Ctx<'a> {
     transects: &'a [Transect],
+    triggers: &'a [LaneTriggers],
     traced: Vec<TracedPhoto>,
     vertex_along: Vec<Vec<f64>>,
     home: PlaneCoord,
@@ -220,7 +224,6 @@ impl Ctx<'_> {
     /// Steps that take photos `a..b` (`a < b <= n`) and nothing else.
     fn range_steps(&self, a: usize, b: usize) -> Vec<Step> {
         let n = self.traced.len();
-        let d = self.params.trigger_distance_m;
         let (first, last) = (self.traced[a], self.traced[b - 1]);
         // Whole transects before the first photo / after the last only at the mission's ends.
         let t_start = if a == 0 { 0 } else { first.photo.transect };
@@ -234,9 +237,16 @@ impl Ctx<'_> {
         let mut steps = Vec::new();
         for ti in t_start..=t_end {
             let t = &self.transects[ti];
+            let lane: &[TriggerAt] = lane_slice(self.triggers, ti)
+                .first()
+                .map_or(&[], |l| l.as_slice());
             let along = &self.vertex_along[ti];
             let (Some(&entry), Some(&exit)) = (t.path.first(), t.path.last()) else {
-                steps.extend(transect_steps(std::slice::from_ref(t), d, ti > 0 || a == 0));
+                steps.extend(transect_steps(
+                    std::slice::from_ref(t),
+                    lane_slice(self.triggers, ti),
+                    ti > 0 || a == 0,
+                ));
                 continue;
             };
             let path_len = along.last().copied().unwrap_or(0.0);
@@ -255,7 +265,7 @@ impl Ctx<'_> {
                 if !self.is_last_of_transect(a) {
                     steps.push(Step::Waypoint(first.photo.at));
                     steps.push(Step::Camera {
-                        distance_m: d,
+                        distance_m: first.distance_m,
                         once: true,
                     });
                 }
@@ -267,7 +277,10 @@ impl Ctx<'_> {
                 steps.push(Step::Waypoint(t.turn_in));
                 steps.push(Step::Waypoint(entry));
                 steps.push(Step::Camera {
-                    distance_m: d,
+                    distance_m: lane
+                        .iter()
+                        .find(|c| c.vertex == 0)
+                        .map_or(0.0, |c| c.distance_m),
                     once: true,
                 });
                 0.0
@@ -277,14 +290,20 @@ impl Ctx<'_> {
             } else {
                 path_len
             };
-            let inner = 1..t.path.len().saturating_sub(1);
-            steps.extend(
-                inner
-                    .filter(|&k| {
-                        along[k] > from_along + SAME_PLACE_M && along[k] < to_along - SAME_PLACE_M
-                    })
-                    .map(|k| Step::Waypoint(t.path[k])),
-            );
+            // Inner vertices on the way, with the lane's commands at them (the first listed
+            // for a vertex, as the whole mission has it).
+            let mut next = lane.iter().peekable();
+            for k in 1..t.path.len().saturating_sub(1) {
+                while next.next_if(|c| c.vertex < k).is_some() {}
+                let command = next.next_if(|c| c.vertex == k);
+                if along[k] > from_along + SAME_PLACE_M && along[k] < to_along - SAME_PLACE_M {
+                    steps.push(Step::Waypoint(t.path[k]));
+                    steps.extend(command.map(|c| Step::Camera {
+                        distance_m: c.distance_m,
+                        once: true,
+                    }));
+                }
+            }
             if ti == t_end && mid_end {
                 steps.push(Step::Waypoint(point_at(&t.path, along, to_along)));
                 steps.push(Step::Camera {
@@ -304,6 +323,11 @@ impl Ctx<'_> {
     }
 }
 
+/// The commands of transect `ti` (none when `triggers` has no list for it).
+fn lane_slice(triggers: &[LaneTriggers], ti: usize) -> &[LaneTriggers] {
+    triggers.get(ti..ti + 1).unwrap_or(&[])
+}
+
 /// The point `s` metres along `path` (with vertex distances `along`).
 fn point_at(path: &[PlaneCoord], along: &[f64], s: f64) -> PlaneCoord {
     let k = along.partition_point(|&v| v <= s).clamp(1, path.len() - 1);
@@ -320,7 +344,7 @@ fn point_at(path: &[PlaneCoord], along: &[f64], s: f64) -> PlaneCoord {
 mod tests {
     use super::*;
     use crate::mission_build::survey_items;
-    use crate::photos::{mission_photos, photo_points};
+    use crate::photos::{mission_photos, photo_points, trace_photos, uniform_triggers};
     use geo::coord;
     use qly_core::geodesy::GeoPoint;
     use qly_core::mission::MissionItem;
@@ -365,7 +389,6 @@ mod tests {
                 alt_amsl_m: 1000.0,
             },
             alt_rel_home_m: 60.0,
-            trigger_distance_m: 15.0,
             cruise_speed_m_s: 10.0,
             battery,
             resume_overlap_photos: overlap,
@@ -376,9 +399,9 @@ mod tests {
     fn no_budget_gives_the_whole_mission() {
         let f = frame();
         let p = params(None, 2);
-        let s = split_sorties(&lanes(), &f, &p).unwrap();
+        let s = split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap();
         assert_eq!(s.len(), 1);
-        let survey = survey_items(&lanes(), &f, 60.0, 15.0);
+        let survey = survey_items(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, 60.0);
         let whole = full_mission(p.home, survey, 60.0, 10.0).0;
         assert_eq!(s[0].mission, whole);
         assert_eq!(s[0].photos, 0..photo_points(&lanes(), 15.0).len());
@@ -399,13 +422,17 @@ mod tests {
         let ts = lanes();
         let ctx = Ctx {
             transects: &ts,
+            triggers: &uniform_triggers(&ts, 15.0),
             traced: trace_photos(&ts, 15.0),
             vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
             home: coord! {x: hx, y: hy},
             params: &p,
         };
         let n = ctx.traced.len();
-        assert_eq!(ctx.range_steps(0, n), transect_steps(&ts, 15.0, true));
+        assert_eq!(
+            ctx.range_steps(0, n),
+            transect_steps(&ts, &uniform_triggers(&ts, 15.0), true)
+        );
     }
 
     fn check_split(overlap: u32, usable_min: f64) {
@@ -416,7 +443,7 @@ mod tests {
         };
         let p = params(Some(budget), overlap);
         let ts = lanes();
-        let sorties = split_sorties(&ts, &f, &p).unwrap();
+        let sorties = split_sorties(&ts, &uniform_triggers(&ts, 15.0), &f, &p).unwrap();
         let photos = photo_points(&ts, 15.0);
         assert!(sorties.len() > 1, "{}", sorties.len());
         assert_eq!(sorties[0].photos.start, 0);
@@ -479,7 +506,12 @@ mod tests {
             }),
             2,
         );
-        assert_eq!(split_sorties(&lanes(), &f, &p).unwrap().len(), 1);
+        assert_eq!(
+            split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -499,7 +531,8 @@ mod tests {
                 }),
                 2,
             );
-            let err = split_sorties(&lanes(), &f, &p).unwrap_err();
+            let err =
+                split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap_err();
             assert!(err.to_string().contains(field), "{err}");
         }
     }
