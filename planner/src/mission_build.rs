@@ -47,25 +47,33 @@ pub(crate) fn transect_steps(
             continue;
         };
         let lane: &[TriggerAt] = triggers.get(i).map_or(&[], |l| l.as_slice());
-        // Commands in path order: the one at vertex `k`, if any, skipping any out of order.
-        let mut next = lane.iter().peekable();
-        let mut command = |k: usize| {
-            while next.next_if(|c| c.vertex < k).is_some() {}
-            next.next_if(|c| c.vertex == k).map(|c| Step::Camera {
-                distance_m: c.distance_m,
-                once: true,
-            })
-        };
+        let path = &t.path;
+        let last = path.len() - 1;
+        // The entry command (the first, at the entry) switches triggering on, with a photo
+        // now; without one the entry photo is taken with triggering off.
+        let entry_cmd = lane.first().filter(|c| c.seg == 0 && c.at_vertex(path));
         steps.push(Step::Waypoint(entry));
-        // The entry always switches triggering on (or leaves it off), with a photo now.
-        steps.push(command(0).unwrap_or(Step::Camera {
-            distance_m: 0.0,
+        steps.push(Step::Camera {
+            distance_m: entry_cmd.map_or(0.0, |c| c.distance_m),
             once: true,
-        }));
-        let last = t.path.len() - 1;
-        for k in 1..last {
-            steps.push(Step::Waypoint(t.path[k]));
-            steps.extend(command(k));
+        });
+        // Then each vertex and the commands on the segment after it, in path order (any
+        // listed out of order are skipped).
+        let mut next = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
+        for k in 0..last {
+            if k > 0 {
+                steps.push(Step::Waypoint(path[k]));
+            }
+            while next.next_if(|c| c.seg < k).is_some() {}
+            while let Some(c) = next.next_if(|c| c.seg == k) {
+                if !c.at_vertex(path) {
+                    steps.push(Step::Waypoint(c.at));
+                }
+                steps.push(Step::Camera {
+                    distance_m: c.distance_m,
+                    once: true,
+                });
+            }
         }
         steps.push(Step::Waypoint(exit));
         steps.push(Step::Camera {
@@ -179,7 +187,9 @@ pub fn no_fly_fence(region: &PlaneRegion, frame: &LocalFrame) -> Vec<FenceZone> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::photos::{mission_photos, photo_points, uniform_triggers};
+    use crate::photos::{
+        dist, lane_photo_points, lane_triggers, mission_photos, photo_points, uniform_triggers,
+    };
     use geo::coord;
     use qly_core::geodesy::GeoPoint;
 
@@ -258,6 +268,73 @@ mod tests {
             assert!((a.0.x - b.at.x).abs() < 1e-4 && (a.0.y - b.at.y).abs() < 1e-4);
             assert!((a.1 - b.heading_deg).abs() < 1e-3);
         }
+    }
+
+    /// Lanes with gentle bends, a sharp corner and long straights: commands at vertices and
+    /// in the middle of segments, at several distances.
+    fn bending_lanes() -> Vec<Transect> {
+        let mut path = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 200.0}];
+        let mut heading: f64 = 0.0;
+        for k in 0..12 {
+            heading += if k < 6 { 0.15 } else { -0.1 };
+            let p = *path.last().unwrap();
+            path.push(p + coord! {x: 10.0 * heading.sin(), y: 10.0 * heading.cos()});
+        }
+        let p = *path.last().unwrap();
+        path.push(p + coord! {x: 0.0, y: 150.0});
+        path.push(p + coord! {x: 120.0, y: 100.0});
+        path.push(p + coord! {x: 120.0, y: 400.0});
+        let back: Vec<PlaneCoord> = path
+            .iter()
+            .rev()
+            .map(|p| *p + coord! {x: 30.0, y: 0.0})
+            .collect();
+        vec![
+            Transect {
+                approach: vec![],
+                turn_in: coord! {x: 0.0, y: -10.0},
+                turn_out: *path.last().unwrap() + coord! {x: 0.0, y: 10.0},
+                path,
+            },
+            Transect {
+                approach: vec![],
+                turn_in: back[0] + coord! {x: 0.0, y: 10.0},
+                turn_out: *back.last().unwrap() + coord! {x: 0.0, y: -10.0},
+                path: back,
+            },
+        ]
+    }
+
+    #[test]
+    fn flying_bend_triggered_items_takes_the_predicted_photos() {
+        let f = frame();
+        let lanes = bending_lanes();
+        let triggers = lane_triggers(&lanes, 15.8, 15.8);
+        let mid_segment = triggers
+            .iter()
+            .zip(&lanes)
+            .flat_map(|(l, t)| l.iter().filter(|c| !c.at_vertex(&t.path)))
+            .count();
+        assert!(mid_segment >= 4, "{triggers:?}");
+        let items = survey_items(&lanes, &triggers, &f, 80.0);
+        let flown = mission_photos(&items, &f, coord! {x: -60.0, y: -60.0});
+        let predicted = lane_photo_points(&lanes, &triggers);
+        assert_eq!(flown.len(), predicted.len());
+        for (a, b) in flown.iter().zip(&predicted) {
+            assert!(dist(a.0, b.at) < 1e-3, "{a:?} vs {b:?}");
+            let turn = (a.1 - b.heading_deg).rem_euclid(360.0);
+            assert!(turn.min(360.0 - turn) < 1e-3, "{a:?} vs {b:?}");
+        }
+        // Straight stretches keep the nominal distance: fewer photos than flying it all at
+        // the shortest distance, more than at the nominal one.
+        let shortest = triggers
+            .iter()
+            .flatten()
+            .map(|c| c.distance_m)
+            .fold(15.8, f64::min);
+        assert!(shortest < 15.8 * 0.6, "{shortest}");
+        assert!(predicted.len() < photo_points(&lanes, shortest).len());
+        assert!(predicted.len() > photo_points(&lanes, 15.8).len());
     }
 
     #[test]

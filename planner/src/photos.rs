@@ -132,8 +132,12 @@ pub fn lane_triggers(
 
 fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTriggers {
     let n = path.len();
+    let Some(&entry) = path.first() else {
+        return Vec::new();
+    };
     let mut out = vec![TriggerAt {
-        vertex: 0,
+        seg: 0,
+        at: entry,
         distance_m: d,
     }];
     if n < 3 {
@@ -144,6 +148,7 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
     for k in 1..n {
         along[k] = along[k - 1] + dist(path[k - 1], path[k]);
     }
+    let total = along[n - 1];
     let mut turn = vec![0.0; n];
     let mut prev: Option<PlaneCoord> = None;
     for k in 0..n - 1 {
@@ -157,61 +162,144 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
         }
         prev = Some(u);
     }
-    // Level of each segment: the most turning within any window of `d` that overlaps it.
-    let level_of = |dist_m: f64| -> u32 {
+    let turning: Vec<usize> = (1..n - 1).filter(|&k| turn[k] > 0.0).collect();
+    if turning.is_empty() {
+        return out;
+    }
+    // The turn a pair of photos around `s` can straddle is that of a window of `d` of path
+    // containing `s`; it changes only `d` before and after turning vertices. Cut the path
+    // there (and at the vertices) into pieces of constant requirement.
+    let mut cuts: Vec<f64> = along.clone();
+    for &k in &turning {
+        cuts.extend([along[k] - d, along[k] + d]);
+    }
+    cuts.retain(|&c| c > 0.0 && c < total);
+    cuts.push(0.0);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| *a - *b <= 1e-6);
+    cuts.push(total);
+    let level_of = |dist_m: f64| -> i32 {
         let k = (dist_m / d).ln() / LEVEL_RATIO.ln();
-        // Round down the distance (up the exponent), with slack for rounding.
-        (k - 1e-9).ceil().max(0.0) as u32
+        // Round the distance down (the exponent up), with slack for rounding.
+        (k - 1e-9).ceil().max(0.0) as i32
     };
-    let mut levels = Vec::with_capacity(n - 1);
-    let (mut lo, mut hi) = (1usize, 1usize);
-    for j in 0..n - 1 {
-        // Inner vertices within `d` of the segment: along in [along[j] - d, along[j + 1] + d].
-        while lo < n - 1 && along[lo] < along[j] - d {
+    let level_m = |l: i32| d * LEVEL_RATIO.powi(l);
+    // Turning vertices within `d` of a piece's middle, by two pointers.
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut levels = Vec::with_capacity(cuts.len());
+    for w in cuts.windows(2) {
+        let m = (w[0] + w[1]) / 2.0;
+        while lo < turning.len() && along[turning[lo]] < m - d {
             lo += 1;
         }
         hi = hi.max(lo);
-        while hi < n - 1 && along[hi] <= along[j + 1] + d {
+        while hi < turning.len() && along[turning[hi]] <= m + d {
             hi += 1;
         }
-        // Sliding window of width d over turns lo..hi.
         let (mut best, mut sum, mut s) = (0.0f64, 0.0, lo);
         for e in lo..hi {
-            sum += turn[e];
-            while along[e] - along[s] > d {
-                sum -= turn[s];
+            sum += turn[turning[e]];
+            while along[turning[e]] - along[turning[s]] > d {
+                sum -= turn[turning[s]];
                 s += 1;
             }
             best = best.max(sum);
         }
         levels.push(level_of(bent_distance_m(d, half_strip_m, best)));
     }
-    let level_m = |l: u32| d * LEVEL_RATIO.powi(l as i32);
+    merge_short_runs(&cuts, &mut levels, level_m);
     out[0].distance_m = level_m(levels[0]);
-    for k in 1..n - 1 {
-        if levels[k] != levels[k - 1] || turn[k] > SHARP_TURN_RAD {
-            out.push(TriggerAt {
-                vertex: k,
-                distance_m: level_m(levels[k]),
-            });
+    // A command where the level changes, and at every sharp vertex.
+    let mut seg = 0usize;
+    for (i, &c) in cuts.iter().enumerate().take(levels.len()).skip(1) {
+        while seg + 2 < n && along[seg + 1] <= c + 1e-6 {
+            seg += 1;
         }
+        let at_vertex = (c - along[seg]).abs() <= 1e-6;
+        let sharp = at_vertex && turn[seg] > SHARP_TURN_RAD;
+        if levels[i] == levels[i - 1] && !sharp {
+            continue;
+        }
+        let len = along[seg + 1] - along[seg];
+        let at = if at_vertex || len <= DEGENERATE_M {
+            path[seg]
+        } else {
+            path[seg] + (path[seg + 1] - path[seg]) * ((c - along[seg]) / len)
+        };
+        out.push(TriggerAt {
+            seg,
+            at,
+            distance_m: level_m(levels[i]),
+        });
     }
     out
 }
 
-/// A camera command at a vertex of a lane's path: `DO_SET_CAM_TRIGG_DIST` with p1 =
-/// `distance_m` and p3 = 1, issued on arrival at `path[vertex]`. The vehicle takes a photo
-/// there and counts the next trigger distance from that point.
+/// Lowers the distance of stretches too short to be worth a command of their own: each
+/// change of distance costs a photo, so a stretch whose longer distance saves less than one
+/// photo is flown at the distance of a neighbour (the longer of the shorter ones). Only ever
+/// shortens distances, so no stretch flies longer than it needs. `levels[i]` is the level of
+/// the piece `cuts[i]..cuts[i + 1]`.
+fn merge_short_runs(cuts: &[f64], levels: &mut [i32], level_m: impl Fn(i32) -> f64) {
+    for _ in 0..64 {
+        // Runs of equal level: (first piece, end piece, level).
+        let mut runs: Vec<(usize, usize, i32)> = Vec::new();
+        for (i, &l) in levels.iter().enumerate() {
+            match runs.last_mut() {
+                Some(r) if r.2 == l => r.1 = i + 1,
+                _ => runs.push((i, i + 1, l)),
+            }
+        }
+        let mut changed = false;
+        for r in 0..runs.len() {
+            let (a, b, l) = runs[r];
+            let neighbours = [r.checked_sub(1), (r + 1 < runs.len()).then_some(r + 1)];
+            // The neighbour level closest above this one (a shorter distance).
+            let Some(to) = neighbours
+                .iter()
+                .flatten()
+                .map(|&n| levels[runs[n].0])
+                .filter(|&nl| nl > l)
+                .min()
+            else {
+                continue;
+            };
+            let len_m = cuts[b] - cuts[a];
+            if len_m * (1.0 / level_m(to) - 1.0 / level_m(l)) < 1.0 {
+                levels[a..b].iter_mut().for_each(|x| *x = to);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// A camera command on a lane's path: `DO_SET_CAM_TRIGG_DIST` with p1 = `distance_m` and
+/// p3 = 1, issued on arrival at `at`. The vehicle takes a photo there and counts the next
+/// trigger distance from that point. A command at a vertex (`at == path[seg]`) follows that
+/// vertex's waypoint; one further along the segment gets a waypoint of its own at `at`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TriggerAt {
-    /// Index into the transect's `path`: 0 (the entry) or an inner vertex.
-    pub vertex: usize,
+    /// The path segment (`path[seg]` to `path[seg + 1]`) the command is on.
+    pub seg: usize,
+    /// Where: `path[seg]` or a point further along the segment.
+    pub at: PlaneCoord,
     /// Trigger distance from here on, metres.
     pub distance_m: f64,
 }
 
+impl TriggerAt {
+    /// Whether the command is at the segment's first vertex (no waypoint of its own).
+    pub fn at_vertex(&self, path: &[PlaneCoord]) -> bool {
+        path.get(self.seg)
+            .is_some_and(|&v| dist(v, self.at) <= DEGENERATE_M)
+    }
+}
+
 /// The camera commands along one transect's path, in path order, the first at the entry
-/// (vertex 0). Triggering stops at the exit (the mission's "off, once more now"), which is
+/// (`seg` 0, `at` = `path[0]`). Triggering stops at the exit (the mission's "off, once more now"), which is
 /// not listed. The plan's lanes have one such list each, side by side with
 /// [`SurveyPlan::transects`](crate::survey::SurveyPlan::transects).
 pub type LaneTriggers = Vec<TriggerAt>;
@@ -220,11 +308,16 @@ pub type LaneTriggers = Vec<TriggerAt>;
 pub fn uniform_triggers(transects: &[Transect], trigger_distance_m: f64) -> Vec<LaneTriggers> {
     transects
         .iter()
-        .map(|_| {
-            vec![TriggerAt {
-                vertex: 0,
-                distance_m: trigger_distance_m,
-            }]
+        .map(|t| {
+            t.path
+                .first()
+                .map(|&entry| TriggerAt {
+                    seg: 0,
+                    at: entry,
+                    distance_m: trigger_distance_m,
+                })
+                .into_iter()
+                .collect()
         })
         .collect()
 }
@@ -302,10 +395,10 @@ pub(crate) fn trace_lane_photos(
             continue;
         };
         let lane: &[TriggerAt] = triggers.get(ti).map_or(&[], |l| l.as_slice());
-        let entry_d = lane
-            .first()
-            .filter(|c| c.vertex == 0)
-            .map_or(0.0, |c| c.distance_m);
+        // The entry command (the first, at the entry) switches triggering on; without one
+        // the entry photo is taken with triggering off, as the mission builder does.
+        let entry_cmd = lane.first().filter(|c| c.seg == 0 && c.at_vertex(path));
+        let entry_d = entry_cmd.map_or(0.0, |c| c.distance_m);
         // Heading at the entry and exit: of the first and last segments that have a length.
         let segs: Vec<(usize, PlaneCoord, PlaneCoord)> = path
             .windows(2)
@@ -345,52 +438,84 @@ pub(crate) fn trace_lane_photos(
         let mut last = entry;
         let mut heading = first_heading;
         let mut along_start = 0.0;
-        let mut next_cmd = lane.iter().skip_while(|c| c.vertex == 0).peekable();
+        let mut next_cmd = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
         let inner_end = path.len() - 1;
         for (i, w) in path.windows(2).enumerate() {
             let (a, b) = (w[0], w[1]);
-            // A command at this (inner) vertex: the new distance, a photo now, count from here.
-            // (The first command listed for a vertex counts; any out of order are skipped, as
-            // the mission builder does.)
-            while next_cmd.next_if(|c| c.vertex < i).is_some() {}
-            if let Some(c) = next_cmd.next_if(|c| c.vertex == i && i < inner_end) {
+            let mut pos = a;
+            let mut pos_along = along_start;
+            // Fly from `pos` to `to` (on this segment), taking the distance photos.
+            let fly = |to: PlaneCoord,
+                       pos: &mut PlaneCoord,
+                       pos_along: &mut f64,
+                       heading: &mut f64,
+                       last: &mut PlaneCoord,
+                       d: Option<f64>,
+                       out: &mut Vec<TracedPhoto>| {
+                let len = dist(*pos, to);
+                if len > DEGENERATE_M {
+                    *heading = heading_deg(*pos, to);
+                    if let Some(d) = d {
+                        let (h, from) = (*heading, *pos_along);
+                        fly_segment(*pos, to, d, last, |at, s| {
+                            out.push(TracedPhoto {
+                                photo: PhotoPoint {
+                                    at,
+                                    transect: ti,
+                                    heading_deg: h,
+                                },
+                                seg: i,
+                                along_m: from + s * len,
+                                distance_m: d,
+                            })
+                        });
+                    }
+                }
+                *pos = to;
+                *pos_along += len;
+            };
+            // Commands on this segment, in order (any listed out of order are skipped, as the
+            // mission builder does): fly there, then a photo now, the new distance, and the
+            // count from here.
+            while next_cmd.next_if(|c| c.seg < i).is_some() {}
+            while let Some(c) = next_cmd.next_if(|c| c.seg == i && i < inner_end) {
+                let to = if c.at_vertex(path) { a } else { c.at };
+                fly(
+                    to,
+                    &mut pos,
+                    &mut pos_along,
+                    &mut heading,
+                    &mut last,
+                    d,
+                    &mut out,
+                );
                 d = usable(c.distance_m);
-                if dist(a, last) > SAME_PLACE_M {
+                if dist(pos, last) > SAME_PLACE_M {
                     out.push(TracedPhoto {
                         photo: PhotoPoint {
-                            at: a,
+                            at: pos,
                             transect: ti,
                             heading_deg: heading,
                         },
                         seg: i,
-                        along_m: along_start,
+                        along_m: pos_along,
                         distance_m: c.distance_m,
                     });
                 } else if let Some(prev) = out.last_mut() {
                     prev.distance_m = c.distance_m;
                 }
-                last = a;
+                last = pos;
             }
-            let len = dist(a, b);
-            if len > DEGENERATE_M {
-                heading = heading_deg(a, b);
-                if let Some(d) = d {
-                    let h = heading;
-                    fly_segment(a, b, d, &mut last, |at, s| {
-                        out.push(TracedPhoto {
-                            photo: PhotoPoint {
-                                at,
-                                transect: ti,
-                                heading_deg: h,
-                            },
-                            seg: i,
-                            along_m: along_start + s * len,
-                            distance_m: d,
-                        })
-                    });
-                }
-            }
-            along_start += len;
+            fly(
+                b,
+                &mut pos,
+                &mut pos_along,
+                &mut heading,
+                &mut last,
+                d,
+                &mut out,
+            );
+            along_start += dist(a, b);
         }
         if dist(exit, last) > SAME_PLACE_M {
             out.push(TracedPhoto {

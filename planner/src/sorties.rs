@@ -250,6 +250,8 @@ impl Ctx<'_> {
                 continue;
             };
             let path_len = along.last().copied().unwrap_or(0.0);
+            // The entry command, as the whole mission has it (see `transect_steps`).
+            let entry_cmd = lane.first().filter(|c| c.seg == 0 && c.at_vertex(&t.path));
             let from_along = if ti == t_start && mid_start {
                 // Resume on the lane: run-in on the extension of the photo's segment.
                 let seg_dir = t
@@ -277,10 +279,7 @@ impl Ctx<'_> {
                 steps.push(Step::Waypoint(t.turn_in));
                 steps.push(Step::Waypoint(entry));
                 steps.push(Step::Camera {
-                    distance_m: lane
-                        .iter()
-                        .find(|c| c.vertex == 0)
-                        .map_or(0.0, |c| c.distance_m),
+                    distance_m: entry_cmd.map_or(0.0, |c| c.distance_m),
                     once: true,
                 });
                 0.0
@@ -290,18 +289,26 @@ impl Ctx<'_> {
             } else {
                 path_len
             };
-            // Inner vertices on the way, with the lane's commands at them (the first listed
-            // for a vertex, as the whole mission has it).
-            let mut next = lane.iter().peekable();
-            for k in 1..t.path.len().saturating_sub(1) {
-                while next.next_if(|c| c.vertex < k).is_some() {}
-                let command = next.next_if(|c| c.vertex == k);
-                if along[k] > from_along + SAME_PLACE_M && along[k] < to_along - SAME_PLACE_M {
+            // Inner vertices and the lane's commands on the way, in path order as the whole
+            // mission has them.
+            let on_the_way = |s: f64| s > from_along + SAME_PLACE_M && s < to_along - SAME_PLACE_M;
+            let mut next = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
+            for k in 0..t.path.len().saturating_sub(1) {
+                if k > 0 && on_the_way(along[k]) {
                     steps.push(Step::Waypoint(t.path[k]));
-                    steps.extend(command.map(|c| Step::Camera {
+                }
+                while next.next_if(|c| c.seg < k).is_some() {}
+                while let Some(c) = next.next_if(|c| c.seg == k) {
+                    if !on_the_way(along[k] + dist(t.path[k], c.at)) {
+                        continue;
+                    }
+                    if !c.at_vertex(&t.path) {
+                        steps.push(Step::Waypoint(c.at));
+                    }
+                    steps.push(Step::Camera {
                         distance_m: c.distance_m,
                         once: true,
-                    }));
+                    });
                 }
             }
             if ti == t_end && mid_end {
@@ -436,15 +443,75 @@ mod tests {
     }
 
     fn check_split(overlap: u32, usable_min: f64) {
+        let ts = lanes();
+        check_split_with(&ts, &uniform_triggers(&ts, 15.0), overlap, usable_min);
+    }
+
+    /// Six lanes 30 m apart, alternating direction, wiggling: a bend of 20 degrees every
+    /// 40 m for a stretch, a sharp 100 degree corner and back, straight stretches between.
+    fn bendy_lanes() -> Vec<Transect> {
+        (0..6)
+            .map(|i| {
+                let x0 = 30.0 * i as f64;
+                let mut path = vec![coord! {x: x0, y: 0.0}];
+                let mut heading: f64 = 0.0;
+                let steps: Vec<(f64, f64)> = (0..30)
+                    .map(|k| match k {
+                        5..=12 => (40.0, if k % 2 == 0 { 20.0 } else { -20.0 }),
+                        18 => (60.0, 100.0),
+                        19 => (60.0, -100.0),
+                        _ => (40.0, 0.0),
+                    })
+                    .collect();
+                for (len, turn) in steps {
+                    heading += f64::to_radians(turn);
+                    let p = *path.last().unwrap();
+                    path.push(p + coord! {x: len * heading.sin() * 0.2, y: len * heading.cos()});
+                }
+                if i % 2 == 1 {
+                    path.reverse();
+                }
+                let (a, b) = (path[0], path[1]);
+                let (y, z) = (path[path.len() - 2], path[path.len() - 1]);
+                let u = (a - b) / dist(a, b);
+                let v = (z - y) / dist(y, z);
+                Transect {
+                    approach: vec![],
+                    turn_in: a + u * 20.0,
+                    turn_out: z + v * 20.0,
+                    path,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorties_resume_with_the_distance_in_force_on_bending_lanes() {
+        let ts = bendy_lanes();
+        let triggers = crate::photos::lane_triggers(&ts, 15.0, 15.0);
+        // The lanes do get mid-lane commands, at several distances.
+        let inner: Vec<f64> = triggers
+            .iter()
+            .flat_map(|l| l[1..].iter().map(|c| c.distance_m))
+            .collect();
+        assert!(inner.len() >= 12, "{triggers:?}");
+        assert!(inner.iter().any(|&d| d < 15.0 * 0.9) && inner.contains(&15.0));
+        for overlap in [0, 1, 2, 3] {
+            for k in 0..8 {
+                check_split_with(&ts, &triggers, overlap, 7.0 + 0.6 * k as f64);
+            }
+        }
+    }
+
+    fn check_split_with(ts: &[Transect], triggers: &[LaneTriggers], overlap: u32, usable_min: f64) {
         let f = frame();
         let budget = BatteryBudget {
             usable_min,
             reserve_min: 1.0,
         };
         let p = params(Some(budget), overlap);
-        let ts = lanes();
-        let sorties = split_sorties(&ts, &uniform_triggers(&ts, 15.0), &f, &p).unwrap();
-        let photos = photo_points(&ts, 15.0);
+        let sorties = split_sorties(ts, triggers, &f, &p).unwrap();
+        let photos = crate::photos::lane_photo_points(ts, triggers);
         assert!(sorties.len() > 1, "{}", sorties.len());
         assert_eq!(sorties[0].photos.start, 0);
         assert_eq!(sorties.last().unwrap().photos.end, photos.len());
