@@ -96,10 +96,6 @@ pub fn bend_trigger_distance_m(
 /// Turns sharper than this at a single vertex get a photo exactly there, radians.
 pub const SHARP_TURN_RAD: f64 = 0.5;
 
-/// Shortened trigger distances are rounded down to `d * LEVEL_RATIO^k`, so that a lane
-/// changes distance (one command and one extra photo each time) only a few times per bend.
-const LEVEL_RATIO: f64 = 0.9;
-
 /// Trigger distance for a pair of photos whose headings differ by `phi`: see
 /// [`bend_trigger_distance_m`].
 fn bent_distance_m(d: f64, half_strip_m: f64, phi: f64) -> f64 {
@@ -109,12 +105,33 @@ fn bent_distance_m(d: f64, half_strip_m: f64, phi: f64) -> f64 {
 
 /// Per-lane camera commands that shorten the trigger distance only where a lane bends.
 ///
-/// For every segment of a lane the turn that a pair of photos can straddle there is the most
-/// turning within `trigger_distance_m` of path around it; the segment needs the distance of
-/// [`bend_trigger_distance_m`] for that turn, rounded down to a level
-/// (`d * 0.9^k`). Where the level changes the lane gets a command (photo there, new distance),
-/// and every vertex turning more than [`SHARP_TURN_RAD`] gets a photo of its own, so no pair
-/// of photos straddles it. Straight stretches keep `trigger_distance_m`.
+/// At each point of a lane the turn a pair of photos can straddle is the most turning
+/// within a window of `trigger_distance_m` of path containing the point; it needs the
+/// distance of [`bend_trigger_distance_m`] for that turn. That requirement only changes
+/// `trigger_distance_m` before and after a turning vertex, so the lane is cut there into
+/// stretches, each flown at its own requirement; neighbouring stretches are joined (at the
+/// shorter distance) where a stretch of its own would save less than the one photo its
+/// command costs. Each change of distance is a command (a photo there, the new distance,
+/// the count from there), and so is every vertex turning more than [`SHARP_TURN_RAD`]:
+/// no pair of photos straddles a sharp corner. Straight stretches keep
+/// `trigger_distance_m`; distances are never below [`MIN_TRIGGER_SHARE`] of it.
+///
+/// ```
+/// use geo::coord;
+/// use planner::photos::lane_triggers;
+/// use planner::survey::Transect;
+/// // 500 m north, a right angle, 500 m east.
+/// let path = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 500.0}, coord! {x: 500.0, y: 500.0}];
+/// let lane = Transect { approach: vec![], turn_in: coord! {x: 0.0, y: -10.0}, turn_out: coord! {x: 510.0, y: 500.0}, path };
+/// let cmds = &lane_triggers(&[lane], 16.0, 15.0)[0];
+/// let d: Vec<f64> = cmds.iter().map(|c| c.distance_m).collect();
+/// // Nominal from the entry, half from 16 m before the corner, a photo at the corner,
+/// // nominal again from 16 m after it.
+/// assert_eq!(d, vec![16.0, 8.0, 8.0, 16.0]);
+/// assert_eq!(cmds[1].at, coord! {x: 0.0, y: 484.0});
+/// assert_eq!(cmds[2].at, coord! {x: 0.0, y: 500.0});
+/// assert_eq!(cmds[3].at, coord! {x: 16.0, y: 500.0});
+/// ```
 pub fn lane_triggers(
     transects: &[Transect],
     trigger_distance_m: f64,
@@ -178,12 +195,6 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| *a - *b <= 1e-6);
     cuts.push(total);
-    let level_of = |dist_m: f64| -> i32 {
-        let k = (dist_m / d).ln() / LEVEL_RATIO.ln();
-        // Round the distance down (the exponent up), with slack for rounding.
-        (k - 1e-9).ceil().max(0.0) as i32
-    };
-    let level_m = |l: i32| d * LEVEL_RATIO.powi(l);
     // Turning vertices within `d` of a piece's middle, by two pointers.
     let (mut lo, mut hi) = (0usize, 0usize);
     let mut levels = Vec::with_capacity(cuts.len());
@@ -205,10 +216,10 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
             }
             best = best.max(sum);
         }
-        levels.push(level_of(bent_distance_m(d, half_strip_m, best)));
+        levels.push(bent_distance_m(d, half_strip_m, best));
     }
-    merge_short_runs(&cuts, &mut levels, level_m);
-    out[0].distance_m = level_m(levels[0]);
+    merge_short_runs(&cuts, &mut levels);
+    out[0].distance_m = levels[0];
     // A command where the level changes, and at every sharp vertex.
     let mut seg = 0usize;
     for (i, &c) in cuts.iter().enumerate().take(levels.len()).skip(1) {
@@ -229,50 +240,61 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
         out.push(TriggerAt {
             seg,
             at,
-            distance_m: level_m(levels[i]),
+            distance_m: levels[i],
         });
     }
     out
 }
 
-/// Lowers the distance of stretches too short to be worth a command of their own: each
-/// change of distance costs a photo, so a stretch whose longer distance saves less than one
-/// photo is flown at the distance of a neighbour (the longer of the shorter ones). Only ever
-/// shortens distances, so no stretch flies longer than it needs. `levels[i]` is the level of
-/// the piece `cuts[i]..cuts[i + 1]`.
-fn merge_short_runs(cuts: &[f64], levels: &mut [i32], level_m: impl Fn(i32) -> f64) {
-    for _ in 0..64 {
-        // Runs of equal level: (first piece, end piece, level).
-        let mut runs: Vec<(usize, usize, i32)> = Vec::new();
-        for (i, &l) in levels.iter().enumerate() {
-            match runs.last_mut() {
-                Some(r) if r.2 == l => r.1 = i + 1,
-                _ => runs.push((i, i + 1, l)),
+/// Longest run of pieces (of different requirements) one stretch may join; a bound on
+/// the work of [`merge_short_runs`], at the cost of at most one command more per this many
+/// pieces.
+const MAX_JOINED_PIECES: usize = 48;
+
+/// Chooses the stretches of a lane: each change of distance costs a command and a photo, so
+/// neighbouring pieces are joined into one stretch, flown at the shortest distance any of them
+/// needs, where that takes fewer photos in all (the fewest, by dynamic programming over
+/// stretches of up to [`MAX_JOINED_PIECES`] pieces). Only ever shortens distances, so no
+/// piece is flown at more than it needs. `dist_m[i]` is the distance piece
+/// `cuts[i]..cuts[i + 1]` needs.
+fn merge_short_runs(cuts: &[f64], dist_m: &mut [f64]) {
+    // Neighbouring pieces needing the same distance are one piece: (first, end, distance).
+    let mut pieces: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, &dm) in dist_m.iter().enumerate() {
+        match pieces.last_mut() {
+            Some(p) if p.2 == dm => p.1 = i + 1,
+            _ => pieces.push((i, i + 1, dm)),
+        }
+    }
+    let m = pieces.len();
+    // best[j]: fewest photos (one per command, plus the distance photos) for pieces ..j.
+    let mut best = vec![f64::INFINITY; m + 1];
+    let mut from = vec![0usize; m + 1];
+    best[0] = 0.0;
+    for j in 1..=m {
+        let (mut need, mut len) = (f64::INFINITY, 0.0);
+        for i in (j.saturating_sub(MAX_JOINED_PIECES)..j).rev() {
+            let (a, b, dm) = pieces[i];
+            need = need.min(dm);
+            len += cuts[b] - cuts[a];
+            let photos = best[i] + 1.0 + len / need;
+            if photos < best[j] {
+                best[j] = photos;
+                from[j] = i;
             }
         }
-        let mut changed = false;
-        for r in 0..runs.len() {
-            let (a, b, l) = runs[r];
-            let neighbours = [r.checked_sub(1), (r + 1 < runs.len()).then_some(r + 1)];
-            // The neighbour level closest above this one (a shorter distance).
-            let Some(to) = neighbours
-                .iter()
-                .flatten()
-                .map(|&n| levels[runs[n].0])
-                .filter(|&nl| nl > l)
-                .min()
-            else {
-                continue;
-            };
-            let len_m = cuts[b] - cuts[a];
-            if len_m * (1.0 / level_m(to) - 1.0 / level_m(l)) < 1.0 {
-                levels[a..b].iter_mut().for_each(|x| *x = to);
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
+    }
+    let mut j = m;
+    while j > 0 {
+        let i = from[j];
+        let need = pieces[i..j]
+            .iter()
+            .map(|p| p.2)
+            .fold(f64::INFINITY, f64::min);
+        dist_m[pieces[i].0..pieces[j - 1].1]
+            .iter_mut()
+            .for_each(|x| *x = need);
+        j = i;
     }
 }
 
