@@ -1,8 +1,10 @@
 //! Mission items of a survey: the waypoints and camera commands the vehicle flies.
 //!
 //! Per transect the pattern is: approach via points, run-in, entry with "trigger every `d`
-//! metres and once now", the inner path points, exit with "stop triggering, once more now",
-//! run-out. Switching the trigger on and off at the lane ends (rather than leaving it on) keeps
+//! metres and once now", the inner path points with the lane's further camera commands
+//! ("trigger every `d'` metres from here, and once now", at a vertex or at a waypoint of its
+//! own on a segment, where the lane starts or stops bending: see
+//! [`crate::photos::lane_triggers`]), exit with "stop triggering, once more now", run-out. Switching the trigger on and off at the lane ends (rather than leaving it on) keeps
 //! photos off the turns, where the camera is not looking at the lane.
 //!
 //! The pattern is first built as [`Step`]s in the plan's plane, which the sortie splitter also

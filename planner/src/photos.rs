@@ -8,6 +8,13 @@
 //! On a bending lane the chord is shorter than the arc, so photos come slightly further apart
 //! along the path than `d`; predicting them the way the vehicle takes them is what makes the
 //! coverage check honest.
+//!
+//! Where a lane bends, photos must come closer than on straight stretches (the strips of two
+//! photos either side of a turn open a wedge at the strip's edge). Only there: the mission
+//! issues `DO_SET_CAM_TRIGG_DIST` (p3 = 1) at chosen points of the lane, each taking a photo
+//! on the spot and restarting the distance count from it with a new distance
+//! ([`lane_triggers`], [`TriggerAt`]); [`lane_photo_points`] predicts the photos such a
+//! mission takes, and [`mission_photos`] checks any mission independently.
 
 use qly_core::geodesy::LocalFrame;
 use qly_core::mission::MissionItem;
@@ -65,8 +72,10 @@ pub fn photo_points(transects: &[Transect], trigger_distance_m: f64) -> Vec<Phot
 /// sharply a lane bends (a sharp corner cannot be closed by spacing alone).
 pub const MIN_TRIGGER_SHARE: f64 = 0.5;
 
-/// The distance to trigger at so that the requested front overlap holds across the whole
-/// strip a lane is responsible for, also where the lane bends.
+/// One distance for a whole plan so that the requested front overlap holds across the whole
+/// strip a lane is responsible for, also where the lane bends: the sharpest bend of any lane
+/// decides for every photo. The planner uses [`lane_triggers`], which shortens the distance
+/// only where a lane bends, with the same rule.
 ///
 /// Each photo's share of ground is `trigger_distance_m` along by the lane spacing across,
 /// turned to the photo's heading. Between two photos on either side of a bend of angle `phi`
@@ -763,6 +772,93 @@ mod tests {
             coord! {x: 50.0, y: 50.0},
         ]);
         assert_eq!(bend_trigger_distance_m(&[corner], 20.0, 15.0), 10.0);
+    }
+
+    #[test]
+    fn straight_lanes_get_one_command_at_the_nominal_distance() {
+        let t = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 50.0},
+            coord! {x: 0.0, y: 300.0},
+        ]);
+        let cmds = lane_triggers(std::slice::from_ref(&t), 15.8, 15.8);
+        assert_eq!(
+            cmds,
+            vec![vec![TriggerAt {
+                seg: 0,
+                at: coord! {x: 0.0, y: 0.0},
+                distance_m: 15.8
+            }]]
+        );
+        assert_eq!(
+            lane_photo_points(std::slice::from_ref(&t), &cmds),
+            photo_points(&[t], 15.8)
+        );
+    }
+
+    /// A long lane with one gentle bend in the middle: only the photos near the bend come
+    /// closer, so the count is that of the straight lane plus a few.
+    #[test]
+    fn only_the_bend_is_flown_at_a_shorter_distance() {
+        let mut pts = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 1000.0}];
+        let mut heading: f64 = 0.0;
+        for _ in 0..6 {
+            heading += 0.1;
+            let p = *pts.last().unwrap();
+            pts.push(p + coord! {x: 10.0 * heading.sin(), y: 10.0 * heading.cos()});
+        }
+        let p = *pts.last().unwrap();
+        pts.push(p + coord! {x: 1000.0 * heading.sin(), y: 1000.0 * heading.cos()});
+        let t = lane(pts.clone());
+        let (d, h) = (15.8, 15.8);
+        let cmds = &lane_triggers(std::slice::from_ref(&t), d, h)[0].clone();
+        // Nominal, shorter over the bend (0.1 rad every 10 m: 0.2 rad within one trigger
+        // distance), nominal again.
+        assert_eq!(cmds.first().unwrap().distance_m, d);
+        assert_eq!(cmds.last().unwrap().distance_m, d);
+        let shortest = cmds.iter().map(|c| c.distance_m).fold(d, f64::min);
+        let want = d * (1.0 + 0.2f64.cos()) / 2.0 - h * 0.2f64.sin();
+        assert!(shortest <= want + 1e-9, "{shortest} vs {want}: {cmds:?}");
+        // Commands only within a trigger distance of the bend (1000 m to 1060 m along).
+        for c in &cmds[1..] {
+            let along = if c.seg == 0 {
+                c.at.y
+            } else if c.seg <= 6 {
+                1000.0 + 10.0 * (c.seg - 1) as f64 + dist(pts[c.seg], c.at)
+            } else {
+                1060.0 + dist(pts[c.seg], c.at)
+            };
+            assert!(
+                (1000.0 - d - 1e-6..=1060.0 + d + 1e-6).contains(&along),
+                "{c:?}"
+            );
+        }
+        let local = lane_photo_points(std::slice::from_ref(&t), std::slice::from_ref(cmds)).len();
+        let straight = photo_points(std::slice::from_ref(&t), d).len();
+        let ts = [t];
+        let global = photo_points(&ts, bend_trigger_distance_m(&ts, d, h)).len();
+        assert!(local <= straight + 8, "{local} vs {straight}");
+        assert!(global > straight + 25, "{global} vs {straight}");
+    }
+
+    #[test]
+    fn sharp_vertices_get_a_photo_of_their_own() {
+        let t = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 400.0},
+            coord! {x: 50.0, y: 30.0},
+        ]);
+        let cmds = &lane_triggers(std::slice::from_ref(&t), 15.8, 15.8)[0];
+        assert!(
+            cmds.iter().any(|c| c.seg == 1 && c.at == t.path[1]),
+            "{cmds:?}"
+        );
+        let photos = lane_photo_points(std::slice::from_ref(&t), std::slice::from_ref(cmds));
+        assert!(photos.iter().any(|p| dist(p.at, t.path[1]) <= SAME_PLACE_M));
+        // No distance below the floor.
+        assert!(cmds
+            .iter()
+            .all(|c| c.distance_m >= MIN_TRIGGER_SHARE * 15.8));
     }
 
     proptest::proptest! {

@@ -293,13 +293,17 @@ impl Ctx<'_> {
             // mission has them.
             let on_the_way = |s: f64| s > from_along + SAME_PLACE_M && s < to_along - SAME_PLACE_M;
             let mut next = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
-            for k in 0..t.path.len().saturating_sub(1) {
-                if k > 0 && on_the_way(along[k]) {
+            for (k, &along_k) in along
+                .iter()
+                .enumerate()
+                .take(t.path.len().saturating_sub(1))
+            {
+                if k > 0 && on_the_way(along_k) {
                     steps.push(Step::Waypoint(t.path[k]));
                 }
                 while next.next_if(|c| c.seg < k).is_some() {}
                 while let Some(c) = next.next_if(|c| c.seg == k) {
-                    if !on_the_way(along[k] + dist(t.path[k], c.at)) {
+                    if !on_the_way(along_k + dist(t.path[k], c.at)) {
                         continue;
                     }
                     if !c.at_vertex(&t.path) {
