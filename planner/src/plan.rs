@@ -58,7 +58,11 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
     }
     // Where a lane bends photos come closer, so the requested front overlap also holds at
     // the edges of its strip; straight stretches are flown at `front_share_m`.
-    let triggers = lane_triggers(&transects, front_share_m, lane_spacing_m / 2.0);
+    let triggers = lane_triggers(
+        &transects,
+        front_share_m,
+        strip_half_width_m(&region, lane_spacing_m),
+    );
     let shortest_m = triggers
         .iter()
         .flatten()
@@ -181,8 +185,20 @@ impl SurveyPlan {
         lane_triggers(
             &self.transects,
             self.trigger_distance_m,
-            self.lane_spacing_m / 2.0,
+            strip_half_width_m(&self.region, self.lane_spacing_m),
         )
+    }
+}
+
+/// Half the width of ground each lane is responsible for across: half the distance between
+/// lanes (corridor lanes are spread evenly over the width, so closer than the camera's
+/// spacing), which is where a bend's wedge between two photos must be closed.
+fn strip_half_width_m(region: &PlaneRegion, lane_spacing_m: f64) -> f64 {
+    match region {
+        PlaneRegion::Corridor { width_m, .. } => {
+            corridor_lane_spacing_m(*width_m, lane_spacing_m) / 2.0
+        }
+        PlaneRegion::Area { .. } => lane_spacing_m / 2.0,
     }
 }
 
@@ -505,6 +521,13 @@ mod tests {
         );
         assert_eq!(&plan.mission.items[plan.survey_items.clone()], &survey[..]);
         assert_eq!(plan.survey_items.end, plan.mission.items.len() - 1);
+        // Flying the mission takes exactly the photos the coverage was proved with.
+        let (hx, hy) = plan.frame.project(plan.mission.home.point);
+        let flown = crate::photos::mission_photos(&plan.mission.items, &plan.frame, c(hx, hy));
+        assert_eq!(flown.len(), plan.photos.len());
+        for (a, b) in flown.iter().zip(&plan.photos) {
+            assert!(dist(a.0, b.at) < 1e-3, "{a:?} vs {b:?}");
+        }
     }
 
     #[test]
