@@ -225,7 +225,15 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
             }
             best = best.max(sum);
         }
-        levels.push(bent_distance_m(d, half_strip_m, best));
+        // Rounded down to a step of the nominal distance, so that neighbouring pieces of
+        // nearly the same need become one.
+        let need = bent_distance_m(d, half_strip_m, best);
+        let step = d * DISTANCE_STEP_SHARE;
+        levels.push(if need >= d {
+            d
+        } else {
+            (((need / step) + 1e-9).floor() * step).clamp(MIN_TRIGGER_SHARE * d, d)
+        });
     }
     merge_short_runs(&cuts, &mut levels);
     out[0].distance_m = levels[0];
@@ -258,7 +266,11 @@ fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTrig
 /// Longest run of pieces (of different requirements) one stretch may join; a bound on
 /// the work of [`merge_short_runs`], at the cost of at most one command more per this many
 /// pieces.
-const MAX_JOINED_PIECES: usize = 48;
+const MAX_JOINED_PIECES: usize = 128;
+
+/// Distances a stretch needs are rounded down to a multiple of this share of the nominal
+/// distance (at most that share more photos), so that pieces of nearly the same need join.
+const DISTANCE_STEP_SHARE: f64 = 0.005;
 
 /// Chooses the stretches of a lane: each change of distance costs a command and a photo, so
 /// neighbouring pieces are joined into one stretch, flown at the shortest distance any of them
