@@ -8,6 +8,13 @@
 //! On a bending lane the chord is shorter than the arc, so photos come slightly further apart
 //! along the path than `d`; predicting them the way the vehicle takes them is what makes the
 //! coverage check honest.
+//!
+//! Where a lane bends, photos must come closer than on straight stretches (the strips of two
+//! photos either side of a turn open a wedge at the strip's edge). Only there: the mission
+//! issues `DO_SET_CAM_TRIGG_DIST` (p3 = 1) at chosen points of the lane, each taking a photo
+//! on the spot and restarting the distance count from it with a new distance
+//! ([`lane_triggers`], [`TriggerAt`]); [`lane_photo_points`] predicts the photos such a
+//! mission takes, and [`mission_photos`] checks any mission independently.
 
 use qly_core::geodesy::LocalFrame;
 use qly_core::mission::MissionItem;
@@ -65,8 +72,10 @@ pub fn photo_points(transects: &[Transect], trigger_distance_m: f64) -> Vec<Phot
 /// sharply a lane bends (a sharp corner cannot be closed by spacing alone).
 pub const MIN_TRIGGER_SHARE: f64 = 0.5;
 
-/// The distance to trigger at so that the requested front overlap holds across the whole
-/// strip a lane is responsible for, also where the lane bends.
+/// One distance for a whole plan so that the requested front overlap holds across the whole
+/// strip a lane is responsible for, also where the lane bends: the sharpest bend of any lane
+/// decides for every photo. The planner uses [`lane_triggers`], which shortens the distance
+/// only where a lane bends, with the same rule.
 ///
 /// Each photo's share of ground is `trigger_distance_m` along by the lane spacing across,
 /// turned to the photo's heading. Between two photos on either side of a bend of angle `phi`
@@ -91,6 +100,280 @@ pub fn bend_trigger_distance_m(
         .min(std::f64::consts::FRAC_PI_2);
     let bent = d * (1.0 + phi.cos()) / 2.0 - half_strip_m * phi.sin();
     bent.clamp(MIN_TRIGGER_SHARE * d, d)
+}
+
+/// Turns sharper than this at a single vertex get a photo exactly there, radians.
+pub const SHARP_TURN_RAD: f64 = 0.5;
+
+/// Trigger distance for a pair of photos whose headings differ by `phi`: see
+/// [`bend_trigger_distance_m`].
+fn bent_distance_m(d: f64, half_strip_m: f64, phi: f64) -> f64 {
+    let phi = phi.min(std::f64::consts::FRAC_PI_2);
+    (d * (1.0 + phi.cos()) / 2.0 - half_strip_m * phi.sin()).clamp(MIN_TRIGGER_SHARE * d, d)
+}
+
+/// Per-lane camera commands that shorten the trigger distance only where a lane bends.
+///
+/// At each point of a lane the turn a pair of photos can straddle is the most turning
+/// within a window of `trigger_distance_m` of path containing the point; it needs the
+/// distance of [`bend_trigger_distance_m`] for that turn. That requirement only changes
+/// `trigger_distance_m` before and after a turning vertex, so the lane is cut there into
+/// stretches, each flown at its own requirement; neighbouring stretches are joined (at the
+/// shorter distance) where a stretch of its own would save less than the one photo its
+/// command costs. Each change of distance is a command (a photo there, the new distance,
+/// the count from there), and so is every vertex turning more than [`SHARP_TURN_RAD`]:
+/// no pair of photos straddles a sharp corner. Straight stretches keep
+/// `trigger_distance_m`; distances are never below [`MIN_TRIGGER_SHARE`] of it.
+///
+/// ```
+/// use geo::coord;
+/// use planner::photos::lane_triggers;
+/// use planner::survey::Transect;
+/// // 500 m north, a right angle, 500 m east.
+/// let path = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 500.0}, coord! {x: 500.0, y: 500.0}];
+/// let lane = Transect { approach: vec![], turn_in: coord! {x: 0.0, y: -10.0}, turn_out: coord! {x: 510.0, y: 500.0}, path };
+/// let cmds = &lane_triggers(&[lane], 16.0, 15.0)[0];
+/// let d: Vec<f64> = cmds.iter().map(|c| c.distance_m).collect();
+/// // Nominal from the entry, half from 16 m before the corner, a photo at the corner,
+/// // nominal again from 16 m after it.
+/// assert_eq!(d, vec![16.0, 8.0, 8.0, 16.0]);
+/// assert_eq!(cmds[1].at, coord! {x: 0.0, y: 484.0});
+/// assert_eq!(cmds[2].at, coord! {x: 0.0, y: 500.0});
+/// assert_eq!(cmds[3].at, coord! {x: 16.0, y: 500.0});
+/// ```
+pub fn lane_triggers(
+    transects: &[Transect],
+    trigger_distance_m: f64,
+    half_strip_m: f64,
+) -> Vec<LaneTriggers> {
+    let d = trigger_distance_m;
+    if !(d.is_finite() && d > 0.0 && half_strip_m.is_finite() && half_strip_m >= 0.0) {
+        return uniform_triggers(transects, d);
+    }
+    transects
+        .iter()
+        .map(|t| one_lane_triggers(&t.path, d, half_strip_m))
+        .collect()
+}
+
+fn one_lane_triggers(path: &[PlaneCoord], d: f64, half_strip_m: f64) -> LaneTriggers {
+    let n = path.len();
+    let Some(&entry) = path.first() else {
+        return Vec::new();
+    };
+    let mut out = vec![TriggerAt {
+        seg: 0,
+        at: entry,
+        distance_m: d,
+    }];
+    if n < 3 {
+        return out;
+    }
+    // Distance along the path at each vertex, and the turn at each inner vertex.
+    let mut along = vec![0.0; n];
+    for k in 1..n {
+        along[k] = along[k - 1] + dist(path[k - 1], path[k]);
+    }
+    let total = along[n - 1];
+    let mut turn = vec![0.0; n];
+    let mut prev: Option<PlaneCoord> = None;
+    for k in 0..n - 1 {
+        let len = along[k + 1] - along[k];
+        if len <= DEGENERATE_M {
+            continue;
+        }
+        let u = (path[k + 1] - path[k]) / len;
+        if let Some(p) = prev {
+            turn[k] = (p.x * u.x + p.y * u.y).clamp(-1.0, 1.0).acos();
+        }
+        prev = Some(u);
+    }
+    let turning: Vec<usize> = (1..n - 1).filter(|&k| turn[k] > 0.0).collect();
+    if turning.is_empty() {
+        return out;
+    }
+    // The turn a pair of photos around `s` can straddle is that of a window of `d` of path
+    // containing `s`; it changes only `d` before and after turning vertices. Cut the path
+    // there (and at the vertices) into pieces of constant requirement.
+    let mut cuts: Vec<f64> = along.clone();
+    for &k in &turning {
+        cuts.extend([along[k] - d, along[k] + d]);
+    }
+    cuts.retain(|&c| c > 0.0 && c < total);
+    cuts.push(0.0);
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| *a - *b <= 1e-6);
+    cuts.push(total);
+    // Turning vertices within `d` of a piece's middle, by two pointers.
+    let (mut lo, mut hi) = (0usize, 0usize);
+    let mut levels = Vec::with_capacity(cuts.len());
+    for w in cuts.windows(2) {
+        let m = (w[0] + w[1]) / 2.0;
+        while lo < turning.len() && along[turning[lo]] < m - d {
+            lo += 1;
+        }
+        hi = hi.max(lo);
+        while hi < turning.len() && along[turning[hi]] <= m + d {
+            hi += 1;
+        }
+        let (mut best, mut sum, mut s) = (0.0f64, 0.0, lo);
+        for e in lo..hi {
+            sum += turn[turning[e]];
+            while along[turning[e]] - along[turning[s]] > d {
+                sum -= turn[turning[s]];
+                s += 1;
+            }
+            best = best.max(sum);
+        }
+        // Rounded down to a step of the nominal distance, so that neighbouring pieces of
+        // nearly the same need become one.
+        let need = bent_distance_m(d, half_strip_m, best);
+        let step = d * DISTANCE_STEP_SHARE;
+        levels.push(if need >= d {
+            d
+        } else {
+            (((need / step) + 1e-9).floor() * step).clamp(MIN_TRIGGER_SHARE * d, d)
+        });
+    }
+    merge_short_runs(&cuts, &mut levels);
+    out[0].distance_m = levels[0];
+    // A command where the level changes, and at every sharp vertex.
+    let mut seg = 0usize;
+    for (i, &c) in cuts.iter().enumerate().take(levels.len()).skip(1) {
+        while seg + 2 < n && along[seg + 1] <= c + 1e-6 {
+            seg += 1;
+        }
+        let at_vertex = (c - along[seg]).abs() <= 1e-6;
+        let sharp = at_vertex && turn[seg] > SHARP_TURN_RAD;
+        if levels[i] == levels[i - 1] && !sharp {
+            continue;
+        }
+        let len = along[seg + 1] - along[seg];
+        let at = if at_vertex || len <= DEGENERATE_M {
+            path[seg]
+        } else {
+            path[seg] + (path[seg + 1] - path[seg]) * ((c - along[seg]) / len)
+        };
+        out.push(TriggerAt {
+            seg,
+            at,
+            distance_m: levels[i],
+        });
+    }
+    out
+}
+
+/// Longest run of pieces (of different requirements) one stretch may join; a bound on
+/// the work of [`merge_short_runs`], at the cost of at most one command more per this many
+/// pieces.
+const MAX_JOINED_PIECES: usize = 128;
+
+/// Distances a stretch needs are rounded down to a multiple of this share of the nominal
+/// distance (at most that share more photos), so that pieces of nearly the same need join.
+const DISTANCE_STEP_SHARE: f64 = 0.005;
+
+/// Chooses the stretches of a lane: each change of distance costs a command and a photo, so
+/// neighbouring pieces are joined into one stretch, flown at the shortest distance any of them
+/// needs, where that takes fewer photos in all (the fewest, by dynamic programming over
+/// stretches of up to [`MAX_JOINED_PIECES`] pieces). Only ever shortens distances, so no
+/// piece is flown at more than it needs. `dist_m[i]` is the distance piece
+/// `cuts[i]..cuts[i + 1]` needs.
+fn merge_short_runs(cuts: &[f64], dist_m: &mut [f64]) {
+    // Neighbouring pieces needing the same distance are one piece: (first, end, distance).
+    let mut pieces: Vec<(usize, usize, f64)> = Vec::new();
+    for (i, &dm) in dist_m.iter().enumerate() {
+        match pieces.last_mut() {
+            Some(p) if p.2 == dm => p.1 = i + 1,
+            _ => pieces.push((i, i + 1, dm)),
+        }
+    }
+    let m = pieces.len();
+    // best[j]: fewest photos (one per command, plus the distance photos) for pieces ..j.
+    let mut best = vec![f64::INFINITY; m + 1];
+    let mut from = vec![0usize; m + 1];
+    best[0] = 0.0;
+    for j in 1..=m {
+        let (mut need, mut len) = (f64::INFINITY, 0.0);
+        for i in (j.saturating_sub(MAX_JOINED_PIECES)..j).rev() {
+            let (a, b, dm) = pieces[i];
+            need = need.min(dm);
+            len += cuts[b] - cuts[a];
+            let photos = best[i] + 1.0 + len / need;
+            if photos < best[j] {
+                best[j] = photos;
+                from[j] = i;
+            }
+        }
+    }
+    let mut j = m;
+    while j > 0 {
+        let i = from[j];
+        let need = pieces[i..j]
+            .iter()
+            .map(|p| p.2)
+            .fold(f64::INFINITY, f64::min);
+        dist_m[pieces[i].0..pieces[j - 1].1]
+            .iter_mut()
+            .for_each(|x| *x = need);
+        j = i;
+    }
+}
+
+/// A camera command on a lane's path: `DO_SET_CAM_TRIGG_DIST` with p1 = `distance_m` and
+/// p3 = 1, issued on arrival at `at`. The vehicle takes a photo there and counts the next
+/// trigger distance from that point. A command at a vertex (`at == path[seg]`) follows that
+/// vertex's waypoint; one further along the segment gets a waypoint of its own at `at`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TriggerAt {
+    /// The path segment (`path[seg]` to `path[seg + 1]`) the command is on.
+    pub seg: usize,
+    /// Where: `path[seg]` or a point further along the segment.
+    pub at: PlaneCoord,
+    /// Trigger distance from here on, metres.
+    pub distance_m: f64,
+}
+
+impl TriggerAt {
+    /// Whether the command is at the segment's first vertex (no waypoint of its own).
+    pub fn at_vertex(&self, path: &[PlaneCoord]) -> bool {
+        path.get(self.seg)
+            .is_some_and(|&v| dist(v, self.at) <= DEGENERATE_M)
+    }
+}
+
+/// The camera commands along one transect's path, in path order, the first at the entry
+/// (`seg` 0, `at` = `path[0]`). Triggering stops at the exit (the mission's "off, once more now"), which is
+/// not listed. The plan's lanes have one such list each, side by side with
+/// [`SurveyPlan::transects`](crate::survey::SurveyPlan::transects).
+pub type LaneTriggers = Vec<TriggerAt>;
+
+/// One trigger distance for every lane: a single command at each entry.
+pub fn uniform_triggers(transects: &[Transect], trigger_distance_m: f64) -> Vec<LaneTriggers> {
+    transects
+        .iter()
+        .map(|t| {
+            t.path
+                .first()
+                .map(|&entry| TriggerAt {
+                    seg: 0,
+                    at: entry,
+                    distance_m: trigger_distance_m,
+                })
+                .into_iter()
+                .collect()
+        })
+        .collect()
+}
+
+/// The photos the autopilot takes flying `transects` with the camera commands `triggers`
+/// (one list per transect, see [`LaneTriggers`]): at each command's vertex, and where the
+/// chord from the previous photo reaches the distance in force, and at the exit (unless the
+/// last photo was taken there already).
+pub fn lane_photo_points(transects: &[Transect], triggers: &[LaneTriggers]) -> Vec<PhotoPoint> {
+    trace_lane_photos(transects, triggers)
+        .into_iter()
+        .map(|t| t.photo)
+        .collect()
 }
 
 /// The largest total turn (sum of absolute heading changes at vertices), radians, of `path`
@@ -134,21 +417,31 @@ pub(crate) struct TracedPhoto {
     pub seg: usize,
     /// Distance along the path from the entry, metres.
     pub along_m: f64,
+    /// Trigger distance in force after this photo, metres: what a sortie resuming here sets.
+    pub distance_m: f64,
 }
 
 /// [`photo_points`] with the position of each photo along its path, for cutting sorties.
 pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> Vec<TracedPhoto> {
-    let d = if trigger_distance_m.is_finite() && trigger_distance_m > 0.0 {
-        Some(trigger_distance_m)
-    } else {
-        None
-    };
+    trace_lane_photos(transects, &uniform_triggers(transects, trigger_distance_m))
+}
+
+/// [`lane_photo_points`] with the position of each photo along its path.
+pub(crate) fn trace_lane_photos(
+    transects: &[Transect],
+    triggers: &[LaneTriggers],
+) -> Vec<TracedPhoto> {
     let mut out = Vec::new();
     for (ti, t) in transects.iter().enumerate() {
         let path = &t.path;
         let Some((&entry, &exit)) = path.first().zip(path.last()) else {
             continue;
         };
+        let lane: &[TriggerAt] = triggers.get(ti).map_or(&[], |l| l.as_slice());
+        // The entry command (the first, at the entry) switches triggering on; without one
+        // the entry photo is taken with triggering off, as the mission builder does.
+        let entry_cmd = lane.first().filter(|c| c.seg == 0 && c.at_vertex(path));
+        let entry_d = entry_cmd.map_or(0.0, |c| c.distance_m);
         // Heading at the entry and exit: of the first and last segments that have a length.
         let segs: Vec<(usize, PlaneCoord, PlaneCoord)> = path
             .windows(2)
@@ -169,6 +462,7 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
                     },
                     seg: 0,
                     along_m: 0.0,
+                    distance_m: entry_d,
                 });
                 continue;
             }
@@ -181,29 +475,90 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
             },
             seg: segs[0].0,
             along_m: 0.0,
+            distance_m: entry_d,
         });
+        let mut d = usable(entry_d);
         let mut last = entry;
+        let mut heading = first_heading;
         let mut along_start = 0.0;
+        let mut next_cmd = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
+        let inner_end = path.len() - 1;
         for (i, w) in path.windows(2).enumerate() {
             let (a, b) = (w[0], w[1]);
-            let len = dist(a, b);
-            if len > DEGENERATE_M {
-                if let Some(d) = d {
-                    let h = heading_deg(a, b);
-                    fly_segment(a, b, d, &mut last, |at, s| {
-                        out.push(TracedPhoto {
-                            photo: PhotoPoint {
-                                at,
-                                transect: ti,
-                                heading_deg: h,
-                            },
-                            seg: i,
-                            along_m: along_start + s * len,
-                        })
-                    });
+            let mut pos = a;
+            let mut pos_along = along_start;
+            // Fly from `pos` to `to` (on this segment), taking the distance photos.
+            let fly = |to: PlaneCoord,
+                       pos: &mut PlaneCoord,
+                       pos_along: &mut f64,
+                       heading: &mut f64,
+                       last: &mut PlaneCoord,
+                       d: Option<f64>,
+                       out: &mut Vec<TracedPhoto>| {
+                let len = dist(*pos, to);
+                if len > DEGENERATE_M {
+                    *heading = heading_deg(*pos, to);
+                    if let Some(d) = d {
+                        let (h, from) = (*heading, *pos_along);
+                        fly_segment(*pos, to, d, last, |at, s| {
+                            out.push(TracedPhoto {
+                                photo: PhotoPoint {
+                                    at,
+                                    transect: ti,
+                                    heading_deg: h,
+                                },
+                                seg: i,
+                                along_m: from + s * len,
+                                distance_m: d,
+                            })
+                        });
+                    }
                 }
+                *pos = to;
+                *pos_along += len;
+            };
+            // Commands on this segment, in order (any listed out of order are skipped, as the
+            // mission builder does): fly there, then a photo now, the new distance, and the
+            // count from here.
+            while next_cmd.next_if(|c| c.seg < i).is_some() {}
+            while let Some(c) = next_cmd.next_if(|c| c.seg == i && i < inner_end) {
+                let to = if c.at_vertex(path) { a } else { c.at };
+                fly(
+                    to,
+                    &mut pos,
+                    &mut pos_along,
+                    &mut heading,
+                    &mut last,
+                    d,
+                    &mut out,
+                );
+                d = usable(c.distance_m);
+                if dist(pos, last) > SAME_PLACE_M {
+                    out.push(TracedPhoto {
+                        photo: PhotoPoint {
+                            at: pos,
+                            transect: ti,
+                            heading_deg: heading,
+                        },
+                        seg: i,
+                        along_m: pos_along,
+                        distance_m: c.distance_m,
+                    });
+                } else if let Some(prev) = out.last_mut() {
+                    prev.distance_m = c.distance_m;
+                }
+                last = pos;
             }
-            along_start += len;
+            fly(
+                b,
+                &mut pos,
+                &mut pos_along,
+                &mut heading,
+                &mut last,
+                d,
+                &mut out,
+            );
+            along_start += dist(a, b);
         }
         if dist(exit, last) > SAME_PLACE_M {
             out.push(TracedPhoto {
@@ -214,10 +569,18 @@ pub(crate) fn trace_photos(transects: &[Transect], trigger_distance_m: f64) -> V
                 },
                 seg: last_seg,
                 along_m: along_start,
+                distance_m: 0.0,
             });
+        } else if let Some(prev) = out.last_mut() {
+            prev.distance_m = 0.0;
         }
     }
     out
+}
+
+/// A trigger distance that triggers: finite and > 0.
+fn usable(d: f64) -> Option<f64> {
+    (d.is_finite() && d > 0.0).then_some(d)
 }
 
 /// Flies the straight segment `a` to `b` with distance triggering at `d` metres from `last`
@@ -421,6 +784,93 @@ mod tests {
             coord! {x: 50.0, y: 50.0},
         ]);
         assert_eq!(bend_trigger_distance_m(&[corner], 20.0, 15.0), 10.0);
+    }
+
+    #[test]
+    fn straight_lanes_get_one_command_at_the_nominal_distance() {
+        let t = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 50.0},
+            coord! {x: 0.0, y: 300.0},
+        ]);
+        let cmds = lane_triggers(std::slice::from_ref(&t), 15.8, 15.8);
+        assert_eq!(
+            cmds,
+            vec![vec![TriggerAt {
+                seg: 0,
+                at: coord! {x: 0.0, y: 0.0},
+                distance_m: 15.8
+            }]]
+        );
+        assert_eq!(
+            lane_photo_points(std::slice::from_ref(&t), &cmds),
+            photo_points(&[t], 15.8)
+        );
+    }
+
+    /// A long lane with one gentle bend in the middle: only the photos near the bend come
+    /// closer, so the count is that of the straight lane plus a few.
+    #[test]
+    fn only_the_bend_is_flown_at_a_shorter_distance() {
+        let mut pts = vec![coord! {x: 0.0, y: 0.0}, coord! {x: 0.0, y: 1000.0}];
+        let mut heading: f64 = 0.0;
+        for _ in 0..6 {
+            heading += 0.1;
+            let p = *pts.last().unwrap();
+            pts.push(p + coord! {x: 10.0 * heading.sin(), y: 10.0 * heading.cos()});
+        }
+        let p = *pts.last().unwrap();
+        pts.push(p + coord! {x: 1000.0 * heading.sin(), y: 1000.0 * heading.cos()});
+        let t = lane(pts.clone());
+        let (d, h) = (15.8, 15.8);
+        let cmds = &lane_triggers(std::slice::from_ref(&t), d, h)[0].clone();
+        // Nominal, shorter over the bend (0.1 rad every 10 m: 0.2 rad within one trigger
+        // distance), nominal again.
+        assert_eq!(cmds.first().unwrap().distance_m, d);
+        assert_eq!(cmds.last().unwrap().distance_m, d);
+        let shortest = cmds.iter().map(|c| c.distance_m).fold(d, f64::min);
+        let want = d * (1.0 + 0.2f64.cos()) / 2.0 - h * 0.2f64.sin();
+        assert!(shortest <= want + 1e-9, "{shortest} vs {want}: {cmds:?}");
+        // Commands only within a trigger distance of the bend (1000 m to 1060 m along).
+        for c in &cmds[1..] {
+            let along = if c.seg == 0 {
+                c.at.y
+            } else if c.seg <= 6 {
+                1000.0 + 10.0 * (c.seg - 1) as f64 + dist(pts[c.seg], c.at)
+            } else {
+                1060.0 + dist(pts[c.seg], c.at)
+            };
+            assert!(
+                (1000.0 - d - 1e-6..=1060.0 + d + 1e-6).contains(&along),
+                "{c:?}"
+            );
+        }
+        let local = lane_photo_points(std::slice::from_ref(&t), std::slice::from_ref(cmds)).len();
+        let straight = photo_points(std::slice::from_ref(&t), d).len();
+        let ts = [t];
+        let global = photo_points(&ts, bend_trigger_distance_m(&ts, d, h)).len();
+        assert!(local <= straight + 8, "{local} vs {straight}");
+        assert!(global > straight + 25, "{global} vs {straight}");
+    }
+
+    #[test]
+    fn sharp_vertices_get_a_photo_of_their_own() {
+        let t = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 0.0, y: 400.0},
+            coord! {x: 50.0, y: 30.0},
+        ]);
+        let cmds = &lane_triggers(std::slice::from_ref(&t), 15.8, 15.8)[0];
+        assert!(
+            cmds.iter().any(|c| c.seg == 1 && c.at == t.path[1]),
+            "{cmds:?}"
+        );
+        let photos = lane_photo_points(std::slice::from_ref(&t), std::slice::from_ref(cmds));
+        assert!(photos.iter().any(|p| dist(p.at, t.path[1]) <= SAME_PLACE_M));
+        // No distance below the floor.
+        assert!(cmds
+            .iter()
+            .all(|c| c.distance_m >= MIN_TRIGGER_SHARE * 15.8));
     }
 
     proptest::proptest! {

@@ -5,8 +5,9 @@
 //! lane. It stops halfway between two photos, so the last photo it owes is taken and the next
 //! one is not; the next sortie resumes `resume_overlap_photos` photos earlier, from a run-in
 //! on the extension of that lane segment, with "trigger now" exactly where that photo was
-//! taken. Because the distance trigger measures from the last photo, the resumed sortie then
-//! takes the very same photos the single mission would have.
+//! taken, setting the trigger distance in force there (lanes change distance where they bend,
+//! see [`crate::photos::lane_triggers`]). Because the distance trigger measures from the last
+//! photo, the resumed sortie then takes the very same photos the single mission would have.
 //!
 //! Sorties are cut greedily, each as long as the budget allows (the time of a sortie grows
 //! with the photos it takes: the way back from a later stop is at most the extra way flown).
@@ -19,7 +20,7 @@ use qly_core::mission::Home;
 use crate::error::PlanError;
 use crate::estimate::polyline_time_s;
 use crate::mission_build::{full_mission, step_points, steps_to_items, transect_steps, Step};
-use crate::photos::{dist, trace_photos, TracedPhoto, SAME_PLACE_M};
+use crate::photos::{dist, trace_lane_photos, LaneTriggers, TracedPhoto, TriggerAt, SAME_PLACE_M};
 use crate::survey::{BatteryBudget, PlaneCoord, Sortie, Transect};
 
 /// Climb rate assumed for take-off, m/s (ArduCopter's default WPNAV_SPEED_UP is 2.5 m/s;
@@ -33,7 +34,6 @@ pub const DESCENT_RATE_M_S: f64 = 1.5;
 pub struct SortieParams {
     pub home: Home,
     pub alt_rel_home_m: f64,
-    pub trigger_distance_m: f64,
     pub cruise_speed_m_s: f64,
     /// `None`: one sortie, the whole survey.
     pub battery: Option<BatteryBudget>,
@@ -58,11 +58,13 @@ pub fn flight_time_s(
         + alt_rel_home_m / DESCENT_RATE_M_S
 }
 
-/// The survey of `transects` as sorties within `params.battery` (one sortie, the whole
-/// mission, without a budget). Each sortie's `photos` is its range of
-/// [`crate::photos::photo_points`]`(transects, trigger_distance_m)`.
+/// The survey of `transects`, flown with the camera commands `triggers` (one list per
+/// transect), as sorties within `params.battery` (one sortie, the whole mission, without a
+/// budget). Each sortie's `photos` is its range of
+/// [`crate::photos::lane_photo_points`]`(transects, triggers)`.
 pub fn split_sorties(
     transects: &[Transect],
+    triggers: &[LaneTriggers],
     frame: &LocalFrame,
     params: &SortieParams,
 ) -> Result<Vec<Sortie>, PlanError> {
@@ -83,13 +85,14 @@ pub fn split_sorties(
     let (hx, hy) = frame.project(params.home.point);
     let ctx = Ctx {
         transects,
-        traced: trace_photos(transects, params.trigger_distance_m),
+        triggers,
+        traced: trace_lane_photos(transects, triggers),
         vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
         home: PlaneCoord { x: hx, y: hy },
         params,
     };
     let n = ctx.traced.len();
-    let whole = transect_steps(transects, params.trigger_distance_m, true);
+    let whole = transect_steps(transects, triggers, true);
     let whole_time = ctx.time_s(&whole);
     let whole_sortie = || Sortie {
         mission: ctx.mission(&whole, frame),
@@ -181,6 +184,7 @@ fn cumulative(path: &[PlaneCoord]) -> Vec<f64> {
 
 struct Ctx<'a> {
     transects: &'a [Transect],
+    triggers: &'a [LaneTriggers],
     traced: Vec<TracedPhoto>,
     vertex_along: Vec<Vec<f64>>,
     home: PlaneCoord,
@@ -220,7 +224,6 @@ impl Ctx<'_> {
     /// Steps that take photos `a..b` (`a < b <= n`) and nothing else.
     fn range_steps(&self, a: usize, b: usize) -> Vec<Step> {
         let n = self.traced.len();
-        let d = self.params.trigger_distance_m;
         let (first, last) = (self.traced[a], self.traced[b - 1]);
         // Whole transects before the first photo / after the last only at the mission's ends.
         let t_start = if a == 0 { 0 } else { first.photo.transect };
@@ -234,12 +237,21 @@ impl Ctx<'_> {
         let mut steps = Vec::new();
         for ti in t_start..=t_end {
             let t = &self.transects[ti];
+            let lane: &[TriggerAt] = lane_slice(self.triggers, ti)
+                .first()
+                .map_or(&[], |l| l.as_slice());
             let along = &self.vertex_along[ti];
             let (Some(&entry), Some(&exit)) = (t.path.first(), t.path.last()) else {
-                steps.extend(transect_steps(std::slice::from_ref(t), d, ti > 0 || a == 0));
+                steps.extend(transect_steps(
+                    std::slice::from_ref(t),
+                    lane_slice(self.triggers, ti),
+                    ti > 0 || a == 0,
+                ));
                 continue;
             };
             let path_len = along.last().copied().unwrap_or(0.0);
+            // The entry command, as the whole mission has it (see `transect_steps`).
+            let entry_cmd = lane.first().filter(|c| c.seg == 0 && c.at_vertex(&t.path));
             let from_along = if ti == t_start && mid_start {
                 // Resume on the lane: run-in on the extension of the photo's segment.
                 let seg_dir = t
@@ -255,7 +267,7 @@ impl Ctx<'_> {
                 if !self.is_last_of_transect(a) {
                     steps.push(Step::Waypoint(first.photo.at));
                     steps.push(Step::Camera {
-                        distance_m: d,
+                        distance_m: first.distance_m,
                         once: true,
                     });
                 }
@@ -267,7 +279,7 @@ impl Ctx<'_> {
                 steps.push(Step::Waypoint(t.turn_in));
                 steps.push(Step::Waypoint(entry));
                 steps.push(Step::Camera {
-                    distance_m: d,
+                    distance_m: entry_cmd.map_or(0.0, |c| c.distance_m),
                     once: true,
                 });
                 0.0
@@ -277,14 +289,32 @@ impl Ctx<'_> {
             } else {
                 path_len
             };
-            let inner = 1..t.path.len().saturating_sub(1);
-            steps.extend(
-                inner
-                    .filter(|&k| {
-                        along[k] > from_along + SAME_PLACE_M && along[k] < to_along - SAME_PLACE_M
-                    })
-                    .map(|k| Step::Waypoint(t.path[k])),
-            );
+            // Inner vertices and the lane's commands on the way, in path order as the whole
+            // mission has them.
+            let on_the_way = |s: f64| s > from_along + SAME_PLACE_M && s < to_along - SAME_PLACE_M;
+            let mut next = lane[usize::from(entry_cmd.is_some())..].iter().peekable();
+            for (k, &along_k) in along
+                .iter()
+                .enumerate()
+                .take(t.path.len().saturating_sub(1))
+            {
+                if k > 0 && on_the_way(along_k) {
+                    steps.push(Step::Waypoint(t.path[k]));
+                }
+                while next.next_if(|c| c.seg < k).is_some() {}
+                while let Some(c) = next.next_if(|c| c.seg == k) {
+                    if !on_the_way(along_k + dist(t.path[k], c.at)) {
+                        continue;
+                    }
+                    if !c.at_vertex(&t.path) {
+                        steps.push(Step::Waypoint(c.at));
+                    }
+                    steps.push(Step::Camera {
+                        distance_m: c.distance_m,
+                        once: true,
+                    });
+                }
+            }
             if ti == t_end && mid_end {
                 steps.push(Step::Waypoint(point_at(&t.path, along, to_along)));
                 steps.push(Step::Camera {
@@ -304,6 +334,11 @@ impl Ctx<'_> {
     }
 }
 
+/// The commands of transect `ti` (none when `triggers` has no list for it).
+fn lane_slice(triggers: &[LaneTriggers], ti: usize) -> &[LaneTriggers] {
+    triggers.get(ti..ti + 1).unwrap_or(&[])
+}
+
 /// The point `s` metres along `path` (with vertex distances `along`).
 fn point_at(path: &[PlaneCoord], along: &[f64], s: f64) -> PlaneCoord {
     let k = along.partition_point(|&v| v <= s).clamp(1, path.len() - 1);
@@ -320,7 +355,7 @@ fn point_at(path: &[PlaneCoord], along: &[f64], s: f64) -> PlaneCoord {
 mod tests {
     use super::*;
     use crate::mission_build::survey_items;
-    use crate::photos::{mission_photos, photo_points};
+    use crate::photos::{mission_photos, photo_points, trace_photos, uniform_triggers};
     use geo::coord;
     use qly_core::geodesy::GeoPoint;
     use qly_core::mission::MissionItem;
@@ -365,7 +400,6 @@ mod tests {
                 alt_amsl_m: 1000.0,
             },
             alt_rel_home_m: 60.0,
-            trigger_distance_m: 15.0,
             cruise_speed_m_s: 10.0,
             battery,
             resume_overlap_photos: overlap,
@@ -376,9 +410,9 @@ mod tests {
     fn no_budget_gives_the_whole_mission() {
         let f = frame();
         let p = params(None, 2);
-        let s = split_sorties(&lanes(), &f, &p).unwrap();
+        let s = split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap();
         assert_eq!(s.len(), 1);
-        let survey = survey_items(&lanes(), &f, 60.0, 15.0);
+        let survey = survey_items(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, 60.0);
         let whole = full_mission(p.home, survey, 60.0, 10.0).0;
         assert_eq!(s[0].mission, whole);
         assert_eq!(s[0].photos, 0..photo_points(&lanes(), 15.0).len());
@@ -399,25 +433,89 @@ mod tests {
         let ts = lanes();
         let ctx = Ctx {
             transects: &ts,
+            triggers: &uniform_triggers(&ts, 15.0),
             traced: trace_photos(&ts, 15.0),
             vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
             home: coord! {x: hx, y: hy},
             params: &p,
         };
         let n = ctx.traced.len();
-        assert_eq!(ctx.range_steps(0, n), transect_steps(&ts, 15.0, true));
+        assert_eq!(
+            ctx.range_steps(0, n),
+            transect_steps(&ts, &uniform_triggers(&ts, 15.0), true)
+        );
     }
 
     fn check_split(overlap: u32, usable_min: f64) {
+        let ts = lanes();
+        check_split_with(&ts, &uniform_triggers(&ts, 15.0), overlap, usable_min);
+    }
+
+    /// Six lanes 30 m apart, alternating direction, wiggling: a bend of 20 degrees every
+    /// 40 m for a stretch, a sharp 100 degree corner and back, straight stretches between.
+    fn bendy_lanes() -> Vec<Transect> {
+        (0..6)
+            .map(|i| {
+                let x0 = 30.0 * i as f64;
+                let mut path = vec![coord! {x: x0, y: 0.0}];
+                let mut heading: f64 = 0.0;
+                let steps: Vec<(f64, f64)> = (0..30)
+                    .map(|k| match k {
+                        5..=12 => (40.0, if k % 2 == 0 { 20.0 } else { -20.0 }),
+                        18 => (60.0, 100.0),
+                        19 => (60.0, -100.0),
+                        _ => (40.0, 0.0),
+                    })
+                    .collect();
+                for (len, turn) in steps {
+                    heading += f64::to_radians(turn);
+                    let p = *path.last().unwrap();
+                    path.push(p + coord! {x: len * heading.sin() * 0.2, y: len * heading.cos()});
+                }
+                if i % 2 == 1 {
+                    path.reverse();
+                }
+                let (a, b) = (path[0], path[1]);
+                let (y, z) = (path[path.len() - 2], path[path.len() - 1]);
+                let u = (a - b) / dist(a, b);
+                let v = (z - y) / dist(y, z);
+                Transect {
+                    approach: vec![],
+                    turn_in: a + u * 20.0,
+                    turn_out: z + v * 20.0,
+                    path,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sorties_resume_with_the_distance_in_force_on_bending_lanes() {
+        let ts = bendy_lanes();
+        let triggers = crate::photos::lane_triggers(&ts, 15.0, 15.0);
+        // The lanes do get mid-lane commands, at several distances.
+        let inner: Vec<f64> = triggers
+            .iter()
+            .flat_map(|l| l[1..].iter().map(|c| c.distance_m))
+            .collect();
+        assert!(inner.len() >= 12, "{triggers:?}");
+        assert!(inner.iter().any(|&d| d < 15.0 * 0.9) && inner.contains(&15.0));
+        for overlap in [0, 1, 2, 3] {
+            for k in 0..8 {
+                check_split_with(&ts, &triggers, overlap, 7.0 + 0.6 * k as f64);
+            }
+        }
+    }
+
+    fn check_split_with(ts: &[Transect], triggers: &[LaneTriggers], overlap: u32, usable_min: f64) {
         let f = frame();
         let budget = BatteryBudget {
             usable_min,
             reserve_min: 1.0,
         };
         let p = params(Some(budget), overlap);
-        let ts = lanes();
-        let sorties = split_sorties(&ts, &f, &p).unwrap();
-        let photos = photo_points(&ts, 15.0);
+        let sorties = split_sorties(ts, triggers, &f, &p).unwrap();
+        let photos = crate::photos::lane_photo_points(ts, triggers);
         assert!(sorties.len() > 1, "{}", sorties.len());
         assert_eq!(sorties[0].photos.start, 0);
         assert_eq!(sorties.last().unwrap().photos.end, photos.len());
@@ -479,7 +577,12 @@ mod tests {
             }),
             2,
         );
-        assert_eq!(split_sorties(&lanes(), &f, &p).unwrap().len(), 1);
+        assert_eq!(
+            split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p)
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -499,7 +602,8 @@ mod tests {
                 }),
                 2,
             );
-            let err = split_sorties(&lanes(), &f, &p).unwrap_err();
+            let err =
+                split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap_err();
             assert!(err.to_string().contains(field), "{err}");
         }
     }
