@@ -212,7 +212,15 @@ pub(crate) fn cell_lanes(cell: &Cell, spacing: f64) -> Vec<Lane> {
             // The cell's extent over heights [s0, s1].
             // Spurs at the cell's very edge would run along its boundary; nudge them in.
             let nudge = 1e-6 * spacing;
-            let inside = |v: f64| v.clamp(y_lo + nudge, y_hi - nudge);
+            // (A cell thinner than the nudge, which random shapes produce, keeps its middle:
+            // `clamp` with min > max would panic.)
+            let inside = |v: f64| {
+                if y_hi - y_lo > 2.0 * nudge {
+                    v.clamp(y_lo + nudge, y_hi - nudge)
+                } else {
+                    0.5 * (y_lo + y_hi)
+                }
+            };
             // The cell's extent over heights [s0, s1], and where it is reached.
             let half_strip = |s0: f64, s1: f64| {
                 let (mut lo, mut hi) = ((chord.0, y), (chord.1, y));
