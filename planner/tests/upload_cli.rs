@@ -73,8 +73,25 @@ fn plan_then_upload_waypoints_and_plan_over_a_lossy_signed_link() {
                     "--require-signing",
                     "--retries",
                     "25",
+                    "--item-timeout-ms",
+                    "150",
+                    "--timeout-ms",
+                    "600",
                     "--overall-timeout-s",
                     "40",
+                    // The same damage on what we send: a bad link both ways.
+                    "--emulate-seed",
+                    "3",
+                    "--emulate-loss-pct",
+                    "20",
+                    "--emulate-dup-pct",
+                    "10",
+                    "--emulate-reorder-pct",
+                    "10",
+                    "--emulate-latency-ms",
+                    "5",
+                    "--emulate-jitter-ms",
+                    "5",
                 ],
             ),
             Duration::from_secs(50),
@@ -84,6 +101,14 @@ fn plan_then_upload_waypoints_and_plan_over_a_lossy_signed_link() {
         let want = format!("Mission: {} items uploaded", rows.len());
         assert!(stdout.contains(&want), "{f}: {stdout}");
         assert!(stdout.contains("verified by download"), "{stdout}");
+        // The damage really happened: more item messages sent than items.
+        let sent: usize = stdout
+            .split('(')
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no item message count in {stdout}"));
+        assert!(sent > rows.len(), "no re-sends at 20 % loss? {stdout}");
         eprintln!("{f}: {wall:?}\n{stdout}");
         // Independent check: pymavlink, signed, over the same impaired link. Item 0 reads
         // back as the vehicle's home (ArduPilot convention), so compare from item 1.

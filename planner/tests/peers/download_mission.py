@@ -27,6 +27,7 @@ def main():
     ap.add_argument("port", type=int)
     ap.add_argument("--key", default=None)
     ap.add_argument("--timeout-s", type=float, default=30.0)
+    ap.add_argument("--item-wait-s", type=float, default=0.4, help="re-request after this")
     args = ap.parse_args()
     end = time.time() + args.timeout_s
     conn = mavutil.mavlink_connection(
@@ -80,7 +81,7 @@ def main():
                 heartbeat()
                 last_hb = time.time()
             mav.mission_request_int_send(*target, seq, mtype)
-            deadline = time.time() + 0.4
+            deadline = time.time() + args.item_wait_s
             while time.time() < deadline:
                 msg = recv(["MISSION_ITEM_INT"], max(0.01, deadline - time.time()))
                 if msg is not None and msg.seq == seq:
