@@ -338,20 +338,37 @@ fn aborted_upload_leaves_the_previous_mission_in_place() {
     assert_same_items(&read_wpl(&small), &vehicle, 1);
 }
 
+/// Runs `planner ARGS`, which must fail at once with a message containing every needle.
+fn fails_naming(args: &[&str], needles: &[&str]) {
+    let (out, wall) = planner(args, Duration::from_secs(10));
+    let (_, e) = text(&out);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{args:?}: an error exit, not a panic: {e}"
+    );
+    assert!(!e.contains("panicked"), "{e}");
+    for n in needles {
+        assert!(e.contains(n), "{args:?}: {n:?} not in: {e}");
+    }
+    assert!(wall < Duration::from_secs(5), "{args:?} took {wall:?}");
+}
+
 #[test]
 fn bad_input_is_named() {
     let dir = temp_dir();
     let good = dir.path().join("small.waypoints");
     std::fs::write(&good, SMALL_WPL).expect("write");
     let good = good.to_str().expect("utf-8");
-    let limit = Duration::from_secs(10);
+    let to = "udpout:127.0.0.1:9";
 
     let missing = dir.path().join("nope.waypoints");
     let missing = missing.to_str().expect("utf-8");
-    let (out, _) = planner(&upload_args(missing, "udpout:127.0.0.1:9", &[]), limit);
-    let (_, e) = text(&out);
-    assert!(!out.status.success());
-    assert!(e.contains("nope.waypoints"), "{e}");
+    fails_naming(
+        &upload_args(missing, to, &[]),
+        &["nope.waypoints", "cannot read"],
+    );
 
     let corrupt = dir.path().join("corrupt.waypoints");
     let mut f = std::fs::File::create(&corrupt).expect("create");
@@ -362,31 +379,34 @@ fn bad_input_is_named() {
     .expect("write");
     drop(f);
     let corrupt = corrupt.to_str().expect("utf-8");
-    let (out, _) = planner(&upload_args(corrupt, "udpout:127.0.0.1:9", &[]), limit);
-    let (_, e) = text(&out);
-    assert!(!out.status.success());
-    assert!(e.contains("corrupt.waypoints"), "{e}");
-    assert!(
-        e.contains("line 2") || e.contains(":2"),
-        "names the line: {e}"
+    fails_naming(
+        &upload_args(corrupt, to, &[]),
+        &["corrupt.waypoints", "line 2", "longitude", "'abc'"],
     );
 
-    let (out, _) = planner(&upload_args(good, "udpx:127.0.0.1:9", &[]), limit);
-    let (_, e) = text(&out);
-    assert!(!out.status.success());
-    assert!(e.contains("udpx"), "{e}");
-    assert!(e.contains("--connect"), "{e}");
-
-    let (out, _) = planner(
-        &upload_args(good, "udpout:127.0.0.1:9", &["--signing-key", "12zz"]),
-        limit,
+    fails_naming(
+        &upload_args(good, "udpx:127.0.0.1:9", &[]),
+        &["--connect", "unknown scheme \"udpx\""],
     );
-    let (_, e) = text(&out);
-    assert!(!out.status.success());
-    assert!(e.contains("--signing-key"), "{e}");
-    assert!(e.contains("64 hex digits"), "{e}");
-
-    for e in [&e] {
-        assert!(!e.contains("panicked"), "{e}");
-    }
+    fails_naming(
+        &upload_args(good, "udpout:127.0.0.1", &[]),
+        &["--connect", "HOST:PORT"],
+    );
+    fails_naming(
+        &upload_args(good, to, &["--signing-key", "12zz"]),
+        &["--signing-key", "64 hex digits", "got 4"],
+    );
+    let not_hex = "g".repeat(64);
+    fails_naming(
+        &upload_args(good, to, &["--signing-key", &not_hex]),
+        &["--signing-key", "64 hex digits"],
+    );
+    fails_naming(
+        &upload_args(good, to, &["--emulate-loss-pct", "130"]),
+        &["--emulate-loss-pct 130", "percentage"],
+    );
+    fails_naming(
+        &upload_args(good, to, &["--wait-s", "inf"]),
+        &["--wait-s inf", "seconds"],
+    );
 }
