@@ -12,8 +12,8 @@ use qly_core::mission::{Mission, MissionType};
 use qly_core::protocol::{Ids, Timeouts};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::{
-    upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Phase, SigningConfig,
-    UploadOptions,
+    upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Impairment, Phase,
+    SigningConfig, UploadOptions,
 };
 
 #[derive(Args)]
@@ -54,6 +54,62 @@ pub struct UploadArgs {
     /// Skip the download-and-compare after the upload.
     #[arg(long)]
     pub no_verify: bool,
+    /// Link emulation for tests and benchmarks: damage what we send, as `sim` does for what
+    /// the vehicle sends. Never needed with a real radio.
+    #[command(flatten)]
+    pub emulate: EmulateArgs,
+}
+
+/// Damage applied to our outgoing frames (`qly_link::Impairment`), to try a bad radio link on
+/// a loopback one.
+#[derive(Args)]
+#[command(next_help_heading = "Link emulation (tests and benchmarks)")]
+pub struct EmulateArgs {
+    /// Outgoing frames lost, percent.
+    #[arg(long, default_value_t = 0.0)]
+    pub emulate_loss_pct: f64,
+    /// Outgoing frames duplicated, percent.
+    #[arg(long, default_value_t = 0.0)]
+    pub emulate_dup_pct: f64,
+    /// Outgoing frames held back (reordered), percent.
+    #[arg(long, default_value_t = 0.0)]
+    pub emulate_reorder_pct: f64,
+    /// Outgoing one-way latency, milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub emulate_latency_ms: u64,
+    /// Extra random outgoing latency 0..=J milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub emulate_jitter_ms: u64,
+    /// Cap what we send at this serial baud rate (10 bits per byte), like a telemetry radio.
+    #[arg(long)]
+    pub emulate_baud: Option<u32>,
+    /// Seed of the damage.
+    #[arg(long, default_value_t = 1)]
+    pub emulate_seed: u64,
+}
+
+impl EmulateArgs {
+    fn impairment(&self) -> Result<Option<Impairment>> {
+        fn pct(v: f64, flag: &str) -> Result<f64> {
+            if !(0.0..=100.0).contains(&v) {
+                bail!("{flag} {v}: expected a percentage 0..=100");
+            }
+            Ok(v / 100.0)
+        }
+        if self.emulate_baud == Some(0) {
+            bail!("--emulate-baud 0: expected a positive baud rate");
+        }
+        let imp = Impairment {
+            seed: self.emulate_seed,
+            loss: pct(self.emulate_loss_pct, "--emulate-loss-pct")?,
+            duplicate: pct(self.emulate_dup_pct, "--emulate-dup-pct")?,
+            reorder: pct(self.emulate_reorder_pct, "--emulate-reorder-pct")?,
+            latency: Duration::from_millis(self.emulate_latency_ms),
+            jitter: Duration::from_millis(self.emulate_jitter_ms),
+            bandwidth_bytes_per_s: self.emulate_baud.map(|b| (b / 10).max(1)),
+        };
+        Ok((imp != Impairment::none(self.emulate_seed)).then_some(imp))
+    }
 }
 
 pub fn run(args: UploadArgs) -> Result<()> {
@@ -70,21 +126,35 @@ pub fn run(args: UploadArgs) -> Result<()> {
         }),
         None => None,
     };
+    let impairment = args.emulate.impairment()?;
+    // Duration::from_secs_f64 panics on negative, NaN or huge values: check them here.
+    let seconds = |v: f64, flag: &str| -> Result<Duration> {
+        Duration::try_from_secs_f64(v)
+            .ok()
+            .filter(|d| v.is_finite() && *d <= Duration::from_secs(30 * 24 * 3600))
+            .with_context(|| format!("{flag} {v}: expected a number of seconds >= 0"))
+    };
+    seconds(args.wait_s, "--wait-s")?;
+    if let Some(s) = args.overall_timeout_s {
+        seconds(s, "--overall-timeout-s")?;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(upload(args, address, signing, mission))
+    runtime.block_on(upload(args, address, signing, impairment, mission))
 }
 
 async fn upload(
     args: UploadArgs,
     address: Address,
     signing: Option<SigningConfig>,
+    impairment: Option<Impairment>,
     mission: Mission,
 ) -> Result<()> {
     let mut cfg = ConnectionConfig::new(Ids::new(args.system_id, args.component_id));
     cfg.signing = signing;
+    cfg.impairment = impairment;
     let mut conn = Connection::open(&address, cfg)
         .await
         .with_context(|| format!("opening {}", args.connect))?;
@@ -166,6 +236,11 @@ async fn upload(
         );
     }
     println!("done in {:.2} s", report.elapsed.as_secs_f64());
+    let stats = conn.stats();
+    println!(
+        "link: {} frames ({} bytes) sent, {} frames accepted",
+        stats.frames_sent, stats.bytes_sent, stats.rx.accepted
+    );
     Ok(())
 }
 
