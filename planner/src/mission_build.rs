@@ -268,7 +268,9 @@ mod tests {
         assert_eq!(flown.len(), predicted.len());
         for (a, b) in flown.iter().zip(&predicted) {
             assert!((a.0.x - b.at.x).abs() < 1e-4 && (a.0.y - b.at.y).abs() < 1e-4);
-            assert!((a.1 - b.heading_deg).abs() < 1e-3);
+            // Headings compare on the circle: 359.9999 and 0 are the same direction.
+            let dh = (a.1 - b.heading_deg).rem_euclid(360.0);
+            assert!(dh.min(360.0 - dh) < 1e-3, "{} vs {}", a.1, b.heading_deg);
         }
     }
 
