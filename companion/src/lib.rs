@@ -1,4 +1,6 @@
-//! Qianliyan's on-drone service. For now: the object detector ([`detect`]); the pose timeline,
-//! frame source, fusion, journal and ground reports follow.
+//! Qianliyan's on-drone service. For now: the object detector ([`detect`]) and the fusion of
+//! geotagged sightings into candidates ([`fusion`]); the pose timeline, frame source, journal
+//! and ground reports follow.
 
 pub mod detect;
+pub mod fusion;
