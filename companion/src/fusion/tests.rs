@@ -60,34 +60,56 @@ fn default_fusion() -> Fusion {
     Fusion::new(FusionSettings::default(), None).unwrap()
 }
 
-#[test]
-fn two_sources_3m_apart_with_1m_sigmas_stay_separate() {
-    // Both in view of the same 20 photos, as two outfalls 3 m apart on one bank would be.
-    let mut rng = Pcg64Mcg::seed_from_u64(7);
+/// Two outfalls 3 m apart on one bank, both in view of the same 20 photos, 1 m noise per
+/// axis: the candidates (sorted west to east) of one seeded run.
+fn two_sources(seed: u64) -> Vec<Candidate> {
+    let mut rng = Pcg64Mcg::seed_from_u64(seed);
     let mut f = default_fusion();
     for k in 0..20 {
         let a = sighting(k, "outfall", normal(&mut rng), normal(&mut rng), 1.0);
         let b = sighting(k, "outfall", 3.0 + normal(&mut rng), normal(&mut rng), 1.0);
         f.add_frame(vec![a, b]).unwrap();
     }
-    let c = f.candidates();
+    let mut c = f.candidates().to_vec();
+    c.sort_by(|x, y| en(x.fused_position).0.total_cmp(&en(y.fused_position).0));
+    c
+}
+
+#[test]
+fn two_sources_3m_apart_with_1m_sigmas_stay_separate() {
+    let c = two_sources(7);
     assert_eq!(c.len(), 2, "{c:#?}");
-    let (a, b) = if en(c[0].fused_position).0 < en(c[1].fused_position).0 {
-        (&c[0], &c[1])
-    } else {
-        (&c[1], &c[0])
-    };
-    assert_eq!(a.sightings + b.sightings, 40);
-    assert!(
-        dist(a.fused_position, 0.0, 0.0) < 0.8,
-        "{:?}",
-        en(a.fused_position)
+    assert_eq!((c[0].sightings, c[1].sightings), (20, 20));
+    assert!(dist(c[0].fused_position, 0.0, 0.0) < 0.8);
+    assert!(dist(c[1].fused_position, 3.0, 0.0) < 0.8);
+    // Over many runs. Failure modes at this separation (the 99 % gate's resolution at
+    // 1 m + 0.5 m floor is 3.4 m for one sighting): a true sighting beyond the gate
+    // (0.24 % a sighting, ~10 % of 40-sighting runs) starts a one-sighting duplicate; noise
+    // in the first frames, before the candidates firm up, can grow a third candidate between
+    // the two.
+    let runs = 100;
+    let (mut exactly_two, mut largest_two_right) = (0, 0);
+    for seed in 0..runs {
+        let mut c = two_sources(100 + seed);
+        if c.len() == 2 {
+            exactly_two += 1;
+        }
+        c.sort_by_key(|x| std::cmp::Reverse(x.sightings));
+        let mut top: Vec<&Candidate> = c.iter().take(2).collect();
+        top.sort_by(|x, y| en(x.fused_position).0.total_cmp(&en(y.fused_position).0));
+        if top.len() == 2
+            && dist(top[0].fused_position, 0.0, 0.0) < 0.8
+            && dist(top[1].fused_position, 3.0, 0.0) < 0.8
+        {
+            largest_two_right += 1;
+        }
+    }
+    println!(
+        "two sources 3 m apart, 1 m sigma, {runs} runs: exactly two candidates {exactly_two}, \
+         the two largest within 0.8 m of the two truths {largest_two_right}"
     );
-    assert!(
-        dist(b.fused_position, 3.0, 0.0) < 0.8,
-        "{:?}",
-        en(b.fused_position)
-    );
+    assert!(largest_two_right >= 85, "{largest_two_right}/{runs}");
+    assert!(exactly_two >= 75, "{exactly_two}/{runs}");
 }
 
 #[test]
