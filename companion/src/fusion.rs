@@ -21,9 +21,10 @@
 //! distance `(x - c)^T (R + P)^-1 (x - c)` is within [`FusionSettings::gate_chi2`] (the
 //! chi-square quantile with 2 degrees of freedom: 9.21 at 99 %, so a true sighting is
 //! refused 1 % of the time and starts a duplicate). Among compatible candidates the nearest
-//! by that distance wins. Only candidates of the same class are considered unless
-//! [`FusionSettings::merge_across_classes`] is set, and a candidate never takes two sightings
-//! of one frame: the detector already decided they are different objects.
+//! by that distance wins; the sightings of one frame ([`Fusion::add_frame`]) are assigned
+//! together, minimising their summed distance. Only candidates of the same class are
+//! considered unless [`FusionSettings::merge_across_classes`] is set, and a candidate never
+//! takes two sightings of one frame: the detector already decided they are different objects.
 //!
 //! # Resolution
 //!
@@ -49,6 +50,37 @@
 //! when a sighting has none), the one whose projection onto the centreline is furthest
 //! upstream (smallest along-river distance). Without a river, or for other classes, the
 //! reported position is the fused centre.
+//!
+//! ```
+//! use companion::fusion::{Fusion, FusionEvent, FusionSettings, Sighting};
+//! use qly_core::geodesy::{GeoPoint, LocalFrame};
+//! use qly_core::geotag::{GroundPoint, HorizontalError};
+//! let plane = LocalFrame::at(GeoPoint::new(30.0, 120.0).unwrap());
+//! let seen = |frame_index: u64, e_m: f64| Sighting {
+//!     frame_index,
+//!     t_utc_us: frame_index as i64 * 1_000_000,
+//!     class_name: "outfall".into(),
+//!     confidence: 0.8,
+//!     ground: GroundPoint {
+//!         point: plane.unproject(e_m, 0.0),
+//!         height_amsl_m: 5.0,
+//!         slant_range_m: 120.0,
+//!         east_m: e_m,
+//!         north_m: 0.0,
+//!         error: HorizontalError::from_covariance([[4.0, 0.0], [0.0, 4.0]]),
+//!     },
+//!     bbox_px: (100.0, 100.0, 140.0, 130.0),
+//!     footprint: vec![],
+//! };
+//! let mut fusion = Fusion::new(FusionSettings::default(), None).unwrap();
+//! assert_eq!(fusion.add(seen(0, 0.0)).unwrap(), FusionEvent::NewCandidate(0));
+//! assert_eq!(fusion.add(seen(1, 1.0)).unwrap(), FusionEvent::Updated(0));
+//! assert_eq!(fusion.add(seen(2, 40.0)).unwrap(), FusionEvent::NewCandidate(1));
+//! let c = &fusion.candidates()[0];
+//! // Equal weights: the midpoint, with variance (4 + 0.5^2) / 2 per axis.
+//! assert!((plane.project(c.fused_position).0 - 0.5).abs() < 1e-6);
+//! assert!((c.error.sigma_major_m - (4.25f64 / 2.0).sqrt()).abs() < 1e-9);
+//! ```
 
 mod assign;
 mod gauss2;
