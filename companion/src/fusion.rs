@@ -441,8 +441,8 @@ impl Fusion {
             }
         }
         let slant = s.ground.slant_range_m;
-        if slant.is_nan() {
-            return Err(bad("ground.slant_range_m", slant, "a number"));
+        if !(slant.is_finite() && slant >= 0.0) {
+            return Err(bad("ground.slant_range_m", slant, "a finite distance >= 0"));
         }
         Ok(())
     }

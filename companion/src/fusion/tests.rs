@@ -514,6 +514,15 @@ fn bad_input_is_refused_without_changing_anything() {
         }
     ));
     let mut s = sighting(2, "outfall", 0.0, 0.0, 1.0);
+    s.ground.slant_range_m = f64::INFINITY;
+    assert!(matches!(
+        f.add(s).unwrap_err(),
+        FusionError::BadSighting {
+            field: "ground.slant_range_m",
+            ..
+        }
+    ));
+    let mut s = sighting(2, "outfall", 0.0, 0.0, 1.0);
     s.ground.point.lat_deg = 91.0;
     assert!(matches!(
         f.add(s).unwrap_err(),
