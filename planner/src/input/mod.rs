@@ -25,13 +25,10 @@ pub use validate::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
 /// Why an input file was refused.
 #[derive(Debug, Error)]
 pub enum InputError {
-    /// The file could not be read at all.
-    #[error("{file}: cannot read the file: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The file could not be read at all. The OS error is part of the message (and not a
+    /// `source`), so that a report of the error chain says it once.
+    #[error("{file}: cannot read the file: {io}")]
+    Io { file: String, io: std::io::Error },
     /// The file was read but a field is missing, malformed or out of range.
     #[error("{file}: {field}: {message}")]
     Invalid {
@@ -75,9 +72,9 @@ impl Ctx {
     }
 
     pub fn read(&self, path: &Path) -> Result<String, InputError> {
-        let bytes = std::fs::read(path).map_err(|source| InputError::Io {
+        let bytes = std::fs::read(path).map_err(|io| InputError::Io {
             file: self.file.clone(),
-            source,
+            io,
         })?;
         // A UTF-8 byte order mark is common in files from Windows tools.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
