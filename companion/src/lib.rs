@@ -1,6 +1,16 @@
-//! Qianliyan's on-drone service. For now: the object detector ([`detect`]) and the fusion of
-//! geotagged sightings into candidates ([`fusion`]); the pose timeline, frame source, journal
-//! and ground reports follow.
+//! Qianliyan's on-drone service: from telemetry and camera frames to geotagged, fused outfall
+//! and plume candidates.
+//!
+//! - [`detect`]: the object detector (ONNX Runtime through `ort`).
+//! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
+//! - [`fusion`]: sightings of one source merged into a candidate (pure).
+//! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
+//! - [`record`]: what is journaled and exported.
 
 pub mod detect;
+pub mod findings;
 pub mod fusion;
+pub mod pipeline;
+pub mod record;
+
+pub use findings::Findings;

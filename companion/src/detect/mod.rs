@@ -368,21 +368,25 @@ impl Detector {
         self.decode(&raw, &geometry)
     }
 
+    /// Whether [`Detector::detect`] slices this photo (tiling configured and the photo much
+    /// larger than the model input).
+    pub fn tiles(&self, image: &RgbImage) -> bool {
+        self.tiling.is_some_and(|t| {
+            tiling::should_tile(
+                image.width(),
+                image.height(),
+                self.metadata.input_width_px,
+                self.metadata.input_height_px,
+                &t,
+            )
+        })
+    }
+
     /// Detects objects in a photo: one full-frame pass, or sliced when tiling is configured and
     /// the photo is much larger than the model input.
     pub fn detect(&mut self, image: &RgbImage) -> Result<Vec<Detection>, DetectError> {
         match self.tiling {
-            Some(t)
-                if tiling::should_tile(
-                    image.width(),
-                    image.height(),
-                    self.metadata.input_width_px,
-                    self.metadata.input_height_px,
-                    &t,
-                ) =>
-            {
-                self.detect_tiled(image, &t)
-            }
+            Some(t) if self.tiles(image) => self.detect_tiled(image, &t),
             _ => {
                 let candidates = self.candidates(image)?;
                 Ok(self.suppress(candidates, false))

@@ -1,0 +1,420 @@
+//! From one photo's detections to journal records: geotag each detection, fuse the frame's
+//! sightings into candidates, and say what changed.
+//!
+//! Pure: values in, values out. The detector (ONNX Runtime), the photo files and the clock
+//! stay outside; [`crate::pipeline`] puts them together.
+//!
+//! A detection becomes a [`Sighting`] at the ground point of its box centre, with the
+//! predicted error of [`qly_core::geotag`]. For plume classes the box corners and edge
+//! midpoints are geotagged too (without error propagation, which only the centre needs): they
+//! are the footprint the fusion uses to find a plume's upstream end. A detection whose centre
+//! ray misses the ground (above the horizon, beyond range, off the terrain model) is counted
+//! as dropped with the reason, not fatal: the rest of the frame still counts.
+
+use std::collections::BTreeMap;
+
+use qly_core::geodesy::GeoPoint;
+use qly_core::geotag::{geotag, CameraPose, GeotagError, Uncertainty};
+use qly_core::intrinsics::CameraIntrinsics;
+use qly_core::rotation::Mat3;
+use qly_core::terrain::Terrain;
+
+use crate::detect::Detection;
+use crate::fusion::{Fusion, FusionError, FusionEvent, Sighting};
+use crate::record::{CameraRecord, CandidateRecord, FrameRecord, SightingRecord};
+
+/// A photo as its source describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameMeta {
+    pub image_index: u64,
+    /// The photo file (for the journal and the evidence crop).
+    pub file: String,
+    pub t_utc_us: i64,
+    pub t_boot_ms: Option<f64>,
+    pub width_px: u32,
+    pub height_px: u32,
+}
+
+/// A detection that could not be put on the ground.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub detection: Detection,
+    pub reason: GeotagError,
+}
+
+/// What one frame did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameOutcome {
+    pub frame: FrameRecord,
+    pub sightings: Vec<SightingRecord>,
+    /// Candidates created or updated by this frame, in the order of their sightings.
+    pub candidates: Vec<CandidateRecord>,
+    /// Ids of the candidates this frame created.
+    pub new_candidates: Vec<u64>,
+    pub dropped: Vec<Dropped>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FindingsError {
+    #[error("frame {file} is {width_px}x{height_px} px but the camera calibration is for {cal_width_px}x{cal_height_px} px")]
+    SizeMismatch {
+        file: String,
+        width_px: u32,
+        height_px: u32,
+        cal_width_px: u32,
+        cal_height_px: u32,
+    },
+    #[error("frame {file}: {source}")]
+    Fusion { file: String, source: FusionError },
+}
+
+/// The running state of a flight's findings: the fusion and what was already recorded.
+pub struct Findings {
+    fusion: Fusion,
+    terrain: Box<dyn Terrain + Send + Sync>,
+    uncertainty: Uncertainty,
+    /// Last journaled revision per candidate id.
+    revisions: BTreeMap<u64, u32>,
+    /// Photo file per image index, for candidates' best views.
+    files: BTreeMap<u64, String>,
+}
+
+impl std::fmt::Debug for Findings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Findings")
+            .field("candidates", &self.fusion.candidates().len())
+            .field("uncertainty", &self.uncertainty)
+            .finish()
+    }
+}
+
+impl Findings {
+    /// Findings over `terrain`, with `uncertainty` the 1-sigma errors of the pose and of the
+    /// detector's box centres.
+    pub fn new(
+        fusion: Fusion,
+        terrain: Box<dyn Terrain + Send + Sync>,
+        uncertainty: Uncertainty,
+    ) -> Findings {
+        Findings {
+            fusion,
+            terrain,
+            uncertainty,
+            revisions: BTreeMap::new(),
+            files: BTreeMap::new(),
+        }
+    }
+
+    /// The candidates so far.
+    pub fn fusion(&self) -> &Fusion {
+        &self.fusion
+    }
+
+    pub fn uncertainty(&self) -> &Uncertainty {
+        &self.uncertainty
+    }
+
+    /// Sets the pose uncertainty (e.g. from the GPS's reported accuracy) for later frames.
+    pub fn set_uncertainty(&mut self, uncertainty: Uncertainty) {
+        self.uncertainty = uncertainty;
+    }
+
+    /// The terrain the detections are put on.
+    pub fn terrain(&self) -> &(dyn Terrain + Send + Sync) {
+        self.terrain.as_ref()
+    }
+
+    /// Geotags and fuses one frame's detections, taken from `pose` with a camera of
+    /// `intrinsics`.
+    pub fn add_frame(
+        &mut self,
+        meta: &FrameMeta,
+        pose: &CameraPose,
+        intrinsics: &CameraIntrinsics,
+        detections: &[Detection],
+    ) -> Result<FrameOutcome, FindingsError> {
+        if (meta.width_px, meta.height_px) != (intrinsics.width_px, intrinsics.height_px) {
+            return Err(FindingsError::SizeMismatch {
+                file: meta.file.clone(),
+                width_px: meta.width_px,
+                height_px: meta.height_px,
+                cal_width_px: intrinsics.width_px,
+                cal_height_px: intrinsics.height_px,
+            });
+        }
+        let camera = camera_record(pose, self.terrain.as_ref());
+        let mut sightings = Vec::new();
+        let mut dropped = Vec::new();
+        for d in detections {
+            match self.locate(meta, pose, intrinsics, d) {
+                Ok(s) => sightings.push(s),
+                Err(reason) => dropped.push(Dropped {
+                    detection: d.clone(),
+                    reason,
+                }),
+            }
+        }
+        let events =
+            self.fusion
+                .add_frame(sightings.clone())
+                .map_err(|source| FindingsError::Fusion {
+                    file: meta.file.clone(),
+                    source,
+                })?;
+        self.files.insert(meta.image_index, meta.file.clone());
+
+        let mut sighting_records = Vec::with_capacity(sightings.len());
+        let mut candidates = Vec::new();
+        let mut new_candidates = Vec::new();
+        for (s, event) in sightings.iter().zip(&events) {
+            let id = event.id();
+            sighting_records.push(SightingRecord::new(s, id, &meta.file, camera));
+            if let FusionEvent::NewCandidate(id) = event {
+                new_candidates.push(*id);
+            }
+            let Some(c) = self.fusion.candidates().get(id as usize) else {
+                continue;
+            };
+            let revision = self.revisions.entry(id).or_insert(0);
+            *revision += 1;
+            let best_file = self
+                .files
+                .get(&c.best_sighting.frame_index)
+                .map(String::as_str)
+                .unwrap_or("");
+            candidates.push(CandidateRecord::new(c, *revision, best_file));
+        }
+        Ok(FrameOutcome {
+            frame: FrameRecord {
+                image_index: meta.image_index,
+                file: meta.file.clone(),
+                t_utc_us: meta.t_utc_us,
+                t_boot_ms: meta.t_boot_ms,
+                width_px: meta.width_px,
+                height_px: meta.height_px,
+                camera,
+                detections: detections.len() as u32,
+                sightings: sighting_records.len() as u32,
+            },
+            sightings: sighting_records,
+            candidates,
+            new_candidates,
+            dropped,
+        })
+    }
+
+    /// One detection on the ground.
+    fn locate(
+        &self,
+        meta: &FrameMeta,
+        pose: &CameraPose,
+        intrinsics: &CameraIntrinsics,
+        d: &Detection,
+    ) -> Result<Sighting, GeotagError> {
+        let (x1, y1, x2, y2) = d.bbox_px;
+        let (x1, y1, x2, y2) = (x1 as f64, y1 as f64, x2 as f64, y2 as f64);
+        let centre = ((x1 + x2) / 2.0, (y1 + y2) / 2.0);
+        let ground = geotag(
+            centre,
+            intrinsics,
+            pose,
+            self.terrain.as_ref(),
+            &self.uncertainty,
+        )?;
+        let footprint = if self.fusion.settings().plume_classes.contains(&d.class_name) {
+            let xm = (x1 + x2) / 2.0;
+            let ym = (y1 + y2) / 2.0;
+            let exact = Uncertainty::default();
+            [
+                (x1, y1),
+                (xm, y1),
+                (x2, y1),
+                (x2, ym),
+                (x2, y2),
+                (xm, y2),
+                (x1, y2),
+                (x1, ym),
+            ]
+            .iter()
+            .filter_map(|&px| geotag(px, intrinsics, pose, self.terrain.as_ref(), &exact).ok())
+            .map(|g| g.point)
+            .collect::<Vec<GeoPoint>>()
+        } else {
+            Vec::new()
+        };
+        Ok(Sighting {
+            frame_index: meta.image_index,
+            t_utc_us: meta.t_utc_us,
+            class_name: d.class_name.clone(),
+            confidence: d.confidence,
+            ground,
+            bbox_px: d.bbox_px,
+            footprint,
+        })
+    }
+}
+
+/// The camera's position and pointing for the journal.
+pub fn camera_record(pose: &CameraPose, terrain: &dyn Terrain) -> CameraRecord {
+    let (roll, pitch, yaw) = pose.q_ned_body.to_euler_rad();
+    let (camera_pitch_deg, camera_yaw_deg) = optical_axis_deg(&pose.r_ned_camera());
+    let height_above_ground_m = terrain
+        .height_amsl_m(pose.position.point())
+        .ok()
+        .map(|h| pose.position.alt_amsl_m - h);
+    CameraRecord {
+        lat_deg: pose.position.lat_deg,
+        lon_deg: pose.position.lon_deg,
+        alt_amsl_m: pose.position.alt_amsl_m,
+        height_above_ground_m,
+        roll_deg: roll.to_degrees(),
+        pitch_deg: pitch.to_degrees(),
+        yaw_deg: yaw.to_degrees().rem_euclid(360.0),
+        camera_pitch_deg,
+        camera_yaw_deg,
+    }
+}
+
+/// Pitch (negative below the horizon) and yaw (clockwise from north, in [0, 360)) of the
+/// camera's optical axis, degrees. The axis is the camera frame's z, i.e. the third column of
+/// `r_ned_camera`.
+fn optical_axis_deg(r_ned_camera: &Mat3) -> (f64, f64) {
+    let r = &r_ned_camera.rows;
+    let (n, e, d) = (r[0][2], r[1][2], r[2][2]);
+    let pitch = (-d).atan2(n.hypot(e)).to_degrees();
+    let yaw = if n.hypot(e) < 1e-9 {
+        0.0
+    } else {
+        e.atan2(n).to_degrees().rem_euclid(360.0)
+    };
+    (pitch, yaw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fusion::FusionSettings;
+    use qly_core::geotag::CameraMount;
+    use qly_core::intrinsics::BrownConrady;
+    use qly_core::pose::AmslPosition;
+    use qly_core::rotation::Quat;
+    use qly_core::terrain::FlatGround;
+
+    /// The test camera: 4000 x 3000 px, f = 3000 px, 100 m above flat ground at
+    /// 30 N 120 E, looking straight down with the image top to the north.
+    fn setup() -> (Findings, CameraPose, CameraIntrinsics, FrameMeta) {
+        let intrinsics = CameraIntrinsics::new(
+            4000,
+            3000,
+            3000.0,
+            3000.0,
+            2000.0,
+            1500.0,
+            BrownConrady::default(),
+        )
+        .unwrap();
+        let pose = CameraPose {
+            position: AmslPosition::new(30.0, 120.0, 110.0).unwrap(),
+            q_ned_body: Quat::from_ypr_deg(0.0, 0.0, 0.0),
+            mount: CameraMount::EarthFrame(Quat::from_ypr_deg(0.0, -90.0, 0.0)),
+        };
+        let findings = Findings::new(
+            Fusion::new(FusionSettings::default(), None).unwrap(),
+            Box::new(FlatGround {
+                height_amsl_m: 10.0,
+            }),
+            Uncertainty {
+                horizontal_position_sigma_m: 1.0,
+                altitude_sigma_m: 1.0,
+                roll_pitch_sigma_deg: 0.5,
+                heading_sigma_deg: 1.0,
+                pixel_sigma_px: 2.0,
+            },
+        );
+        let meta = FrameMeta {
+            image_index: 1,
+            file: "frames/1.jpg".into(),
+            t_utc_us: 1_000_000,
+            t_boot_ms: Some(1000.0),
+            width_px: 4000,
+            height_px: 3000,
+        };
+        (findings, pose, intrinsics, meta)
+    }
+
+    fn det(class_name: &str, cx: f32, cy: f32) -> Detection {
+        Detection {
+            class_id: usize::from(class_name == "plume"),
+            class_name: class_name.into(),
+            confidence: 0.9,
+            bbox_px: (cx - 10.0, cy - 10.0, cx + 10.0, cy + 10.0),
+        }
+    }
+
+    #[test]
+    fn a_detection_east_of_centre_lands_east_and_starts_a_candidate() {
+        let (mut findings, pose, intrinsics, meta) = setup();
+        let out = findings
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 3000.0, 1500.0)])
+            .unwrap();
+        assert_eq!(out.new_candidates, vec![0]);
+        assert_eq!(out.sightings.len(), 1);
+        let s = &out.sightings[0];
+        let plane = qly_core::geodesy::LocalFrame::at(GeoPoint::new(30.0, 120.0).unwrap());
+        let (e, n) = plane.project(GeoPoint::new(s.lat_deg, s.lon_deg).unwrap());
+        assert!((e - 100.0 / 3.0).abs() < 0.01 && n.abs() < 0.01, "{e} {n}");
+        assert!((out.frame.camera.camera_pitch_deg + 90.0).abs() < 1e-9);
+        assert_eq!(out.frame.camera.height_above_ground_m, Some(100.0));
+        assert_eq!(out.candidates[0].revision, 1);
+        assert_eq!(out.candidates[0].best.file, "frames/1.jpg");
+    }
+
+    #[test]
+    fn a_second_frame_updates_the_candidate_with_a_new_revision() {
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        findings
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 2000.0, 1500.0)])
+            .unwrap();
+        meta.image_index = 2;
+        meta.file = "frames/2.jpg".into();
+        let out = findings
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 2003.0, 1500.0)])
+            .unwrap();
+        assert!(out.new_candidates.is_empty());
+        assert_eq!(out.candidates.len(), 1);
+        assert_eq!(out.candidates[0].revision, 2);
+        assert_eq!(out.candidates[0].sightings, 2);
+    }
+
+    #[test]
+    fn plumes_get_a_footprint_and_rays_above_the_horizon_are_dropped() {
+        let (mut findings, mut pose, intrinsics, meta) = setup();
+        // Camera pitched 10 degrees below the horizon: the image top looks at the sky.
+        pose.mount = CameraMount::EarthFrame(Quat::from_ypr_deg(0.0, -10.0, 0.0));
+        let out = findings
+            .add_frame(
+                &meta,
+                &pose,
+                &intrinsics,
+                &[det("outfall", 2000.0, 100.0), det("plume", 2000.0, 2900.0)],
+            )
+            .unwrap();
+        assert_eq!(out.dropped.len(), 1);
+        assert_eq!(out.dropped[0].detection.class_name, "outfall");
+        assert_eq!(out.sightings.len(), 1);
+        assert_eq!(out.frame.detections, 2);
+        assert_eq!(out.frame.sightings, 1);
+        let c = &findings.fusion().candidates()[0];
+        assert_eq!(c.best_sighting.footprint.len(), 8);
+    }
+
+    #[test]
+    fn a_frame_of_another_size_than_the_calibration_is_refused() {
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        meta.width_px = 2000;
+        let err = findings
+            .add_frame(&meta, &pose, &intrinsics, &[])
+            .unwrap_err();
+        assert!(err.to_string().contains("2000x3000"), "{err}");
+    }
+}

@@ -1,0 +1,255 @@
+//! What the companion records: the vocabulary shared by the pipeline (which makes records),
+//! the journal (which keeps them durably), the exports (GeoJSON, GeoPackage) and, later, the
+//! review tools (which read them back).
+//!
+//! Records are plain, flat values with explicit units and frames, serialised with serde. They
+//! are deliberately copies rather than the fusion's own types: the journal is a file format
+//! that must stay readable when the fusion's internals change.
+//!
+//! - Positions are WGS-84 latitude/longitude in degrees; heights say their reference
+//!   (`_amsl_m`: above mean sea level, `_rel_home_m`: above take-off).
+//! - Times: `t_utc_us` is microseconds since the Unix epoch (UTC), `t_boot_ms` the flight
+//!   controller's time since boot.
+//! - Errors are horizontal, in metres, in the local east/north plane at the point.
+//!
+//! A candidate is journaled again each time a sighting updates it; the record with the
+//! highest `revision` for an `id` is the current one.
+
+use qly_core::geotag::HorizontalError;
+use serde::{Deserialize, Serialize};
+
+use crate::fusion::{Attribution, Candidate, Sighting};
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Record {
+    Frame(FrameRecord),
+    Sighting(SightingRecord),
+    Candidate(CandidateRecord),
+}
+
+/// Where the camera was when a photo was taken (as the pose timeline or the photo's own
+/// metadata said).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CameraRecord {
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_amsl_m: f64,
+    /// Height above the ground the ray hit (terrain model or take-off ground), metres; `None`
+    /// when no ground was found under the camera.
+    pub height_above_ground_m: Option<f64>,
+    /// Vehicle attitude, degrees (roll right-wing-down, pitch nose-up, yaw clockwise from
+    /// true north).
+    pub roll_deg: f64,
+    pub pitch_deg: f64,
+    pub yaw_deg: f64,
+    /// Camera optical axis: pitch below the horizon is negative (-90 = nadir), yaw clockwise
+    /// from true north, degrees.
+    pub camera_pitch_deg: f64,
+    pub camera_yaw_deg: f64,
+}
+
+/// A processed photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameRecord {
+    /// Capture index: CAMERA_FEEDBACK's image index for live frames, the position in the
+    /// sorted folder for batch photos.
+    pub image_index: u64,
+    /// The photo file as the source named it.
+    pub file: String,
+    pub t_utc_us: i64,
+    /// Flight-controller boot time of the capture, when known (live frames).
+    pub t_boot_ms: Option<f64>,
+    pub width_px: u32,
+    pub height_px: u32,
+    pub camera: CameraRecord,
+    /// Detections kept after thresholds and NMS.
+    pub detections: u32,
+    /// Of those, the ones that could be put on the ground.
+    pub sightings: u32,
+}
+
+/// Predicted horizontal error of a point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRecord {
+    /// Covariance `[[ee, en], [ne, nn]]`, square metres.
+    pub cov_en_m2: [[f64; 2]; 2],
+    pub sigma_major_m: f64,
+    pub sigma_minor_m: f64,
+    /// Degrees clockwise from north, in [0, 180).
+    pub major_axis_bearing_deg: f64,
+    pub cep50_m: f64,
+    pub ce90_m: f64,
+}
+
+impl From<&HorizontalError> for ErrorRecord {
+    fn from(e: &HorizontalError) -> ErrorRecord {
+        ErrorRecord {
+            cov_en_m2: e.cov_en_m2,
+            sigma_major_m: e.sigma_major_m,
+            sigma_minor_m: e.sigma_minor_m,
+            major_axis_bearing_deg: e.major_axis_bearing_deg,
+            cep50_m: e.cep50_m,
+            ce90_m: e.ce90_m,
+        }
+    }
+}
+
+/// One geotagged detection in one photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SightingRecord {
+    /// The candidate the fusion gave it to.
+    pub candidate_id: u64,
+    pub image_index: u64,
+    pub file: String,
+    pub t_utc_us: i64,
+    pub class_name: String,
+    pub confidence: f32,
+    /// `[x_min, y_min, x_max, y_max]` in photo pixels (x right, y down).
+    pub bbox_px: [f32; 4],
+    /// Ground point of the box centre.
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub ground_amsl_m: f64,
+    pub slant_range_m: f64,
+    pub error: ErrorRecord,
+    pub camera: CameraRecord,
+}
+
+impl SightingRecord {
+    /// The record of `sighting`, fused into candidate `candidate_id`, seen from `camera` in
+    /// photo `file`.
+    pub fn new(
+        sighting: &Sighting,
+        candidate_id: u64,
+        file: &str,
+        camera: CameraRecord,
+    ) -> SightingRecord {
+        let (x1, y1, x2, y2) = sighting.bbox_px;
+        SightingRecord {
+            candidate_id,
+            image_index: sighting.frame_index,
+            file: file.to_string(),
+            t_utc_us: sighting.t_utc_us,
+            class_name: sighting.class_name.clone(),
+            confidence: sighting.confidence,
+            bbox_px: [x1, y1, x2, y2],
+            lat_deg: sighting.ground.point.lat_deg,
+            lon_deg: sighting.ground.point.lon_deg,
+            ground_amsl_m: sighting.ground.height_amsl_m,
+            slant_range_m: sighting.ground.slant_range_m,
+            error: ErrorRecord::from(&sighting.ground.error),
+            camera,
+        }
+    }
+}
+
+/// The evidence photo of a candidate: its best sighting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BestView {
+    pub image_index: u64,
+    pub file: String,
+    pub bbox_px: [f32; 4],
+    pub confidence: f32,
+    pub slant_range_m: f64,
+}
+
+/// One source, as the fusion currently sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CandidateRecord {
+    pub id: u64,
+    /// Increases by one with every update of this candidate, from 1.
+    pub revision: u32,
+    pub class_name: String,
+    /// The reported position: the fused centre, or a plume's upstream end.
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    /// `"fused_centre"` or `"upstream_end"`.
+    pub attribution: String,
+    /// For `upstream_end`: metres downstream of the river centreline's first point.
+    pub along_river_m: Option<f64>,
+    /// The information-weighted mean of the sightings.
+    pub fused_lat_deg: f64,
+    pub fused_lon_deg: f64,
+    /// Predicted error of the fused position.
+    pub error: ErrorRecord,
+    pub sightings: u32,
+    pub first_t_utc_us: i64,
+    pub last_t_utc_us: i64,
+    pub confidence_max: f32,
+    pub confidence_mean: f32,
+    pub best: BestView,
+}
+
+impl CandidateRecord {
+    /// The record of `candidate` at `revision`; `best_file` is the photo file of its best
+    /// sighting (the fusion knows frames only by index).
+    pub fn new(candidate: &Candidate, revision: u32, best_file: &str) -> CandidateRecord {
+        let (attribution, along_river_m) = match candidate.attribution {
+            Attribution::FusedCentre => ("fused_centre", None),
+            Attribution::UpstreamEnd { along_river_m } => ("upstream_end", Some(along_river_m)),
+        };
+        let best = &candidate.best_sighting;
+        let (x1, y1, x2, y2) = best.bbox_px;
+        CandidateRecord {
+            id: candidate.id,
+            revision,
+            class_name: candidate.class_name.clone(),
+            lat_deg: candidate.position.lat_deg,
+            lon_deg: candidate.position.lon_deg,
+            attribution: attribution.to_string(),
+            along_river_m,
+            fused_lat_deg: candidate.fused_position.lat_deg,
+            fused_lon_deg: candidate.fused_position.lon_deg,
+            error: ErrorRecord::from(&candidate.error),
+            sightings: candidate.sightings,
+            first_t_utc_us: candidate.first_t_utc_us,
+            last_t_utc_us: candidate.last_t_utc_us,
+            confidence_max: candidate.confidence_max,
+            confidence_mean: candidate.confidence_mean,
+            best: BestView {
+                image_index: best.frame_index,
+                file: best_file.to_string(),
+                bbox_px: [x1, y1, x2, y2],
+                confidence: best.confidence,
+                slant_range_m: best.ground.slant_range_m,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_json_with_a_kind_tag() {
+        let camera = CameraRecord {
+            lat_deg: 27.05,
+            lon_deg: 106.95,
+            alt_amsl_m: 1125.0,
+            height_above_ground_m: Some(75.0),
+            roll_deg: 1.0,
+            pitch_deg: -2.0,
+            yaw_deg: 90.0,
+            camera_pitch_deg: -90.0,
+            camera_yaw_deg: 90.0,
+        };
+        let record = Record::Frame(FrameRecord {
+            image_index: 7,
+            file: "frames/7.jpg".into(),
+            t_utc_us: 1_800_000_000_000_000,
+            t_boot_ms: Some(123_456.5),
+            width_px: 2048,
+            height_px: 1536,
+            camera,
+            detections: 2,
+            sightings: 1,
+        });
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(text.starts_with(r#"{"kind":"frame","#), "{text}");
+        let back: Record = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
+    }
+}
