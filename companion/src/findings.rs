@@ -21,7 +21,7 @@ use qly_core::terrain::Terrain;
 
 use crate::detect::Detection;
 use crate::fusion::{Fusion, FusionError, FusionEvent, Sighting};
-use crate::record::{CameraRecord, CandidateRecord, FrameRecord, SightingRecord};
+use crate::record::{CameraRecord, CandidateRecord, FrameRecord, Record, SightingRecord};
 
 /// A photo as its source describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +52,16 @@ pub struct FrameOutcome {
     /// Ids of the candidates this frame created.
     pub new_candidates: Vec<u64>,
     pub dropped: Vec<Dropped>,
+}
+
+impl FrameOutcome {
+    /// The records to journal, in order: the frame, its sightings, then the candidates they
+    /// created or updated.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        std::iter::once(Record::Frame(self.frame.clone()))
+            .chain(self.sightings.iter().cloned().map(Record::Sighting))
+            .chain(self.candidates.iter().cloned().map(Record::Candidate))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -367,6 +377,15 @@ mod tests {
         assert_eq!(out.frame.camera.height_above_ground_m, Some(100.0));
         assert_eq!(out.candidates[0].revision, 1);
         assert_eq!(out.candidates[0].best.file, "frames/1.jpg");
+        let kinds: Vec<&str> = out
+            .records()
+            .map(|r| match r {
+                Record::Frame(_) => "frame",
+                Record::Sighting(_) => "sighting",
+                Record::Candidate(_) => "candidate",
+            })
+            .collect();
+        assert_eq!(kinds, ["frame", "sighting", "candidate"]);
     }
 
     #[test]

@@ -219,6 +219,23 @@ impl CandidateRecord {
     }
 }
 
+/// Why a sink could not take a record.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Somewhere records go: the durable journal, or a test's vector.
+pub trait RecordSink {
+    /// Takes one record. `Ok` means the sink has it (how durably is the sink's business: the
+    /// journal's doc says when a record is on disk).
+    fn append(&mut self, record: &Record) -> Result<(), SinkError>;
+}
+
+impl RecordSink for Vec<Record> {
+    fn append(&mut self, record: &Record) -> Result<(), SinkError> {
+        self.push(record.clone());
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
