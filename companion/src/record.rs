@@ -114,6 +114,10 @@ pub struct SightingRecord {
     pub ground_amsl_m: f64,
     pub slant_range_m: f64,
     pub error: ErrorRecord,
+    /// Ground points spanning the detection, `[lat_deg, lon_deg]` (plumes: box corners and
+    /// edge midpoints, for upstream attribution); empty for other classes.
+    #[serde(default)]
+    pub footprint: Vec<[f64; 2]>,
     pub camera: CameraRecord,
 }
 
@@ -140,6 +144,11 @@ impl SightingRecord {
             ground_amsl_m: sighting.ground.height_amsl_m,
             slant_range_m: sighting.ground.slant_range_m,
             error: ErrorRecord::from(&sighting.ground.error),
+            footprint: sighting
+                .footprint
+                .iter()
+                .map(|p| [p.lat_deg, p.lon_deg])
+                .collect(),
             camera,
         }
     }
