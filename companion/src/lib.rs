@@ -3,4 +3,5 @@
 //! and ground reports follow.
 
 pub mod detect;
+pub mod fc;
 pub mod fusion;
