@@ -274,9 +274,9 @@ impl FcState {
     }
 
     fn push_position(&mut self, m: &GLOBAL_POSITION_INT_DATA) -> Update {
-        // lat = lon = 0 is what ArduPilot sends before it has a position.
+        // lat = lon = 0 is what ArduPilot sends before it has a position: nothing to keep.
         if m.lat == 0 && m.lon == 0 {
-            return self.rejected();
+            return Update::Applied;
         }
         let pushed = AmslPosition::from_global_position_int(m.lat, m.lon, m.alt)
             .and_then(|p| self.timeline.push_position(m.time_boot_ms as f64, p));
@@ -508,10 +508,12 @@ mod tests {
             "the new sample is kept"
         );
         assert!(s.clock.utc_offset_us().is_err());
-        // No position yet (0, 0) is refused and counted.
+        // No position yet (0, 0) is not a sample; a latitude out of range is refused.
         let mut none = gpi(400, 0.0);
         none.lon = 0;
-        assert_eq!(s.on_global_position_int(&none), Update::Rejected);
+        assert_eq!(s.on_global_position_int(&none), Update::Applied);
+        assert_eq!(s.status.positions, 4);
+        assert_eq!(s.on_global_position_int(&gpi(500, 91.0)), Update::Rejected);
         assert_eq!(s.status.rejected_values, 1);
     }
 
