@@ -515,7 +515,8 @@ impl<'a> Session<'a> {
         match update {
             Some(Update::Rebooted) => {
                 warn!("flight controller rebooted (time_boot_ms went back): timeline cleared");
-                if let Some(ap) = self.autopilot {
+                // While the link is down, regaining it starts the round instead.
+                if let (Some(ap), true) = (self.autopilot, self.link_up()) {
                     self.request_streams(ap, "reboot");
                 }
             }

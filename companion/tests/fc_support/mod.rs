@@ -125,6 +125,8 @@ pub struct PeerLog {
     pub sent: Vec<MavMessage>,
     /// Replies to injected ground-station commands (not sent on the link).
     pub gcs_replies: Vec<MavMessage>,
+    /// When the last HEARTBEAT went out.
+    pub last_heartbeat_sent: Option<Instant>,
 }
 
 impl PeerLog {
@@ -250,7 +252,11 @@ async fn run_peer(
         for m in &out {
             let _ = conn.send(m);
         }
-        log.lock().unwrap().sent.extend(out);
+        let mut log = log.lock().unwrap();
+        if out.iter().any(|m| matches!(m, MavMessage::HEARTBEAT(_))) {
+            log.last_heartbeat_sent = Some(Instant::now());
+        }
+        log.sent.extend(out);
     }
     ap
 }
