@@ -115,8 +115,8 @@ async fn udp_link_loss_is_detected_and_a_rebooted_autopilot_is_followed() {
         intervals_accepted(&fc)
     })
     .await;
-    wait_for("2 s of boot time", Duration::from_secs(5), || {
-        fc.with_state(|s| s.timeline.covered_until_ms().is_some_and(|t| t > 2000.0))
+    wait_for("4 s of boot time", Duration::from_secs(8), || {
+        fc.with_state(|s| s.timeline.covered_until_ms().is_some_and(|t| t > 4000.0))
     })
     .await;
     let t_old = fc.with_state(|s| s.timeline.covered_until_ms()).unwrap();
@@ -172,6 +172,62 @@ async fn udp_link_loss_is_detected_and_a_rebooted_autopilot_is_followed() {
     let s = fc.status();
     assert_eq!(s.connections_opened, 1, "UDP is not reopened");
     assert!(s.interval_rounds >= 2, "{s:?}");
+
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(3), link.join())
+        .await
+        .expect("ends on shutdown")
+        .expect("clean end");
+    peer.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reboot_without_link_loss_clears_the_timeline_and_rerequests() {
+    init_tracing();
+    let peer = SimPeer::start("udpin:127.0.0.1:0", quiet_autopilot(1.0), None).await;
+    let port = peer.local_addr.expect("bound").port();
+    let shutdown = CancellationToken::new();
+    let mut cfg = test_config(format!("udpout:127.0.0.1:{port}"));
+    cfg.link_lost_after_s = 5.0;
+    let link = FcLink::spawn(cfg, shutdown.clone()).expect("spawn");
+    let fc = link.handle();
+    wait_for("first round accepted", Duration::from_secs(10), || {
+        intervals_accepted(&fc)
+    })
+    .await;
+    wait_for("4 s of boot time", Duration::from_secs(8), || {
+        fc.with_state(|s| s.timeline.covered_until_ms().is_some_and(|t| t > 4000.0))
+    })
+    .await;
+    let t_old = fc.with_state(|s| s.timeline.covered_until_ms()).unwrap();
+
+    // A quick power cycle: the autopilot is back before the link counts as lost.
+    peer.stop().await;
+    let peer = SimPeer::start(
+        &format!("udpin:127.0.0.1:{port}"),
+        quiet_autopilot(1.0),
+        None,
+    )
+    .await;
+    wait_for("reboot noticed", Duration::from_secs(5), || {
+        fc.status().reboots == 1
+    })
+    .await;
+    let p2 = peer.log.clone();
+    wait_for(
+        "intervals requested of the rebooted autopilot",
+        Duration::from_secs(5),
+        || p2.lock().unwrap().interval_requests().len() >= 4,
+    )
+    .await;
+    wait_for("round accepted", Duration::from_secs(5), || {
+        intervals_accepted(&fc)
+    })
+    .await;
+    let s = fc.status();
+    assert_eq!(s.link_losses, 0, "{s:?}");
+    assert_eq!(s.interval_rounds, 2, "{s:?}");
+    assert!(fc.pose_at_boot_ms(t_old).is_err(), "old timeline cleared");
 
     shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(3), link.join())

@@ -220,3 +220,65 @@ async fn companion_follows_the_sim_and_geotags_a_commanded_photo() {
     assert!(!fin.link_up);
     peer.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_link_works_and_a_wrong_key_gets_nothing() {
+    init_tracing();
+    let key: [u8; 32] = std::array::from_fn(|i| (i * 7 + 3) as u8);
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    let signing = qly_link::SigningConfig {
+        key,
+        link_id: 0,
+        require_signed: true,
+    };
+    let run = |key_hex: String| {
+        let signing = signing.clone();
+        async move { start_signed(key_hex, signing).await }
+    };
+    async fn start_signed(
+        key_hex: String,
+        signing: qly_link::SigningConfig,
+    ) -> (SimPeer, FcLink, CancellationToken) {
+        let peer = SimPeer::start("udpin:127.0.0.1:0", quiet_autopilot(1.0), Some(signing)).await;
+        let port = peer.local_addr.expect("bound").port();
+        let mut cfg = test_config(format!("udpout:127.0.0.1:{port}"));
+        cfg.signing = Some(companion::fc::FcSigning {
+            key_hex,
+            link_id: 1,
+            require_signed: true,
+        });
+        let shutdown = CancellationToken::new();
+        let link = FcLink::spawn(cfg, shutdown.clone()).expect("spawn");
+        (peer, link, shutdown)
+    }
+
+    // The right key: the streams are requested and arrive signed.
+    let (peer, link, shutdown) = run(hex.clone()).await;
+    let fc = link.handle();
+    wait_for("signed link up", Duration::from_secs(10), || {
+        intervals_accepted(&fc) && fc.status().positions > 3
+    })
+    .await;
+    let s = fc.status();
+    assert!(
+        s.signed_frames > 0 && s.signed_frames == s.mavlink1_frames + s.mavlink2_frames,
+        "{s:?}"
+    );
+    shutdown.cancel();
+    link.join().await.expect("clean end");
+    peer.stop().await;
+
+    // A wrong key: the autopilot drops our frames, we drop its.
+    let mut wrong = hex.into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let (peer, link, shutdown) = run(String::from_utf8(wrong).unwrap()).await;
+    let fc = link.handle();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let s = fc.status();
+    assert!(!s.link_up && s.autopilot.is_none(), "{s:?}");
+    assert!(s.rx.bad_signature > 0, "{s:?}");
+    assert!(peer.log.lock().unwrap().received.is_empty());
+    shutdown.cancel();
+    link.join().await.expect("clean end");
+    peer.stop().await;
+}

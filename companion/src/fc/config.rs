@@ -330,6 +330,54 @@ mod tests {
         );
     }
 
+    /// The service embeds the table; missing fields take their defaults, unknown ones are
+    /// refused by name.
+    #[test]
+    fn parses_as_a_toml_table_of_the_service_config() {
+        #[derive(Deserialize)]
+        struct Service {
+            flight_controller: FcConfig,
+        }
+        let s: Service = toml::from_str(
+            r#"
+            [flight_controller]
+            address = "serial:/dev/ttyAMA0:921600"
+            system_id = 3
+            attitude_message = "attitude_quaternion"
+            attitude_hz = 50
+            [flight_controller.signing]
+            key_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+            require_signed = true
+            [flight_controller.reports]
+            max_per_s = 0.5
+            "#,
+        )
+        .unwrap();
+        let c = s.flight_controller;
+        c.validate().unwrap();
+        assert_eq!(c.system_id, 3);
+        assert_eq!(c.component_id, 191);
+        assert_eq!(c.attitude_message, AttitudeMessage::AttitudeQuaternion);
+        assert_eq!(c.interval_requests()[1], (31, 20_000));
+        assert_eq!(c.reports.queue_len, 8);
+        let sc = c.signing_config().unwrap().unwrap();
+        assert_eq!((sc.key[1], sc.key[31], sc.require_signed), (1, 31, true));
+        assert_eq!(
+            c.address().unwrap(),
+            Address::Serial {
+                path: "/dev/ttyAMA0".into(),
+                baud: 921_600
+            }
+        );
+        let e = toml::from_str::<Service>("[flight_controller]\nposition_rate = 5\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("position_rate"), "{e}");
+        let empty: Service = toml::from_str("[flight_controller]\n").unwrap();
+        assert_eq!(empty.flight_controller, FcConfig::default());
+    }
+
     #[test]
     fn bad_fields_are_named() {
         let c = FcConfig {

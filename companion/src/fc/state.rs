@@ -43,9 +43,9 @@ impl GpsStatus {
         GpsStatus {
             fix_type: m.fix_type,
             satellites_visible: (m.satellites_visible != u8::MAX).then_some(m.satellites_visible),
-            h_acc_m: (m.h_acc != 0).then(|| m.h_acc as f64 * 1e-3),
-            v_acc_m: (m.v_acc != 0).then(|| m.v_acc as f64 * 1e-3),
-            hdop: (m.eph != u16::MAX).then(|| m.eph as f64 * 1e-2),
+            h_acc_m: (m.h_acc != 0).then_some(m.h_acc as f64 * 1e-3),
+            v_acc_m: (m.v_acc != 0).then_some(m.v_acc as f64 * 1e-3),
+            hdop: (m.eph != u16::MAX).then_some(m.eph as f64 * 1e-2),
             time_usec: m.time_usec,
             received_companion_ns,
         }
@@ -515,6 +515,34 @@ mod tests {
         assert_eq!(s.status.positions, 4);
         assert_eq!(s.on_global_position_int(&gpi(500, 91.0)), Update::Rejected);
         assert_eq!(s.status.rejected_values, 1);
+    }
+
+    #[test]
+    fn attitude_messages_feed_the_same_series() {
+        let mut s = state();
+        let a = ATTITUDE_DATA {
+            time_boot_ms: 1000,
+            yaw: 0.5,
+            ..Default::default()
+        };
+        assert_eq!(s.on_attitude(&a), Update::Applied);
+        // 90 deg yaw as a quaternion (w, x, y, z).
+        let h = std::f32::consts::FRAC_1_SQRT_2;
+        let q = ATTITUDE_QUATERNION_DATA {
+            time_boot_ms: 1100,
+            q1: h,
+            q4: h,
+            ..Default::default()
+        };
+        assert_eq!(s.on_attitude_quaternion(&q), Update::Applied);
+        let yaw = s.timeline.attitude_at(1100.0).unwrap().yaw_rad();
+        assert!((yaw.to_degrees() - 90.0).abs() < 1e-4, "{yaw}");
+        let zero = ATTITUDE_QUATERNION_DATA {
+            time_boot_ms: 1200,
+            ..Default::default()
+        };
+        assert_eq!(s.on_attitude_quaternion(&zero), Update::Rejected);
+        assert_eq!(s.status.attitudes, 2);
     }
 
     #[test]
