@@ -185,6 +185,8 @@ impl FcHandle {
     /// consumers that feed the state themselves through [`FcHandle::update`]).
     pub fn new(config: &FcConfig) -> Result<FcHandle, FcError> {
         config.validate()?;
+        // Start the companion clock now, so TIMESYNC stamps are never 0.
+        companion_now_ns();
         let state = FcState::new(
             config.max_gap_ms,
             config.timeline_capacity,

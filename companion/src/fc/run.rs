@@ -404,6 +404,10 @@ impl<'a> Session<'a> {
             }
             return;
         }
+        if component == self.own.component {
+            // Our own frames coming back (a shared bus or a loop in a router).
+            return;
+        }
         let from_autopilot = match self.autopilot {
             Some(ap) => ap.component == component,
             None => component == 1,
@@ -415,8 +419,13 @@ impl<'a> Session<'a> {
                     && hb.mavtype != MavType::MAV_TYPE_ONBOARD_CONTROLLER
                     && hb.mavtype != MavType::MAV_TYPE_GIMBAL
                     && hb.mavtype != MavType::MAV_TYPE_CAMERA;
-                if is_autopilot || (component == 1 && self.autopilot.is_none()) {
-                    self.on_autopilot_heartbeat(Ids::new(system, component));
+                let candidate = is_autopilot || component == 1;
+                match self.autopilot {
+                    // The autopilot we follow; another autopilot-like component of the
+                    // same vehicle (a second controller, a bridge) does not take over.
+                    Some(ap) if ap.component == component => self.on_autopilot_heartbeat(ap),
+                    None if candidate => self.on_autopilot_heartbeat(Ids::new(system, component)),
+                    _ => {}
                 }
                 None
             }

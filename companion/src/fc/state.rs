@@ -158,7 +158,8 @@ pub struct LinkStatus {
     /// The latest round's requests.
     pub intervals: Vec<IntervalStatus>,
     /// Frames by outcome over every connection: accepted, unknown message id, undecodable
-    /// (e.g. an enum value the dialect does not know), bad CRC, signing rejections.
+    /// (e.g. an enum value the dialect does not know), bad CRC, signing rejections. Copied
+    /// from the link every 50 ms, so it may lag the per-message counters below.
     pub rx: RxCounts,
     pub mavlink1_frames: u64,
     pub mavlink2_frames: u64,
