@@ -1,6 +1,6 @@
-//! Qianliyan's on-drone service. For now: the object detector ([`detect`]) and the fusion of
-//! geotagged sightings into candidates ([`fusion`]); the pose timeline, frame source, journal
-//! and ground reports follow.
+//! Qianliyan's on-drone service. For now: the object detector ([`detect`]), the fusion of
+//! geotagged sightings into candidates ([`fusion`]), and the link to the flight controller
+//! with the pose timeline and ground reports ([`fc`]); the frame source and journal follow.
 
 pub mod detect;
 pub mod fc;

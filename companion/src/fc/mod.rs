@@ -321,7 +321,9 @@ impl FcHandle {
 
     /// Queues a STATUSTEXT `PREFIX class confidence lat,lon` (WGS-84, 6 decimals, NOTICE)
     /// for the ground station. Never blocks: when the queue is full the oldest waiting
-    /// report is dropped and counted.
+    /// report is dropped and counted. Reports go out at `reports.max_per_s` while the
+    /// autopilot's heartbeat is heard (a GCS on the same link or behind the autopilot's
+    /// forwarding sees them; STATUSTEXT has no target, so every receiver gets it).
     pub fn report_candidate(
         &self,
         class: &str,
