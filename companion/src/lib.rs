@@ -1,6 +1,7 @@
 //! Qianliyan's on-drone service: from telemetry and camera frames to geotagged, fused outfall
 //! and plume candidates.
 //!
+//! - [`fc`]: the link to the flight controller: pose timeline, capture events, ground reports.
 //! - [`detect`]: the object detector (ONNX Runtime through `ort`).
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
@@ -8,6 +9,7 @@
 //! - [`record`]: what is journaled and exported.
 
 pub mod detect;
+pub mod fc;
 pub mod findings;
 pub mod fusion;
 pub mod pipeline;
