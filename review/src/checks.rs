@@ -41,7 +41,7 @@ impl fmt::Display for Warning {
 }
 
 /// The nearest target to `p` and its distance.
-fn nearest<'a>(p: GeoPoint, targets: &'a [Target]) -> Option<(&'a Target, f64)> {
+fn nearest(p: GeoPoint, targets: &[Target]) -> Option<(&Target, f64)> {
     targets
         .iter()
         .map(|t| (t, p.distance_m(t.position)))

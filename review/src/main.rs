@@ -186,9 +186,6 @@ fn score(a: &ScoreArgs) -> Result<()> {
     }
 
     let board = score_contest(&targets, &teams, &s)?;
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
     print!("{}", render::terminal(&board, &s, &warnings));
     if let Some(path) = &a.csv {
         std::fs::write(path, render::csv(&board))

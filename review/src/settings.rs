@@ -302,8 +302,10 @@ mod tests {
     fn presets_validate_and_bad_settings_do_not() {
         assert!(ScoreSettings::default().validate().is_ok());
         assert!(ScoreSettings::suas(600.0).validate().is_ok());
-        let mut s = ScoreSettings::default();
-        s.location_zero_at_m = 2.0;
+        let s = ScoreSettings {
+            location_zero_at_m: 2.0,
+            ..ScoreSettings::default()
+        };
         assert!(s.validate().unwrap_err().contains("smaller"));
         let mut s = ScoreSettings::default();
         s.weights.speed = -0.1;
