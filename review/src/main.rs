@@ -72,6 +72,12 @@ struct ScoreArgs {
     location_weight: Option<f64>,
     #[arg(long)]
     speed_weight: Option<f64>,
+    /// Weight of the fraction of a target's `attributes` a report repeats.
+    #[arg(long)]
+    classification_weight: Option<f64>,
+    /// Weight of a report marked `"autonomous": true`.
+    #[arg(long)]
+    autonomy_weight: Option<f64>,
     /// Cost of each report that finds nothing.
     #[arg(long)]
     false_report_penalty: Option<f64>,
@@ -130,6 +136,12 @@ fn settings(a: &ScoreArgs) -> ScoreSettings {
     }
     if let Some(v) = a.speed_weight {
         s.weights.speed = v;
+    }
+    if let Some(v) = a.classification_weight {
+        s.weights.classification = v;
+    }
+    if let Some(v) = a.autonomy_weight {
+        s.weights.autonomy = v;
     }
     if let Some(v) = a.false_report_penalty {
         s.false_report_penalty = v;

@@ -74,9 +74,26 @@ pub fn rules_line(s: &ScoreSettings) -> String {
             s.false_report_penalty
         ),
     };
+    let parts: Vec<String> = [
+        (w.discovery, "discovery".to_string()),
+        (
+            w.location,
+            format!(
+                "location (1 within {} m, 0 at {} m)",
+                s.location_full_within_m, s.location_zero_at_m
+            ),
+        ),
+        (w.classification, "classification".to_string()),
+        (w.speed, speed),
+        (w.autonomy, "autonomy".to_string()),
+    ]
+    .into_iter()
+    .filter(|(weight, _)| *weight != 0.0)
+    .map(|(weight, what)| format!("{weight} x {what}"))
+    .collect();
     format!(
-        "{gate}{class}; credit = {} discovery + {} x location (1 within {} m, 0 at {} m) + {} x classification + {} x {speed} + {} x autonomy; {penalty}; {cap}",
-        w.discovery, w.location, s.location_full_within_m, s.location_zero_at_m, w.classification, w.speed, w.autonomy
+        "{gate}{class}; credit = {}; {penalty}; {cap}",
+        parts.join(" + ")
     )
 }
 
