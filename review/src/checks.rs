@@ -119,6 +119,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// The GCJ-02 warning, if a team's reports (read as `datum`) sit on the offset a GCJ-02
 /// conversion removes, or `--datum gcj02` was given to reports that were already WGS-84.
 fn gcj02_warning(
+    team: &str,
     file: &str,
     reports: &[Report],
     targets: &[Target],
@@ -141,11 +142,11 @@ fn gcj02_warning(
         Datum::Gcj02 => (
             // Undo our conversion: the reports as the file wrote them.
             miss(&mut positions.iter().map(|p| Datum::Gcj02.from_wgs84(*p)))?,
-            "--datum gcj02 moves these reports away from the targets: the file looks WGS-84 already; drop the option",
+            format!("--datum {team}=gcj02 moves these reports away from the targets: the file looks WGS-84 already; drop the option"),
         ),
         _ => (
             miss(&mut positions.iter().map(|p| Datum::Gcj02.to_wgs84(*p)))?,
-            "were they read off an Amap/Tencent (GCJ-02) map? If so pass --datum TEAM=gcj02",
+            format!("were they read off an Amap/Tencent (GCJ-02) map? If so pass --datum {team}=gcj02"),
         ),
     };
     let (lo, hi) = GCJ02_OFFSET_BAND_M;
@@ -160,8 +161,10 @@ fn gcj02_warning(
     })
 }
 
-/// Everything suspicious about one team's reports (already located with `datum`).
+/// Everything suspicious about team `team`'s reports (already located with `datum`) read
+/// from `file`; `labels` name its features in file order.
 pub fn report_warnings(
+    team: &str,
     file: &str,
     labels: &[String],
     reports: &[Report],
@@ -184,7 +187,7 @@ pub fn report_warnings(
         })
     };
 
-    if let Some(w) = gcj02_warning(file, reports, targets, datum) {
+    if let Some(w) = gcj02_warning(team, file, reports, targets, datum) {
         out.push(w);
     }
 

@@ -186,7 +186,7 @@ fn score(a: &ScoreArgs) -> Result<()> {
         let reports = locate_reports(&file, &raw, &targets, datum)?;
         let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
         warnings.extend(report_warnings(
-            &file, &labels, &reports, &targets, &s, datum,
+            name, &file, &labels, &reports, &targets, &s, datum,
         ));
         teams.push(TeamReports {
             team: name.to_string(),

@@ -96,7 +96,7 @@ fn gcj02_reports_without_the_datum_option_warn() {
         out.contains("missions/targets-sample-charlie.geojson: reports sit a median"),
         "{out}"
     );
-    assert!(out.contains("GCJ-02"), "{out}");
+    assert!(out.contains("--datum charlie=gcj02"), "{out}");
 }
 
 #[test]

@@ -191,6 +191,7 @@ fn warnings_for(text: &str, datum: Datum) -> Vec<String> {
     let reports = locate_reports("team.geojson", &raw, &targets(), datum).unwrap();
     let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
     report_warnings(
+        "blue",
         "team.geojson",
         &labels,
         &reports,
@@ -261,7 +262,7 @@ fn gcj02_reports_warn_and_convert() {
         gcj_warning.starts_with("team.geojson: reports sit a median"),
         "{gcj_warning}"
     );
-    assert!(gcj_warning.contains("--datum TEAM=gcj02"), "{gcj_warning}");
+    assert!(gcj_warning.contains("--datum blue=gcj02"), "{gcj_warning}");
 
     // Converted, they land where the team meant them and nothing warns about the datum.
     let w = warnings_for(&text, Datum::Gcj02);

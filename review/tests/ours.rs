@@ -246,3 +246,50 @@ fn no_targets_and_duplicate_teams_are_errors() {
     let err = score_contest(&targets(), &[team("a", vec![]), team("a", vec![])], &s).unwrap_err();
     assert!(err.to_string().contains("'a'"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn layout() -> impl Strategy<Value = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>)> {
+        (
+            proptest::collection::vec((0.0..60.0f64, 0.0..60.0f64), 1..5),
+            proptest::collection::vec((0.0..60.0f64, 0.0..60.0f64, 0.0..2000.0f64), 0..9),
+        )
+    }
+
+    fn build(t: &[(f64, f64)], r: &[(f64, f64, f64)]) -> (Vec<Target>, TeamReports) {
+        let targets = t
+            .iter()
+            .enumerate()
+            .map(|(i, (e, n))| Target::at(format!("T{i}"), at(*e, *n)))
+            .collect();
+        let reports = r
+            .iter()
+            .enumerate()
+            .map(|(i, (e, n, time))| Report {
+                time_s: Some(*time),
+                ..Report::at(format!("r{i}"), at(*e, *n))
+            })
+            .collect();
+        (targets, team("p", reports))
+    }
+
+    proptest! {
+        #[test]
+        fn the_score_is_a_percentage_and_the_penalty_aware_matching_never_scores_lower(
+            (t, r) in layout(),
+            discovery in 0.0..0.6f64,
+        ) {
+            let (targets, reports) = build(&t, &r);
+            let mut s = ScoreSettings::default();
+            s.weights.discovery = discovery;
+            let ours = score_team(&targets, &reports, &s).unwrap();
+            prop_assert!((0.0..=100.0 + 1e-9).contains(&ours.score), "{}", ours.score);
+            prop_assert_eq!(ours.finds.len() + ours.false_reports.len() + ours.ignored_reports.len(), r.len());
+            s.match_weight_includes_penalty = false;
+            let credit_only = score_team(&targets, &reports, &s).unwrap();
+            prop_assert!(ours.score >= credit_only.score - 1e-6, "{} < {}", ours.score, credit_only.score);
+        }
+    }
+}
