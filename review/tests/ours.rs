@@ -251,7 +251,10 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    fn layout() -> impl Strategy<Value = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>)> {
+    /// Target (east, north) and report (east, north, time) positions.
+    type Layout = (Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+    fn layout() -> impl Strategy<Value = Layout> {
         (
             proptest::collection::vec((0.0..60.0f64, 0.0..60.0f64), 1..5),
             proptest::collection::vec((0.0..60.0f64, 0.0..60.0f64, 0.0..2000.0f64), 0..9),
