@@ -1,0 +1,225 @@
+//! `review`: judge's tools. `review score` scores a target-discovery contest.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use qly_core::datum::Datum;
+use review::checks::{locate_reports, report_warnings, Warning};
+use review::input::{parse_features, parse_timestamp, targets_from};
+use review::leaderboard::score_contest;
+use review::model::TeamReports;
+use review::render;
+use review::settings::{ScoreSettings, SpeedCredit};
+
+#[derive(Parser)]
+#[command(name = "review", version, about = "Qianliyan review tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Preset {
+    /// Our contest rules (README: "SUAS vs ours").
+    Ours,
+    /// The SUAS interop server's object scoring (2020 rules).
+    Suas,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score teams' reported points against the judges' target points.
+    Score(ScoreArgs),
+}
+
+#[derive(clap::Args)]
+struct ScoreArgs {
+    /// The judges' targets: GeoJSON Points (WGS-84), properties id, class (optional).
+    #[arg(long, value_name = "TARGETS.geojson")]
+    targets: PathBuf,
+    /// A team and its reports: GeoJSON Points, properties id, class, time (optional).
+    #[arg(long = "team", value_name = "NAME=REPORTS.geojson", required = true)]
+    teams: Vec<String>,
+    /// The datum a team's reports are in (default WGS84): e.g. `--datum blue=gcj02`.
+    #[arg(long = "datum", value_name = "NAME=DATUM")]
+    datums: Vec<String>,
+    /// Contest start (ISO 8601 with offset); needed when report times are date-times.
+    #[arg(long, value_name = "ISO8601")]
+    start: Option<String>,
+    /// Time limit in seconds after the start (speed credit; SUAS: end of the flight window).
+    #[arg(long, default_value_t = 1800.0)]
+    time_limit_s: f64,
+    /// Rule set to start from; the options below override it.
+    #[arg(long, value_enum, default_value = "ours")]
+    preset: Preset,
+    /// A report farther than this from a target cannot find it.
+    #[arg(long)]
+    eligible_within_m: Option<f64>,
+    /// Let a report find a target of another class.
+    #[arg(long)]
+    ignore_classes: bool,
+    /// Location credit is 1 within this distance...
+    #[arg(long)]
+    location_full_within_m: Option<f64>,
+    /// ...and falls linearly to 0 at this distance.
+    #[arg(long)]
+    location_zero_at_m: Option<f64>,
+    #[arg(long)]
+    discovery_weight: Option<f64>,
+    #[arg(long)]
+    location_weight: Option<f64>,
+    #[arg(long)]
+    speed_weight: Option<f64>,
+    /// Weight of the fraction of a target's `attributes` a report repeats.
+    #[arg(long)]
+    classification_weight: Option<f64>,
+    /// Weight of a report marked `"autonomous": true`.
+    #[arg(long)]
+    autonomy_weight: Option<f64>,
+    /// Cost of each report that finds nothing.
+    #[arg(long)]
+    false_report_penalty: Option<f64>,
+    /// At most this many reports per target count (later ones are ignored).
+    #[arg(long)]
+    max_reports_per_target: Option<f64>,
+    /// Write the leaderboard as CSV here.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Write a self-contained HTML page here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Title of the HTML page.
+    #[arg(long, default_value = "Target discovery contest")]
+    title: String,
+}
+
+fn split_pair<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => Ok((k.trim(), v.trim())),
+        _ => bail!("--{flag} '{s}': expected NAME=VALUE"),
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
+}
+
+fn settings(a: &ScoreArgs) -> ScoreSettings {
+    let mut s = match a.preset {
+        Preset::Ours => ScoreSettings {
+            speed: SpeedCredit::Linear {
+                time_limit_s: a.time_limit_s,
+            },
+            ..ScoreSettings::default()
+        },
+        Preset::Suas => ScoreSettings::suas(a.time_limit_s),
+    };
+    if let Some(r) = a.eligible_within_m {
+        s.eligible_within_m = Some(r);
+    }
+    if a.ignore_classes {
+        s.require_same_class = false;
+    }
+    if let Some(v) = a.location_full_within_m {
+        s.location_full_within_m = v;
+    }
+    if let Some(v) = a.location_zero_at_m {
+        s.location_zero_at_m = v;
+    }
+    if let Some(v) = a.discovery_weight {
+        s.weights.discovery = v;
+    }
+    if let Some(v) = a.location_weight {
+        s.weights.location = v;
+    }
+    if let Some(v) = a.speed_weight {
+        s.weights.speed = v;
+    }
+    if let Some(v) = a.classification_weight {
+        s.weights.classification = v;
+    }
+    if let Some(v) = a.autonomy_weight {
+        s.weights.autonomy = v;
+    }
+    if let Some(v) = a.false_report_penalty {
+        s.false_report_penalty = v;
+    }
+    if let Some(v) = a.max_reports_per_target {
+        s.max_reports_per_target = Some(v);
+    }
+    s
+}
+
+fn score(a: &ScoreArgs) -> Result<()> {
+    let s = settings(a);
+    s.validate()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    let start = a
+        .start
+        .as_deref()
+        .map(parse_timestamp)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--start {e}"))?;
+
+    let targets_file = a.targets.display().to_string();
+    let raw_targets = parse_features(&targets_file, &read(&a.targets)?, start)?;
+    let targets = targets_from(&targets_file, &raw_targets)?;
+
+    let mut datums = std::collections::BTreeMap::new();
+    for d in &a.datums {
+        let (team, datum) = split_pair("datum", d)?;
+        let datum: Datum = datum
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--datum {d}: {e}"))?;
+        datums.insert(team.to_string(), datum);
+    }
+    let mut teams = Vec::new();
+    let mut warnings: Vec<Warning> = Vec::new();
+    for t in &a.teams {
+        let (name, path) = split_pair("team", t)?;
+        let path = PathBuf::from(path);
+        let file = path.display().to_string();
+        let datum = datums.remove(name).unwrap_or_default();
+        let raw = parse_features(&file, &read(&path)?, start)?;
+        let reports = locate_reports(&file, &raw, &targets, datum)?;
+        let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
+        warnings.extend(report_warnings(
+            name, &file, &labels, &reports, &targets, &s, datum,
+        ));
+        teams.push(TeamReports {
+            team: name.to_string(),
+            reports,
+        });
+    }
+    if let Some(team) = datums.keys().next() {
+        bail!("--datum names team '{team}', which no --team gives");
+    }
+
+    let board = score_contest(&targets, &teams, &s)?;
+    print!("{}", render::terminal(&board, &s, &warnings));
+    if let Some(path) = &a.csv {
+        std::fs::write(path, render::csv(&board))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &a.html {
+        std::fs::write(path, render::html(&a.title, &board, &s, &warnings))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Score(a) => score(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
