@@ -1,5 +1,12 @@
-//! Ground heights for geotagging: the [`Terrain`] trait and the simplest terrain,
-//! [`FlatGround`].
+//! Ground heights for geotagging: the [`Terrain`] trait, the simplest terrain,
+//! [`FlatGround`], and offline elevation models read from GeoTIFF ([`DemMosaic`]).
+//!
+//! - [`vertical`]: which surface a height is measured from ([`VerticalDatum`]).
+//! - [`geoid`]: the EGM96 geoid shipped with the crate, for ellipsoidal <-> AMSL heights.
+//! - [`dem`]: one georeferenced height grid ([`Dem`]), bilinear sampling, tile mosaics.
+//! - [`geotiff`]: GeoTIFF bytes <-> [`Dem`] (EPSG:4326 only), and the float32 writer.
+//! - [`dem_file`]: the only part that touches the file system: open a file, hand its bytes
+//!   to [`geotiff`].
 //!
 //! # Vertical datum
 //!
@@ -22,6 +29,17 @@
 //! assert_eq!(h, 12.5);
 //! ```
 
+pub mod dem;
+pub mod dem_file;
+pub mod geoid;
+pub mod geotiff;
+pub mod vertical;
+
+pub use dem::{Dem, DemError, DemGrid, DemMosaic, Georef};
+pub use dem_file::{read_dem_file, write_dem_file};
+pub use geotiff::{inspect_geotiff, parse_geotiff, write_geotiff, DatumChoice, GeoTiffInfo};
+pub use vertical::{DatumHeight, VerticalDatum};
+
 use crate::geodesy::GeoPoint;
 use thiserror::Error;
 
@@ -34,8 +52,13 @@ pub enum TerrainError {
         lon_deg: f64,
         coverage: String,
     },
-    #[error("no terrain height at {lat_deg:.7}, {lon_deg:.7}: the elevation model has a void (no-data cell) there")]
-    NoData { lat_deg: f64, lon_deg: f64 },
+    #[error("no terrain height at {lat_deg:.7}, {lon_deg:.7}: the elevation model {dem} has a void (no-data cell) there")]
+    NoData {
+        lat_deg: f64,
+        lon_deg: f64,
+        /// Which elevation model (file name or label).
+        dem: String,
+    },
 }
 
 /// A surface giving the ground height above mean sea level (see the module doc for the
@@ -78,6 +101,7 @@ mod tests {
             Err(TerrainError::NoData {
                 lat_deg: p.lat_deg,
                 lon_deg: p.lon_deg,
+                dem: "void.tif".into(),
             })
         }
     }
@@ -91,5 +115,6 @@ mod tests {
         assert_eq!(terrains[1].constant_height_amsl_m(), None);
         let e = terrains[1].height_amsl_m(p).unwrap_err();
         assert!(e.to_string().contains("30.0000000, 120.0000000"), "{e}");
+        assert!(e.to_string().contains("void.tif"), "{e}");
     }
 }
