@@ -15,8 +15,10 @@
 //! as elevation models such as SRTM and Copernicus GLO-30 are published. It is *not* the
 //! height above the WGS-84 ellipsoid ([`crate::geodesy::GeoPosition::h_ellipsoid_m`]); the
 //! two differ by the geoid undulation (about -40 m to +10 m over China). Geotagging compares
-//! a camera AMSL altitude with a terrain AMSL height, so both sides use the same datum; a
-//! later DEM reader converts ellipsoidal DEMs to AMSL (EGM96) before answering.
+//! a camera AMSL altitude with a terrain AMSL height, so both sides use the same datum;
+//! [`DemMosaic`] converts ellipsoidal DEMs to AMSL with the shipped EGM96 geoid
+//! ([`geoid`]) before answering, and refuses EGM2008 DEMs (no EGM2008 model ships) rather
+//! than mixing datums silently.
 //!
 //! The trait is object-safe, so geotagging takes `&dyn Terrain` and a flat plane, a DEM
 //! tile cache or a test surface are interchangeable.
