@@ -339,9 +339,28 @@ fn openathena_cross_check_on_rome() {
     let Some(path) = fixture("Rome-30m-DEM.tif") else {
         return;
     };
+    let t0 = std::time::Instant::now();
     let dem = load(&path);
+    let load_s = t0.elapsed().as_secs_f64();
     let mosaic = DemMosaic::new(vec![dem.clone()]).unwrap();
     let (cam, pose) = openathena_pose();
+    let t0 = std::time::Instant::now();
+    let n = 100;
+    for _ in 0..n {
+        geotag(
+            (2000.0, 1500.0),
+            &cam,
+            &pose,
+            &mosaic,
+            &Uncertainty::default(),
+        )
+        .unwrap();
+    }
+    println!(
+        "timing (this build): read + decode Rome-30m-DEM.tif {:.1} ms; one geotag on it {:.1} us",
+        load_s * 1e3,
+        t0.elapsed().as_secs_f64() / n as f64 * 1e6
+    );
     let reference = GeoPoint::new(OA_TARGET.0, OA_TARGET.1).unwrap();
     let start = (41.801, 12.6483, 500.0);
     let threshold_m = haversine_m(41.801, 0.0, 41.801, dem.georef().lon_step_deg, 500.0) / 8.0;

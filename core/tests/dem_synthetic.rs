@@ -365,6 +365,20 @@ fn mosaic_seams_sample_across_tiles() {
         let h = m.height_amsl_m(GeoPoint::new(lat, lon).unwrap()).unwrap();
         assert!((h - plane(lat, lon)).abs() < 1e-3, "{lon}: {h}");
     }
+    // A neighbour on another vertical datum is not blended in: the edge sample is used.
+    let east_ellipsoid = Dem::new(
+        "east-ellipsoid.tif",
+        east.grid().clone(),
+        *east.georef(),
+        VerticalDatum::EllipsoidWgs84,
+    )
+    .unwrap();
+    let mixed = DemMosaic::new(vec![
+        plane_tile("west.tif", 120.01 - 10.0 * ARCSEC, 30.01, 10, 10, false),
+        east_ellipsoid,
+    ])
+    .unwrap();
+    assert_eq!(mixed.height_amsl_m(p).unwrap(), clamped);
     // Outside both: the error names both tiles and their coverage.
     let e = DemMosaic::new(vec![east.clone()])
         .unwrap()

@@ -323,7 +323,8 @@ impl Dem {
 }
 
 /// Elevation tiles answering EGM96 AMSL heights: the first tile that covers a point wins,
-/// and bilinear sampling near its edge borrows the neighbouring tiles' samples.
+/// and bilinear sampling near its edge borrows the neighbouring tiles' samples (from tiles
+/// on the same vertical datum; otherwise the edge sample is used).
 ///
 /// Tiles in EGM96 pass through; ellipsoidal tiles are converted with the shipped EGM96
 /// geoid; EGM2008 tiles are refused when the mosaic is built (no EGM2008 model ships).
@@ -385,12 +386,14 @@ impl DemMosaic {
             });
         };
         let tile = &self.tiles[i];
-        // Samples past this tile's edge come from the other tiles, in mosaic order.
+        // Samples past this tile's edge come from the other tiles in mosaic order, only
+        // those on the same vertical datum (a blend across datums would be off by the
+        // geoid undulation).
         let height_m = tile.bilinear_with(p, |lat, lon| {
             self.tiles
                 .iter()
                 .enumerate()
-                .filter(|&(j, _)| j != i)
+                .filter(|&(j, t)| j != i && t.datum == tile.datum)
                 .find_map(|(_, t)| t.nearest(lat, lon))
         })?;
         Ok((
