@@ -1,8 +1,10 @@
 //! Qianliyan core: the pure geometry every part of the patrol shares.
 //!
-//! No sockets, files, clocks or threads live here: functions take values and return values,
-//! so the planner, the simulated vehicle, the companion computer and the review tools all
-//! compute positions the same way, and the maths is tested without any I/O.
+//! No sockets, clocks or threads live here: functions take values and return values, so the
+//! planner, the simulated vehicle, the companion computer and the review tools all compute
+//! positions the same way, and the maths is tested without any I/O. The one file-system
+//! edge is [`terrain::dem_file`], which opens an elevation model and hands its bytes to the
+//! pure GeoTIFF parser.
 //!
 //! - [`geodesy`]: WGS-84 geodetic <-> ECEF <-> local ENU, geodesic distance and bearing.
 //! - [`datum`]: WGS-84, CGCS2000 and GCJ-02 input coordinates.
@@ -11,7 +13,9 @@
 //! - [`protocol`]: the MAVLink mission transfer protocol as sans-IO state machines.
 //! - [`rotation`]: quaternions and matrices between the camera, gimbal, body and NED frames.
 //! - [`intrinsics`]: the pixel camera model (pinhole + Brown-Conrady), pixel <-> ray.
-//! - [`terrain`]: ground heights above mean sea level: the `Terrain` trait, flat ground.
+//! - [`terrain`]: ground heights above mean sea level: the `Terrain` trait, flat ground,
+//!   GeoTIFF elevation models (read from bytes; the file loader is a separate edge), the
+//!   EGM96 geoid and vertical datums.
 //! - [`pose`]: position/attitude timelines interpolated to capture times; clock alignment.
 //! - [`geotag`]: pixel + pose + camera + terrain -> ground point and predicted error.
 

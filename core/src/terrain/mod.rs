@@ -1,5 +1,12 @@
-//! Ground heights for geotagging: the [`Terrain`] trait and the simplest terrain,
-//! [`FlatGround`].
+//! Ground heights for geotagging: the [`Terrain`] trait, the simplest terrain,
+//! [`FlatGround`], and offline elevation models read from GeoTIFF ([`DemMosaic`]).
+//!
+//! - [`vertical`]: which surface a height is measured from ([`VerticalDatum`]).
+//! - [`geoid`]: the EGM96 geoid shipped with the crate, for ellipsoidal <-> AMSL heights.
+//! - [`dem`]: one georeferenced height grid ([`Dem`]), bilinear sampling, tile mosaics.
+//! - [`geotiff`]: GeoTIFF bytes <-> [`Dem`] (EPSG:4326 only), and the float32 writer.
+//! - [`dem_file`]: the only part that touches the file system: open a file, hand its bytes
+//!   to [`geotiff`].
 //!
 //! # Vertical datum
 //!
@@ -8,8 +15,10 @@
 //! as elevation models such as SRTM and Copernicus GLO-30 are published. It is *not* the
 //! height above the WGS-84 ellipsoid ([`crate::geodesy::GeoPosition::h_ellipsoid_m`]); the
 //! two differ by the geoid undulation (about -40 m to +10 m over China). Geotagging compares
-//! a camera AMSL altitude with a terrain AMSL height, so both sides use the same datum; a
-//! later DEM reader converts ellipsoidal DEMs to AMSL (EGM96) before answering.
+//! a camera AMSL altitude with a terrain AMSL height, so both sides use the same datum;
+//! [`DemMosaic`] converts ellipsoidal DEMs to AMSL with the shipped EGM96 geoid
+//! ([`geoid`]) before answering, and refuses EGM2008 DEMs (no EGM2008 model ships) rather
+//! than mixing datums silently.
 //!
 //! The trait is object-safe, so geotagging takes `&dyn Terrain` and a flat plane, a DEM
 //! tile cache or a test surface are interchangeable.
@@ -21,6 +30,17 @@
 //! let h = ground.height_amsl_m(GeoPoint::new(30.0, 120.0).unwrap()).unwrap();
 //! assert_eq!(h, 12.5);
 //! ```
+
+pub mod dem;
+pub mod dem_file;
+pub mod geoid;
+pub mod geotiff;
+pub mod vertical;
+
+pub use dem::{Dem, DemError, DemGrid, DemMosaic, Georef};
+pub use dem_file::{read_dem_file, write_dem_file};
+pub use geotiff::{inspect_geotiff, parse_geotiff, write_geotiff, DatumChoice, GeoTiffInfo};
+pub use vertical::{DatumHeight, VerticalDatum};
 
 use crate::geodesy::GeoPoint;
 use thiserror::Error;
@@ -34,8 +54,13 @@ pub enum TerrainError {
         lon_deg: f64,
         coverage: String,
     },
-    #[error("no terrain height at {lat_deg:.7}, {lon_deg:.7}: the elevation model has a void (no-data cell) there")]
-    NoData { lat_deg: f64, lon_deg: f64 },
+    #[error("no terrain height at {lat_deg:.7}, {lon_deg:.7}: the elevation model {dem} has a void (no-data cell) there")]
+    NoData {
+        lat_deg: f64,
+        lon_deg: f64,
+        /// Which elevation model (file name or label).
+        dem: String,
+    },
 }
 
 /// A surface giving the ground height above mean sea level (see the module doc for the
@@ -78,6 +103,7 @@ mod tests {
             Err(TerrainError::NoData {
                 lat_deg: p.lat_deg,
                 lon_deg: p.lon_deg,
+                dem: "void.tif".into(),
             })
         }
     }
@@ -91,5 +117,6 @@ mod tests {
         assert_eq!(terrains[1].constant_height_amsl_m(), None);
         let e = terrains[1].height_amsl_m(p).unwrap_err();
         assert!(e.to_string().contains("30.0000000, 120.0000000"), "{e}");
+        assert!(e.to_string().contains("void.tif"), "{e}");
     }
 }
