@@ -65,6 +65,7 @@ pub(crate) fn run(shared: &Shared, mut storage: Box<dyn Storage>, mut end: u64) 
             Ok(()) => {
                 end += group.len() as u64;
                 st.stats.synced += group_records;
+                st.stats.syncs += 1;
                 if st.last_error.take().is_some() {
                     tracing::warn!(
                         file = %shared.path.display(),
