@@ -41,6 +41,30 @@ struct FullableFile {
     full: Arc<AtomicBool>,
 }
 
+/// A file whose next fdatasync fails with EIO while the flag is set (the data was written;
+/// whether it is durable is unknown, so the journal must rewrite it, not duplicate it).
+struct FlakySync {
+    file: File,
+    fail_sync: Arc<AtomicBool>,
+}
+
+impl Storage for FlakySync {
+    fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_at(offset, bytes)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if self.fail_sync.swap(false, Ordering::SeqCst) {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+        self.file.sync_data()
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+}
+
 impl Storage for FullableFile {
     fn write_at(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
         if self.full.load(Ordering::SeqCst) {
@@ -246,4 +270,62 @@ fn a_second_writer_on_the_same_file_is_refused() {
     let (_first, _) = Journal::open_in(dir.path()).unwrap();
     let err = Journal::open_in(dir.path()).unwrap_err();
     assert!(matches!(err, JournalError::Locked { .. }), "{err}");
+}
+
+#[test]
+fn a_failed_fdatasync_rewrites_the_group_once_without_duplicates() {
+    let (logs, dispatch) = capture();
+    tracing::dispatcher::with_default(&dispatch, || {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(JOURNAL_FILE_NAME);
+        let fail_sync = Arc::new(AtomicBool::new(false));
+        let options = JournalOptions {
+            group_window: Duration::ZERO,
+            retry_interval: Duration::from_millis(10),
+            ..JournalOptions::default()
+        };
+        let storage = FlakySync {
+            file: File::create(&path).unwrap(),
+            fail_sync: Arc::clone(&fail_sync),
+        };
+        let journal = Journal::start(
+            &path,
+            options,
+            Box::new(storage),
+            0,
+            JournalStats::default(),
+        )
+        .unwrap();
+        journal.append(&frame(0)).unwrap();
+        journal.flush().unwrap();
+        fail_sync.store(true, Ordering::SeqCst);
+        let seq = journal.append(&frame(1)).unwrap();
+        journal.append(&frame(2)).unwrap();
+        // The failed sync is retried after 10 ms and succeeds.
+        assert!(journal.wait_synced(seq + 1, Duration::from_secs(2)));
+        let stats = journal.stats();
+        assert_eq!((stats.write_errors, stats.synced, stats.pending), (1, 3, 0));
+        drop(journal);
+        let back = read_journal(&path).unwrap();
+        assert_eq!(back.records, vec![frame(0), frame(1), frame(2)]);
+        assert!(back.damage.is_empty());
+    });
+    let text = logs.text();
+    assert!(text.contains("Input/output error"), "{text}");
+}
+
+#[test]
+fn the_journal_is_a_record_sink() {
+    let (_logs, dispatch) = capture();
+    let _guard = tracing::dispatcher::set_default(&dispatch);
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, _) = Journal::open_in(dir.path()).unwrap();
+    let mut sink: Box<dyn RecordSink> = Box::new(journal);
+    for i in 0..3 {
+        sink.append(&frame(i)).unwrap();
+    }
+    // Dropping the journal writes what is queued.
+    drop(sink);
+    let back = read_journal(&dir.path().join(JOURNAL_FILE_NAME)).unwrap();
+    assert_eq!(back.records, vec![frame(0), frame(1), frame(2)]);
 }
