@@ -183,7 +183,15 @@ pub(crate) fn write_atomically(
     std::fs::File::open(&tmp)
         .and_then(|f| f.sync_all())
         .map_err(io_err(&tmp, "syncing"))?;
-    std::fs::rename(&tmp, path).map_err(io_err(path, "renaming the finished file into place"))
+    std::fs::rename(&tmp, path).map_err(io_err(path, "renaming the finished file into place"))?;
+    // The rename itself must survive a power cut.
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err(dir, "syncing the folder after the rename"))
 }
 
 /// What [`export_flight`] wrote.
