@@ -7,11 +7,15 @@
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
+//! - [`journal`]: the durable, crash-safe journal of records.
+//! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
 pub mod detect;
+pub mod export;
 pub mod fc;
 pub mod findings;
 pub mod fusion;
+pub mod journal;
 pub mod pipeline;
 pub mod record;
 
