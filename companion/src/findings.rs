@@ -20,8 +20,10 @@ use qly_core::rotation::Mat3;
 use qly_core::terrain::Terrain;
 
 use crate::detect::Detection;
-use crate::fusion::{Fusion, FusionError, FusionEvent, Sighting};
-use crate::record::{CameraRecord, CandidateRecord, FrameRecord, Record, SightingRecord};
+use crate::fusion::{Attribution, Candidate, Fusion, FusionError, FusionEvent, Sighting};
+use crate::record::{
+    BestView, CameraRecord, CandidateRecord, ErrorRecord, FrameRecord, Record, SightingRecord,
+};
 
 /// A photo as its source describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,7 +180,7 @@ impl Findings {
         let mut new_candidates = Vec::new();
         for (s, event) in sightings.iter().zip(&events) {
             let id = event.id();
-            sighting_records.push(SightingRecord::new(s, id, &meta.file, camera));
+            sighting_records.push(sighting_record(s, id, &meta.file, camera));
             if let FusionEvent::NewCandidate(id) = event {
                 new_candidates.push(*id);
             }
@@ -192,7 +194,7 @@ impl Findings {
                 .get(&c.best_sighting.frame_index)
                 .map(String::as_str)
                 .unwrap_or("");
-            candidates.push(CandidateRecord::new(c, *revision, best_file));
+            candidates.push(candidate_record(c, *revision, best_file));
         }
         Ok(FrameOutcome {
             frame: FrameRecord {
@@ -300,6 +302,70 @@ fn optical_axis_deg(r_ned_camera: &Mat3) -> (f64, f64) {
     (pitch, yaw)
 }
 
+/// The record of `sighting`, fused into candidate `candidate_id`, seen from `camera` in
+/// photo `file`.
+pub fn sighting_record(
+    sighting: &Sighting,
+    candidate_id: u64,
+    file: &str,
+    camera: CameraRecord,
+) -> SightingRecord {
+    let (x1, y1, x2, y2) = sighting.bbox_px;
+    SightingRecord {
+        candidate_id,
+        image_index: sighting.frame_index,
+        file: file.to_string(),
+        t_utc_us: sighting.t_utc_us,
+        class_name: sighting.class_name.clone(),
+        confidence: sighting.confidence,
+        bbox_px: [x1, y1, x2, y2],
+        lat_deg: sighting.ground.point.lat_deg,
+        lon_deg: sighting.ground.point.lon_deg,
+        ground_amsl_m: sighting.ground.height_amsl_m,
+        slant_range_m: sighting.ground.slant_range_m,
+        error: ErrorRecord::from(&sighting.ground.error),
+        footprint: sighting
+            .footprint
+            .iter()
+            .map(|p| [p.lat_deg, p.lon_deg])
+            .collect(),
+        camera,
+    }
+}
+/// The record of `candidate` at `revision`; `best_file` is the photo file of its best
+/// sighting (the fusion knows frames only by index).
+pub fn candidate_record(candidate: &Candidate, revision: u32, best_file: &str) -> CandidateRecord {
+    let (attribution, along_river_m) = match candidate.attribution {
+        Attribution::FusedCentre => ("fused_centre", None),
+        Attribution::UpstreamEnd { along_river_m } => ("upstream_end", Some(along_river_m)),
+    };
+    let best = &candidate.best_sighting;
+    let (x1, y1, x2, y2) = best.bbox_px;
+    CandidateRecord {
+        id: candidate.id,
+        revision,
+        class_name: candidate.class_name.clone(),
+        lat_deg: candidate.position.lat_deg,
+        lon_deg: candidate.position.lon_deg,
+        attribution: attribution.to_string(),
+        along_river_m,
+        fused_lat_deg: candidate.fused_position.lat_deg,
+        fused_lon_deg: candidate.fused_position.lon_deg,
+        error: ErrorRecord::from(&candidate.error),
+        sightings: candidate.sightings,
+        first_t_utc_us: candidate.first_t_utc_us,
+        last_t_utc_us: candidate.last_t_utc_us,
+        confidence_max: candidate.confidence_max,
+        confidence_mean: candidate.confidence_mean,
+        best: BestView {
+            image_index: best.frame_index,
+            file: best_file.to_string(),
+            bbox_px: [x1, y1, x2, y2],
+            confidence: best.confidence,
+            slant_range_m: best.ground.slant_range_m,
+        },
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;

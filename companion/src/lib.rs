@@ -11,12 +11,11 @@
 //! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
 pub mod detect;
-pub mod export;
 pub mod fc;
 pub mod findings;
 pub mod fusion;
-pub mod journal;
 pub mod pipeline;
-pub mod record;
 
 pub use findings::Findings;
+/// The records, journal and exports live in `qly-flight`, shared with the review tools.
+pub use qly_flight::{export, journal, record};

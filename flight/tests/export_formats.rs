@@ -7,14 +7,14 @@ mod journal_support;
 use std::path::Path;
 use std::process::Command;
 
-use companion::export::{
-    export_flight, latest_candidates, CANDIDATES_GEOJSON, CANDIDATES_GPKG, SIGHTINGS_GEOJSON,
-};
-use companion::record::Record;
 use geojson::{FeatureCollection, GeometryValue, JsonValue};
 use journal_support::{candidate, flight, sighting};
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
+use qly_flight::export::{
+    export_flight, latest_candidates, CANDIDATES_GEOJSON, CANDIDATES_GPKG, SIGHTINGS_GEOJSON,
+};
+use qly_flight::record::Record;
 
 /// Ten frames: candidates 1 (frames 0, 3, 6, 9: revision 4), 2 and 3 (revision 3 each).
 fn exported() -> (tempfile::TempDir, Vec<Record>) {

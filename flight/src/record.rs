@@ -1,5 +1,5 @@
-//! What the companion records: the vocabulary shared by the pipeline (which makes records),
-//! the journal (which keeps them durably), the exports (GeoJSON, GeoPackage) and, later, the
+//! What a patrol records: the vocabulary shared by the companion's pipeline (which makes
+//! records), the journal (which keeps them durably), the exports (GeoJSON, GeoPackage) and the
 //! review tools (which read them back).
 //!
 //! Records are plain, flat values with explicit units and frames, serialised with serde. They
@@ -17,8 +17,6 @@
 
 use qly_core::geotag::HorizontalError;
 use serde::{Deserialize, Serialize};
-
-use crate::fusion::{Attribution, Candidate, Sighting};
 
 /// One journal entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,39 +119,6 @@ pub struct SightingRecord {
     pub camera: CameraRecord,
 }
 
-impl SightingRecord {
-    /// The record of `sighting`, fused into candidate `candidate_id`, seen from `camera` in
-    /// photo `file`.
-    pub fn new(
-        sighting: &Sighting,
-        candidate_id: u64,
-        file: &str,
-        camera: CameraRecord,
-    ) -> SightingRecord {
-        let (x1, y1, x2, y2) = sighting.bbox_px;
-        SightingRecord {
-            candidate_id,
-            image_index: sighting.frame_index,
-            file: file.to_string(),
-            t_utc_us: sighting.t_utc_us,
-            class_name: sighting.class_name.clone(),
-            confidence: sighting.confidence,
-            bbox_px: [x1, y1, x2, y2],
-            lat_deg: sighting.ground.point.lat_deg,
-            lon_deg: sighting.ground.point.lon_deg,
-            ground_amsl_m: sighting.ground.height_amsl_m,
-            slant_range_m: sighting.ground.slant_range_m,
-            error: ErrorRecord::from(&sighting.ground.error),
-            footprint: sighting
-                .footprint
-                .iter()
-                .map(|p| [p.lat_deg, p.lon_deg])
-                .collect(),
-            camera,
-        }
-    }
-}
-
 /// The evidence photo of a candidate: its best sighting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BestView {
@@ -189,43 +154,6 @@ pub struct CandidateRecord {
     pub confidence_max: f32,
     pub confidence_mean: f32,
     pub best: BestView,
-}
-
-impl CandidateRecord {
-    /// The record of `candidate` at `revision`; `best_file` is the photo file of its best
-    /// sighting (the fusion knows frames only by index).
-    pub fn new(candidate: &Candidate, revision: u32, best_file: &str) -> CandidateRecord {
-        let (attribution, along_river_m) = match candidate.attribution {
-            Attribution::FusedCentre => ("fused_centre", None),
-            Attribution::UpstreamEnd { along_river_m } => ("upstream_end", Some(along_river_m)),
-        };
-        let best = &candidate.best_sighting;
-        let (x1, y1, x2, y2) = best.bbox_px;
-        CandidateRecord {
-            id: candidate.id,
-            revision,
-            class_name: candidate.class_name.clone(),
-            lat_deg: candidate.position.lat_deg,
-            lon_deg: candidate.position.lon_deg,
-            attribution: attribution.to_string(),
-            along_river_m,
-            fused_lat_deg: candidate.fused_position.lat_deg,
-            fused_lon_deg: candidate.fused_position.lon_deg,
-            error: ErrorRecord::from(&candidate.error),
-            sightings: candidate.sightings,
-            first_t_utc_us: candidate.first_t_utc_us,
-            last_t_utc_us: candidate.last_t_utc_us,
-            confidence_max: candidate.confidence_max,
-            confidence_mean: candidate.confidence_mean,
-            best: BestView {
-                image_index: best.frame_index,
-                file: best_file.to_string(),
-                bbox_px: [x1, y1, x2, y2],
-                confidence: best.confidence,
-                slant_range_m: best.ground.slant_range_m,
-            },
-        }
-    }
 }
 
 /// Why a sink could not take a record.

@@ -215,7 +215,7 @@ pub fn sighting_feature(s: &SightingRecord) -> PointFeature {
 /// `2027-01-15T08:00:00.250Z`.
 ///
 /// ```
-/// use companion::export::iso8601_utc_ms;
+/// use qly_flight::export::iso8601_utc_ms;
 /// assert_eq!(iso8601_utc_ms(0), "1970-01-01T00:00:00.000Z");
 /// assert_eq!(iso8601_utc_ms(1_800_000_000_123_456), "2027-01-15T08:00:00.123Z");
 /// assert_eq!(iso8601_utc_ms(-1), "1969-12-31T23:59:59.999Z");

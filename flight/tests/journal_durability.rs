@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use companion::journal::{read_journal, DamageReason, Journal, JournalOptions, JOURNAL_FILE_NAME};
-use companion::record::Record;
 use journal_support::{flight, frame_records};
+use qly_flight::journal::{read_journal, DamageReason, Journal, JournalOptions, JOURNAL_FILE_NAME};
+use qly_flight::record::Record;
 use rand::SeedableRng;
 use rand_distr::Distribution;
 

@@ -2,7 +2,7 @@
 //! sizes, and append-to-synced latency at a service-like pace. Run on the target's card:
 //!
 //! ```text
-//! QLY_JOURNAL_BENCH_DIR=/media/sd/flight cargo test -p companion --release \
+//! QLY_JOURNAL_BENCH_DIR=/media/sd/flight cargo test -p qly-flight --release \
 //!     --test journal_throughput -- --ignored --nocapture
 //! ```
 //!
@@ -13,9 +13,9 @@ mod journal_support;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use companion::journal::{Journal, JournalOptions};
-use companion::record::Record;
 use journal_support::frame_records;
+use qly_flight::journal::{Journal, JournalOptions};
+use qly_flight::record::Record;
 
 fn bench_dir() -> tempfile::TempDir {
     let base = std::env::var_os("QLY_JOURNAL_BENCH_DIR")

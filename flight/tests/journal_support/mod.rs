@@ -3,7 +3,7 @@
 //! `mod journal_support;`; as a test target of its own it has no tests.
 #![allow(dead_code)]
 
-use companion::record::{
+use qly_flight::record::{
     BestView, CameraRecord, CandidateRecord, ErrorRecord, FrameRecord, Record, SightingRecord,
 };
 
