@@ -11,6 +11,7 @@
 //!   [`serve_missions`] (a `MissionServer` on a connection of its own), and
 //!   [`serve_message`] / [`serve_poll`] for a vehicle that runs its own receive loop.
 //! - [`heartbeat`]: a periodic HEARTBEAT task, [`wait_for_vehicle`].
+//! - [`command`]: COMMAND_LONG with ACK and re-sends: [`arm`], [`set_mode`], [`command_long`].
 //!
 //! Uploading a plan to a vehicle (what `planner upload` does):
 //!
@@ -41,6 +42,7 @@
 //! ```
 
 pub mod address;
+pub mod command;
 pub mod connection;
 pub mod convert;
 pub mod frame;
@@ -52,6 +54,7 @@ pub mod mission;
 pub use mavlink::dialects::ardupilotmega as dialect;
 
 pub use address::{Address, AddressError};
+pub use command::{arm, command_long, set_mode, CommandError, CommandOptions};
 pub use connection::{Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
 pub use frame::{Received, SigningConfig};
 pub use heartbeat::{spawn_heartbeat, wait_for_vehicle};

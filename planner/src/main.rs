@@ -1,6 +1,7 @@
 //! `planner`: plan river-corridor and area surveys and write them for QGroundControl, Mission
 //! Planner, Google Earth and GIS. A thin shell over the `planner` library.
 
+mod cli_fly;
 mod cli_upload;
 
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ enum Command {
     Plan(Box<PlanArgs>),
     /// Upload a mission file to a flight controller over MAVLink and verify it by download.
     Upload(cli_upload::UploadArgs),
+    /// Start the mission on the vehicle (GUIDED, arm, AUTO, MISSION_START) and follow it to the
+    /// landing.
+    Fly(cli_fly::FlyArgs),
     /// List the cameras the planner knows by name.
     Cameras,
 }
@@ -140,6 +144,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Plan(args) => plan(*args),
         Command::Upload(args) => cli_upload::run(args),
+        Command::Fly(args) => cli_fly::run(args),
         Command::Cameras => {
             for c in CameraDatabase::builtin().cameras() {
                 println!(

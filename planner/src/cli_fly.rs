@@ -1,0 +1,193 @@
+//! `planner fly`: start the mission already on the vehicle (GUIDED, arm, AUTO,
+//! MISSION_START, as a ground station does for a copter on the ground) and follow it to the
+//! landing, showing progress. The command protocol lives in `qly_link::command`.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use qly_core::protocol::Ids;
+use qly_link::command::copter_mode;
+use qly_link::dialect::{MavCmd, MavMessage, MavModeFlag};
+use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
+use qly_link::{
+    arm, command_long, set_mode, wait_for_vehicle, Address, CommandOptions, Connection,
+    ConnectionConfig,
+};
+
+#[derive(Args)]
+pub struct FlyArgs {
+    /// Link to the vehicle, as for `planner upload`.
+    #[arg(long, default_value = "udpin:0.0.0.0:14550")]
+    pub connect: String,
+    /// Our MAVLink system id (255 is the usual ground station).
+    #[arg(long, default_value_t = 255)]
+    pub system_id: u8,
+    /// Our MAVLink component id (190 = MAV_COMP_ID_MISSIONPLANNER).
+    #[arg(long, default_value_t = 190)]
+    pub component_id: u8,
+    /// Seconds to wait for the vehicle's first heartbeat.
+    #[arg(long, default_value_t = 10.0)]
+    pub wait_s: f64,
+    /// Start the mission and return at once instead of following it to the landing.
+    #[arg(long)]
+    pub no_follow: bool,
+    /// Give up following after this many seconds (wall clock).
+    #[arg(long, default_value_t = 3600.0)]
+    pub timeout_s: f64,
+}
+
+pub fn run(args: FlyArgs) -> Result<()> {
+    let address: Address = args
+        .connect
+        .parse()
+        .with_context(|| format!("--connect '{}'", args.connect))?;
+    for (v, flag) in [(args.wait_s, "--wait-s"), (args.timeout_s, "--timeout-s")] {
+        if !(v.is_finite() && v > 0.0 && v < 1e7) {
+            bail!("{flag} {v}: expected a number of seconds > 0");
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(fly(args, address))
+}
+
+/// What the vehicle told us while flying.
+#[derive(Debug, Default)]
+struct Flight {
+    armed: bool,
+    photos: u32,
+    seq: u16,
+    total: u16,
+}
+
+impl Flight {
+    fn observe(&mut self, message: &MavMessage, bar: &ProgressBar) {
+        match message {
+            MavMessage::HEARTBEAT(hb) if hb.autopilot as u32 != 8 => {
+                self.armed = hb
+                    .base_mode
+                    .contains(MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED);
+            }
+            MavMessage::MISSION_CURRENT(mc) => {
+                self.seq = mc.seq;
+                self.total = mc.total;
+                if mc.total > 0 && mc.total != u16::MAX {
+                    bar.set_length(u64::from(mc.total));
+                }
+                bar.set_position(u64::from(mc.seq));
+            }
+            MavMessage::CAMERA_FEEDBACK(_) => {
+                self.photos += 1;
+                bar.set_message(format!("{} photos", self.photos));
+            }
+            MavMessage::STATUSTEXT(st) => {
+                let text: String = st
+                    .text
+                    .iter()
+                    .take_while(|&&b| b != 0)
+                    .map(|&b| b as char)
+                    .collect();
+                bar.println(format!("vehicle: {text}"));
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn fly(args: FlyArgs, address: Address) -> Result<()> {
+    let mut conn = Connection::open(
+        &address,
+        ConnectionConfig::new(Ids::new(args.system_id, args.component_id)),
+    )
+    .await
+    .with_context(|| format!("opening {}", args.connect))?;
+    let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
+    let Some((vehicle, _)) =
+        wait_for_vehicle(&mut conn, Duration::from_secs_f64(args.wait_s)).await
+    else {
+        bail!(
+            "no autopilot heartbeat on {} within {:.0} s",
+            args.connect,
+            args.wait_s
+        );
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed:>6} [{bar:40}] item {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut flight = Flight::default();
+    let opts = CommandOptions::default();
+    // ArduCopter arms in GUIDED (not in AUTO), then AUTO + MISSION_START takes off.
+    set_mode(&mut conn, vehicle, copter_mode::GUIDED, opts, |m| {
+        flight.observe(m, &bar)
+    })
+    .await
+    .context("setting GUIDED")?;
+    arm(&mut conn, vehicle, true, opts, |m| flight.observe(m, &bar))
+        .await
+        .context("arming")?;
+    set_mode(&mut conn, vehicle, copter_mode::AUTO, opts, |m| {
+        flight.observe(m, &bar)
+    })
+    .await
+    .context("setting AUTO")?;
+    command_long(
+        &mut conn,
+        vehicle,
+        MavCmd::MAV_CMD_MISSION_START,
+        [0.0; 7],
+        opts,
+        |m| flight.observe(m, &bar),
+    )
+    .await
+    .context("starting the mission")?;
+    bar.println(format!(
+        "mission started on system {} component {}",
+        vehicle.system, vehicle.component
+    ));
+    if args.no_follow {
+        bar.finish_and_clear();
+        heartbeat.abort();
+        return Ok(());
+    }
+    flight.armed = true;
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_secs_f64(args.timeout_s);
+    while flight.armed {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            bar.finish_and_clear();
+            bail!(
+                "the vehicle was still flying after {:.0} s (item {}/{})",
+                args.timeout_s,
+                flight.seq,
+                flight.total
+            );
+        }
+        match tokio::time::timeout(left, conn.recv()).await {
+            Ok(Some(rx)) => {
+                if u32::from(vehicle.system) == rx.header.system_id {
+                    flight.observe(&rx.message, &bar);
+                }
+            }
+            Ok(None) => bail!("the link to {} closed", args.connect),
+            Err(_) => {}
+        }
+    }
+    bar.finish_and_clear();
+    heartbeat.abort();
+    println!(
+        "landed and disarmed after {:.1} s (wall clock): {} photos, last item {}/{}",
+        started.elapsed().as_secs_f64(),
+        flight.photos,
+        flight.seq,
+        flight.total
+    );
+    Ok(())
+}

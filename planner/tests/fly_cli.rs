@@ -1,0 +1,65 @@
+//! `planner fly` against the `sim` vehicle: after an upload it arms, starts the mission,
+//! follows it and returns once the vehicle has landed and disarmed.
+
+mod upload_support;
+
+use std::time::Duration;
+
+use upload_support::*;
+
+/// Home, take-off to 25 m, two waypoints 90 m apart with a photo on each leg, RTL.
+const SHORT_WPL: &str = "QGC WPL 110
+0\t1\t0\t16\t0\t0\t0\t0\t-35.363262\t149.165237\t584.0\t1
+1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t25\t1
+2\t0\t3\t206\t20\t0\t1\t0\t0\t0\t0\t1
+3\t0\t3\t16\t0\t0\t0\t0\t-35.362400\t149.165200\t25\t1
+4\t0\t3\t16\t0\t0\t0\t0\t-35.362400\t149.166000\t25\t1
+5\t0\t3\t206\t0\t0\t0\t0\t0\t0\t0\t1
+6\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1
+";
+
+#[test]
+fn fly_starts_the_mission_and_returns_after_the_landing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wpl = dir.path().join("short.waypoints");
+    std::fs::write(&wpl, SHORT_WPL).expect("write mission");
+    let (_sim, port, _out) = start_sim(&["--speedup", "20"]);
+    let connect = format!("udpout:127.0.0.1:{port}");
+    let wpl = wpl.to_string_lossy().to_string();
+    let (out, _) = planner(
+        &["upload", &wpl, "--connect", &connect],
+        Duration::from_secs(60),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "upload failed: {stdout}\n{stderr}");
+
+    let (out, took) = planner(
+        &["fly", "--connect", &connect, "--timeout-s", "120"],
+        Duration::from_secs(150),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "fly failed: {stdout}\n{stderr}");
+    assert!(stdout.contains("landed and disarmed"), "{stdout}");
+    // The two legs are 90 m and ~75 m long with a photo every 20 m: several photos.
+    let photos: u32 = stdout
+        .split_whitespace()
+        .zip(stdout.split_whitespace().skip(1))
+        .find(|(_, w)| w.starts_with("photos"))
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or_else(|| panic!("no photo count in {stdout}"));
+    assert!(photos >= 4, "{photos} photos: {stdout}");
+    assert!(took < Duration::from_secs(120), "took {took:?}");
+}
+
+#[test]
+fn fly_without_a_vehicle_is_a_clear_error() {
+    let port = free_udp_port();
+    let connect = format!("udpout:127.0.0.1:{port}");
+    let (out, _) = planner(
+        &["fly", "--connect", &connect, "--wait-s", "1"],
+        Duration::from_secs(30),
+    );
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success());
+    assert!(stderr.contains("no autopilot heartbeat"), "{stderr}");
+}
