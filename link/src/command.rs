@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::connection::{Connection, LinkError};
 use crate::dialect::{MavCmd, MavMessage, MavModeFlag, MavResult, COMMAND_LONG_DATA};
+use crate::frame::Received;
 use qly_core::protocol::Ids;
 use thiserror::Error;
 
@@ -56,7 +57,7 @@ pub enum CommandError {
 }
 
 /// Sends `command` with `params` to `target` and waits for its ACK. Other messages received
-/// meanwhile are passed to `on_other` (a ground station keeps showing telemetry). Returns the
+/// meanwhile are passed to `on_other` (a ground station keeps showing and logging telemetry). Returns the
 /// accepting ACK's result; any other final result is [`CommandError::Refused`].
 pub async fn command_long(
     conn: &mut Connection,
@@ -64,7 +65,7 @@ pub async fn command_long(
     command: MavCmd,
     params: [f32; 7],
     options: CommandOptions,
-    mut on_other: impl FnMut(&MavMessage),
+    mut on_other: impl FnMut(&Received),
 ) -> Result<MavResult, CommandError> {
     let attempts = options.retries + 1;
     for confirmation in 0..attempts {
@@ -100,7 +101,7 @@ pub async fn command_long(
                         result => return Err(CommandError::Refused { command, result }),
                     }
                 }
-                other => on_other(other),
+                _ => on_other(&rx),
             }
         }
     }
@@ -118,7 +119,7 @@ pub async fn set_mode(
     target: Ids,
     custom_mode: u32,
     options: CommandOptions,
-    on_other: impl FnMut(&MavMessage),
+    on_other: impl FnMut(&Received),
 ) -> Result<MavResult, CommandError> {
     let base = MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED.bits() as f32;
     command_long(
@@ -138,7 +139,7 @@ pub async fn arm(
     target: Ids,
     armed: bool,
     options: CommandOptions,
-    on_other: impl FnMut(&MavMessage),
+    on_other: impl FnMut(&Received),
 ) -> Result<MavResult, CommandError> {
     command_long(
         conn,

@@ -11,6 +11,7 @@
 //!   [`serve_missions`] (a `MissionServer` on a connection of its own), and
 //!   [`serve_message`] / [`serve_poll`] for a vehicle that runs its own receive loop.
 //! - [`heartbeat`]: a periodic HEARTBEAT task, [`wait_for_vehicle`].
+//! - [`tlog`]: telemetry logs as MAVProxy and QGC write them: [`tlog::TlogWriter`], [`tlog::read_tlog`].
 //! - [`command`]: COMMAND_LONG with ACK and re-sends: [`arm`], [`set_mode`], [`command_long`].
 //!
 //! Uploading a plan to a vehicle (what `planner upload` does):
@@ -49,6 +50,7 @@ pub mod frame;
 pub mod heartbeat;
 pub mod impair;
 pub mod mission;
+pub mod tlog;
 
 /// The MAVLink dialect every link speaks: ArduPilot's, which includes `common`.
 pub use mavlink::dialects::ardupilotmega as dialect;

@@ -2,18 +2,22 @@
 //! MISSION_START, as a ground station does for a copter on the ground) and follow it to the
 //! landing, showing progress. The command protocol lives in `qly_link::command`.
 
-use std::time::Duration;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qly_core::protocol::Ids;
 use qly_link::command::copter_mode;
-use qly_link::dialect::{MavCmd, MavMessage, MavModeFlag};
+use qly_link::dialect::{MavAutopilot, MavCmd, MavMessage, MavModeFlag};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
+use qly_link::tlog::TlogWriter;
 use qly_link::{
     arm, command_long, set_mode, wait_for_vehicle, Address, CommandOptions, Connection,
-    ConnectionConfig,
+    ConnectionConfig, Received,
 };
 
 #[derive(Args)]
@@ -33,6 +37,10 @@ pub struct FlyArgs {
     /// Start the mission and return at once instead of following it to the landing.
     #[arg(long)]
     pub no_follow: bool,
+    /// Log everything the vehicle sends to this telemetry log (`.tlog`, as MAVProxy and QGC
+    /// write it).
+    #[arg(long)]
+    pub tlog: Option<PathBuf>,
     /// Give up following after this many seconds (wall clock).
     #[arg(long, default_value_t = 3600.0)]
     pub timeout_s: f64,
@@ -62,12 +70,25 @@ struct Flight {
     photos: u32,
     seq: u16,
     total: u16,
+    tlog: Option<TlogWriter<BufWriter<File>>>,
+    tlog_error: Option<std::io::Error>,
 }
 
 impl Flight {
-    fn observe(&mut self, message: &MavMessage, bar: &ProgressBar) {
-        match message {
-            MavMessage::HEARTBEAT(hb) if hb.autopilot as u32 != 8 => {
+    fn observe(&mut self, rx: &Received, bar: &ProgressBar) {
+        if let (Some(tlog), None) = (self.tlog.as_mut(), self.tlog_error.as_ref()) {
+            let now_us = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as u64)
+                .unwrap_or(0);
+            if let Err(e) = tlog.write(now_us, rx.header, &rx.message) {
+                bar.println(format!("warning: telemetry log stopped: {e}"));
+                self.tlog_error = Some(e);
+            }
+        }
+        match &rx.message {
+            // A companion or camera of the same system says nothing about arming.
+            MavMessage::HEARTBEAT(hb) if hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID => {
                 self.armed = hb
                     .base_mode
                     .contains(MavModeFlag::MAV_MODE_FLAG_SAFETY_ARMED);
@@ -122,6 +143,11 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
             .progress_chars("=> "),
     );
     let mut flight = Flight::default();
+    if let Some(path) = &args.tlog {
+        let file = File::create(path)
+            .with_context(|| format!("creating the telemetry log {}", path.display()))?;
+        flight.tlog = Some(TlogWriter::new(BufWriter::new(file)));
+    }
     let opts = CommandOptions::default();
     // ArduCopter arms in GUIDED (not in AUTO), then AUTO + MISSION_START takes off.
     set_mode(&mut conn, vehicle, copter_mode::GUIDED, opts, |m| {
@@ -152,6 +178,9 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
         vehicle.system, vehicle.component
     ));
     if args.no_follow {
+        if let Some(tlog) = flight.tlog.as_mut() {
+            tlog.flush().context("writing the telemetry log")?;
+        }
         bar.finish_and_clear();
         heartbeat.abort();
         return Ok(());
@@ -173,7 +202,7 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
         match tokio::time::timeout(left, conn.recv()).await {
             Ok(Some(rx)) => {
                 if u32::from(vehicle.system) == rx.header.system_id {
-                    flight.observe(&rx.message, &bar);
+                    flight.observe(&rx, &bar);
                 }
             }
             Ok(None) => bail!("the link to {} closed", args.connect),
@@ -182,6 +211,15 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
     }
     bar.finish_and_clear();
     heartbeat.abort();
+    if let (Some(tlog), Some(path)) = (flight.tlog.as_mut(), &args.tlog) {
+        tlog.flush()
+            .with_context(|| format!("writing the telemetry log {}", path.display()))?;
+        println!(
+            "telemetry log: {} ({} messages)",
+            path.display(),
+            tlog.records()
+        );
+    }
     println!(
         "landed and disarmed after {:.1} s (wall clock): {} photos, last item {}/{}",
         started.elapsed().as_secs_f64(),

@@ -33,8 +33,18 @@ fn fly_starts_the_mission_and_returns_after_the_landing() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "upload failed: {stdout}\n{stderr}");
 
+    let tlog = dir.path().join("flight.tlog");
+    let tlog_arg = tlog.to_string_lossy().to_string();
     let (out, took) = planner(
-        &["fly", "--connect", &connect, "--timeout-s", "120"],
+        &[
+            "fly",
+            "--connect",
+            &connect,
+            "--timeout-s",
+            "120",
+            "--tlog",
+            &tlog_arg,
+        ],
         Duration::from_secs(150),
     );
     let (stdout, stderr) = text(&out);
@@ -49,6 +59,42 @@ fn fly_starts_the_mission_and_returns_after_the_landing() {
         .unwrap_or_else(|| panic!("no photo count in {stdout}"));
     assert!(photos >= 4, "{photos} photos: {stdout}");
     assert!(took < Duration::from_secs(120), "took {took:?}");
+
+    // The telemetry log reads back, with ours and with pymavlink (what MAVProxy uses).
+    let bytes = std::fs::read(&tlog).expect("tlog written");
+    let (records, damage) = qly_link::tlog::read_tlog(&bytes);
+    let positions = records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.message,
+                qly_link::dialect::MavMessage::GLOBAL_POSITION_INT(_)
+            )
+        })
+        .count();
+    assert!(
+        positions > 20,
+        "{positions} positions in {} records",
+        records.len()
+    );
+    assert_eq!(damage, Default::default());
+    if let Some(python) = python_or_skip("fly tlog read by pymavlink") {
+        let script = "import sys\nfrom pymavlink import mavutil\nm = mavutil.mavlink_connection(sys.argv[1])\nn = 0\nwhile m.recv_match(type='GLOBAL_POSITION_INT') is not None:\n    n += 1\nprint(n)\n";
+        let out = std::process::Command::new(python)
+            .args(["-c", script, &tlog_arg])
+            .output()
+            .expect("run python");
+        let n: usize = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0);
+        assert_eq!(
+            n,
+            positions,
+            "pymavlink: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]
