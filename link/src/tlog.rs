@@ -170,7 +170,8 @@ mod tests {
         let intact = bytes.len();
         // Garbage between records, then a torn last record.
         bytes.extend_from_slice(&[0xAA; 5]);
-        bytes.extend_from_slice(&bytes[..20].to_vec());
+        let torn = bytes[..20].to_vec();
+        bytes.extend_from_slice(&torn);
         let (records, damage) = read_tlog(&bytes);
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].message, pos);
