@@ -103,7 +103,10 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-fn load_frames(dir: &Path) -> Result<Vec<(String, Arc<[u8]>)>, String> {
+/// A frame's name and JPEG bytes.
+type Frame = (String, Arc<[u8]>);
+
+fn load_frames(dir: &Path) -> Result<Vec<Frame>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -188,7 +191,7 @@ fn ms(d: Duration, n: usize) -> f64 {
 fn run(
     args: &Args,
     threads: usize,
-    frames: &[(String, Arc<[u8]>)],
+    frames: &[Frame],
 ) -> Result<Figures, Box<dyn std::error::Error>> {
     let mut pipe = pipeline(&args.model, threads)?;
     let first = decode_jpeg(&frames[0].1, &frames[0].0)?;
