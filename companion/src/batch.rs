@@ -305,10 +305,12 @@ pub fn letterbox_nchw(
     let scale: [f32; 3] = std::array::from_fn(|c| 1.0 / (255.0 * normalisation.std_rgb[c]));
     let offset: [f32; 3] =
         std::array::from_fn(|c| normalisation.mean_rgb[c] / normalisation.std_rgb[c]);
+    // Normalised value of each 8-bit level, per channel.
+    let lut: [[f32; 256]; 3] =
+        std::array::from_fn(|c| std::array::from_fn(|v| v as f32 * scale[c] - offset[c]));
     let mut data = Vec::with_capacity(3 * n);
-    for c in 0..3 {
-        let pad = PAD_VALUE as f32 * scale[c] - offset[c];
-        data.extend(std::iter::repeat_n(pad, n));
+    for plane in &lut {
+        data.extend(std::iter::repeat_n(plane[PAD_VALUE as usize], n));
     }
     let (sw, sh) = image.dimensions();
     let (rw, rh) = (
@@ -316,39 +318,53 @@ pub fn letterbox_nchw(
         geometry.resized_height_px as usize,
     );
     let (left, top) = (geometry.pad_left_px as usize, geometry.pad_top_px as usize);
-    if sw > 0 && sh > 0 && left + rw <= w && top + rh <= h {
-        let identity = (sw as usize, sh as usize) == (rw, rh);
-        let xs = taps(sw, rw as u32);
-        let ys = taps(sh, rh as u32);
-        let src = image.as_raw();
-        let stride = sw as usize * 3;
-        let (r_plane, rest) = data.split_at_mut(n);
-        let (g_plane, b_plane) = rest.split_at_mut(n);
-        for (dy, &(y0, y1, fy)) in ys.iter().enumerate() {
-            let row0 = &src[y0 as usize * stride..][..stride];
-            let row1 = &src[y1 as usize * stride..][..stride];
-            let o = (top + dy) * w + left;
-            let (r_out, g_out, b_out) = (
-                &mut r_plane[o..o + rw],
-                &mut g_plane[o..o + rw],
-                &mut b_plane[o..o + rw],
+    if sw == 0 || sh == 0 || left + rw > w || top + rh > h {
+        return Array4::from_shape_vec((1, 3, h, w), data)
+            .unwrap_or_else(|_| Array4::zeros((1, 3, h, w)));
+    }
+    let identity = (sw as usize, sh as usize) == (rw, rh);
+    // Per destination column: byte offsets of the two source pixels and their weights.
+    let xs: Vec<(usize, usize, f32, f32)> = taps(sw, rw as u32)
+        .into_iter()
+        .map(|(x0, x1, fx)| (x0 as usize * 3, x1 as usize * 3, 1.0 - fx, fx))
+        .collect();
+    let ys = taps(sh, rh as u32);
+    let src = image.as_raw();
+    let stride = sw as usize * 3;
+    let (r_plane, rest) = data.split_at_mut(n);
+    let (g_plane, b_plane) = rest.split_at_mut(n);
+    for (dy, &(y0, y1, fy)) in ys.iter().enumerate() {
+        let row0 = &src[y0 as usize * stride..][..stride];
+        let row1 = &src[y1 as usize * stride..][..stride];
+        let gy = 1.0 - fy;
+        let o = (top + dy) * w + left;
+        let outs = r_plane[o..o + rw]
+            .iter_mut()
+            .zip(&mut g_plane[o..o + rw])
+            .zip(&mut b_plane[o..o + rw]);
+        for (((r, g), b), &(a, bb, gx, fx)) in outs.zip(&xs) {
+            let (p0, p1, q0, q1) = (
+                &row0[a..a + 3],
+                &row0[bb..bb + 3],
+                &row1[a..a + 3],
+                &row1[bb..bb + 3],
             );
-            for (dx, &(x0, x1, fx)) in xs.iter().enumerate() {
-                let (a, b) = (x0 as usize * 3, x1 as usize * 3);
-                let px: [u8; 3] = if identity {
-                    [row0[a], row0[a + 1], row0[a + 2]]
-                } else {
-                    std::array::from_fn(|c| {
-                        let top = row0[a + c] as f32 * (1.0 - fx) + row0[b + c] as f32 * fx;
-                        let bottom = row1[a + c] as f32 * (1.0 - fx) + row1[b + c] as f32 * fx;
-                        let v = top * (1.0 - fy) + bottom * fy;
-                        v.round().clamp(0.0, 255.0) as u8
-                    })
-                };
-                r_out[dx] = px[0] as f32 * scale[0] - offset[0];
-                g_out[dx] = px[1] as f32 * scale[1] - offset[1];
-                b_out[dx] = px[2] as f32 * scale[2] - offset[2];
-            }
+            let px: [usize; 3] = std::array::from_fn(|c| {
+                if identity {
+                    return p0[c] as usize;
+                }
+                // The detector's arithmetic exactly, with its `round()` (a libm call on
+                // baseline x86-64) done as truncation plus a half test, exact for 0..=255.
+                let top = p0[c] as f32 * gx + p1[c] as f32 * fx;
+                let bottom = q0[c] as f32 * gx + q1[c] as f32 * fx;
+                let v = top * gy + bottom * fy;
+                let t = v as u32; // v >= 0: weights are in [0, 1]
+                let rounded = if v - t as f32 >= 0.5 { t + 1 } else { t };
+                rounded.min(255) as usize
+            });
+            *r = lut[0][px[0]];
+            *g = lut[1][px[1]];
+            *b = lut[2][px[2]];
         }
     }
     // The length is 3 * h * w by construction.
