@@ -182,6 +182,8 @@ struct Figures {
     /// Letterbox of frame 0: the detector's two-pass path and the batch's one-pass one.
     letterbox_two_pass: Duration,
     letterbox_one_pass: Duration,
+    /// Per round: raw, pipeline, sequential, overlapped wall times.
+    rounds: Vec<[Duration; 4]>,
 }
 
 fn ms(d: Duration, n: usize) -> f64 {
@@ -245,11 +247,13 @@ fn run(
         ..Figures::default()
     };
     for _ in 0..args.rounds {
+        let mut round = [Duration::ZERO; 4];
         let t = Instant::now();
         for _ in frames {
             raw_run(&mut session)?;
         }
-        f.raw += t.elapsed();
+        round[0] = t.elapsed();
+        f.raw += round[0];
 
         let t = Instant::now();
         for i in 0..frames.len() {
@@ -261,7 +265,8 @@ fn run(
             times.findings += tj.elapsed();
             f.pipe_stages.add(&times);
         }
-        f.pipeline += t.elapsed();
+        round[1] = t.elapsed();
+        f.pipeline += round[1];
 
         for overlap in [false, true] {
             let t = Instant::now();
@@ -277,12 +282,15 @@ fn run(
             }
             if overlap {
                 f.overlapped += wall;
+                round[3] = wall;
                 f.ovl_stages.add(&stages);
             } else {
                 f.sequential += wall;
+                round[2] = wall;
                 f.seq_stages.add(&stages);
             }
         }
+        f.rounds.push(round);
     }
     let meta = pipe.detector().metadata().clone();
     let g = companion::detect::Letterbox::new(
@@ -396,6 +404,27 @@ fn main() {
                 }),
             );
         }
+        let median_ratio = |mode: usize| {
+            let mut r: Vec<f64> = f
+                .rounds
+                .iter()
+                .map(|x| x[0].as_secs_f64() / x[mode].as_secs_f64())
+                .collect();
+            companion::batch::median(&mut r).unwrap_or(f64::NAN)
+        };
+        let medians = [median_ratio(1), median_ratio(2), median_ratio(3)];
+        println!(
+            "{:>7} median of per-round ratios: pipeline {:.3}, sequential {:.3}, overlapped {:.3}",
+            threads, medians[0], medians[1], medians[2]
+        );
+        per.insert(
+            "median_round_ratio".into(),
+            serde_json::json!({
+                "pipeline": medians[0],
+                "sequential": medians[1],
+                "overlapped": medians[2],
+            }),
+        );
         println!(
             "{:>7} letterbox of one frame: detector two-pass {:.2} ms, batch one-pass {:.2} ms",
             threads,
