@@ -48,4 +48,7 @@ for t, r in rust.items():
     p = py["threads"][t]
     print(f"{t:>7} {r['raw_fps']:>8.2f} {r[best]['fps']:>12.2f} {r[best]['ratio']:>8.3f} {p['e2e_fps']:>10.2f} {p['ratio']:>10.3f} {r[best]['fps'] / p['e2e_fps']:>8.2f}   (rust: {best})")
     print(f"{'':>7} python stage ms: " + ", ".join(f"{k} {v:.1f}" for k, v in p["stage_ms"].items()))
+    if "cpu_ms_per_frame" in r:
+        c = r["cpu_ms_per_frame"]
+        print(f"{'':>7} rust overlapped, CPU time per frame: inference thread {c['overlapped_inference_thread']:.1f} ms, decode thread {c['overlapped_decode_thread']:.1f} ms, raw session.run {c['raw_thread']:.1f} ms: ratio with a free core each {c['cpu_ratio']:.3f}")
 PY
