@@ -188,6 +188,8 @@ struct Figures {
     /// of the process (the decode thread, and ONNX Runtime's pool above one thread).
     ovl_main_cpu: Duration,
     ovl_other_cpu: Duration,
+    /// Sequential runs: CPU time of the calling thread (all the work at one intra-op thread).
+    seq_thread_cpu: Duration,
     /// Per round: raw, pipeline, sequential, overlapped wall times.
     rounds: Vec<[Duration; 4]>,
 }
@@ -316,6 +318,7 @@ fn run(
                 round[3] = wall;
                 f.ovl_stages.add(&stages);
             } else {
+                f.seq_thread_cpu += cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - c_thread;
                 f.sequential += wall;
                 round[2] = wall;
                 f.seq_stages.add(&stages);
@@ -454,6 +457,11 @@ fn main() {
                 ms(f.ovl_other_cpu, n),
             );
             println!(
+                "{:>7} cpu ms/frame: sequential, all stages on one thread {:.2}",
+                threads,
+                ms(f.seq_thread_cpu, n)
+            );
+            println!(
                 "{:>7} cpu ms/frame: raw session.run {:.2}; overlapped: inference thread {:.2}, decode thread {:.2}; cpu ratio raw/inference-thread {:.3}",
                 threads, raw_cpu, main_cpu, other_cpu, raw_cpu / main_cpu
             );
@@ -464,6 +472,7 @@ fn main() {
                     "overlapped_inference_thread": main_cpu,
                     "overlapped_decode_thread": other_cpu,
                     "cpu_ratio": raw_cpu / main_cpu,
+                    "sequential_thread": ms(f.seq_thread_cpu, n),
                 }),
             );
         }
