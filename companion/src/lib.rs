@@ -5,15 +5,19 @@
 //! - [`detect`]: the object detector (ONNX Runtime through `ort`).
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
+//! - [`photo_meta`]: the pose of a DJI photo from its EXIF and XMP tags.
+//! - [`batch`]: a folder of photos after the flight, through the pipeline.
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
 //! - [`journal`]: the durable, crash-safe journal of records.
 //! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
+pub mod batch;
 pub mod detect;
 pub mod fc;
 pub mod findings;
 pub mod fusion;
+pub mod photo_meta;
 pub mod pipeline;
 
 pub use findings::Findings;
