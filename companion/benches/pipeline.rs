@@ -341,7 +341,7 @@ fn run(
     f.letterbox_two_pass = t.elapsed() / reps;
     let t = Instant::now();
     for _ in 0..reps {
-        std::hint::black_box(companion::batch::letterbox_nchw(
+        std::hint::black_box(companion::detect::letterbox::letterbox_nchw(
             &first,
             &g,
             &meta.normalisation,

@@ -131,6 +131,12 @@ impl Findings {
         self.uncertainty = uncertainty;
     }
 
+    /// Puts later frames' detections on `terrain` (e.g. once the take-off ground is known).
+    /// Candidates already fused keep the positions they were given.
+    pub fn set_terrain(&mut self, terrain: Box<dyn Terrain + Send + Sync>) {
+        self.terrain = terrain;
+    }
+
     /// The terrain the detections are put on.
     pub fn terrain(&self) -> &(dyn Terrain + Send + Sync) {
         self.terrain.as_ref()

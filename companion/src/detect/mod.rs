@@ -284,9 +284,8 @@ impl Detector {
             self.metadata.input_width_px,
             self.metadata.input_height_px,
         );
-        let boxed = letterbox::letterbox(image, &geometry);
         (
-            letterbox::to_nchw(&boxed, &self.metadata.normalisation),
+            letterbox::letterbox_nchw(image, &geometry, &self.metadata.normalisation),
             geometry,
         )
     }
