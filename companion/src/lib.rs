@@ -6,11 +6,15 @@
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
+//! - [`config`]: the service's TOML configuration.
+//! - [`service`]: the running service (`companion run`): link, frames, worker, journal.
 
+pub mod config;
 pub mod detect;
 pub mod findings;
 pub mod fusion;
 pub mod pipeline;
 pub mod record;
+pub mod service;
 
 pub use findings::Findings;
