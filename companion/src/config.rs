@@ -427,13 +427,19 @@ impl Config {
         }
         let g = &self.geotag;
         for (key, v) in [
-            ("geotag.horizontal_position_sigma_m", g.horizontal_position_sigma_m),
+            (
+                "geotag.horizontal_position_sigma_m",
+                g.horizontal_position_sigma_m,
+            ),
             ("geotag.altitude_sigma_m", g.altitude_sigma_m),
             ("geotag.roll_pitch_sigma_deg", g.roll_pitch_sigma_deg),
             ("geotag.heading_sigma_deg", g.heading_sigma_deg),
             ("geotag.pixel_sigma_px", g.pixel_sigma_px),
             ("fusion.gate_chi2", self.fusion.gate_chi2),
-            ("fusion.model_noise_sigma_m", self.fusion.model_noise_sigma_m),
+            (
+                "fusion.model_noise_sigma_m",
+                self.fusion.model_noise_sigma_m,
+            ),
             ("frames.capture_wait_s", self.frames.capture_wait_s),
             ("journal.export_every_s", self.journal.export_every_s),
         ] {
@@ -485,9 +491,9 @@ impl Config {
             )),
             (Some(name), None) => {
                 let db = CameraDatabase::builtin();
-                let spec = db
-                    .find(name)
-                    .map_err(|e| self.invalid("camera.name", format!("{name:?}"), &e.to_string()))?;
+                let spec = db.find(name).map_err(|e| {
+                    self.invalid("camera.name", format!("{name:?}"), &e.to_string())
+                })?;
                 CameraIntrinsics::from_spec(spec)
                     .map_err(|e| self.invalid("camera.name", format!("{name:?}"), &e.to_string()))
             }
@@ -593,7 +599,10 @@ model = "models/outfall.onnx"
             PathBuf::from("/flights/a/models/outfall.onnx")
         );
         assert_eq!(c.frames_dir(), PathBuf::from("/flights/a/frames"));
-        assert_eq!(c.journal_path(), PathBuf::from("/flights/a/./journal.jsonl"));
+        assert_eq!(
+            c.journal_path(),
+            PathBuf::from("/flights/a/./journal.jsonl")
+        );
         assert_eq!(c.intrinsics().unwrap().width_px, 5280);
         assert_eq!(c.detector.confidence_threshold, 0.25);
         assert_eq!(c.geotag.ground_amsl_m, None);

@@ -555,7 +555,10 @@ mod tests {
                     &meta,
                     &pose,
                     &intrinsics,
-                    &[det("outfall", 2000.0 + dx, 1500.0), det("plume", 1000.0, 500.0)],
+                    &[
+                        det("outfall", 2000.0 + dx, 1500.0),
+                        det("plume", 1000.0, 500.0),
+                    ],
                 )
                 .unwrap();
             journal.extend(out.records());
@@ -568,13 +571,18 @@ mod tests {
         for (a, b) in a.iter().zip(b) {
             assert_eq!((a.id, a.sightings), (b.id, b.sightings));
             assert!(a.fused_position.distance_m(b.fused_position) < 1e-6);
-            assert_eq!(a.best_sighting.footprint.len(), b.best_sighting.footprint.len());
+            assert_eq!(
+                a.best_sighting.footprint.len(),
+                b.best_sighting.footprint.len()
+            );
         }
         // The next frame continues both the same way.
         meta.image_index = 4;
         meta.file = "frames/4.jpg".into();
         let dets = [det("outfall", 2001.0, 1500.0)];
-        let x = findings.add_frame(&meta, &pose, &intrinsics, &dets).unwrap();
+        let x = findings
+            .add_frame(&meta, &pose, &intrinsics, &dets)
+            .unwrap();
         let y = resumed.add_frame(&meta, &pose, &intrinsics, &dets).unwrap();
         assert_eq!(x.candidates, y.candidates);
         // Frames 1 and 2 saw this outfall (frame 3 saw another one, 30 m away).

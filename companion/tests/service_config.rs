@@ -78,7 +78,8 @@ fn every_config_key_is_documented_in_the_example() {
             } else {
                 text.lines().any(|l| {
                     let l = l.trim_start_matches(['#', ' ']);
-                    l.starts_with(&format!("{f} =")) || l.starts_with(&format!("[{}.{f}]", path.join(".")))
+                    l.starts_with(&format!("{f} ="))
+                        || l.starts_with(&format!("[{}.{f}]", path.join(".")))
                 })
             };
             if !documented {
@@ -86,7 +87,10 @@ fn every_config_key_is_documented_in_the_example() {
             }
         }
     }
-    assert!(missing.is_empty(), "not in companion.example.toml: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "not in companion.example.toml: {missing:?}"
+    );
 }
 
 fn companion(args: &[&str]) -> std::process::Output {
@@ -137,8 +141,14 @@ fn a_missing_onnx_runtime_library_refuses_to_start_naming_it() {
     let out = companion(&["run", "--config", cfg.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("/nonexistent/libonnxruntime.so.1.31.1"), "{stderr}");
-    assert!(stderr.contains("pip install onnxruntime==1.31.1"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/libonnxruntime.so.1.31.1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pip install onnxruntime==1.31.1"),
+        "{stderr}"
+    );
 }
 
 #[test]

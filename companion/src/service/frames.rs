@@ -189,7 +189,13 @@ impl FrameTracker {
                 }),
                 Lookup::Wait(reason) => {
                     if now.duration_since(w.since) >= self.settings.capture_wait {
-                        give_up.push((index, format!("{reason} after waiting {:.1} s", self.settings.capture_wait.as_secs_f64())));
+                        give_up.push((
+                            index,
+                            format!(
+                                "{reason} after waiting {:.1} s",
+                                self.settings.capture_wait.as_secs_f64()
+                            ),
+                        ));
                     } else {
                         w.last_reason = reason;
                     }
@@ -230,7 +236,9 @@ fn locate(
         Lookup::Fail(r) => return Lookup::Fail(r),
     };
     if fc.takeoff_amsl_m().is_none() {
-        return Lookup::Wait("take-off elevation not known yet (no position from the flight controller)".into());
+        return Lookup::Wait(
+            "take-off elevation not known yet (no position from the flight controller)".into(),
+        );
     }
     match fc.pose(capture.t_boot_ms) {
         Lookup::Ready((sample, gimbal)) => Lookup::Ready((
@@ -342,7 +350,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("qly-frames-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("frames")).unwrap();
-        for name in ["1.jpg", "2.jpg", "3.jpg", "4.jpg", ".5.jpg.tmp", "notes.txt"] {
+        for name in [
+            "1.jpg",
+            "2.jpg",
+            "3.jpg",
+            "4.jpg",
+            ".5.jpg.tmp",
+            "notes.txt",
+        ] {
             std::fs::write(dir.join("frames").join(name), b"x").unwrap();
         }
         let fc = Arc::new(Scripted {

@@ -367,7 +367,7 @@ impl State {
                 .push_system_time(m.time_unix_usec, m.time_boot_ms)
                 .map(|_| ()),
             MavMessage::GPS_RAW_INT(m) => {
-                self.gps_h_acc_m = (m.h_acc > 0).then(|| m.h_acc as f64 * 1e-3);
+                self.gps_h_acc_m = (m.h_acc > 0).then_some(m.h_acc as f64 * 1e-3);
                 Ok(())
             }
             MavMessage::CAMERA_FEEDBACK(m) => {

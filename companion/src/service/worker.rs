@@ -116,9 +116,7 @@ impl Worker {
                 uncertainty.horizontal_position_sigma_m = h;
             }
         }
-        self.pipeline
-            .findings_mut()
-            .set_uncertainty(uncertainty);
+        self.pipeline.findings_mut().set_uncertainty(uncertainty);
         let photo = PhotoIn {
             image_index: job.image_index,
             file: &job.file,
