@@ -23,8 +23,8 @@ use qly_core::rotation::Quat;
 use serde::Deserialize;
 
 use crate::detect::{DetectorConfig, RuntimeConfig, TilingConfig};
+use crate::fc::FcConfig;
 use crate::fusion::{FusionSettings, RiverCentreline};
-use crate::service::link::FcConfig;
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,11 @@ pub enum ConfigError {
     Parse {
         path: PathBuf,
         source: Box<toml::de::Error>,
+    },
+    #[error("config {path}: {source}")]
+    FlightController {
+        path: PathBuf,
+        source: crate::fc::FcError,
     },
     #[error("config {path}: `{key}` = {value}: expected {expected}")]
     Invalid {
@@ -403,7 +408,10 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         self.flight_controller
             .validate()
-            .map_err(|e| self.invalid("flight_controller", "(table)", &e.to_string()))?;
+            .map_err(|source| ConfigError::FlightController {
+                path: self.path.clone(),
+                source,
+            })?;
         self.intrinsics()?;
         let unit = |key: &str, v: f32| {
             if (0.0..=1.0).contains(&v) {

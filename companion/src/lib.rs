@@ -4,6 +4,7 @@
 //! - [`detect`]: the object detector (ONNX Runtime through `ort`).
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
+//! - [`fc`]: the link to the flight controller: pose timeline, clock, capture events, reports.
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
 //! - [`config`]: the service's TOML configuration.
@@ -11,6 +12,7 @@
 
 pub mod config;
 pub mod detect;
+pub mod fc;
 pub mod findings;
 pub mod fusion;
 pub mod pipeline;

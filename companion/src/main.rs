@@ -4,6 +4,7 @@
 //! companion run --config /flights/today/companion.toml
 //! ```
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -32,6 +33,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

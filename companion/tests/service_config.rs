@@ -54,9 +54,10 @@ fn expected_fields(example: &toml::Table, path: &[&str]) -> Vec<String> {
 fn every_config_key_is_documented_in_the_example() {
     let text = std::fs::read_to_string(example_path()).unwrap();
     let example: toml::Table = toml::from_str(&text).unwrap();
-    let tables: [&[&str]; 12] = [
+    let tables: [&[&str]; 13] = [
         &[],
         &["flight_controller"],
+        &["flight_controller", "signing"],
         &["flight_controller", "reports"],
         &["camera"],
         &["camera", "intrinsics"],

@@ -484,9 +484,9 @@ export_every_s = 0
         || !gcs.reports().is_empty(),
     );
     let report = gcs.reports()[0].clone();
-    // "QLY #0 plume -35.363262,149.165237 0.90": class, 6-decimal position near home.
+    // "QLY plume 0.90 -35.363262,149.165237": class, confidence, 6-decimal position.
     let words: Vec<&str> = report.split(' ').collect();
-    assert_eq!(words[..3], ["QLY", "#0", "plume"], "{report}");
+    assert_eq!(words[..3], ["QLY", "plume", "0.90"], "{report}");
     let (lat, lon) = words[3].split_once(',').unwrap();
     for v in [lat, lon] {
         assert_eq!(v.split_once('.').unwrap().1.len(), 6, "{report}");
@@ -524,7 +524,7 @@ export_every_s = 0
         l.contains("frame skipped") && l.contains("3.jpg")
     });
     assert!(
-        skipped.contains("no capture event for image index 3"),
+        skipped.contains("no capture event with image index 3"),
         "{skipped}"
     );
     assert!(companion.running(), "the service stopped after a bad frame");

@@ -1,11 +1,16 @@
 //! What the service needs from the flight controller, as a trait: when each photo was taken,
-//! where the vehicle was then, where the ground is, and a way to tell the ground station.
+//! where the vehicle was then, and a way to tell the ground station. [`crate::fc::FcHandle`]
+//! implements it over the MAVLink link.
 //!
-//! The frames task and the worker talk to this trait rather than to the MAVLink link, so their
-//! logic is tested with a scripted flight controller and the link can change underneath.
+//! The frames task and the worker talk to this trait rather than to the link, so their logic
+//! is tested with a scripted flight controller.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use qly_core::geotag::CameraMount;
-use qly_core::pose::PoseSample;
+use qly_core::pose::{PoseError, PoseSample};
+
+use crate::fc::{CaptureQueryError, FcHandle, Queued};
 
 /// When photo `image_index` was taken.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -17,11 +22,24 @@ pub struct Capture {
     pub t_utc_us: i64,
 }
 
+/// A photo's capture, the vehicle pose then, and what the capture event said about home.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Located {
+    pub capture: Capture,
+    pub pose: PoseSample,
+    /// The gimbal's mount when a gimbal reports one; `None`: the configured fixed mount.
+    pub mount: Option<CameraMount>,
+    /// Home (take-off) elevation, metres above mean sea level: the capture event's altitude
+    /// minus its height above home, when it reports both.
+    pub home_amsl_m: Option<f64>,
+}
+
 /// The answer to a question that time may settle.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lookup<T> {
     Ready(T),
-    /// Not known yet (the event or the telemetry after the capture may still arrive); why.
+    /// Not known yet (the capture event, the clock, or the telemetry after the capture may
+    /// still arrive); why.
     Wait(String),
     /// Will not be known; why.
     Fail(String),
@@ -30,21 +48,116 @@ pub enum Lookup<T> {
 /// The flight controller as the service sees it. Implementations read shared state and never
 /// block on the link.
 pub trait FlightController: Send + Sync + 'static {
-    /// The capture event (CAMERA_FEEDBACK / CAMERA_IMAGE_CAPTURED) of `image_index`, timed on
-    /// the flight controller's boot clock.
-    fn capture(&self, image_index: u64) -> Lookup<Capture>;
-
-    /// The vehicle pose at `t_boot_ms`, and the gimbal's mount then if a gimbal reports one
-    /// (`None`: use the configured fixed mount). `Wait` until telemetry after the time has
-    /// arrived, so the pose is interpolated rather than held.
-    fn pose(&self, t_boot_ms: f64) -> Lookup<(PoseSample, Option<CameraMount>)>;
-
-    /// The take-off elevation, metres above mean sea level, once known.
-    fn takeoff_amsl_m(&self) -> Option<f64>;
+    /// The capture event (CAMERA_FEEDBACK / CAMERA_IMAGE_CAPTURED) of `image_index` and the
+    /// pose at its time. `Wait` until telemetry after the capture has arrived, so the pose is
+    /// interpolated rather than held; `Fail` when the pose can never be had (a telemetry gap).
+    fn locate(&self, image_index: u64) -> Lookup<Located>;
 
     /// The GPS's reported horizontal accuracy (1 sigma), metres, if it reports one.
     fn gps_h_acc_m(&self) -> Option<f64>;
 
-    /// Queues a STATUSTEXT for the ground station (rate-limited by the link).
-    fn report(&self, text: String);
+    /// Queues a STATUSTEXT about a new candidate (rate-limited by the link; never blocks).
+    fn report(&self, class_name: &str, confidence: f32, lat_deg: f64, lon_deg: f64);
+
+    /// Reports queued but not yet sent or dropped (for a graceful shutdown).
+    fn reports_pending(&self) -> u64;
+}
+
+/// [`FcHandle`] with a count of the reports this service queued.
+pub struct LinkedFc {
+    pub handle: FcHandle,
+    queued: AtomicU64,
+}
+
+impl LinkedFc {
+    pub fn new(handle: FcHandle) -> LinkedFc {
+        LinkedFc {
+            handle,
+            queued: AtomicU64::new(0),
+        }
+    }
+}
+
+impl FlightController for LinkedFc {
+    fn locate(&self, image_index: u64) -> Lookup<Located> {
+        let Ok(index) = u32::try_from(image_index) else {
+            return Lookup::Fail(format!(
+                "image index {image_index} is beyond MAVLink's 32-bit image indices"
+            ));
+        };
+        match self.handle.pose_at_capture(index) {
+            Ok(p) if !p.interpolated => Lookup::Wait(format!(
+                "telemetry has not passed the capture time of image {index} (t_boot_ms = {:.0}) yet",
+                p.t_boot_ms
+            )),
+            Ok(p) => {
+                let Some(t_utc_us) = p
+                    .utc_us
+                    .or_else(|| p.capture.time_utc_us.and_then(|t| i64::try_from(t).ok()))
+                else {
+                    return Lookup::Wait(format!("no UTC time for the capture of image {index} yet (no SYSTEM_TIME)"));
+                };
+                let home_amsl_m = match (
+                    p.capture.reported_position,
+                    p.capture.reported_alt_rel_home_m,
+                ) {
+                    (Some(pos), Some(rel)) => Some(pos.alt_amsl_m - rel),
+                    _ => None,
+                };
+                Lookup::Ready(Located {
+                    capture: Capture {
+                        image_index,
+                        t_boot_ms: p.t_boot_ms,
+                        t_utc_us,
+                    },
+                    pose: p.pose,
+                    mount: p.mount,
+                    home_amsl_m,
+                })
+            }
+            Err(e @ CaptureQueryError::NoCapture { .. }) => Lookup::Wait(e.to_string()),
+            Err(CaptureQueryError::Pose { source, .. }) => {
+                let reason = format!("no pose at the capture of image {index}: {source}");
+                match source {
+                    PoseError::Empty { .. } | PoseError::NoUtc | PoseError::NoTimesync => {
+                        Lookup::Wait(reason)
+                    }
+                    PoseError::Gap { t_boot_ms, .. } => {
+                        let covered = self
+                            .handle
+                            .with_state(|s| s.timeline.covered_until_ms());
+                        if covered.is_none_or(|c| c < t_boot_ms) {
+                            Lookup::Wait(reason)
+                        } else {
+                            Lookup::Fail(reason)
+                        }
+                    }
+                    _ => Lookup::Fail(reason),
+                }
+            }
+        }
+    }
+
+    fn gps_h_acc_m(&self) -> Option<f64> {
+        self.handle.gps().and_then(|g| g.h_acc_m)
+    }
+
+    fn report(&self, class_name: &str, confidence: f32, lat_deg: f64, lon_deg: f64) {
+        match self
+            .handle
+            .report_candidate(class_name, confidence, lat_deg, lon_deg)
+        {
+            Queued::Invalid => {}
+            _ => {
+                self.queued.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    fn reports_pending(&self) -> u64 {
+        let s = self.handle.status();
+        self.queued
+            .load(Ordering::SeqCst)
+            .saturating_sub(s.reports_sent + s.reports_dropped)
+    }
 }

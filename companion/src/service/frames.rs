@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::flight::{Capture, FlightController, Lookup};
+use super::TakeoffGround;
 
 /// The image index a frame file name stands for: `<digits>.jpg` or `.jpeg`, any case.
 /// Temporary and other names give `None`.
@@ -67,6 +68,9 @@ pub struct FrameSettings {
     pub capture_wait: Duration,
     /// The mount when no gimbal reports one.
     pub fixed_mount: CameraMount,
+    /// The ground to fix from the first capture event's home elevation; `None`: the ground
+    /// is configured.
+    pub takeoff_ground: Option<TakeoffGround>,
 }
 
 /// What became of the frames the task saw.
@@ -230,28 +234,34 @@ fn locate(
     index: u64,
     settings: &FrameSettings,
 ) -> Lookup<(Capture, CameraPose)> {
-    let capture = match fc.capture(index) {
-        Lookup::Ready(c) => c,
+    let located = match fc.locate(index) {
+        Lookup::Ready(l) => l,
         Lookup::Wait(r) => return Lookup::Wait(r),
         Lookup::Fail(r) => return Lookup::Fail(r),
     };
-    if fc.takeoff_amsl_m().is_none() {
-        return Lookup::Wait(
-            "take-off elevation not known yet (no position from the flight controller)".into(),
-        );
+    if let Some(ground) = &settings.takeoff_ground {
+        if ground.height_amsl_m().is_none() {
+            match located.home_amsl_m {
+                Some(h) => {
+                    tracing::info!(ground_amsl_m = h, "ground: the take-off elevation, from the capture event of image {index}");
+                    ground.set(h);
+                }
+                None => {
+                    return Lookup::Fail(format!(
+                        "the capture event of image {index} gives no height above home, so the take-off elevation is unknown; set geotag.ground_amsl_m"
+                    ))
+                }
+            }
+        }
     }
-    match fc.pose(capture.t_boot_ms) {
-        Lookup::Ready((sample, gimbal)) => Lookup::Ready((
-            capture,
-            CameraPose {
-                position: sample.position,
-                q_ned_body: sample.q_ned_body,
-                mount: gimbal.unwrap_or(settings.fixed_mount),
-            },
-        )),
-        Lookup::Wait(r) => Lookup::Wait(format!("pose at capture of image {index}: {r}")),
-        Lookup::Fail(r) => Lookup::Fail(format!("no pose at capture of image {index}: {r}")),
-    }
+    Lookup::Ready((
+        located.capture,
+        CameraPose {
+            position: located.pose.position,
+            q_ned_body: located.pose.q_ned_body,
+            mount: located.mount.unwrap_or(settings.fixed_mount),
+        },
+    ))
 }
 
 /// `path` relative to `base` when inside it, else as given.
@@ -298,6 +308,7 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::flight::Located;
     use qly_core::pose::{AmslPosition, PoseSample};
     use qly_core::rotation::Quat;
     use std::sync::Mutex;
@@ -310,39 +321,38 @@ mod tests {
     }
 
     impl FlightController for Scripted {
-        fn capture(&self, i: u64) -> Lookup<Capture> {
-            match self.captures.lock().unwrap().get(&i) {
-                Some(&t) => Lookup::Ready(Capture {
-                    image_index: i,
-                    t_boot_ms: t,
-                    t_utc_us: 1_700_000_000_000_000 + (t * 1000.0) as i64,
-                }),
-                None => Lookup::Wait(format!("no capture event for image index {i}")),
-            }
-        }
-        fn pose(&self, t: f64) -> Lookup<(PoseSample, Option<CameraMount>)> {
+        fn locate(&self, i: u64) -> Lookup<Located> {
+            let Some(&t) = self.captures.lock().unwrap().get(&i) else {
+                return Lookup::Wait(format!("no capture event for image index {i}"));
+            };
             if self.gap_at_ms == Some(t) {
                 return Lookup::Fail("telemetry gap".into());
             }
             if t > *self.covered_until_ms.lock().unwrap() {
                 return Lookup::Wait("not yet".into());
             }
-            Lookup::Ready((
-                PoseSample {
+            Lookup::Ready(Located {
+                capture: Capture {
+                    image_index: i,
+                    t_boot_ms: t,
+                    t_utc_us: 1_700_000_000_000_000 + (t * 1000.0) as i64,
+                },
+                pose: PoseSample {
                     t_boot_ms: t,
                     position: AmslPosition::new(30.0, 120.0, 100.0).unwrap(),
                     q_ned_body: Quat::from_ypr_deg(0.0, 0.0, 0.0),
                 },
-                None,
-            ))
-        }
-        fn takeoff_amsl_m(&self) -> Option<f64> {
-            Some(10.0)
+                mount: None,
+                home_amsl_m: Some(10.0),
+            })
         }
         fn gps_h_acc_m(&self) -> Option<f64> {
             None
         }
-        fn report(&self, _: String) {}
+        fn report(&self, _: &str, _: f32, _: f64, _: f64) {}
+        fn reports_pending(&self) -> u64 {
+            0
+        }
     }
 
     #[test]
@@ -365,14 +375,17 @@ mod tests {
             covered_until_ms: Mutex::new(1500.0),
             gap_at_ms: Some(4000.0),
         });
+        let ground = TakeoffGround::default();
         let settings = FrameSettings {
             dir: dir.join("frames"),
             flight_dir: dir.clone(),
             poll_interval: Duration::from_millis(10),
             capture_wait: Duration::from_secs(5),
             fixed_mount: CameraMount::BodyFixed(Quat::from_ypr_deg(0.0, -90.0, 0.0)),
+            takeoff_ground: Some(ground.clone()),
         };
         let mut t = FrameTracker::new(settings, fc.clone(), BTreeSet::from([2]));
+        assert_eq!(ground.height_amsl_m(), None);
         let t0 = Instant::now();
         t.scan(t0);
         // 2 was journaled before; 1 is ready; 3 has no capture; 4 has a telemetry gap.
@@ -380,6 +393,7 @@ mod tests {
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].image_index, 1);
         assert_eq!(jobs[0].file, "frames/1.jpg");
+        assert_eq!(ground.height_amsl_m(), Some(10.0), "fixed from the capture");
         assert_eq!(t.counts.skipped, 1, "4 is refused at once");
         assert_eq!(t.waiting(), 1, "3 waits");
         // A rescan does not queue 1 again; 3 waits until the wait runs out.

@@ -5,9 +5,10 @@
 //!
 //! Four concurrent parts, each named after what it is:
 //!
-//! - the **link** ([`link`]): a tokio task owning the MAVLink connection to the flight
+//! - the **link** ([`crate::fc`]): a tokio task owning the MAVLink connection to the flight
 //!   controller. It keeps the pose timeline, the boot clock and the capture events in shared
-//!   state and sends queued STATUSTEXT reports at a limited rate.
+//!   state and sends queued STATUSTEXT reports at a limited rate; the service reads it
+//!   through [`flight::FlightController`].
 //! - the **frames** task ([`frames`]): lists the frames folder, and for each new
 //!   `<index>.jpg` waits for its capture event and the pose at the capture time, then hands it
 //!   to the worker.
@@ -41,7 +42,6 @@ pub mod export;
 pub mod flight;
 pub mod frames;
 pub mod jsonl;
-pub mod link;
 pub mod worker;
 
 use std::collections::BTreeSet;
@@ -54,15 +54,17 @@ use std::time::Duration;
 use qly_core::geodesy::GeoPoint;
 use qly_core::terrain::{FlatGround, Terrain, TerrainError};
 use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::detect::{DetectError, Detector};
+use crate::fc::FcLink;
 use crate::findings::{Findings, ResumeError};
 use crate::fusion::{Fusion, FusionError};
 use crate::pipeline::Pipeline;
 use crate::record::Record;
 
-use flight::FlightController;
+use flight::{FlightController, LinkedFc};
 use frames::{FrameCounts, FrameSettings, FrameTracker};
 use jsonl::{JsonlError, JsonlJournal};
 use worker::{Worker, WorkerSummary};
@@ -78,8 +80,8 @@ pub enum StartError {
     Journal(#[from] JsonlError),
     #[error("journal {path}: cannot resume: {source}")]
     Resume { path: PathBuf, source: ResumeError },
-    #[error(transparent)]
-    Link(#[from] link::LinkStartError),
+    #[error("flight-controller link: {0}")]
+    Link(#[from] crate::fc::FcError),
     #[error("config {path}: {source}")]
     Config {
         path: PathBuf,
@@ -98,6 +100,11 @@ impl TakeoffGround {
     /// Fixes the height (the first call wins).
     pub fn set(&self, height_amsl_m: f64) {
         let _ = self.height_amsl_m.set(height_amsl_m);
+    }
+
+    /// The height, once fixed.
+    pub fn height_amsl_m(&self) -> Option<f64> {
+        self.height_amsl_m.get().copied()
     }
 }
 
@@ -235,13 +242,11 @@ impl Service {
             path: config.path.clone(),
             source,
         })?;
-        let (stop_link_tx, stop_link_rx) = watch::channel(false);
-        let (link_handle, link_task) = link::spawn(&config.flight_controller, stop_link_rx).await?;
-        let fc: Arc<dyn FlightController> = Arc::new(WithGround {
-            inner: link_handle.clone(),
-            fixed_ground_amsl_m: config.geotag.ground_amsl_m,
-            takeoff_ground,
-        });
+        let stop_link = CancellationToken::new();
+        let link = FcLink::spawn(config.flight_controller.clone(), stop_link.clone())?;
+        tracing::info!(address = %config.flight_controller.address, "flight-controller link started");
+        let linked = Arc::new(LinkedFc::new(link.handle()));
+        let fc: Arc<dyn FlightController> = linked.clone();
 
         let flight_dir = config.flight_dir();
         let settings = FrameSettings {
@@ -250,6 +255,7 @@ impl Service {
             poll_interval: config.frames.poll_interval(),
             capture_wait: config.frames.capture_wait(),
             fixed_mount: config.camera.mount.mount(),
+            takeoff_ground,
         };
         tracing::info!(frames = %settings.dir.display(), journal = %journal.path().display(), "watching for frames");
         let tracker = FrameTracker::new(settings, fc.clone(), done);
@@ -265,7 +271,6 @@ impl Service {
             fc: fc.clone(),
             uncertainty: config.geotag.uncertainty(),
             use_gps_accuracy: config.geotag.use_gps_accuracy,
-            report_prefix: config.flight_controller.reports.prefix.clone(),
             flight_dir: flight_dir.clone(),
             export_every: (config.journal.export_every_s > 0.0)
                 .then(|| Duration::from_secs_f64(config.journal.export_every_s)),
@@ -294,11 +299,20 @@ impl Service {
         }
         // Give queued reports a moment to reach the ground (the link sends them at its rate).
         let drain_until = tokio::time::Instant::now() + Duration::from_secs(3);
-        while link_handle.pending_reports() > 0 && tokio::time::Instant::now() < drain_until {
+        while linked.reports_pending() > 0 && tokio::time::Instant::now() < drain_until {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let _ = stop_link_tx.send(true);
-        let _ = link_task.await;
+        stop_link.cancel();
+        match link.join().await {
+            Ok(status) => tracing::info!(
+                frames_received = status.rx.accepted,
+                captures = status.captures,
+                reports_sent = status.reports_sent,
+                reports_dropped = status.reports_dropped,
+                "flight-controller link stopped"
+            ),
+            Err(e) => tracing::error!("{e}"),
+        }
         worker.records = Vec::new();
         tracing::info!(
             processed = worker.frames_processed,
@@ -314,49 +328,6 @@ impl Service {
             worker,
             exports,
         })
-    }
-}
-
-/// The link's flight controller, with the ground the service geotags on: a fixed height from
-/// the config, or the take-off elevation the link learnt (fixed into the terrain on first
-/// sight, so one flight uses one ground).
-struct WithGround<F> {
-    inner: F,
-    fixed_ground_amsl_m: Option<f64>,
-    takeoff_ground: Option<TakeoffGround>,
-}
-
-impl<F: FlightController> FlightController for WithGround<F> {
-    fn capture(&self, image_index: u64) -> flight::Lookup<flight::Capture> {
-        self.inner.capture(image_index)
-    }
-    fn pose(
-        &self,
-        t_boot_ms: f64,
-    ) -> flight::Lookup<(
-        qly_core::pose::PoseSample,
-        Option<qly_core::geotag::CameraMount>,
-    )> {
-        self.inner.pose(t_boot_ms)
-    }
-    fn takeoff_amsl_m(&self) -> Option<f64> {
-        if let Some(h) = self.fixed_ground_amsl_m {
-            return Some(h);
-        }
-        let h = self.inner.takeoff_amsl_m()?;
-        if let Some(g) = &self.takeoff_ground {
-            if g.height_amsl_m.get().is_none() {
-                tracing::info!(ground_amsl_m = h, "ground: the take-off elevation");
-            }
-            g.set(h);
-        }
-        Some(h)
-    }
-    fn gps_h_acc_m(&self) -> Option<f64> {
-        self.inner.gps_h_acc_m()
-    }
-    fn report(&self, text: String) {
-        self.inner.report(text)
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::pipeline::{PhotoIn, Pipeline, StageTimes};
-use crate::record::{CandidateRecord, Record, RecordSink};
+use crate::record::{Record, RecordSink};
 use qly_core::geotag::Uncertainty;
 use qly_core::intrinsics::CameraIntrinsics;
 
@@ -34,7 +34,6 @@ pub struct Worker {
     /// `use_gps_accuracy` and the receiver reports one.
     pub uncertainty: Uncertainty,
     pub use_gps_accuracy: bool,
-    pub report_prefix: String,
     /// Where the exports go, and how often while running (`None`: only at shutdown).
     pub flight_dir: std::path::PathBuf,
     pub export_every: Option<Duration>,
@@ -52,28 +51,6 @@ pub struct WorkerSummary {
     pub times: StageTimes,
     /// Every record (journaled and not), for the final export.
     pub records: Vec<Record>,
-}
-
-/// The STATUSTEXT for a new candidate: prefix, class, position to 6 decimals (about 0.1 m),
-/// confidence. At most 50 bytes for short class names; longer ones are cut by the link.
-///
-/// ```
-/// # use companion::service::worker::report_text;
-/// # let c: companion::record::CandidateRecord = serde_json::from_value(serde_json::json!({
-/// #   "id": 3, "revision": 1, "class_name": "plume", "lat_deg": -35.3632621, "lon_deg": 149.1652374,
-/// #   "attribution": "fused_centre", "along_river_m": null, "fused_lat_deg": -35.3632621,
-/// #   "fused_lon_deg": 149.1652374, "error": {"cov_en_m2": [[1.0, 0.0], [0.0, 1.0]],
-/// #   "sigma_major_m": 1.0, "sigma_minor_m": 1.0, "major_axis_bearing_deg": 0.0, "cep50_m": 1.2,
-/// #   "ce90_m": 2.1}, "sightings": 1, "first_t_utc_us": 0, "last_t_utc_us": 0,
-/// #   "confidence_max": 0.9, "confidence_mean": 0.9, "best": {"image_index": 1, "file": "f",
-/// #   "bbox_px": [0.0, 0.0, 1.0, 1.0], "confidence": 0.9, "slant_range_m": 50.0}})).unwrap();
-/// assert_eq!(report_text("QLY", &c), "QLY #3 plume -35.363262,149.165237 0.90");
-/// ```
-pub fn report_text(prefix: &str, c: &CandidateRecord) -> String {
-    format!(
-        "{prefix} #{} {} {:.6},{:.6} {:.2}",
-        c.id, c.class_name, c.lat_deg, c.lon_deg, c.confidence_max
-    )
 }
 
 impl Worker {
@@ -146,9 +123,16 @@ impl Worker {
         }
         for id in &outcome.new_candidates {
             if let Some(c) = outcome.candidates.iter().rev().find(|c| c.id == *id) {
-                let text = report_text(&self.report_prefix, c);
-                tracing::info!(candidate = id, "new candidate: {text}");
-                self.fc.report(text);
+                tracing::info!(
+                    candidate = id,
+                    class = %c.class_name,
+                    lat_deg = c.lat_deg,
+                    lon_deg = c.lon_deg,
+                    confidence = c.confidence_max,
+                    "new candidate"
+                );
+                self.fc
+                    .report(&c.class_name, c.confidence_max, c.lat_deg, c.lon_deg);
             }
         }
         summary.frames_processed += 1;
