@@ -353,8 +353,8 @@ pub struct JournalSection {
     pub dir: PathBuf,
     /// The journal file in `dir`.
     pub file: String,
-    /// Export the candidates (GeoJSON, GeoPackage) this often while running, seconds; 0: only
-    /// at shutdown.
+    /// Export the candidates and sightings (GeoJSON, GeoPackage) this often while running,
+    /// seconds; 0: only at shutdown.
     pub export_every_s: f64,
 }
 
@@ -362,7 +362,7 @@ impl Default for JournalSection {
     fn default() -> Self {
         JournalSection {
             dir: PathBuf::from("."),
-            file: "journal.jsonl".to_string(),
+            file: crate::journal::JOURNAL_FILE_NAME.to_string(),
             export_every_s: 60.0,
         }
     }
@@ -607,10 +607,7 @@ model = "models/outfall.onnx"
             PathBuf::from("/flights/a/models/outfall.onnx")
         );
         assert_eq!(c.frames_dir(), PathBuf::from("/flights/a/frames"));
-        assert_eq!(
-            c.journal_path(),
-            PathBuf::from("/flights/a/./journal.jsonl")
-        );
+        assert_eq!(c.journal_path(), PathBuf::from("/flights/a/./journal.qlj"));
         assert_eq!(c.intrinsics().unwrap().width_px, 5280);
         assert_eq!(c.detector.confidence_threshold, 0.25);
         assert_eq!(c.geotag.ground_amsl_m, None);

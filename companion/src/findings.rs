@@ -277,22 +277,32 @@ impl Findings {
     /// candidate id it was journaled with), the candidates' revisions continue from the last
     /// journaled ones, and the photo files of the frames are remembered for best views.
     /// Nothing is geotagged again: a sighting record keeps its ground point, error and
-    /// footprint. Returns the number of frames and sightings replayed.
+    /// footprint.
+    ///
+    /// Only complete frames count: a frame record followed by as many sighting records as it
+    /// says. A frame cut short by a crash is left out (the service processes it again), and
+    /// when a frame was journaled twice (cut short, then processed again) its last complete
+    /// copy is used. Returns the number of frames and sightings replayed.
     pub fn resume(&mut self, records: &[Record]) -> Result<(usize, usize), ResumeError> {
-        let mut frames: Vec<(u64, Vec<(u64, Sighting)>)> = Vec::new();
+        // One journaled frame: image index, the sightings its record counts, and the
+        // sightings that follow it with their journaled candidate ids.
+        type Group = (u64, u32, Vec<(u64, Sighting)>);
+        let mut groups: Vec<Group> = Vec::new();
         let mut revisions = BTreeMap::new();
         for r in records {
             match r {
                 Record::Frame(f) => {
                     self.files.insert(f.image_index, f.file.clone());
+                    groups.push((f.image_index, f.sightings, Vec::new()));
                 }
                 Record::Sighting(s) => {
                     let sighting = sighting_from_record(s)?;
-                    match frames.last_mut() {
-                        Some((index, group)) if *index == s.image_index => {
+                    match groups.last_mut() {
+                        Some((index, _, group)) if *index == s.image_index => {
                             group.push((s.candidate_id, sighting))
                         }
-                        _ => frames.push((s.image_index, vec![(s.candidate_id, sighting)])),
+                        // A sighting without its frame record before it: not a complete frame.
+                        _ => {}
                     }
                 }
                 Record::Candidate(c) => {
@@ -301,6 +311,20 @@ impl Findings {
                 }
             }
         }
+        let complete: Vec<&Group> = groups
+            .iter()
+            .filter(|(_, expected, group)| group.len() == *expected as usize)
+            .collect();
+        let mut last_copy = BTreeMap::new();
+        for (i, g) in complete.iter().enumerate() {
+            last_copy.insert(g.0, i);
+        }
+        let frames: Vec<(u64, Vec<(u64, Sighting)>)> = complete
+            .iter()
+            .enumerate()
+            .filter(|(i, g)| last_copy.get(&g.0) == Some(i))
+            .map(|(_, g)| (g.0, g.2.clone()))
+            .collect();
         let mut sightings = 0;
         for (image_index, group) in &frames {
             let (ids, group): (Vec<u64>, Vec<Sighting>) = group.iter().cloned().unzip();
@@ -585,6 +609,12 @@ mod tests {
             .unwrap();
         let y = resumed.add_frame(&meta, &pose, &intrinsics, &dets).unwrap();
         assert_eq!(x.candidates, y.candidates);
+        // A frame cut short (frame record, one of its two sightings) is not replayed.
+        // Frame 1 is records 0..5 (frame, two sightings, two candidates); 5 is frame 2's.
+        let mut cut: Vec<Record> = journal[..6].to_vec();
+        cut.push(journal[6].clone());
+        let (mut partial, _, _, _) = setup();
+        assert_eq!(partial.resume(&cut).unwrap(), (1, 2));
         // Frames 1 and 2 saw this outfall (frame 3 saw another one, 30 m away).
         assert_eq!(y.candidates[0].revision, 3);
     }

@@ -9,12 +9,16 @@
 //! - [`record`]: what is journaled and exported.
 //! - [`config`]: the service's TOML configuration.
 //! - [`service`]: the running service (`companion run`): link, frames, worker, journal.
+//! - [`journal`]: the durable, crash-safe journal of records.
+//! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
 pub mod config;
 pub mod detect;
+pub mod export;
 pub mod fc;
 pub mod findings;
 pub mod fusion;
+pub mod journal;
 pub mod pipeline;
 pub mod record;
 pub mod service;

@@ -402,11 +402,7 @@ impl Companion {
 }
 
 fn journal(path: &Path) -> Vec<Record> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    companion::journal::read_journal(path).unwrap().records
 }
 
 fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
@@ -497,7 +493,7 @@ export_every_s = 0
         "{report}"
     );
 
-    let journal_path = flight.join("journal.jsonl");
+    let journal_path = flight.join(companion::journal::JOURNAL_FILE_NAME);
     let records = journal(&journal_path);
     assert_eq!(
         kinds(&records),
@@ -550,7 +546,10 @@ export_every_s = 0
             .unwrap();
     let features = geojson["features"].as_array().unwrap();
     assert_eq!(features.len(), 1);
-    assert_eq!(features[0]["properties"]["class_name"], "plume");
+    assert_eq!(features[0]["properties"]["class"], "plume");
+    for f in ["sightings.geojson", "candidates.gpkg"] {
+        assert!(flight.join(f).is_file(), "{f} not exported");
+    }
     let coords = &features[0]["geometry"]["coordinates"];
     assert!((coords[0].as_f64().unwrap() - lon).abs() < 1e-6);
 
@@ -569,6 +568,10 @@ export_every_s = 0
     gcs.take_photo(3);
     companion.wait_log(Duration::from_secs(20), |l| {
         l.contains("frame processed") && l.contains("frames/3.jpg")
+    });
+    // The journal syncs within ~200 ms of an append.
+    wait_until(Duration::from_secs(5), "frame 3 in the journal", || {
+        journal(&journal_path).len() >= 6
     });
     let records = journal(&journal_path);
     assert_eq!(

@@ -14,7 +14,8 @@
 //!   to the worker.
 //! - the **worker** ([`worker`]): one blocking thread owning the detector (ONNX Runtime is
 //!   synchronous) and the fusion; it journals each frame's records and reports new candidates.
-//! - the **exports** ([`export`]): written from the records periodically and at shutdown.
+//! - the **exports** ([`crate::export`]): GeoJSON and GeoPackage, written from the records
+//!   periodically and at shutdown.
 //!
 //! They talk through two channels only: the frames task sends [`frames::Job`]s to the worker
 //! (bounded: a slow detector slows the frames task, never memory), and the worker queues
@@ -38,10 +39,8 @@
 //! the journaled sightings ([`crate::Findings::resume`]) so candidate ids and revisions
 //! continue where they were.
 
-pub mod export;
 pub mod flight;
 pub mod frames;
-pub mod jsonl;
 pub mod worker;
 
 use std::collections::BTreeSet;
@@ -61,12 +60,12 @@ use crate::detect::{DetectError, Detector};
 use crate::fc::FcLink;
 use crate::findings::{Findings, ResumeError};
 use crate::fusion::{Fusion, FusionError};
+use crate::journal::{Journal, JournalError, JournalOptions};
 use crate::pipeline::Pipeline;
 use crate::record::Record;
 
 use flight::{FlightController, LinkedFc};
 use frames::{FrameCounts, FrameSettings, FrameTracker};
-use jsonl::{JsonlError, JsonlJournal};
 use worker::{Worker, WorkerSummary};
 
 /// Why the service did not start.
@@ -77,7 +76,7 @@ pub enum StartError {
     #[error("fusion: {0}")]
     Fusion(#[from] FusionError),
     #[error(transparent)]
-    Journal(#[from] JsonlError),
+    Journal(#[from] JournalError),
     #[error("journal {path}: cannot resume: {source}")]
     Resume { path: PathBuf, source: ResumeError },
     #[error("flight-controller link: {0}")]
@@ -141,7 +140,7 @@ pub struct RunSummary {
 pub struct Service {
     config: Config,
     pipeline: Pipeline,
-    journal: JsonlJournal,
+    journal: Journal,
     records: Vec<Record>,
     done: BTreeSet<u64>,
     takeoff_ground: Option<TakeoffGround>,
@@ -193,20 +192,15 @@ impl Service {
             };
         let mut findings = Findings::new(fusion, terrain, config.geotag.uncertainty());
         let journal_path = config.journal_path();
-        let (journal, records) = JsonlJournal::open(&journal_path)?;
+        let (journal, contents) = Journal::open(&journal_path, JournalOptions::default())?;
+        let done = contents.completed_frames();
+        let records = contents.records;
         let resumed = findings
             .resume(&records)
             .map_err(|source| StartError::Resume {
                 path: journal_path.clone(),
                 source,
             })?;
-        let done: BTreeSet<u64> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Frame(f) => Some(f.image_index),
-                _ => None,
-            })
-            .collect();
         if !records.is_empty() {
             tracing::info!(
                 journal = %journal_path.display(),
@@ -266,7 +260,7 @@ impl Service {
         let worker = Worker {
             pipeline,
             intrinsics,
-            journal: Box::new(journal),
+            journal,
             records,
             fc: fc.clone(),
             uncertainty: config.geotag.uncertainty(),
@@ -293,7 +287,7 @@ impl Service {
             tracing::error!("worker failed: {e}");
             WorkerSummary::default()
         });
-        let exports = export::write_all(&flight_dir, &worker.records);
+        let exports = write_exports(&flight_dir, &worker.records);
         for p in &exports {
             tracing::info!(file = %p.display(), "exported");
         }
@@ -328,6 +322,27 @@ impl Service {
             worker,
             exports,
         })
+    }
+}
+
+/// Writes the exports ([`crate::export::export_flight`]: candidates and sightings as GeoJSON
+/// and GeoPackage) into `flight_dir`; returns the files written. A failure is logged: it
+/// never stops the service.
+pub fn write_exports(flight_dir: &std::path::Path, records: &[Record]) -> Vec<PathBuf> {
+    match crate::export::export_flight(records, flight_dir) {
+        Ok(summary) => {
+            tracing::info!(
+                candidates = summary.candidates,
+                sightings = summary.sightings,
+                "exported to {}",
+                flight_dir.display()
+            );
+            summary.files
+        }
+        Err(e) => {
+            tracing::error!("export failed: {e}");
+            Vec::new()
+        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! synchronously, one inference at a time per session) and the journal.
 //!
 //! For each frame: read the file, decode, detect, geotag, fuse ([`Pipeline::process`]); append
-//! the frame, its sightings and the candidates they changed to the journal; report each new
-//! candidate to the ground as a STATUSTEXT. A frame that cannot be read or decoded, or whose
+//! the frame, its sightings and the candidates they changed to the journal; once they are on
+//! disk, report each new candidate to the ground as a STATUSTEXT. A frame that cannot be read or decoded, or whose
 //! findings fail, is logged and skipped; a journal write that fails is logged and the records
 //! are kept in memory for the exports. Nothing a frame does stops the worker.
 
@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use crate::journal::Journal;
 use crate::pipeline::{PhotoIn, Pipeline, StageTimes};
-use crate::record::{Record, RecordSink};
+use crate::record::Record;
 use qly_core::geotag::Uncertainty;
 use qly_core::intrinsics::CameraIntrinsics;
 
-use super::export;
 use super::flight::FlightController;
 use super::frames::Job;
 
@@ -26,7 +26,7 @@ use super::frames::Job;
 pub struct Worker {
     pub pipeline: Pipeline,
     pub intrinsics: CameraIntrinsics,
-    pub journal: Box<dyn RecordSink + Send>,
+    pub journal: Journal,
     /// Every record so far, journaled before this run and in it (for the exports).
     pub records: Vec<Record>,
     pub fc: Arc<dyn FlightController>,
@@ -66,13 +66,16 @@ impl Worker {
             self.process(&job, &mut summary);
             if let Some(every) = self.export_every {
                 if last_export.elapsed() >= every {
-                    export::write_all(&self.flight_dir, &self.records);
+                    super::write_exports(&self.flight_dir, &self.records);
                     last_export = Instant::now();
                 }
             }
             if stop.load(Ordering::SeqCst) {
                 break;
             }
+        }
+        if let Err(e) = self.journal.flush() {
+            tracing::error!("journal not flushed at shutdown: {e}");
         }
         summary.records = self.records;
         summary
@@ -114,12 +117,25 @@ impl Worker {
         for d in &outcome.dropped {
             tracing::info!(frame = %job.file, class = %d.detection.class_name, "detection not geotagged: {}", d.reason);
         }
+        let mut last_seq = None;
         for record in outcome.records() {
-            if let Err(e) = self.journal.append(&record) {
-                summary.journal_errors += 1;
-                tracing::error!(frame = %job.file, "journal append failed: {e}");
+            match self.journal.append(&record) {
+                Ok(seq) => last_seq = Some(seq),
+                Err(e) => {
+                    summary.journal_errors += 1;
+                    tracing::error!(frame = %job.file, "journal append failed: {e}");
+                }
             }
             self.records.push(record);
+        }
+        // Report only what the journal holds: wait (briefly; the journal syncs within
+        // ~200 ms) for the frame's records to be on disk.
+        if !outcome.new_candidates.is_empty() {
+            if let Some(seq) = last_seq {
+                if !self.journal.wait_synced(seq, Duration::from_secs(2)) {
+                    tracing::warn!(frame = %job.file, "journal not synced within 2 s; reporting anyway");
+                }
+            }
         }
         for id in &outcome.new_candidates {
             if let Some(c) = outcome.candidates.iter().rev().find(|c| c.id == *id) {
