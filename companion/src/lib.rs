@@ -5,6 +5,8 @@
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
 //! - [`fc`]: the link to the flight controller: pose timeline, clock, capture events, reports.
+//! - [`photo_meta`]: the pose of a DJI photo from its EXIF and XMP tags.
+//! - [`batch`]: a folder of photos after the flight, through the pipeline.
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
 //! - [`config`]: the service's TOML configuration.
@@ -12,6 +14,7 @@
 //! - [`journal`]: the durable, crash-safe journal of records.
 //! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
+pub mod batch;
 pub mod config;
 pub mod detect;
 pub mod export;
@@ -19,6 +22,7 @@ pub mod fc;
 pub mod findings;
 pub mod fusion;
 pub mod journal;
+pub mod photo_meta;
 pub mod pipeline;
 pub mod record;
 pub mod service;
