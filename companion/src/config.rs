@@ -236,7 +236,8 @@ impl Default for TilingSection {
 #[serde(deny_unknown_fields, default)]
 pub struct GeotagSection {
     /// Camera position error per horizontal axis, metres. Replaced by the GPS's reported
-    /// horizontal accuracy when `use_gps_accuracy` and the receiver reports one.
+    /// horizontal accuracy (GPS_RAW_INT `h_acc`, a radial figure, divided by sqrt 2) when
+    /// `use_gps_accuracy` and the receiver reports one.
     pub horizontal_position_sigma_m: f64,
     pub altitude_sigma_m: f64,
     pub roll_pitch_sigma_deg: f64,

@@ -161,3 +161,82 @@ impl FlightController for LinkedFc {
             .saturating_sub(s.reports_sent + s.reports_dropped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fc::FcConfig;
+    use qly_link::dialect::{
+        CameraFeedbackFlags, ATTITUDE_DATA, CAMERA_FEEDBACK_DATA, GLOBAL_POSITION_INT_DATA,
+    };
+
+    const BOOT_UTC_US: u64 = 1_800_000_000_000_000;
+
+    fn fc() -> LinkedFc {
+        let fc = LinkedFc::new(FcHandle::new(&FcConfig::default()).unwrap());
+        fc.handle.update(|s| {
+            s.on_system_time(BOOT_UTC_US + 1_000_000, 1000);
+        });
+        fc
+    }
+
+    fn telemetry(fc: &LinkedFc, t_boot_ms: u32) {
+        fc.handle.update(|s| {
+            s.on_global_position_int(&GLOBAL_POSITION_INT_DATA {
+                time_boot_ms: t_boot_ms,
+                lat: -353_632_620,
+                lon: 1_491_652_370,
+                alt: 634_000,
+                relative_alt: 50_000,
+                ..GLOBAL_POSITION_INT_DATA::default()
+            });
+            s.on_attitude(&ATTITUDE_DATA {
+                time_boot_ms: t_boot_ms,
+                ..ATTITUDE_DATA::default()
+            });
+        });
+    }
+
+    fn photo(fc: &LinkedFc, index: u16, t_boot_ms: u64) {
+        fc.handle.update(|s| {
+            s.on_camera_feedback(
+                &CAMERA_FEEDBACK_DATA {
+                    time_usec: BOOT_UTC_US + t_boot_ms * 1000,
+                    lat: -353_632_620,
+                    lng: 1_491_652_370,
+                    alt_msl: 634.0,
+                    alt_rel: 50.0,
+                    img_idx: index,
+                    flags: CameraFeedbackFlags::CAMERA_FEEDBACK_PHOTO,
+                    ..CAMERA_FEEDBACK_DATA::default()
+                },
+                1,
+                0,
+            );
+        });
+    }
+
+    #[test]
+    fn captures_wait_for_telemetry_past_them_and_fail_in_a_gap() {
+        let fc = fc();
+        assert!(matches!(fc.locate(1), Lookup::Wait(r) if r.contains("no capture event")));
+        telemetry(&fc, 1000);
+        telemetry(&fc, 1100);
+        photo(&fc, 1, 1150);
+        // Telemetry stops at 1100: the pose at 1150 would be held, so wait.
+        assert!(matches!(fc.locate(1), Lookup::Wait(r) if r.contains("not passed")));
+        telemetry(&fc, 1200);
+        let Lookup::Ready(l) = fc.locate(1) else {
+            panic!("{:?}", fc.locate(1))
+        };
+        assert!((l.capture.t_boot_ms - 1150.0).abs() < 1e-6);
+        assert_eq!(l.capture.t_utc_us, (BOOT_UTC_US + 1_150_000) as i64);
+        assert!((l.home_amsl_m.unwrap() - 584.0).abs() < 1e-3);
+        // A capture inside a telemetry gap of 3 s (max_gap_ms 500) can never get a pose.
+        telemetry(&fc, 4200);
+        photo(&fc, 2, 2700);
+        assert!(
+            matches!(fc.locate(2), Lookup::Fail(r) if r.contains("no pose at the capture of image 2"))
+        );
+    }
+}

@@ -92,8 +92,9 @@ impl Worker {
         };
         let mut uncertainty = self.uncertainty;
         if self.use_gps_accuracy {
+            // h_acc is a radial figure; the error model wants a sigma per axis.
             if let Some(h) = self.fc.gps_h_acc_m() {
-                uncertainty.horizontal_position_sigma_m = h;
+                uncertainty.horizontal_position_sigma_m = h / std::f64::consts::SQRT_2;
             }
         }
         self.pipeline.findings_mut().set_uncertainty(uncertainty);
