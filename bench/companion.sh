@@ -42,10 +42,16 @@ echo "machine after: load average $(cut -d' ' -f1-3 /proc/loadavg)"
 import json, sys
 rust = json.load(open(sys.argv[1]))
 py = json.load(open(sys.argv[2]))
+print("wall clock (fps):")
 print(f"{'threads':>7} {'raw fps':>8} {'rust e2e fps':>12} {'e2e/raw':>8} {'py e2e fps':>10} {'py e2e/raw':>10} {'rust/py':>8}")
 for t, r in rust.items():
     best = max(("pipeline", "sequential", "overlapped"), key=lambda m: r[m]["fps"])
     p = py["threads"][t]
     print(f"{t:>7} {r['raw_fps']:>8.2f} {r[best]['fps']:>12.2f} {r[best]['ratio']:>8.3f} {p['e2e_fps']:>10.2f} {p['ratio']:>10.3f} {r[best]['fps'] / p['e2e_fps']:>8.2f}   (rust: {best})")
     print(f"{'':>7} python stage ms: " + ", ".join(f"{k} {v:.1f}" for k, v in p["stage_ms"].items()))
+    if "cpu_ms_per_frame" in r:
+        c = r["cpu_ms_per_frame"]
+        py_cpu = p["cpu_ms_per_frame"]
+        print(f"{'':>7} CPU time per frame at 1 thread: python e2e {py_cpu['e2e']:.1f} ms (raw {py_cpu['raw']:.1f}), rust sequential {c['sequential_thread']:.1f} ms: rust/python {py_cpu['e2e'] / c['sequential_thread']:.2f}")
+        print(f"{'':>7} rust overlapped, CPU time per frame: inference thread {c['overlapped_inference_thread']:.1f} ms, decode thread {c['overlapped_decode_thread']:.1f} ms, raw session.run {c['raw_thread']:.1f} ms: ratio with a free core each {c['cpu_ratio']:.3f}")
 PY

@@ -182,8 +182,31 @@ struct Figures {
     /// Letterbox of frame 0: the detector's two-pass path and the batch's one-pass one.
     letterbox_two_pass: Duration,
     letterbox_one_pass: Duration,
+    /// CPU time of the thread calling `session.run` in the raw runs.
+    raw_thread_cpu: Duration,
+    /// Overlapped runs: CPU time of the calling (inference) thread, and of all other threads
+    /// of the process (the decode thread, and ONNX Runtime's pool above one thread).
+    ovl_main_cpu: Duration,
+    ovl_other_cpu: Duration,
+    /// Sequential runs: CPU time of the calling thread (all the work at one intra-op thread).
+    seq_thread_cpu: Duration,
     /// Per round: raw, pipeline, sequential, overlapped wall times.
     rounds: Vec<[Duration; 4]>,
+}
+
+/// CPU time of this thread or process (`CLOCK_THREAD_CPUTIME_ID`/`CLOCK_PROCESS_CPUTIME_ID`):
+/// unlike wall time it does not count time spent waiting for a core taken by other programs.
+fn cpu_time(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the clock ids are the two POSIX CPU clocks.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn ms(d: Duration, n: usize) -> f64 {
@@ -249,9 +272,11 @@ fn run(
     for _ in 0..args.rounds {
         let mut round = [Duration::ZERO; 4];
         let t = Instant::now();
+        let c = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID);
         for _ in frames {
             raw_run(&mut session)?;
         }
+        f.raw_thread_cpu += cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - c;
         round[0] = t.elapsed();
         f.raw += round[0];
 
@@ -270,6 +295,10 @@ fn run(
 
         for overlap in [false, true] {
             let t = Instant::now();
+            let (c_thread, c_process) = (
+                cpu_time(libc::CLOCK_THREAD_CPUTIME_ID),
+                cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID),
+            );
             let mut skipped = Vec::new();
             let stages = process_overlapped(&jobs, overlap, &mut pipe, &mut sink, |_, r| {
                 if let FrameResult::Skipped(s) = r {
@@ -281,10 +310,15 @@ fn run(
                 return Err(format!("frames skipped: {skipped:?}").into());
             }
             if overlap {
+                let main = cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - c_thread;
+                f.ovl_main_cpu += main;
+                f.ovl_other_cpu +=
+                    (cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID) - c_process).saturating_sub(main);
                 f.overlapped += wall;
                 round[3] = wall;
                 f.ovl_stages.add(&stages);
             } else {
+                f.seq_thread_cpu += cpu_time(libc::CLOCK_THREAD_CPUTIME_ID) - c_thread;
                 f.sequential += wall;
                 round[2] = wall;
                 f.seq_stages.add(&stages);
@@ -413,6 +447,35 @@ fn main() {
             companion::batch::median(&mut r).unwrap_or(f64::NAN)
         };
         let medians = [median_ratio(1), median_ratio(2), median_ratio(3)];
+        // Contention-free view of the overlap: with a core each, the inference thread's CPU
+        // per frame bounds the frame rate (if the decode thread needs less). Only at one
+        // intra-op thread is the raw run's CPU all on the calling thread.
+        if threads == 1 {
+            let (raw_cpu, main_cpu, other_cpu) = (
+                ms(f.raw_thread_cpu, n),
+                ms(f.ovl_main_cpu, n),
+                ms(f.ovl_other_cpu, n),
+            );
+            println!(
+                "{:>7} cpu ms/frame: sequential, all stages on one thread {:.2}",
+                threads,
+                ms(f.seq_thread_cpu, n)
+            );
+            println!(
+                "{:>7} cpu ms/frame: raw session.run {:.2}; overlapped: inference thread {:.2}, decode thread {:.2}; cpu ratio raw/inference-thread {:.3}",
+                threads, raw_cpu, main_cpu, other_cpu, raw_cpu / main_cpu
+            );
+            per.insert(
+                "cpu_ms_per_frame".into(),
+                serde_json::json!({
+                    "raw_thread": raw_cpu,
+                    "overlapped_inference_thread": main_cpu,
+                    "overlapped_decode_thread": other_cpu,
+                    "cpu_ratio": raw_cpu / main_cpu,
+                    "sequential_thread": ms(f.seq_thread_cpu, n),
+                }),
+            );
+        }
         println!(
             "{:>7} median of per-round ratios: pipeline {:.3}, sequential {:.3}, overlapped {:.3}",
             threads, medians[0], medians[1], medians[2]
