@@ -251,7 +251,8 @@ impl Service {
             fixed_mount: config.camera.mount.mount(),
             takeoff_ground,
         };
-        tracing::info!(frames = %settings.dir.display(), journal = %journal.path().display(), "watching for frames");
+        let journal_path = journal.path().to_path_buf();
+        tracing::info!(frames = %settings.dir.display(), journal = %journal_path.display(), "watching for frames");
         let tracker = FrameTracker::new(settings, fc.clone(), done);
         let (jobs_tx, jobs_rx) = mpsc::channel(16);
         let (stop_frames_tx, stop_frames_rx) = watch::channel(false);
@@ -283,10 +284,20 @@ impl Service {
             tracing::error!("frames task failed: {e}");
             FrameCounts::default()
         });
-        let mut worker = worker_task.await.unwrap_or_else(|e| {
-            tracing::error!("worker failed: {e}");
-            WorkerSummary::default()
-        });
+        let mut worker = match worker_task.await {
+            Ok(w) => w,
+            Err(e) => {
+                // Export what the journal holds rather than nothing over good exports.
+                tracing::error!("worker failed: {e}");
+                let records = crate::journal::read_journal(&journal_path)
+                    .map(|c| c.records)
+                    .unwrap_or_default();
+                WorkerSummary {
+                    records,
+                    ..WorkerSummary::default()
+                }
+            }
+        };
         let exports = write_exports(&flight_dir, &worker.records);
         for p in &exports {
             tracing::info!(file = %p.display(), "exported");

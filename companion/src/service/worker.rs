@@ -63,7 +63,15 @@ impl Worker {
             if stop.load(Ordering::SeqCst) {
                 break;
             }
-            self.process(&job, &mut summary);
+            // A panic in one frame (a bug, not bad input: bad input is an error) costs that
+            // frame, not the flight.
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.process(&job, &mut summary)
+            }));
+            if caught.is_err() {
+                summary.frames_failed += 1;
+                tracing::error!(frame = %job.file, "frame skipped: processing panicked");
+            }
             if let Some(every) = self.export_every {
                 if last_export.elapsed() >= every {
                     super::write_exports(&self.flight_dir, &self.records);
