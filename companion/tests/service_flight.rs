@@ -145,7 +145,7 @@ fn sim_bin() -> &'static Path {
     })
 }
 
-fn start_sim() -> (ChildGuard, u16) {
+fn start_sim(extra: &[&str]) -> (ChildGuard, u16) {
     let home = format!("{},{},{}", HOME.0, HOME.1, HOME.2);
     let mut child = Command::new(sim_bin())
         .args([
@@ -155,6 +155,7 @@ fn start_sim() -> (ChildGuard, u16) {
             "--seed",
             "3",
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -224,6 +225,7 @@ struct Gcs {
     conn: Arc<tokio::sync::Mutex<Connection>>,
     texts: Arc<Mutex<Vec<String>>>,
     captures: Arc<Mutex<Vec<u16>>>,
+    alt_rel_home_mm: Arc<Mutex<i32>>,
 }
 
 impl Gcs {
@@ -252,7 +254,13 @@ impl Gcs {
         let conn = Arc::new(tokio::sync::Mutex::new(conn));
         let texts = Arc::new(Mutex::new(Vec::new()));
         let captures = Arc::new(Mutex::new(Vec::new()));
-        let (c, t, k) = (conn.clone(), texts.clone(), captures.clone());
+        let alt_rel_home_mm = Arc::new(Mutex::new(0));
+        let (c, t, k, a) = (
+            conn.clone(),
+            texts.clone(),
+            captures.clone(),
+            alt_rel_home_mm.clone(),
+        );
         rt.spawn(async move {
             loop {
                 let rx = {
@@ -268,6 +276,7 @@ impl Gcs {
                             .push(String::from_utf8_lossy(&bytes).into_owned());
                     }
                     Some(MavMessage::CAMERA_FEEDBACK(f)) => k.lock().unwrap().push(f.img_idx),
+                    Some(MavMessage::GLOBAL_POSITION_INT(p)) => *a.lock().unwrap() = p.relative_alt,
                     _ => {}
                 }
             }
@@ -277,7 +286,41 @@ impl Gcs {
             conn,
             texts,
             captures,
+            alt_rel_home_mm,
         }
+    }
+
+    fn send(&self, message: &MavMessage) {
+        let sender = self.rt.block_on(async { self.conn.lock().await.sender() });
+        sender.send(message).unwrap();
+    }
+
+    /// GUIDED, arm, take off to `alt_m` above home; returns once there.
+    fn take_off(&self, alt_m: f32) {
+        let command = |command, p1: f32, p7: f32| {
+            MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+                target_system: 1,
+                target_component: 1,
+                command,
+                param1: p1,
+                param7: p7,
+                ..COMMAND_LONG_DATA::default()
+            })
+        };
+        #[allow(deprecated)]
+        self.send(&MavMessage::SET_MODE(qly_link::dialect::SET_MODE_DATA {
+            custom_mode: 4,
+            target_system: 1,
+            base_mode: qly_link::dialect::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+        }));
+        thread::sleep(Duration::from_millis(300));
+        self.send(&command(MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, 1.0, 0.0));
+        thread::sleep(Duration::from_millis(300));
+        self.send(&command(MavCmd::MAV_CMD_NAV_TAKEOFF, 0.0, alt_m));
+        let want_mm = (alt_m * 1000.0) as i32 - 300;
+        wait_until(Duration::from_secs(60), "the take-off altitude", || {
+            *self.alt_rel_home_mm.lock().unwrap() >= want_mm
+        });
     }
 
     /// Commands one photo, as a GCS would; returns when the capture event came back.
@@ -416,25 +459,16 @@ fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
         .collect()
 }
 
-#[test]
-fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
-    let test = "a_flight_through_sim_journals_reports_survives_faults_and_resumes";
-    let Some(m) = models(test) else { return };
-    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-flight");
-    let _ = std::fs::remove_dir_all(&flight);
-    std::fs::create_dir_all(flight.join("frames")).unwrap();
-
-    let (_sim, sim_port) = start_sim();
-    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
-    let gcs = Gcs::connect(router.port);
-
+/// The companion's config for a flight folder: the test camera (640 x 480, f = 500 px,
+/// nadir), the marker model with its fixed "outfall" box thresholded away, `geotag` lines.
+fn write_config(flight: &Path, router_port: u16, m: &Models, geotag: &str) -> PathBuf {
     let config = flight.join("companion.toml");
     std::fs::write(
         &config,
         format!(
             r#"
 [flight_controller]
-address = "udpout:127.0.0.1:{port}"
+address = "udpout:127.0.0.1:{router_port}"
 
 [camera.intrinsics]
 width_px = 640
@@ -451,8 +485,7 @@ intra_op_threads = 1
 class_confidence_thresholds = {{ outfall = 0.95 }}
 
 [geotag]
-# The sim's vehicle stands at home (584 m); the river is 50 m below.
-ground_amsl_m = 534.0
+{geotag}
 
 [frames]
 poll_interval_ms = 50
@@ -461,12 +494,28 @@ capture_wait_s = 4.0
 [journal]
 export_every_s = 0
 "#,
-            port = router.port,
             model = m.dir.join("yolov8.onnx").display(),
             lib = m.library.display(),
         ),
     )
     .unwrap();
+    config
+}
+
+#[test]
+fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
+    let test = "a_flight_through_sim_journals_reports_survives_faults_and_resumes";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-flight");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+
+    let (_sim, sim_port) = start_sim(&[]);
+    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
+    let gcs = Gcs::connect(router.port);
+
+    // The sim's vehicle stands at home (584 m); the river is 50 m below.
+    let config = write_config(&flight, router.port, m, "ground_amsl_m = 534.0");
 
     // --- first run ---
     let mut companion = Companion::start(&config);
@@ -597,5 +646,46 @@ export_every_s = 0
         log.join("\n")
     );
     assert_eq!(gcs.reports().len(), 1, "an update is not a new candidate");
+    drop(router);
+}
+
+/// No ground in the config: the take-off elevation comes from the capture event (its altitude
+/// minus its height above home), after a real take-off in the sim.
+#[test]
+fn after_take_off_frames_are_geotagged_on_the_take_off_ground() {
+    let test = "after_take_off_frames_are_geotagged_on_the_take_off_ground";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-takeoff");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+    let (_sim, sim_port) = start_sim(&["--speedup", "4", "--gps-lock-s", "0.5"]);
+    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
+    let gcs = Gcs::connect(router.port);
+    let config = write_config(&flight, router.port, m, "");
+    let mut companion = Companion::start(&config);
+    thread::sleep(Duration::from_millis(1500));
+    gcs.take_off(30.0);
+    gcs.take_photo(1);
+    drop_frame(&flight.join("frames"), 1, &marker_jpeg());
+    let ground = companion.wait_log(Duration::from_secs(20), |l| {
+        l.contains("ground: the take-off elevation")
+    });
+    assert!(ground.contains("ground_amsl_m=58"), "{ground}");
+    companion.wait_log(Duration::from_secs(20), |l| l.contains("frame processed"));
+    let journal_path = flight.join(companion::journal::JOURNAL_FILE_NAME);
+    wait_until(
+        Duration::from_secs(5),
+        "the sighting in the journal",
+        || journal(&journal_path).len() >= 2,
+    );
+    let records = journal(&journal_path);
+    let Record::Sighting(s) = &records[1] else {
+        panic!("{:?}", kinds(&records))
+    };
+    // Home is 584 m AMSL; the camera 30 m above it, looking down.
+    assert!((s.ground_amsl_m - 584.0).abs() < 2.0, "{}", s.ground_amsl_m);
+    assert!((s.slant_range_m - 30.0).abs() < 3.0, "{}", s.slant_range_m);
+    let (status, log) = companion.terminate();
+    assert!(status.success(), "{}", log.join("\n"));
     drop(router);
 }
