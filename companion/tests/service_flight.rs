@@ -489,7 +489,7 @@ class_confidence_thresholds = {{ outfall = 0.95 }}
 
 [frames]
 poll_interval_ms = 50
-capture_wait_s = 4.0
+capture_wait_s = 6.0
 
 [journal]
 export_every_s = 0

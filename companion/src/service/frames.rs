@@ -88,7 +88,6 @@ pub struct FrameCounts {
 struct Waiting {
     path: PathBuf,
     since: Instant,
-    last_reason: String,
 }
 
 /// The frames folder's bookkeeping: what was done, what waits, what was given up.
@@ -160,7 +159,6 @@ impl FrameTracker {
                 Waiting {
                     path: entry.path(),
                     since: now,
-                    last_reason: String::new(),
                 },
             );
         }
@@ -182,7 +180,7 @@ impl FrameTracker {
     pub fn ready(&mut self, now: Instant) -> Vec<Job> {
         let mut jobs = Vec::new();
         let mut give_up = Vec::new();
-        for (&index, w) in self.waiting.iter_mut() {
+        for (&index, w) in &self.waiting {
             match locate(self.fc.as_ref(), index, &self.settings) {
                 Lookup::Ready((capture, pose)) => jobs.push(Job {
                     image_index: index,
@@ -200,8 +198,6 @@ impl FrameTracker {
                                 self.settings.capture_wait.as_secs_f64()
                             ),
                         ));
-                    } else {
-                        w.last_reason = reason;
                     }
                 }
                 Lookup::Fail(reason) => give_up.push((index, reason)),
