@@ -20,6 +20,41 @@
 //! inference, geotagging and the sink on photo `i` ([`process_overlapped`]). On a two-core
 //! companion with a one-thread inference session this hides the JPEG decode (the largest
 //! non-inference stage) behind the model.
+//!
+//! ```no_run
+//! use companion::batch::{run_batch, BatchOptions, BatchProgressBar};
+//! use companion::detect::{Detector, DetectorConfig};
+//! use companion::fusion::{Fusion, FusionSettings};
+//! use companion::pipeline::Pipeline;
+//! use companion::record::Record;
+//! use companion::Findings;
+//! use qly_core::geotag::Uncertainty;
+//! use qly_core::terrain::FlatGround;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let detector = Detector::new(&DetectorConfig::new("models/outfall.onnx"))?;
+//! let findings = Findings::new(
+//!     Fusion::new(FusionSettings::default(), None)?,
+//!     // Replaced by the take-off ground (BatchTerrain::TakeoffGround, the default).
+//!     Box::new(FlatGround { height_amsl_m: 0.0 }),
+//!     Uncertainty { horizontal_position_sigma_m: 1.5, altitude_sigma_m: 1.0,
+//!                   roll_pitch_sigma_deg: 0.5, heading_sigma_deg: 1.0, pixel_sigma_px: 2.0 },
+//! );
+//! let mut pipeline = Pipeline::new(detector, findings);
+//! let mut records: Vec<Record> = Vec::new(); // the journal in the service
+//! let mut bar = BatchProgressBar::new();
+//! let summary = run_batch(
+//!     "flight/DCIM/100MEDIA".as_ref(),
+//!     &BatchOptions::default(),
+//!     &mut pipeline,
+//!     &mut records,
+//!     |p| bar.update(&p),
+//! )?;
+//! bar.finish();
+//! println!("{} of {} photos, {} skipped, {} candidates",
+//!          summary.processed, summary.photos, summary.skipped.len(), summary.candidates);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;

@@ -3,6 +3,7 @@
 
 mod photo_support;
 
+use companion::photo_meta::segments::{exif_app1_payload, insert_app_segments, xmp_app1_payload};
 use companion::photo_meta::{
     jpeg_headers, photo_pose, AltitudeSource, DjiXmp, ExifTags, IntrinsicsSource, PhotoMetaError,
     PhotoMetaOptions, UtcOffsetSource,
@@ -134,6 +135,24 @@ fn m3e_tags_parse_back_exactly() {
 fn intrinsics_fall_back_in_order_and_time_falls_back_to_the_configured_offset() {
     let options = PhotoMetaOptions::default();
     let mut tags = DjiTags::m3e();
+    // DewarpFlag 1: the camera already undistorted the pixels, so DewarpData does not apply.
+    let dewarped = tags.xmp().replace(r#"DewarpFlag="0""#, r#"DewarpFlag="1""#);
+    assert_ne!(dewarped, tags.xmp());
+    let jpeg = insert_app_segments(
+        &header_only_jpeg(5280, 3956),
+        &[
+            (0xE1, &exif_app1_payload(&tags.exif_tiff())),
+            (0xE1, &xmp_app1_payload(dewarped.as_bytes())),
+        ],
+    )
+    .unwrap();
+    let pose = photo_pose(&jpeg, "a.jpg", &options).unwrap();
+    assert_eq!(
+        pose.intrinsics_source,
+        IntrinsicsSource::CalibratedFocalLength
+    );
+    assert_eq!(pose.intrinsics.distortion.k1, 0.0);
+
     tags.dewarp = None;
     let pose = photo_pose(&m3e_photo(&tags), "a.jpg", &options).unwrap();
     assert_eq!(
