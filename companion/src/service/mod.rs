@@ -21,6 +21,22 @@
 //! (bounded: a slow detector slows the frames task, never memory), and the worker queues
 //! reports on the link through [`flight::FlightController`].
 //!
+//! Running it (what `companion run` does):
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use companion::config::Config;
+//! use companion::service::{shutdown_signal, Service};
+//! let config = Config::load("flights/today/companion.toml".as_ref())?;
+//! // Config faults stop here: model, ONNX Runtime, journal.
+//! let service = Service::prepare(config)?;
+//! // Runs until SIGINT/SIGTERM; any future will do (tests pass their own).
+//! let summary = service.run(shutdown_signal()).await?;
+//! println!("{} frames processed", summary.worker.frames_processed);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Faults
 //!
 //! Anything wrong with the configuration stops the service before it starts, with a message
