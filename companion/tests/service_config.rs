@@ -173,3 +173,58 @@ fn bad_keys_and_unreadable_configs_refuse_to_start() {
     assert!(!out.status.success());
     assert!(stderr.contains("absent.toml: cannot read"), "{stderr}");
 }
+
+/// `tests/models/make_models.py`'s models and the wheel's ONNX Runtime library, built with
+/// `$QLY_PYTHON`; `None` (with a note) without it, a failure under `CI`.
+fn models(test: &str) -> Option<(PathBuf, PathBuf)> {
+    let python = match std::env::var("QLY_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
+            );
+            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
+            return None;
+        }
+    };
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-config-models");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
+    let out = Command::new(python)
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some((dir, PathBuf::from(report["ort_library"].as_str().unwrap())))
+}
+
+#[test]
+fn a_model_of_unknown_layout_refuses_to_start_naming_it() {
+    let Some((models, library)) = models("a_model_of_unknown_layout_refuses_to_start_naming_it")
+    else {
+        return;
+    };
+    let dir = temp_dir("service-config-unknown-layout");
+    let cfg = dir.join("c.toml");
+    let model = models.join("unknown.onnx");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[camera]\nname = \"DJI Mavic 3 Enterprise wide\"\n[detector]\nmodel = \"{}\"\nonnxruntime_library = \"{}\"\n",
+            model.display(),
+            library.display()
+        ),
+    )
+    .unwrap();
+    let out = companion(&["run", "--config", cfg.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&model.display().to_string()), "{stderr}");
+    assert!(stderr.contains("layout"), "{stderr}");
+}
