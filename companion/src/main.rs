@@ -78,10 +78,16 @@ fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // The whole chain of causes, without a Rust backtrace: operators read this.
-            eprintln!("error: {e}");
+            // The chain of causes, without a Rust backtrace: operators read this. Many
+            // messages already quote their cause; a cause shown once is not shown again.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
             for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
             }
             std::process::ExitCode::FAILURE
         }
