@@ -14,7 +14,9 @@
 use std::collections::BTreeMap;
 
 use qly_core::geodesy::GeoPoint;
-use qly_core::geotag::{geotag, CameraPose, GeotagError, Uncertainty};
+use qly_core::geotag::{
+    geotag, CameraPose, GeotagError, GroundPoint, HorizontalError, Uncertainty,
+};
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::rotation::Mat3;
 use qly_core::terrain::Terrain;
@@ -78,6 +80,63 @@ pub enum FindingsError {
     },
     #[error("frame {file}: {source}")]
     Fusion { file: String, source: FusionError },
+}
+
+/// Why a journal could not be replayed into the fusion.
+#[derive(Debug, thiserror::Error)]
+pub enum ResumeError {
+    #[error("journal sighting of image {image_index} ({class_name}): {problem}")]
+    BadSighting {
+        image_index: u64,
+        class_name: String,
+        problem: String,
+    },
+    #[error("journal sightings of image {image_index}: {source}")]
+    Fusion {
+        image_index: u64,
+        source: FusionError,
+    },
+    #[error("journal sightings of image {image_index}: the replay gave candidate {replayed} where the journal has {journaled} (journal from other fusion settings?)")]
+    Diverged {
+        image_index: u64,
+        journaled: u64,
+        replayed: u64,
+    },
+}
+
+/// The fusion's sighting back from its journal record.
+pub fn sighting_from_record(s: &SightingRecord) -> Result<Sighting, ResumeError> {
+    let bad = |problem: String| ResumeError::BadSighting {
+        image_index: s.image_index,
+        class_name: s.class_name.clone(),
+        problem,
+    };
+    let point = GeoPoint::new(s.lat_deg, s.lon_deg).map_err(|e| bad(e.to_string()))?;
+    let camera =
+        GeoPoint::new(s.camera.lat_deg, s.camera.lon_deg).map_err(|e| bad(e.to_string()))?;
+    let (east_m, north_m) = qly_core::geodesy::LocalFrame::at(camera).project(point);
+    let footprint = s
+        .footprint
+        .iter()
+        .map(|[lat, lon]| GeoPoint::new(*lat, *lon).map_err(|e| bad(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let [x1, y1, x2, y2] = s.bbox_px;
+    Ok(Sighting {
+        frame_index: s.image_index,
+        t_utc_us: s.t_utc_us,
+        class_name: s.class_name.clone(),
+        confidence: s.confidence,
+        ground: GroundPoint {
+            point,
+            height_amsl_m: s.ground_amsl_m,
+            slant_range_m: s.slant_range_m,
+            east_m,
+            north_m,
+            error: HorizontalError::from_covariance(s.error.cov_en_m2),
+        },
+        bbox_px: (x1, y1, x2, y2),
+        footprint,
+    })
 }
 
 /// The running state of a flight's findings: the fusion and what was already recorded.
@@ -219,6 +278,87 @@ impl Findings {
             new_candidates,
             dropped,
         })
+    }
+
+    /// Rebuilds the fusion from a journal's records after a restart: the sightings are fused
+    /// again frame by frame in journal order (the fusion is deterministic, so each gets the
+    /// candidate id it was journaled with), the candidates' revisions continue from the last
+    /// journaled ones, and the photo files of the frames are remembered for best views.
+    /// Nothing is geotagged again: a sighting record keeps its ground point, error and
+    /// footprint.
+    ///
+    /// Only complete frames count: a frame record followed by as many sighting records as it
+    /// says. A frame cut short by a crash is left out (the service processes it again), and
+    /// when a frame was journaled twice (cut short, then processed again) its last complete
+    /// copy is used. Returns the number of frames and sightings replayed.
+    pub fn resume(&mut self, records: &[Record]) -> Result<(usize, usize), ResumeError> {
+        // One journaled frame: image index, the sightings its record counts, and the
+        // sightings that follow it with their journaled candidate ids.
+        type Group = (u64, u32, Vec<(u64, Sighting)>);
+        let mut groups: Vec<Group> = Vec::new();
+        let mut revisions = BTreeMap::new();
+        for r in records {
+            match r {
+                Record::Frame(f) => {
+                    self.files.insert(f.image_index, f.file.clone());
+                    groups.push((f.image_index, f.sightings, Vec::new()));
+                }
+                Record::Sighting(s) => {
+                    let sighting = sighting_from_record(s)?;
+                    match groups.last_mut() {
+                        Some((index, _, group)) if *index == s.image_index => {
+                            group.push((s.candidate_id, sighting))
+                        }
+                        // A sighting without its frame record before it: not a complete frame.
+                        _ => {}
+                    }
+                }
+                Record::Candidate(c) => {
+                    let e = revisions.entry(c.id).or_insert(0u32);
+                    *e = (*e).max(c.revision);
+                }
+            }
+        }
+        let complete: Vec<&Group> = groups
+            .iter()
+            .filter(|(_, expected, group)| group.len() == *expected as usize)
+            .collect();
+        let mut last_copy = BTreeMap::new();
+        for (i, g) in complete.iter().enumerate() {
+            last_copy.insert(g.0, i);
+        }
+        let frames: Vec<(u64, Vec<(u64, Sighting)>)> = complete
+            .iter()
+            .enumerate()
+            .filter(|(i, g)| last_copy.get(&g.0) == Some(i))
+            .map(|(_, g)| (g.0, g.2.clone()))
+            .collect();
+        let mut sightings = 0;
+        for (image_index, group) in &frames {
+            let (ids, group): (Vec<u64>, Vec<Sighting>) = group.iter().cloned().unzip();
+            sightings += group.len();
+            let events = self
+                .fusion
+                .add_frame(group)
+                .map_err(|source| ResumeError::Fusion {
+                    image_index: *image_index,
+                    source,
+                })?;
+            for (journaled, event) in ids.iter().zip(&events) {
+                if *journaled != event.id() {
+                    return Err(ResumeError::Diverged {
+                        image_index: *image_index,
+                        journaled: *journaled,
+                        replayed: event.id(),
+                    });
+                }
+            }
+        }
+        for (id, revision) in revisions {
+            let r = self.revisions.entry(id).or_insert(0);
+            *r = (*r).max(revision);
+        }
+        Ok((frames.len(), sightings))
     }
 
     /// One detection on the ground.
@@ -497,6 +637,58 @@ mod tests {
         assert_eq!(out.frame.sightings, 1);
         let c = &findings.fusion().candidates()[0];
         assert_eq!(c.best_sighting.footprint.len(), 8);
+    }
+
+    #[test]
+    fn resume_rebuilds_candidates_and_continues_revisions() {
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        let mut journal: Vec<Record> = Vec::new();
+        for (i, dx) in [(1u64, 0.0f32), (2, 3.0), (3, 900.0)] {
+            meta.image_index = i;
+            meta.file = format!("frames/{i}.jpg");
+            let out = findings
+                .add_frame(
+                    &meta,
+                    &pose,
+                    &intrinsics,
+                    &[
+                        det("outfall", 2000.0 + dx, 1500.0),
+                        det("plume", 1000.0, 500.0),
+                    ],
+                )
+                .unwrap();
+            journal.extend(out.records());
+        }
+        let (mut resumed, _, _, _) = setup();
+        assert_eq!(resumed.resume(&journal).unwrap(), (3, 6));
+        let a = findings.fusion().candidates();
+        let b = resumed.fusion().candidates();
+        assert_eq!(a.len(), b.len());
+        for (a, b) in a.iter().zip(b) {
+            assert_eq!((a.id, a.sightings), (b.id, b.sightings));
+            assert!(a.fused_position.distance_m(b.fused_position) < 1e-6);
+            assert_eq!(
+                a.best_sighting.footprint.len(),
+                b.best_sighting.footprint.len()
+            );
+        }
+        // The next frame continues both the same way.
+        meta.image_index = 4;
+        meta.file = "frames/4.jpg".into();
+        let dets = [det("outfall", 2001.0, 1500.0)];
+        let x = findings
+            .add_frame(&meta, &pose, &intrinsics, &dets)
+            .unwrap();
+        let y = resumed.add_frame(&meta, &pose, &intrinsics, &dets).unwrap();
+        assert_eq!(x.candidates, y.candidates);
+        // A frame cut short (frame record, one of its two sightings) is not replayed.
+        // Frame 1 is records 0..5 (frame, two sightings, two candidates); 5 is frame 2's.
+        let mut cut: Vec<Record> = journal[..6].to_vec();
+        cut.push(journal[6].clone());
+        let (mut partial, _, _, _) = setup();
+        assert_eq!(partial.resume(&cut).unwrap(), (1, 2));
+        // Frames 1 and 2 saw this outfall (frame 3 saw another one, 30 m away).
+        assert_eq!(y.candidates[0].revision, 3);
     }
 
     #[test]

@@ -5,20 +5,25 @@
 //! - [`detect`]: the object detector (ONNX Runtime through `ort`).
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
+//! - [`fc`]: the link to the flight controller: pose timeline, clock, capture events, reports.
 //! - [`photo_meta`]: the pose of a DJI photo from its EXIF and XMP tags.
 //! - [`batch`]: a folder of photos after the flight, through the pipeline.
 //! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`record`]: what is journaled and exported.
+//! - [`config`]: the service's TOML configuration.
+//! - [`service`]: the running service (`companion run`): link, frames, worker, journal.
 //! - [`journal`]: the durable, crash-safe journal of records.
 //! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
 
 pub mod batch;
+pub mod config;
 pub mod detect;
 pub mod fc;
 pub mod findings;
 pub mod fusion;
 pub mod photo_meta;
 pub mod pipeline;
+pub mod service;
 
 pub use findings::Findings;
 /// The records, journal and exports live in `qly-flight`, shared with the review tools.

@@ -1,0 +1,263 @@
+//! `companion`: the on-drone service, and the same pipeline after the flight.
+//!
+//! ```text
+//! companion run --config /flights/today/companion.toml
+//! companion batch /flights/today/DCIM --config companion.toml --out /flights/today
+//! companion export /flights/today/journal.qlj --out /flights/today
+//! ```
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use companion::batch::{run_batch, BatchOptions, BatchProgressBar, BatchTerrain};
+use companion::config::Config;
+use companion::detect::{Detector, DetectorConfig};
+use companion::fusion::{Fusion, FusionSettings};
+use companion::journal::{read_journal, Journal, JournalOptions, JOURNAL_FILE_NAME};
+use companion::pipeline::Pipeline;
+use companion::record::{Record, RecordSink, SinkError};
+use companion::service::{shutdown_signal, Service};
+use companion::Findings;
+use qly_core::terrain::FlatGround;
+
+/// Qianliyan companion: turns a flight's photos and telemetry into geotagged findings.
+#[derive(Debug, Parser)]
+#[command(name = "companion", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the on-drone service until SIGINT or SIGTERM: frames and telemetry in, journal,
+    /// STATUSTEXT reports and exports out.
+    Run {
+        /// The TOML configuration (see companion.example.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Process a folder of DJI photos after the flight (poses from their EXIF/XMP tags):
+    /// journal and exports into --out.
+    Batch {
+        /// The photo folder.
+        dir: PathBuf,
+        /// The service's configuration: its [detector], [geotag] and [fusion] are used
+        /// ([camera] is not: each photo names its camera).
+        #[arg(long, value_name = "FILE", required_unless_present = "model")]
+        config: Option<PathBuf>,
+        /// Without --config: the ONNX model, with default thresholds.
+        #[arg(long, value_name = "FILE", conflicts_with = "config")]
+        model: Option<PathBuf>,
+        /// Where the journal and exports go (default: the photo folder). Must not hold a
+        /// journal with records already.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Write the exports (candidates and sightings as GeoJSON and GeoPackage) of a journal.
+    Export {
+        /// The journal file (journal.qlj).
+        journal: PathBuf,
+        /// The folder to write into (default: the journal's folder).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes, without a Rust backtrace: operators read this. Many
+            // messages already quote their cause; a cause shown once is not shown again.
+            let mut shown = e.to_string();
+            eprintln!("error: {shown}");
+            for cause in e.chain().skip(1) {
+                let text = cause.to_string();
+                if !shown.contains(&text) {
+                    eprintln!("  caused by: {text}");
+                    shown.push_str(&text);
+                }
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Run { config } => run_service(&config),
+        Command::Batch {
+            dir,
+            config,
+            model,
+            out,
+        } => batch(&dir, config.as_deref(), model.as_deref(), out.as_deref()),
+        Command::Export { journal, out } => export(&journal, out.as_deref()),
+    }
+}
+
+fn run_service(path: &Path) -> Result<()> {
+    let config = Config::load(path)?;
+    let service = Service::prepare(config).context("the service cannot start")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let summary = rt
+        .block_on(service.run(shutdown_signal()))
+        .context("the service cannot start")?;
+    eprintln!(
+        "companion: stopped; {} frames processed, {} failed, {} skipped, {} new candidates; {} frames resumed from the journal",
+        summary.worker.frames_processed,
+        summary.worker.frames_failed,
+        summary.frames.skipped,
+        summary.worker.new_candidates,
+        summary.resumed_frames
+    );
+    Ok(())
+}
+
+/// Records into the journal and kept in memory for the exports.
+struct JournalAndMemory {
+    journal: Journal,
+    records: Vec<Record>,
+}
+
+impl RecordSink for JournalAndMemory {
+    fn append(&mut self, record: &Record) -> Result<(), SinkError> {
+        self.journal.append(record)?;
+        self.records.push(record.clone());
+        Ok(())
+    }
+}
+
+fn batch(
+    dir: &Path,
+    config: Option<&Path>,
+    model: Option<&Path>,
+    out: Option<&Path>,
+) -> Result<()> {
+    let (detector_config, settings, river, uncertainty, terrain) = match (config, model) {
+        (Some(path), _) => {
+            let c = Config::load(path)?;
+            let terrain = match c.geotag.ground_amsl_m {
+                Some(h) => BatchTerrain::FlatAmsl(h),
+                None => BatchTerrain::TakeoffGround,
+            };
+            (
+                c.detector_config(),
+                c.fusion.settings(),
+                c.river()?,
+                c.geotag.uncertainty(),
+                terrain,
+            )
+        }
+        (None, Some(model)) => (
+            DetectorConfig::new(model),
+            FusionSettings::default(),
+            None,
+            companion::config::GeotagSection::default().uncertainty(),
+            BatchTerrain::TakeoffGround,
+        ),
+        (None, None) => bail!("give --config FILE or --model FILE"),
+    };
+    if !detector_config.model_path.is_file() {
+        bail!(
+            "model file {} does not exist",
+            detector_config.model_path.display()
+        );
+    }
+    let detector = Detector::new(&detector_config).context("detector")?;
+    let fusion = Fusion::new(settings, river).context("fusion")?;
+    // The batch replaces the ground with the one its options say.
+    let findings = Findings::new(
+        fusion,
+        Box::new(FlatGround { height_amsl_m: 0.0 }),
+        uncertainty,
+    );
+    let mut pipeline = Pipeline::new(detector, findings);
+
+    let out = out.unwrap_or(dir);
+    std::fs::create_dir_all(out).with_context(|| format!("output folder {}", out.display()))?;
+    let (journal, contents) =
+        Journal::open(&out.join(JOURNAL_FILE_NAME), JournalOptions::default())?;
+    if !contents.records.is_empty() {
+        bail!(
+            "{} already holds {} records; give another --out (a batch starts a journal of its own)",
+            contents.path.display(),
+            contents.records.len()
+        );
+    }
+    let mut sink = JournalAndMemory {
+        journal,
+        records: Vec::new(),
+    };
+    let options = BatchOptions {
+        terrain,
+        ..BatchOptions::default()
+    };
+    let mut bar = BatchProgressBar::new();
+    let summary = run_batch(dir, &options, &mut pipeline, &mut sink, |p| bar.update(&p));
+    bar.finish();
+    let summary = summary?;
+    sink.journal
+        .flush()
+        .context("the journal could not be written")?;
+    let exported = companion::export::export_flight(&sink.records, out)?;
+    println!(
+        "{} photos: {} processed, {} skipped; {} detections, {} sightings, {} candidates; ground {}; {:.1} s",
+        summary.photos,
+        summary.processed,
+        summary.skipped.len(),
+        summary.detections,
+        summary.sightings,
+        summary.candidates,
+        summary
+            .ground_amsl_m
+            .map(|h| format!("{h:.1} m AMSL"))
+            .unwrap_or_else(|| "from the pipeline".into()),
+        summary.wall_time.as_secs_f64()
+    );
+    println!("journal: {}", sink.journal.path().display());
+    for f in exported.files {
+        println!("export: {}", f.display());
+    }
+    Ok(())
+}
+
+fn export(journal: &Path, out: Option<&Path>) -> Result<()> {
+    let contents = read_journal(journal)?;
+    for d in &contents.damage {
+        eprintln!("warning: {}: {d:?}", journal.display());
+    }
+    let out = match out {
+        Some(o) => o.to_path_buf(),
+        None => journal
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
+    std::fs::create_dir_all(&out).with_context(|| format!("output folder {}", out.display()))?;
+    let summary = companion::export::export_flight(&contents.records, &out)?;
+    println!(
+        "{} candidates, {} sightings ({} left out: no finite position)",
+        summary.candidates, summary.sightings, summary.skipped
+    );
+    for f in summary.files {
+        println!("export: {}", f.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,691 @@
+//! `companion run` against the `sim` autopilot, end to end.
+//!
+//! The test plays the ground station: it commands photos from the sim (COMMAND_LONG
+//! DO_DIGICAM_CONTROL), drops the photos into the frames folder as a camera would
+//! (temporary name, then rename), listens for the companion's STATUSTEXT, and stops the
+//! companion with SIGTERM. Between the sim and its two clients (companion, ground station) sits
+//! a small UDP router, the part mavlink-router plays on a real drone: the sim answers one peer
+//! per link, and a router is what lets the companion's reports reach the ground.
+//!
+//! The detector is the small real ONNX model `tests/models/make_models.py` builds: it boxes a
+//! white marker in its input as a "plume" (confidence 0.9) and always emits one fixed
+//! "outfall" box at 0.6, which the config's per-class threshold removes. Needs `$QLY_PYTHON`
+//! (scripts/setup-env.sh); without it the test prints that it skipped (under `CI` it fails).
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use companion::record::Record;
+use image::{Rgb, RgbImage};
+use qly_core::protocol::Ids;
+use qly_link::dialect::{MavCmd, MavMessage, COMMAND_LONG_DATA};
+use qly_link::{Connection, ConnectionConfig};
+
+const HOME: (f64, f64, f64) = (-35.363262, 149.165237, 584.0);
+
+/// A child process killed when dropped, so a failing test leaves nothing running.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Lines of a child's output on a channel, read on a thread.
+fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    thread::spawn(move || {
+        for line in BufReader::new(r).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Waits for a line satisfying `want`, keeping every line seen (for failure messages).
+fn wait_line(
+    rx: &Receiver<String>,
+    timeout: Duration,
+    seen: &mut Vec<String>,
+    want: impl Fn(&str) -> bool,
+) -> Option<String> {
+    let end = Instant::now() + timeout;
+    loop {
+        let left = end.checked_duration_since(Instant::now())?;
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                seen.push(line.clone());
+                if want(&line) {
+                    return Some(line);
+                }
+            }
+            Err(_) => return None,
+        }
+    }
+}
+
+struct Models {
+    dir: PathBuf,
+    library: PathBuf,
+}
+
+fn models(test: &str) -> Option<&'static Models> {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    let python = match std::env::var("QLY_PYTHON") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
+            );
+            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
+            return None;
+        }
+    };
+    Some(MODELS.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-models");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg(&dir)
+            .output()
+            .expect("run make_models.py");
+        assert!(
+            out.status.success(),
+            "make_models.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        Models {
+            dir,
+            library: PathBuf::from(report["ort_library"].as_str().unwrap()),
+        }
+    }))
+}
+
+/// The `sim` binary: `cargo build -p sim` for this profile and target directory (a no-op
+/// when up to date; cargo has released its lock while tests run), or `$QLY_SIM_BIN`.
+fn sim_bin() -> &'static Path {
+    static SIM: OnceLock<PathBuf> = OnceLock::new();
+    SIM.get_or_init(|| {
+        if let Some(p) = std::env::var_os("QLY_SIM_BIN") {
+            return PathBuf::from(p);
+        }
+        let me = Path::new(env!("CARGO_BIN_EXE_companion"));
+        let dir = me.parent().unwrap();
+        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.args(["build", "-p", "sim", "--bin", "sim", "--target-dir"])
+            .arg(dir.parent().unwrap())
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if profile == "release" {
+            cmd.arg("--release");
+        }
+        let built = cmd.status().map(|s| s.success()).unwrap_or(false);
+        let sim = dir.join(format!("sim{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            sim.exists(),
+            "no {} (cargo build ok: {built})",
+            sim.display()
+        );
+        sim
+    })
+}
+
+fn start_sim(extra: &[&str]) -> (ChildGuard, u16) {
+    let home = format!("{},{},{}", HOME.0, HOME.1, HOME.2);
+    let mut child = Command::new(sim_bin())
+        .args([
+            "--listen",
+            "udpin:127.0.0.1:0",
+            &format!("--home={home}"),
+            "--seed",
+            "3",
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start sim");
+    let out = lines_of(child.stdout.take().unwrap());
+    let guard = ChildGuard(child);
+    let mut seen = Vec::new();
+    let line = wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
+        l.contains("bound to")
+    })
+    .unwrap_or_else(|| panic!("sim did not report its port: {seen:?}"));
+    let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
+    (guard, port)
+}
+
+/// A UDP router: datagrams from a client go to the vehicle and to the other clients; the
+/// vehicle's go to every client. Stops when dropped.
+struct Router {
+    port: u16,
+    stop: Arc<AtomicBool>,
+}
+
+impl Router {
+    fn start(vehicle: SocketAddr) -> Router {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let port = sock.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let halt = stop.clone();
+        thread::spawn(move || {
+            let mut clients: Vec<SocketAddr> = Vec::new();
+            let mut buf = [0u8; 2048];
+            while !halt.load(Ordering::Relaxed) {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    continue;
+                };
+                if from == vehicle {
+                    for c in &clients {
+                        let _ = sock.send_to(&buf[..n], c);
+                    }
+                } else {
+                    if !clients.contains(&from) {
+                        clients.push(from);
+                    }
+                    let _ = sock.send_to(&buf[..n], vehicle);
+                    for c in clients.iter().filter(|c| **c != from) {
+                        let _ = sock.send_to(&buf[..n], c);
+                    }
+                }
+            }
+        });
+        Router { port, stop }
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The ground station: a MAVLink connection through the router, recording STATUSTEXTs and
+/// capture events.
+struct Gcs {
+    rt: tokio::runtime::Runtime,
+    conn: Arc<tokio::sync::Mutex<Connection>>,
+    texts: Arc<Mutex<Vec<String>>>,
+    captures: Arc<Mutex<Vec<u16>>>,
+    alt_rel_home_mm: Arc<Mutex<i32>>,
+}
+
+impl Gcs {
+    fn connect(router_port: u16) -> Gcs {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let address = format!("udpout:127.0.0.1:{router_port}").parse().unwrap();
+        let conn = rt
+            .block_on(Connection::open(
+                &address,
+                ConnectionConfig::new(Ids::new(255, 190)),
+            ))
+            .unwrap();
+        let heartbeat = {
+            let _guard = rt.enter();
+            qly_link::spawn_heartbeat(
+                conn.sender(),
+                qly_link::heartbeat::gcs_heartbeat(),
+                Duration::from_millis(500),
+            )
+        };
+        drop(heartbeat); // detached: it runs until the runtime stops
+        let conn = Arc::new(tokio::sync::Mutex::new(conn));
+        let texts = Arc::new(Mutex::new(Vec::new()));
+        let captures = Arc::new(Mutex::new(Vec::new()));
+        let alt_rel_home_mm = Arc::new(Mutex::new(0));
+        let (c, t, k, a) = (
+            conn.clone(),
+            texts.clone(),
+            captures.clone(),
+            alt_rel_home_mm.clone(),
+        );
+        rt.spawn(async move {
+            loop {
+                let rx = {
+                    let mut conn = c.lock().await;
+                    conn.recv_timeout(Duration::from_millis(100)).await
+                };
+                match rx.map(|r| r.message) {
+                    Some(MavMessage::STATUSTEXT(s)) => {
+                        let bytes: Vec<u8> =
+                            s.text.iter().copied().take_while(|b| *b != 0).collect();
+                        t.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&bytes).into_owned());
+                    }
+                    Some(MavMessage::CAMERA_FEEDBACK(f)) => k.lock().unwrap().push(f.img_idx),
+                    Some(MavMessage::GLOBAL_POSITION_INT(p)) => *a.lock().unwrap() = p.relative_alt,
+                    _ => {}
+                }
+            }
+        });
+        Gcs {
+            rt,
+            conn,
+            texts,
+            captures,
+            alt_rel_home_mm,
+        }
+    }
+
+    fn send(&self, message: &MavMessage) {
+        let sender = self.rt.block_on(async { self.conn.lock().await.sender() });
+        sender.send(message).unwrap();
+    }
+
+    /// GUIDED, arm, take off to `alt_m` above home; returns once there.
+    fn take_off(&self, alt_m: f32) {
+        let command = |command, p1: f32, p7: f32| {
+            MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+                target_system: 1,
+                target_component: 1,
+                command,
+                param1: p1,
+                param7: p7,
+                ..COMMAND_LONG_DATA::default()
+            })
+        };
+        #[allow(deprecated)]
+        self.send(&MavMessage::SET_MODE(qly_link::dialect::SET_MODE_DATA {
+            custom_mode: 4,
+            target_system: 1,
+            base_mode: qly_link::dialect::MavModeFlag::MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
+        }));
+        thread::sleep(Duration::from_millis(300));
+        self.send(&command(MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, 1.0, 0.0));
+        thread::sleep(Duration::from_millis(300));
+        self.send(&command(MavCmd::MAV_CMD_NAV_TAKEOFF, 0.0, alt_m));
+        let want_mm = (alt_m * 1000.0) as i32 - 300;
+        wait_until(Duration::from_secs(60), "the take-off altitude", || {
+            *self.alt_rel_home_mm.lock().unwrap() >= want_mm
+        });
+    }
+
+    /// Commands one photo, as a GCS would; returns when the capture event came back.
+    fn take_photo(&self, expected_index: u16) {
+        let photo = MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
+            target_system: 1,
+            target_component: 1,
+            command: MavCmd::MAV_CMD_DO_DIGICAM_CONTROL,
+            param5: 1.0,
+            ..COMMAND_LONG_DATA::default()
+        });
+        let sender = self.rt.block_on(async { self.conn.lock().await.sender() });
+        sender.send(&photo).unwrap();
+        wait_until(Duration::from_secs(10), "the capture event", || {
+            self.captures.lock().unwrap().contains(&expected_index)
+        });
+    }
+
+    fn reports(&self) -> Vec<String> {
+        self.texts
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|t| t.starts_with("QLY"))
+            .cloned()
+            .collect()
+    }
+}
+
+fn wait_until(timeout: Duration, what: &str, mut ok: impl FnMut() -> bool) {
+    let end = Instant::now() + timeout;
+    while !ok() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A 640 x 480 photo, dark, with a white marker.
+fn marker_jpeg() -> Vec<u8> {
+    let img = RgbImage::from_fn(640, 480, |x, y| {
+        if (340..380).contains(&x) && (200..230).contains(&y) {
+            Rgb([255, 255, 255])
+        } else {
+            Rgb([20, 40, 60])
+        }
+    });
+    let mut out = Vec::new();
+    img.write_to(
+        &mut std::io::Cursor::new(&mut out),
+        image::ImageFormat::Jpeg,
+    )
+    .unwrap();
+    out
+}
+
+/// Writes a frame as a camera does: a temporary name, then a rename.
+fn drop_frame(frames: &Path, index: u64, bytes: &[u8]) {
+    let tmp = frames.join(format!(".{index}.jpg.tmp"));
+    std::fs::write(&tmp, bytes).unwrap();
+    std::fs::rename(&tmp, frames.join(format!("{index}.jpg"))).unwrap();
+}
+
+struct Companion {
+    child: ChildGuard,
+    stderr: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Companion {
+    fn start(config: &Path) -> Companion {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_companion"))
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("COMPANION_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = lines_of(child.stderr.take().unwrap());
+        let mut c = Companion {
+            child: ChildGuard(child),
+            stderr,
+            seen: Vec::new(),
+        };
+        c.wait_log(Duration::from_secs(30), |l| {
+            l.contains("watching for frames")
+        });
+        c
+    }
+
+    fn wait_log(&mut self, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
+        match wait_line(&self.stderr, timeout, &mut self.seen, want) {
+            Some(l) => l,
+            None => panic!(
+                "companion log line not seen; log:\n{}",
+                self.seen.join("\n")
+            ),
+        }
+    }
+
+    fn running(&mut self) -> bool {
+        self.child.0.try_wait().unwrap().is_none()
+    }
+
+    /// SIGTERM, then the exit status and the rest of the log.
+    fn terminate(mut self) -> (std::process::ExitStatus, Vec<String>) {
+        let pid = self.child.0.id().to_string();
+        let ok = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(ok.success());
+        let end = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = self.child.0.try_wait().unwrap() {
+                break s;
+            }
+            assert!(Instant::now() < end, "companion did not stop on SIGTERM");
+            thread::sleep(Duration::from_millis(50));
+        };
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push(l);
+        }
+        (status, std::mem::take(&mut self.seen))
+    }
+}
+
+fn journal(path: &Path) -> Vec<Record> {
+    companion::journal::read_journal(path).unwrap().records
+}
+
+fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
+    records
+        .iter()
+        .map(|r| match r {
+            Record::Frame(f) => ("frame", f.image_index),
+            Record::Sighting(s) => ("sighting", s.image_index),
+            Record::Candidate(c) => ("candidate", c.id),
+        })
+        .collect()
+}
+
+/// The companion's config for a flight folder: the test camera (640 x 480, f = 500 px,
+/// nadir), the marker model with its fixed "outfall" box thresholded away, `geotag` lines.
+fn write_config(flight: &Path, router_port: u16, m: &Models, geotag: &str) -> PathBuf {
+    let config = flight.join("companion.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[flight_controller]
+address = "udpout:127.0.0.1:{router_port}"
+
+[camera.intrinsics]
+width_px = 640
+height_px = 480
+fx_px = 500.0
+fy_px = 500.0
+cx_px = 320.0
+cy_px = 240.0
+
+[detector]
+model = "{model}"
+onnxruntime_library = "{lib}"
+intra_op_threads = 1
+class_confidence_thresholds = {{ outfall = 0.95 }}
+
+[geotag]
+{geotag}
+
+[frames]
+poll_interval_ms = 50
+capture_wait_s = 6.0
+
+[journal]
+export_every_s = 0
+"#,
+            model = m.dir.join("yolov8.onnx").display(),
+            lib = m.library.display(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
+    let test = "a_flight_through_sim_journals_reports_survives_faults_and_resumes";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-flight");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+
+    let (_sim, sim_port) = start_sim(&[]);
+    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
+    let gcs = Gcs::connect(router.port);
+
+    // The sim's vehicle stands at home (584 m); the river is 50 m below.
+    let config = write_config(&flight, router.port, m, "ground_amsl_m = 534.0");
+
+    // --- first run ---
+    let mut companion = Companion::start(&config);
+    // Let the link see telemetry (SYSTEM_TIME maps the capture's UTC to boot time).
+    thread::sleep(Duration::from_millis(1500));
+    gcs.take_photo(1);
+    drop_frame(&flight.join("frames"), 1, &marker_jpeg());
+    wait_until(
+        Duration::from_secs(20),
+        "the candidate's STATUSTEXT",
+        || !gcs.reports().is_empty(),
+    );
+    let report = gcs.reports()[0].clone();
+    // "QLY plume 0.90 -35.363262,149.165237": class, confidence, 6-decimal position.
+    let words: Vec<&str> = report.split(' ').collect();
+    assert_eq!(words[..3], ["QLY", "plume", "0.90"], "{report}");
+    let (lat, lon) = words[3].split_once(',').unwrap();
+    for v in [lat, lon] {
+        assert_eq!(v.split_once('.').unwrap().1.len(), 6, "{report}");
+    }
+    let (lat, lon): (f64, f64) = (lat.parse().unwrap(), lon.parse().unwrap());
+    assert!(
+        (lat - HOME.0).abs() < 3e-4 && (lon - HOME.1).abs() < 3e-4,
+        "{report}"
+    );
+
+    let journal_path = flight.join(companion::journal::JOURNAL_FILE_NAME);
+    let records = journal(&journal_path);
+    assert_eq!(
+        kinds(&records),
+        [("frame", 1), ("sighting", 1), ("candidate", 0)]
+    );
+    let Record::Sighting(s) = &records[1] else {
+        unreachable!()
+    };
+    assert_eq!(s.class_name, "plume");
+    assert_eq!(s.file, "frames/1.jpg");
+    // The marker's box, in photo pixels.
+    assert!((s.bbox_px[0] - 340.0).abs() < 3.0 && (s.bbox_px[3] - 230.0).abs() < 3.0);
+    // About 50 m under the camera (the marker is 40 px right of and 25 px above centre).
+    assert!((s.slant_range_m - 50.0).abs() < 3.0, "{}", s.slant_range_m);
+
+    // A corrupt photo with a capture event, and a photo without one: logged, skipped.
+    gcs.take_photo(2);
+    drop_frame(&flight.join("frames"), 2, b"\xff\xd8 not a jpeg at all");
+    companion.wait_log(Duration::from_secs(10), |l| {
+        l.contains("frame skipped") && l.contains("2.jpg")
+    });
+    drop_frame(&flight.join("frames"), 3, &marker_jpeg());
+    let skipped = companion.wait_log(Duration::from_secs(15), |l| {
+        l.contains("frame skipped") && l.contains("3.jpg")
+    });
+    assert!(
+        skipped.contains("no capture event with image index 3"),
+        "{skipped}"
+    );
+    assert!(companion.running(), "the service stopped after a bad frame");
+    assert_eq!(
+        journal(&journal_path).len(),
+        3,
+        "nothing journaled for 2 and 3"
+    );
+
+    let (status, log) = companion.terminate();
+    assert!(
+        status.success(),
+        "exit {status:?}; log:\n{}",
+        log.join("\n")
+    );
+    assert!(
+        log.iter().any(|l| l.contains("exported")),
+        "{}",
+        log.join("\n")
+    );
+    let geojson: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(flight.join("candidates.geojson")).unwrap())
+            .unwrap();
+    let features = geojson["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["properties"]["class"], "plume");
+    for f in ["sightings.geojson", "candidates.gpkg"] {
+        assert!(flight.join(f).is_file(), "{f} not exported");
+    }
+    let coords = &features[0]["geometry"]["coordinates"];
+    assert!((coords[0].as_f64().unwrap() - lon).abs() < 1e-6);
+
+    // --- restart: resume ---
+    let mut companion = Companion::start(&config);
+    assert!(
+        companion
+            .seen
+            .iter()
+            .any(|l| l.contains("resumed from the journal")),
+        "{}",
+        companion.seen.join("\n")
+    );
+    thread::sleep(Duration::from_millis(1500));
+    // Frame 3 is still in the folder, not journaled; now its capture event comes.
+    gcs.take_photo(3);
+    companion.wait_log(Duration::from_secs(20), |l| {
+        l.contains("frame processed") && l.contains("frames/3.jpg")
+    });
+    // The journal syncs within ~200 ms of an append.
+    wait_until(Duration::from_secs(5), "frame 3 in the journal", || {
+        journal(&journal_path).len() >= 6
+    });
+    let records = journal(&journal_path);
+    assert_eq!(
+        kinds(&records),
+        [
+            ("frame", 1),
+            ("sighting", 1),
+            ("candidate", 0),
+            ("frame", 3),
+            ("sighting", 3),
+            ("candidate", 0),
+        ],
+        "frame 1 is not processed again; frame 3's plume updates candidate 0"
+    );
+    let Record::Candidate(c) = &records[5] else {
+        unreachable!()
+    };
+    assert_eq!((c.revision, c.sightings), (2, 2));
+    let (status, log) = companion.terminate();
+    assert!(
+        status.success(),
+        "exit {status:?}; log:\n{}",
+        log.join("\n")
+    );
+    assert_eq!(gcs.reports().len(), 1, "an update is not a new candidate");
+    drop(router);
+}
+
+/// No ground in the config: the take-off elevation comes from the capture event (its altitude
+/// minus its height above home), after a real take-off in the sim.
+#[test]
+fn after_take_off_frames_are_geotagged_on_the_take_off_ground() {
+    let test = "after_take_off_frames_are_geotagged_on_the_take_off_ground";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-takeoff");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+    let (_sim, sim_port) = start_sim(&["--speedup", "4", "--gps-lock-s", "0.5"]);
+    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
+    let gcs = Gcs::connect(router.port);
+    let config = write_config(&flight, router.port, m, "");
+    let mut companion = Companion::start(&config);
+    thread::sleep(Duration::from_millis(1500));
+    gcs.take_off(30.0);
+    gcs.take_photo(1);
+    drop_frame(&flight.join("frames"), 1, &marker_jpeg());
+    let ground = companion.wait_log(Duration::from_secs(20), |l| {
+        l.contains("ground: the take-off elevation")
+    });
+    assert!(ground.contains("ground_amsl_m=58"), "{ground}");
+    companion.wait_log(Duration::from_secs(20), |l| l.contains("frame processed"));
+    let journal_path = flight.join(companion::journal::JOURNAL_FILE_NAME);
+    wait_until(
+        Duration::from_secs(5),
+        "the sighting in the journal",
+        || journal(&journal_path).len() >= 2,
+    );
+    let records = journal(&journal_path);
+    let Record::Sighting(s) = &records[1] else {
+        panic!("{:?}", kinds(&records))
+    };
+    // Home is 584 m AMSL; the camera 30 m above it, looking down.
+    assert!((s.ground_amsl_m - 584.0).abs() < 2.0, "{}", s.ground_amsl_m);
+    assert!((s.slant_range_m - 30.0).abs() < 3.0, "{}", s.slant_range_m);
+    let (status, log) = companion.terminate();
+    assert!(status.success(), "{}", log.join("\n"));
+    drop(router);
+}
