@@ -1,19 +1,17 @@
 //! Qianliyan's on-drone service: from telemetry and camera frames to geotagged, fused outfall
 //! and plume candidates.
 //!
-//! - [`fc`]: the link to the flight controller: pose timeline, capture events, ground reports.
+//! - [`service`]: the running service (`companion run`): link, frames, worker, journal.
+//! - [`config`]: the service's TOML configuration.
+//! - [`fc`]: the link to the flight controller: pose timeline, clock, capture events, reports.
 //! - [`detect`]: the object detector (ONNX Runtime through `ort`).
+//! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
 //! - [`findings`]: one frame's detections geotagged and fused into candidates (pure).
 //! - [`fusion`]: sightings of one source merged into a candidate (pure).
-//! - [`fc`]: the link to the flight controller: pose timeline, clock, capture events, reports.
 //! - [`photo_meta`]: the pose of a DJI photo from its EXIF and XMP tags.
 //! - [`batch`]: a folder of photos after the flight, through the pipeline.
-//! - [`pipeline`]: a photo through decode, detection and findings, timed per stage.
-//! - [`record`]: what is journaled and exported.
-//! - [`config`]: the service's TOML configuration.
-//! - [`service`]: the running service (`companion run`): link, frames, worker, journal.
-//! - [`journal`]: the durable, crash-safe journal of records.
-//! - [`export`]: candidates and sightings as GeoJSON and GeoPackage.
+//! - [`record`], [`journal`], [`export`]: what is journaled and exported (crate `qly-flight`,
+//!   shared with the review tools).
 
 pub mod batch;
 pub mod config;
