@@ -33,7 +33,7 @@ enum Preset {
 #[derive(Subcommand)]
 enum Command {
     /// Score teams' reported points against the judges' target points.
-    Score(ScoreArgs),
+    Score(Box<ScoreArgs>),
     /// Render a flight folder's review page (one offline HTML file).
     Report(ReportArgs),
     /// Write the evidence package of the candidates confirmed in decisions.json.
