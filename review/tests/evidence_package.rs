@@ -253,3 +253,29 @@ fn an_existing_non_empty_evidence_folder_is_refused() {
     assert!(!o.status.success());
     assert!(text(&o).contains("must be new or empty"), "{}", text(&o));
 }
+
+/// GDAL reads the KML and the GeoPackage (skipped without `ogrinfo`, failing under `CI`).
+#[test]
+fn gdal_reads_the_kml_and_the_geopackage() {
+    if Command::new("ogrinfo").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "ogrinfo missing under CI");
+        eprintln!("SKIPPED: ogrinfo not found (scripts/setup-env.sh installs gdal-bin)");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, out) = package(tmp.path());
+    for (file, layer) in [
+        ("candidates.kml", None),
+        ("candidates.gpkg", Some("candidates")),
+    ] {
+        let mut cmd = Command::new("ogrinfo");
+        cmd.args(["-ro", "-al", "-so"]).arg(out.join(file));
+        if let Some(l) = layer {
+            cmd.arg(l);
+        }
+        let o = cmd.output().unwrap();
+        let t = text(&o);
+        assert!(o.status.success(), "{t}");
+        assert!(t.contains("Feature Count: 2"), "{file}: {t}");
+    }
+}
