@@ -83,13 +83,20 @@ pub struct ExportOutcome {
     pub warnings: Vec<String>,
 }
 
-/// The package-relative name of a copied frame.
-fn package_frame_name(file: &str) -> String {
+/// The package-relative name of a copied frame: `frames/<file name>`, or
+/// `frames/<n>-<file name>` when another source file already has that name.
+fn package_frame_name(file: &str, taken: &BTreeSet<String>) -> String {
     let name = Path::new(file)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.replace(['/', '\\'], "_"));
-    format!("frames/{name}")
+    let mut rel = format!("frames/{name}");
+    let mut n = 1;
+    while taken.contains(&rel) {
+        rel = format!("frames/{n}-{name}");
+        n += 1;
+    }
+    rel
 }
 
 /// Writes the evidence package of the candidates `decisions` confirms into `out` (which must
@@ -161,7 +168,9 @@ pub fn export_evidence(
 
     // Photos: every frame of a confirmed candidate's sightings, plus its best view.
     let mut files: Vec<String> = Vec::new();
-    let mut copied: BTreeMap<String, String> = BTreeMap::new(); // source file -> sha256
+    // Source file -> (package path, SHA-256).
+    let mut copied: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut records = Vec::new();
     for c in flight
         .candidates
@@ -170,6 +179,7 @@ pub fn export_evidence(
     {
         let best_src = flight.frame_path(&c.best.file);
         if !best_src.is_file() {
+            // Without its photo a finding is hearsay: refuse rather than package it.
             return Err(EvidenceError::MissingPhoto {
                 id: c.id,
                 path: best_src,
@@ -194,10 +204,11 @@ pub fn export_evidence(
                     continue;
                 }
             };
-            let rel = package_frame_name(file);
+            let rel = package_frame_name(file, &taken);
+            taken.insert(rel.clone());
             let dst = out.join(&rel);
             std::fs::write(&dst, &bytes).map_err(io_err(&dst, "writing"))?;
-            copied.insert(file.clone(), sha256_hex(&bytes));
+            copied.insert(file.clone(), (rel.clone(), sha256_hex(&bytes)));
             files.push(rel);
         }
         let img = image::open(&best_src).map_err(|source| EvidenceError::BadPhoto {
@@ -236,8 +247,14 @@ pub fn export_evidence(
                     .find(|s| s.image_index == c.best.image_index)
                     .map(|s| s.camera)
             }),
-            photo_file: package_frame_name(&c.best.file),
-            photo_sha256: copied.get(&c.best.file).cloned().unwrap_or_default(),
+            photo_file: copied
+                .get(&c.best.file)
+                .map(|(rel, _)| rel.clone())
+                .unwrap_or_default(),
+            photo_sha256: copied
+                .get(&c.best.file)
+                .map(|(_, h)| h.clone())
+                .unwrap_or_default(),
             crop_file: crop_rel,
             aircraft: &options.aircraft,
             inspector: &options.inspector,
@@ -336,4 +353,19 @@ pub fn export_evidence(
         head_sha256: head,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_with_the_same_file_name_get_distinct_package_names() {
+        let mut taken = BTreeSet::new();
+        let a = package_frame_name("sortie1/DJI_0001.JPG", &taken);
+        taken.insert(a.clone());
+        let b = package_frame_name("sortie2/DJI_0001.JPG", &taken);
+        assert_eq!(a, "frames/DJI_0001.JPG");
+        assert_eq!(b, "frames/1-DJI_0001.JPG");
+    }
 }
