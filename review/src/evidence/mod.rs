@@ -160,8 +160,36 @@ pub fn export_evidence(
             });
         }
     }
-    let frames_dir = out.join("frames");
-    let crops_dir = out.join("crops");
+    // Everything is written into `<out>.partial` and renamed into place at the end, so an
+    // export that fails half-way leaves no package that looks complete.
+    let stage = {
+        let mut name = out.as_os_str().to_owned();
+        name.push(".partial");
+        PathBuf::from(name)
+    };
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage)
+            .map_err(io_err(&stage, "removing a stale partial export"))?;
+    }
+    let result = write_package(flight, &confirmed, &stage, out, options, warnings);
+    if result.is_err() {
+        // Our own staging folder: a failed export leaves nothing behind.
+        let _ = std::fs::remove_dir_all(&stage);
+    }
+    result
+}
+
+/// Writes the package into `stage` and renames it to `out`.
+fn write_package(
+    flight: &Flight,
+    confirmed: &BTreeMap<u64, Option<String>>,
+    stage: &Path,
+    out: &Path,
+    options: &ExportOptions,
+    mut warnings: Vec<String>,
+) -> Result<ExportOutcome, EvidenceError> {
+    let frames_dir = stage.join("frames");
+    let crops_dir = stage.join("crops");
     for d in [&frames_dir, &crops_dir] {
         std::fs::create_dir_all(d).map_err(io_err(d, "creating"))?;
     }
@@ -206,7 +234,7 @@ pub fn export_evidence(
             };
             let rel = package_frame_name(file, &taken);
             taken.insert(rel.clone());
-            let dst = out.join(&rel);
+            let dst = stage.join(&rel);
             std::fs::write(&dst, &bytes).map_err(io_err(&dst, "writing"))?;
             copied.insert(file.clone(), (rel.clone(), sha256_hex(&bytes)));
             files.push(rel);
@@ -226,7 +254,7 @@ pub fn export_evidence(
                         source,
                     }
                 })?;
-                let dst = out.join(&crop_rel);
+                let dst = stage.join(&crop_rel);
                 std::fs::write(&dst, bytes).map_err(io_err(&dst, "writing"))?;
                 files.push(crop_rel.clone());
             }
@@ -275,15 +303,15 @@ pub fn export_evidence(
         .collect();
     let cands = candidates_layer(&kept);
     let sights = sightings_layer(&kept);
-    write_geojson(&out.join("candidates.geojson"), &cands)?;
-    write_geojson(&out.join("sightings.geojson"), &sights)?;
-    write_geopackage(&out.join("candidates.gpkg"), &[&cands, &sights])?;
+    write_geojson(&stage.join("candidates.geojson"), &cands)?;
+    write_geojson(&stage.join("sightings.geojson"), &sights)?;
+    write_geopackage(&stage.join("candidates.gpkg"), &[&cands, &sights])?;
     let name = crate::report::flight_name(&flight.dir);
     for (rel, text) in [
         ("candidates.kml", tables::kml(&name, &records)),
         ("candidates.csv", tables::csv(&records)),
     ] {
-        let p = out.join(rel);
+        let p = stage.join(rel);
         std::fs::write(&p, text).map_err(io_err(&p, "writing"))?;
     }
     files.extend(
@@ -326,7 +354,7 @@ pub fn export_evidence(
         bodies.push(m);
     }
     for rel in &files {
-        let p = out.join(rel);
+        let p = stage.join(rel);
         let bytes = std::fs::read(&p).map_err(io_err(&p, "reading back"))?;
         let mut m = Map::new();
         m.insert("kind".into(), "file".into());
@@ -344,9 +372,14 @@ pub fn export_evidence(
         "entries": bodies.into_iter().map(Value::Object).collect::<Vec<_>>(),
         "head_sha256": head,
     });
-    let mp = out.join(MANIFEST_FILE_NAME);
+    let mp = stage.join(MANIFEST_FILE_NAME);
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     std::fs::write(&mp, text + "\n").map_err(io_err(&mp, "writing"))?;
+    if out.exists() {
+        // Checked empty above.
+        std::fs::remove_dir(out).map_err(io_err(out, "replacing the empty folder"))?;
+    }
+    std::fs::rename(stage, out).map_err(io_err(out, "renaming the finished package into place"))?;
     Ok(ExportOutcome {
         records,
         files,
