@@ -1,8 +1,8 @@
 # Sourced by the scripts: creates .venv with the Python peers the tests use (pymavlink,
 # onnxruntime, onnx), once, and puts it on PATH; exports ORT_DYLIB_PATH, the ONNX Runtime
 # shared library that the PyPI wheel onnxruntime ships (the companion's detector loads it); installs GDAL's command-line tools (ogrinfo, to check our
-# GeoJSON and KML) from Debian when they are missing. Idempotent and quiet when everything
-# is there.
+# GeoJSON and KML) and Chromium (headless, for the review page tests) from Debian when they
+# are missing. Idempotent and quiet when everything is there.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _venv="$_root/.venv"
 _reqs="$_root/scripts/requirements-test.txt"
@@ -19,6 +19,14 @@ if ! command -v ogrinfo >/dev/null 2>&1; then
   $_sudo apt-get update -qq >/dev/null \
     && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq gdal-bin >/dev/null \
     || echo "warning: could not install gdal-bin; the ogrinfo checks will fail under CI" >&2
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "installing chromium (headless review page tests) ..." >&2
+  _sudo=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then _sudo="sudo"; fi
+  $_sudo apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq chromium >/dev/null \
+    || echo "warning: could not install chromium; the review page tests will fail under CI" >&2
 fi
 export PATH="$_venv/bin:$PATH"
 export QLY_PYTHON="$_venv/bin/python"

@@ -1,4 +1,6 @@
-//! Qianliyan review tools: scoring a target-discovery contest.
+//! Qianliyan review tools: scoring a target-discovery contest; the post-flight review page
+//! ([`report`]) and the evidence package of confirmed candidates ([`evidence`]), both read
+//! from a flight folder ([`flight`]).
 //!
 //! Skills contests place target points along a river; teams' drones report points; a judge
 //! scores the teams. The pure core ([`score`], [`leaderboard`]) takes targets, reports and
@@ -24,10 +26,15 @@
 //! ```
 
 pub mod checks;
+pub mod evidence;
+pub mod fixture;
+pub mod flight;
 pub mod input;
 pub mod leaderboard;
 pub mod matching;
 pub mod model;
 pub mod render;
+pub mod report;
 pub mod score;
 pub mod settings;
+pub mod tlog;

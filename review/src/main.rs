@@ -1,4 +1,6 @@
-//! `review`: judge's tools. `review score` scores a target-discovery contest.
+//! `review`: judge's and inspector's tools. `review score` scores a target-discovery contest;
+//! `review report` renders a flight's review page, `review export` writes the evidence
+//! package of the confirmed candidates and `review verify` checks one.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,7 +33,46 @@ enum Preset {
 #[derive(Subcommand)]
 enum Command {
     /// Score teams' reported points against the judges' target points.
-    Score(ScoreArgs),
+    Score(Box<ScoreArgs>),
+    /// Render a flight folder's review page (one offline HTML file).
+    Report(ReportArgs),
+    /// Write the evidence package of the candidates confirmed in decisions.json.
+    Export(ExportArgs),
+    /// Check an evidence package against its manifest (exit 1 on any difference).
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The flight folder (journal.qlj, frames/, telemetry.tlog, plan/).
+    flight_dir: PathBuf,
+    /// Where to write the page; default FLIGHT_DIR/report.html.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// The flight folder.
+    flight_dir: PathBuf,
+    /// The review page's decisions.json.
+    #[arg(long, value_name = "FILE")]
+    decisions: PathBuf,
+    /// The evidence folder to create (must be new or empty).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Who confirmed the candidates (name and badge number).
+    #[arg(long)]
+    inspector: String,
+    /// The aircraft (model and registration / serial number).
+    #[arg(long)]
+    aircraft: String,
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    /// The evidence folder (with manifest.json).
+    evidence_dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -210,10 +251,91 @@ fn score(a: &ScoreArgs) -> Result<()> {
     Ok(())
 }
 
+fn report(a: &ReportArgs) -> Result<()> {
+    let flight = review::flight::read_flight(&a.flight_dir)?;
+    let page = review::report::render_report(&flight);
+    for w in &page.warnings {
+        eprintln!("warning: {w}");
+    }
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| a.flight_dir.join("report.html"));
+    std::fs::write(&out, &page.html).with_context(|| format!("{}: cannot write", out.display()))?;
+    println!(
+        "{}: {} candidates, {} photos, {} warnings",
+        out.display(),
+        flight.candidates.len(),
+        flight.frames.len(),
+        page.warnings.len()
+    );
+    Ok(())
+}
+
+fn export(a: &ExportArgs) -> Result<()> {
+    let flight = review::flight::read_flight(&a.flight_dir)?;
+    for w in &flight.warnings {
+        eprintln!("warning: {w}");
+    }
+    let ids = flight.candidates.iter().map(|c| c.id).collect();
+    let decisions = review::evidence::decisions::read_decisions(&a.decisions, &ids)?;
+    let outcome = review::evidence::export_evidence(
+        &flight,
+        &decisions,
+        &a.decisions,
+        &a.out,
+        &review::evidence::ExportOptions {
+            inspector: a.inspector.clone(),
+            aircraft: a.aircraft.clone(),
+        },
+    )?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "{}: {} confirmed candidates, {} files; manifest head SHA-256 {}",
+        a.out.display(),
+        outcome.records.len(),
+        outcome.files.len(),
+        outcome.head_sha256
+    );
+    Ok(())
+}
+
+fn verify(a: &VerifyArgs) -> Result<bool> {
+    let v = review::evidence::manifest::verify(&a.evidence_dir);
+    for p in &v.problems {
+        println!("{p}");
+    }
+    if v.ok() {
+        println!(
+            "{}: OK: {} files and {} manifest entries verified; head SHA-256 {}",
+            a.evidence_dir.display(),
+            v.files_checked,
+            v.entries_checked,
+            v.head_sha256.as_deref().unwrap_or("")
+        );
+    } else {
+        println!(
+            "{}: FAILED: {} problem(s)",
+            a.evidence_dir.display(),
+            v.problems.len()
+        );
+    }
+    Ok(v.ok())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Score(a) => score(a),
+        Command::Report(a) => report(a),
+        Command::Export(a) => export(a),
+        Command::Verify(a) => match verify(a) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,390 @@
+//! The review page in real headless Chromium: it renders (a screenshot that is not blank),
+//! a real mouse click on "Confirm" (CDP `Input.dispatchMouseEvent`) changes the exported
+//! decisions, and the file the "Download decisions.json" button saves drives `review export`.
+//!
+//! Needs Debian's `chromium` (or `QLY_CHROMIUM`); skips with a note when absent, fails under
+//! `CI`. `QLY_SCREENSHOT_DIR=DIR` keeps the screenshot for a human to look at.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tungstenite::{Message, WebSocket};
+
+fn chromium() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("QLY_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser", "google-chrome"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn require_chromium() -> Option<PathBuf> {
+    let c = chromium();
+    if c.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium not found and CI is set: install it (scripts/setup-env.sh)"
+        );
+        eprintln!("SKIPPED: chromium not found (install Debian `chromium` or set QLY_CHROMIUM)");
+    }
+    c
+}
+
+const FLAGS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
+/// A flight folder with frame 4 missing, and its report.
+fn make_report(dir: &Path) -> (PathBuf, String) {
+    let flight = dir.join("flight");
+    review::fixture::write_flight(
+        &flight,
+        &review::fixture::FixtureOptions {
+            missing_frames: vec![4],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let page = dir.join("report.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        .arg("report")
+        .arg(&flight)
+        .arg("--out")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    (flight, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn file_url(p: &Path) -> String {
+    format!("file://{}", p.canonicalize().unwrap().display())
+}
+
+#[test]
+fn the_page_renders_in_chromium_and_is_not_blank() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, stderr) = make_report(tmp.path());
+    assert!(stderr.contains("frames/4.jpg"), "{stderr}");
+    let shot = tmp.path().join("shot.png");
+    let out = Command::new(&chrome)
+        .args(FLAGS)
+        .arg(format!(
+            "--user-data-dir={}",
+            tmp.path().join("profile").display()
+        ))
+        .arg("--window-size=1000,1800")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(file_url(&tmp.path().join("report.html")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(out.success());
+    let img = image::open(&shot).unwrap().to_rgb8();
+    assert_eq!((img.width(), img.height()), (1000, 1800));
+    let total = (img.width() * img.height()) as usize;
+    let non_white = img
+        .pixels()
+        .filter(|p| p.0.iter().any(|c| *c < 235))
+        .count();
+    let mut colours: Vec<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    // The map background, the thumbnails and the text cover far more than a blank page.
+    assert!(
+        non_white * 5 > total,
+        "only {non_white} of {total} pixels are not white"
+    );
+    assert!(colours.len() > 200, "only {} colours", colours.len());
+    // The map's background colour (#f4f1ea) is on screen: the SVG rendered.
+    assert!(img.pixels().filter(|p| p.0 == [0xf4, 0xf1, 0xea]).count() > 10_000);
+    if let Some(dir) = std::env::var_os("QLY_SCREENSHOT_DIR") {
+        std::fs::copy(&shot, Path::new(&dir).join("review-report.png")).unwrap();
+    }
+}
+
+struct Browser {
+    child: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Cdp {
+    ws: WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+}
+
+impl Cdp {
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let msg = json!({"id": id, "method": method, "params": params});
+        self.ws.send(Message::text(msg.to_string())).unwrap();
+        loop {
+            let m = self.ws.read().unwrap();
+            let Message::Text(t) = m else { continue };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["id"] == json!(id) {
+                assert!(v.get("error").is_none(), "{method}: {v}");
+                return v["result"].clone();
+            }
+        }
+    }
+
+    fn eval(&mut self, expr: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
+        );
+        assert!(r.get("exceptionDetails").is_none(), "{expr}: {r}");
+        r["result"]["value"].clone()
+    }
+
+    fn decisions(&mut self) -> Value {
+        let s = self.eval("window.qlyDecisions()");
+        serde_json::from_str(s.as_str().unwrap()).unwrap()
+    }
+
+    /// A real mouse click (pressed + released) at the centre of the element.
+    fn click(&mut self, selector: &str) {
+        let r = self.eval(&format!(
+            "(() => {{ const e = document.querySelector('{selector}'); e.scrollIntoView({{block: 'center'}}); \
+             const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        ));
+        let (x, y) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
+        for kind in ["mousePressed", "mouseReleased"] {
+            self.call(
+                "Input.dispatchMouseEvent",
+                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+            );
+        }
+    }
+}
+
+/// The body of a plain HTTP GET; the DevTools server may not listen yet right after it wrote
+/// its port file, so errors are returned for the caller to retry.
+fn http_get(port: u16, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut bytes = Vec::new();
+    // The server closes the connection after the response; a reset after the body is fine.
+    let _ = s.read_to_end(&mut bytes);
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Ok(text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default())
+}
+
+fn open_page(chrome: &Path, profile: &Path, url: &str) -> (Browser, Cdp) {
+    let child = Command::new(chrome)
+        .args(FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--remote-debugging-port=0")
+        .arg("--window-size=1000,1000")
+        .arg(url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let browser = Browser { child };
+    let port_file = profile.join("DevToolsActivePort");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let port: u16 = loop {
+        if let Ok(t) = std::fs::read_to_string(&port_file) {
+            if let Some(Ok(p)) = t.lines().next().map(str::parse) {
+                break p;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromium wrote no DevToolsActivePort"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let ws_url = loop {
+        let list: Value = http_get(port, "/json/list")
+            .ok()
+            .and_then(|b| serde_json::from_str(&b).ok())
+            .unwrap_or(json!([]));
+        let page = list.as_array().and_then(|l| {
+            l.iter()
+                .find(|t| {
+                    t["type"] == "page"
+                        && t["url"].as_str().is_some_and(|u| u.starts_with("file://"))
+                })
+                .and_then(|t| t["webSocketDebuggerUrl"].as_str().map(String::from))
+        });
+        if let Some(u) = page {
+            break u;
+        }
+        assert!(Instant::now() < deadline, "no page target");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let (ws, _) = tungstenite::connect(ws_url.as_str()).unwrap();
+    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    }
+    let mut cdp = Cdp { ws, next_id: 0 };
+    loop {
+        let ready = cdp.eval(
+            "document.readyState === 'complete' && typeof window.qlyDecisions === 'function'",
+        );
+        if ready == json!(true) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "page did not load");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (browser, cdp)
+}
+
+#[test]
+fn clicking_confirm_changes_the_exported_decisions_and_the_download_drives_export() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (flight, _) = make_report(tmp.path());
+    let (_browser, mut cdp) = open_page(
+        &chrome,
+        &tmp.path().join("profile"),
+        &file_url(&tmp.path().join("report.html")),
+    );
+
+    assert_eq!(cdp.decisions()["decisions"], json!([]));
+    assert_eq!(
+        cdp.eval("document.getElementById('status-1').textContent"),
+        json!("undecided")
+    );
+
+    cdp.click("#cand-1 button.confirm");
+    let d = cdp.decisions();
+    assert_eq!(d["decisions"].as_array().unwrap().len(), 1, "{d}");
+    assert_eq!(d["decisions"][0]["candidate_id"], json!(1));
+    assert_eq!(d["decisions"][0]["decision"], json!("confirmed"));
+    assert_eq!(d["decisions"][0]["revision"], json!(2));
+    // Visible in the page: the card's status and the decisions block.
+    assert_eq!(
+        cdp.eval("document.getElementById('status-1').textContent"),
+        json!("confirmed")
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('cand-1').className"),
+        json!("cand confirmed")
+    );
+    let shown: Value = serde_json::from_str(
+        cdp.eval("document.getElementById('decisions-json').textContent")
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(shown["decisions"], d["decisions"]);
+
+    // Reject 2 and 3, then change our mind about 3.
+    cdp.click("#cand-2 button.reject");
+    cdp.eval("document.querySelector('#cand-3 button.reject').click()");
+    cdp.click("#cand-3 button.confirm");
+    let d = cdp.decisions();
+    let verdicts: Vec<(u64, String)> = d["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["candidate_id"].as_u64().unwrap(),
+                x["decision"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        vec![
+            (1, "confirmed".into()),
+            (2, "rejected".into()),
+            (3, "confirmed".into())
+        ]
+    );
+
+    // The download button saves decisions.json (a Blob download) into a folder we choose.
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    cdp.call(
+        "Page.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": downloads.display().to_string()}),
+    );
+    cdp.click("#download");
+    let saved = downloads.join("decisions.json");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !saved.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "decisions.json was not downloaded"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(file["decisions"], d["decisions"]);
+
+    // ... which `review export` accepts: the package holds the two confirmed candidates.
+    let evidence = tmp.path().join("evidence");
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        .args(["export"])
+        .arg(&flight)
+        .arg("--decisions")
+        .arg(&saved)
+        .arg("--out")
+        .arg(&evidence)
+        .args([
+            "--inspector",
+            "Li Wei (0427)",
+            "--aircraft",
+            "M300 RTK SN 1ZNBJ7",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(evidence.join("manifest.json")).unwrap())
+            .unwrap();
+    let ids: Vec<u64> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "candidate")
+        .map(|e| e["candidate_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 3]);
+}

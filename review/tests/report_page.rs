@@ -1,0 +1,50 @@
+//! The review page's content without a browser: self-contained, and the map draws what the
+//! flight folder holds.
+
+use review::fixture::{write_flight, FixtureOptions, FRAME_COUNT};
+use review::flight::{read_flight, TrackSource};
+use review::report::render_report;
+
+#[test]
+fn the_page_is_self_contained_and_draws_plan_track_photos_and_candidates() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_flight(tmp.path(), &FixtureOptions::default()).unwrap();
+    let flight = read_flight(tmp.path()).unwrap();
+    assert_eq!(flight.track_source, TrackSource::Telemetry);
+    assert_eq!(flight.candidates.len(), 3);
+    // Candidate 1 was journaled twice; the page shows revision 2.
+    assert_eq!(flight.candidates[0].revision, 2);
+    let page = render_report(&flight);
+    assert!(page.warnings.is_empty(), "{:?}", page.warnings);
+    let html = page.html;
+
+    // Nothing is fetched: no external script, style, image or font.
+    for bad in ["src=\"http", "href=\"http", "<link", "@import", "url(http"] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+    // The only URL is the SVG namespace.
+    assert_eq!(
+        html.matches("http://").count() + html.matches("https://").count(),
+        1
+    );
+
+    assert_eq!(html.matches(r#"class="plan plan-lane""#).count(), 2);
+    let track = html
+        .split(r#"<polyline id="track" points=""#)
+        .nth(1)
+        .unwrap();
+    let track = &track[..track.find('"').unwrap()];
+    assert_eq!(track.split(' ').count(), 15, "tlog positions");
+    assert_eq!(
+        html.matches(r#"<circle class="photo""#).count(),
+        FRAME_COUNT as usize
+    );
+    assert_eq!(html.matches(r#"<circle class="ce90""#).count(), 3);
+    assert_eq!(html.matches(r#"<ellipse class="sigma""#).count(), 3);
+    assert!(html.contains(r#"<g id="scale-bar">"#) && html.contains(r#"<g id="north-arrow">"#));
+    // Crop + frame thumbnails for each candidate.
+    assert_eq!(html.matches("data:image/jpeg;base64,").count(), 6);
+    assert_eq!(html.matches(r#"data-decision="confirmed""#).count(), 3);
+    assert!(html.contains("GCJ-02"));
+    assert!(html.contains("2027-01-15T16:00:04.000+08:00 (China Standard Time)"));
+}
