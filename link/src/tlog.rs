@@ -64,57 +64,77 @@ pub struct TlogRecord {
 /// What [`read_tlog`] found besides the records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TlogDamage {
-    /// Bytes skipped while looking for the next frame (damage, or messages this dialect does
-    /// not know).
+    /// Bytes skipped while looking for the next record (damage between records).
     pub skipped_bytes: u64,
-    /// Frames with a valid layout that did not parse (unknown message id, bad CRC).
+    /// Whole frames that did not parse (bad CRC, a message id this dialect does not know).
     pub unparsed_frames: u64,
+    /// A last record cut short (a log whose writer stopped mid-record): its byte offset and
+    /// length.
+    pub truncated_tail: Option<(u64, u64)>,
 }
 
-/// Reads every record of a tlog held in memory. MAVLink 1 and 2 frames are accepted; bytes
-/// that do not form a frame are skipped and counted, so a torn last record or an unknown
-/// message costs only itself.
-pub fn read_tlog(bytes: &[u8]) -> (Vec<TlogRecord>, TlogDamage) {
+/// The bytes do not start like a tlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("byte {offset}: expected a MAVLink frame start (0xFE or 0xFD) after the 8-byte timestamp, found 0x{found:02X}: not a .tlog file")]
+pub struct NotATlog {
+    pub offset: u64,
+    pub found: u8,
+}
+
+/// Reads every record of a tlog held in memory. MAVLink 1 and 2 frames are accepted. A frame
+/// that does not parse costs only itself; bytes that do not start a record are skipped (and
+/// counted) until one does, so damage in the middle does not lose the rest. A file whose
+/// first record is not a MAVLink frame is not a tlog.
+pub fn read_tlog(bytes: &[u8]) -> Result<(Vec<TlogRecord>, TlogDamage), NotATlog> {
     let mut records = Vec::new();
     let mut damage = TlogDamage::default();
-    let mut at = 0usize;
-    while at + 8 < bytes.len() {
-        let mut ts = [0u8; 8];
-        ts.copy_from_slice(&bytes[at..at + 8]);
-        let t_utc_us = u64::from_be_bytes(ts);
-        let frame_at = at + 8;
-        let len = match bytes[frame_at] {
-            mavlink::MAV_STX_V2 => frame_len_v2(&bytes[frame_at..]),
-            mavlink::MAV_STX => frame_len_v1(&bytes[frame_at..]),
-            _ => None,
-        };
-        let parsed = len.map(|len| {
-            // The link's own frame decoder checks the CRC and parses; one frame at a time.
-            let mut decoder = Decoder::new(true, None);
-            decoder.push(&bytes[frame_at..(frame_at + len).min(bytes.len())]);
-            (len, decoder.next_frame().ok_or(()))
-        });
-        match parsed {
-            Some((len, Ok(rx))) if frame_at + len <= bytes.len() => {
-                records.push(TlogRecord {
-                    t_utc_us,
-                    header: rx.header,
-                    message: rx.message,
-                });
-                at = frame_at + len;
-            }
-            Some((len, Err(_))) if frame_at + len <= bytes.len() => {
-                damage.unparsed_frames += 1;
-                at = frame_at + len;
-            }
-            _ => {
-                damage.skipped_bytes += 1;
-                at += 1;
-            }
+    if let Some(&found) = bytes.get(8) {
+        if found != mavlink::MAV_STX_V2 && found != mavlink::MAV_STX {
+            return Err(NotATlog { offset: 8, found });
         }
     }
-    damage.skipped_bytes += (bytes.len() - at.min(bytes.len())) as u64;
-    (records, damage)
+    let mut at = 0usize;
+    while at < bytes.len() {
+        let frame_at = at + 8;
+        let marker = bytes.get(frame_at).copied();
+        let len = match marker {
+            Some(mavlink::MAV_STX_V2) => frame_len_v2(&bytes[frame_at..]),
+            Some(mavlink::MAV_STX) => frame_len_v1(&bytes[frame_at..]),
+            _ => None,
+        };
+        let len = match (marker, len) {
+            (_, Some(len)) => len,
+            // The timestamp, or a frame header, cut short: the writer stopped here.
+            (None, _) | (Some(mavlink::MAV_STX_V2 | mavlink::MAV_STX), None) => {
+                damage.truncated_tail = Some((at as u64, (bytes.len() - at) as u64));
+                break;
+            }
+            (Some(_), None) => {
+                damage.skipped_bytes += 1;
+                at += 1;
+                continue;
+            }
+        };
+        if frame_at + len > bytes.len() {
+            damage.truncated_tail = Some((at as u64, (bytes.len() - at) as u64));
+            break;
+        }
+        let mut ts = [0u8; 8];
+        ts.copy_from_slice(&bytes[at..frame_at]);
+        // The link's own frame decoder checks the CRC and parses; one frame at a time.
+        let mut decoder = Decoder::new(true, None);
+        decoder.push(&bytes[frame_at..frame_at + len]);
+        match decoder.next_frame() {
+            Some(rx) => records.push(TlogRecord {
+                t_utc_us: u64::from_be_bytes(ts),
+                header: rx.header,
+                message: rx.message,
+            }),
+            None => damage.unparsed_frames += 1,
+        }
+        at = frame_at + len;
+    }
+    Ok((records, damage))
 }
 
 /// Length of the MAVLink 2 frame at the start of `b` (header 10, payload, CRC 2, signature 13
@@ -172,11 +192,37 @@ mod tests {
         bytes.extend_from_slice(&[0xAA; 5]);
         let torn = bytes[..20].to_vec();
         bytes.extend_from_slice(&torn);
-        let (records, damage) = read_tlog(&bytes);
+        let (records, damage) = read_tlog(&bytes).unwrap();
         assert_eq!(records.len(), 2);
         assert_eq!(records[0].message, pos);
         assert_eq!(records[0].t_utc_us, 1_800_000_000_000_000);
         assert_eq!(records[1].header.sequence, 1);
-        assert_eq!(damage.skipped_bytes, (bytes.len() - intact) as u64);
+        assert_eq!(damage.skipped_bytes, 5);
+        assert_eq!(damage.truncated_tail, Some((intact as u64 + 5, 20)));
+        // A flipped payload byte costs that frame only.
+        let mut bad = w_bytes_twice();
+        bad[8 + 12] ^= 0xFF;
+        let (records, damage) = read_tlog(&bad).unwrap();
+        assert_eq!((records.len(), damage.unparsed_frames), (1, 1));
+    }
+
+    fn w_bytes_twice() -> Vec<u8> {
+        let mut w = TlogWriter::new(Vec::new());
+        for seq in 0..2 {
+            w.write(
+                1,
+                header(seq),
+                &MavMessage::HEARTBEAT(HEARTBEAT_DATA::default()),
+            )
+            .unwrap();
+        }
+        w.into_inner()
+    }
+
+    #[test]
+    fn text_is_not_a_tlog() {
+        let e = read_tlog(b"hello world, not mavlink").unwrap_err();
+        assert_eq!(e.offset, 8);
+        assert!(e.to_string().contains("not a .tlog"), "{e}");
     }
 }

@@ -2,13 +2,12 @@
 //! record an 8-byte big-endian timestamp (microseconds since the Unix epoch, UTC) followed by
 //! one raw MAVLink 1 or 2 frame. We keep GLOBAL_POSITION_INT (the autopilot's fused position).
 //!
-//! The frame length is read from its header (so a record we cannot decode is skipped without
-//! losing the next), and the frame itself is decoded and CRC-checked by the `mavlink` crate.
+//! Reading is `qly_link::tlog`'s: a record that does not decode costs only itself.
 
 use std::path::{Path, PathBuf};
 
-use mavlink::dialects::common::MavMessage;
-use mavlink::MavlinkReader;
+use qly_link::dialect::{MavMessage, GLOBAL_POSITION_INT_DATA};
+use qly_link::tlog::TlogWriter;
 
 /// One position of the flown track.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,73 +49,32 @@ pub enum TlogError {
     },
 }
 
-/// Length of the MAVLink frame starting at `b[0]`, from its header; `None` if `b` is too
-/// short to hold the header.
-fn frame_len(b: &[u8]) -> Option<usize> {
-    match b.first()? {
-        0xFE => Some(6 + usize::from(*b.get(1)?) + 2),
-        0xFD => {
-            let len = usize::from(*b.get(1)?);
-            let signed = b.get(2)? & 0x01 != 0;
-            Some(10 + len + 2 + if signed { 13 } else { 0 })
-        }
-        _ => None,
-    }
-}
-
-/// Parses the bytes of a tlog. The first record must start with a MAVLink frame (else the
-/// file is not a tlog); a later record that does not is counted as bad and the scan stops
-/// there (the rest cannot be framed).
+/// Parses the bytes of a tlog (framing and CRC checks by `qly_link::tlog`, the same reader
+/// the ground tools use); damage costs only the records it hits.
 pub fn parse_tlog(path: &Path, bytes: &[u8]) -> Result<Track, TlogError> {
-    let mut track = Track::default();
-    let mut pos = 0usize;
-    while pos < bytes.len() {
-        let Some(rest) = bytes.get(pos + 8..) else {
-            track.truncated_tail = Some((pos as u64, (bytes.len() - pos) as u64));
-            break;
-        };
-        let magic = rest.first().copied();
-        let Some(len) = frame_len(rest) else {
-            if pos == 0 || !matches!(magic, Some(0xFE | 0xFD) | None) {
-                if pos == 0 {
-                    return Err(TlogError::NotATlog {
-                        path: path.to_path_buf(),
-                        offset: 8,
-                        found: magic.unwrap_or(0),
-                    });
-                }
-                track.bad_frames += 1;
-            } else {
-                track.truncated_tail = Some((pos as u64, (bytes.len() - pos) as u64));
+    let (records, damage) = qly_link::tlog::read_tlog(bytes).map_err(|e| TlogError::NotATlog {
+        path: path.to_path_buf(),
+        offset: e.offset,
+        found: e.found,
+    })?;
+    let mut track = Track {
+        frames: records.len(),
+        bad_frames: damage.unparsed_frames as usize + usize::from(damage.skipped_bytes > 0),
+        truncated_tail: damage.truncated_tail,
+        ..Track::default()
+    };
+    for r in &records {
+        if let MavMessage::GLOBAL_POSITION_INT(p) = &r.message {
+            // (0, 0) is what an autopilot without a fix sends.
+            if p.lat != 0 || p.lon != 0 {
+                track.points.push(TrackPoint {
+                    t_utc_us: i64::try_from(r.t_utc_us).unwrap_or(i64::MAX),
+                    lat_deg: f64::from(p.lat) * 1e-7,
+                    lon_deg: f64::from(p.lon) * 1e-7,
+                    alt_rel_home_m: f64::from(p.relative_alt) * 1e-3,
+                });
             }
-            break;
-        };
-        let Some(frame) = rest.get(..len) else {
-            track.truncated_tail = Some((pos as u64, (bytes.len() - pos) as u64));
-            break;
-        };
-        let mut ts = [0u8; 8];
-        ts.copy_from_slice(&bytes[pos..pos + 8]);
-        let t_utc_us = i64::try_from(u64::from_be_bytes(ts)).unwrap_or(i64::MAX);
-        let mut reader = MavlinkReader::new(frame);
-        match reader.read_any_message::<MavMessage>() {
-            Ok((_, msg)) => {
-                track.frames += 1;
-                if let MavMessage::GLOBAL_POSITION_INT(p) = msg {
-                    // (0, 0) is what an autopilot without a fix sends.
-                    if p.lat != 0 || p.lon != 0 {
-                        track.points.push(TrackPoint {
-                            t_utc_us,
-                            lat_deg: f64::from(p.lat) * 1e-7,
-                            lon_deg: f64::from(p.lon) * 1e-7,
-                            alt_rel_home_m: f64::from(p.relative_alt) * 1e-3,
-                        });
-                    }
-                }
-            }
-            Err(_) => track.bad_frames += 1,
         }
-        pos += 8 + len;
     }
     Ok(track)
 }
@@ -132,27 +90,26 @@ pub fn read_tlog(path: &Path) -> Result<Track, TlogError> {
 
 /// One tlog record holding GLOBAL_POSITION_INT (MAVLink 2): for fixtures and tests.
 pub fn global_position_record(t_utc_us: i64, p: &TrackPoint, sequence: u8) -> Vec<u8> {
-    let msg =
-        MavMessage::GLOBAL_POSITION_INT(mavlink::dialects::common::GLOBAL_POSITION_INT_DATA {
-            time_boot_ms: 0,
-            lat: (p.lat_deg * 1e7).round() as i32,
-            lon: (p.lon_deg * 1e7).round() as i32,
-            alt: (p.alt_rel_home_m * 1e3).round() as i32,
-            relative_alt: (p.alt_rel_home_m * 1e3).round() as i32,
-            vx: 0,
-            vy: 0,
-            vz: 0,
-            hdg: u16::MAX,
-        });
+    let msg = MavMessage::GLOBAL_POSITION_INT(GLOBAL_POSITION_INT_DATA {
+        time_boot_ms: 0,
+        lat: (p.lat_deg * 1e7).round() as i32,
+        lon: (p.lon_deg * 1e7).round() as i32,
+        alt: (p.alt_rel_home_m * 1e3).round() as i32,
+        relative_alt: (p.alt_rel_home_m * 1e3).round() as i32,
+        vx: 0,
+        vy: 0,
+        vz: 0,
+        hdg: u16::MAX,
+    });
     let header = mavlink::MavHeader {
         system_id: 1,
         component_id: 1,
         sequence,
     };
-    let mut out = (t_utc_us as u64).to_be_bytes().to_vec();
+    let mut w = TlogWriter::new(Vec::new());
     // Writing into a Vec cannot fail.
-    let _ = mavlink::write_v2_msg(&mut out, header, &msg);
-    out
+    let _ = w.write(t_utc_us as u64, header, &msg);
+    w.into_inner()
 }
 
 #[cfg(test)]
