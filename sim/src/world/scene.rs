@@ -278,11 +278,11 @@ impl World {
         let seed = self.seed;
         let turb = value(seed ^ 0x7b7b, s / 900.0, 0.5);
         let jade = [0.17, 0.33, 0.30];
-        let turbid = [0.38, 0.35, 0.25];
+        let turbid = [0.34, 0.35, 0.25];
         let base = mix(
             jade,
             turbid,
-            (turb * 0.9 + self.turbidity_bias).clamp(0.0, 1.0),
+            (turb * 0.8 + self.turbidity_bias).clamp(0.0, 0.85),
         );
         let depth = smoothstep(0.0, 0.45 * hw, y) as f32;
         let shallow = mix(scale(base, 1.25), [0.45, 0.42, 0.32], 0.35);

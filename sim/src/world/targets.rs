@@ -72,7 +72,7 @@ impl PlumeKind {
     pub fn colour(self) -> [f32; 3] {
         match self {
             PlumeKind::Phosphogypsum => [0.86, 0.87, 0.83],
-            PlumeKind::BrownSewage => [0.40, 0.30, 0.19],
+            PlumeKind::BrownSewage => [0.36, 0.23, 0.11],
             PlumeKind::BlackSewage => [0.09, 0.09, 0.08],
             PlumeKind::Foam => [0.93, 0.93, 0.91],
         }
