@@ -119,10 +119,12 @@ impl World {
         } else {
             Bank::Rocky
         };
+        // Widths vary smoothly along the bank (no steps at stretch ends).
+        let sd = if side > 0.0 { 0.25 } else { 0.75 };
         Stretch {
             bank,
-            bank_width_m: 2.5 + 4.0 * unit(h, 1),
-            veg_width_m: 6.0 + 18.0 * unit(h, 2),
+            bank_width_m: 2.5 + 4.0 * value(self.seed ^ 0xba12, s_m / 60.0, sd) as f64,
+            veg_width_m: 6.0 + 18.0 * value(self.seed ^ 0xba13, s_m / 80.0, sd) as f64,
         }
     }
 
@@ -259,15 +261,26 @@ impl World {
                 )
             }
             Bank::Rocky => {
-                let cell = 0.6;
+                // Riprap: stones of varied size in a jittered grid, dark gaps between.
+                let cell = 0.7;
                 let (ci, cj) = (noise::floor_i64(e / cell), noise::floor_i64(n / cell));
-                let h = hash2(seed ^ 0x50c5, ci, cj);
-                let (cx, cy) = ((ci as f64 + 0.5) * cell, (cj as f64 + 0.5) * cell);
-                let r = noise::len2(e - cx, n - cy) / (0.5 * cell);
-                let grey = 0.42 + 0.2 * unit(h, 0) as f32;
-                let stone = [grey, grey * 0.97, grey * 0.92];
-                let gap = 1.0 - cov(r - 0.85, fw / (0.5 * cell));
-                let c = mix(stone, [0.22, 0.2, 0.16], gap * 0.8);
+                let mut best = (f64::MAX, 0u64);
+                for i in ci - 1..=ci + 1 {
+                    for j in cj - 1..=cj + 1 {
+                        let h = hash2(seed ^ 0x50c5, i, j);
+                        let cx = (i as f64 + 0.2 + 0.6 * unit(h, 1)) * cell;
+                        let cy = (j as f64 + 0.2 + 0.6 * unit(h, 2)) * cell;
+                        let r = (0.3 + 0.25 * unit(h, 3)) * cell;
+                        let dd = noise::len2(e - cx, n - cy) / r;
+                        if dd < best.0 {
+                            best = (dd, h);
+                        }
+                    }
+                }
+                let grey = 0.38 + 0.24 * unit(best.1, 0) as f32;
+                let stone = [grey, grey * 0.96, grey * 0.9];
+                let gap = 1.0 - cov(best.0 - 1.0, fw / (0.4 * cell));
+                let c = mix(stone, [0.24, 0.22, 0.17], gap * 0.75);
                 mix(scale(c, 0.85 + 0.3 * tex), [0.22, 0.23, 0.17], wet * 0.5)
             }
         }
@@ -277,21 +290,27 @@ impl World {
     fn water(&self, e: f64, n: f64, s: f64, d: f64, y: f64, hw: f64, fw: f64) -> Rgb {
         let seed = self.seed;
         let turb = value(seed ^ 0x7b7b, s / 900.0, 0.5);
-        let jade = [0.17, 0.33, 0.30];
-        let turbid = [0.34, 0.35, 0.25];
+        let jade = [0.19, 0.37, 0.33];
+        let turbid = [0.36, 0.37, 0.27];
         let base = mix(
             jade,
             turbid,
             (turb * 0.8 + self.turbidity_bias).clamp(0.0, 0.85),
         );
         let depth = smoothstep(0.0, 0.45 * hw, y) as f32;
-        let shallow = mix(scale(base, 1.25), [0.45, 0.42, 0.32], 0.35);
-        let mut c = mix(shallow, scale(base, 0.78), depth);
-        // Ripples stretched along the flow, and broad patches.
-        let rip = fbm(seed ^ 0x4199, s * 0.35, d, 1.2, 3, fw * 0.35);
+        let shallow = mix(scale(base, 1.2), [0.46, 0.43, 0.33], 0.3);
+        let mut c = mix(shallow, scale(base, 0.85), depth);
+        // Ripples and current lines stretched along the flow, broad patches, and the sky's
+        // reflection where the surface is smooth.
+        let rip = fbm(seed ^ 0x4199, s * 0.3, d, 1.2, 3, fw * 0.3);
+        let lines = fbm(seed ^ 0x419a, s * 0.05, d, 2.5, 2, fw * 0.05);
         let patch = fbm(seed ^ 0x4198, e, n, 35.0, 2, fw);
-        c = scale(c, 0.9 + 0.14 * rip + 0.12 * (patch - 0.5));
-        c
+        c = scale(
+            c,
+            0.88 + 0.18 * rip + 0.1 * (lines - 0.5) + 0.12 * (patch - 0.5),
+        );
+        let sky = smoothstep(0.55, 0.75, patch as f64) as f32 * 0.25;
+        mix(c, [0.58, 0.63, 0.66], sky)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -310,7 +329,7 @@ impl World {
                 continue;
             }
             let x = s - p.s_m;
-            let bulge = 1.0 - smoothstep(0.5, 1.8, noise::len2(x, ys.max(0.0)));
+            let bulge = 1.0 - smoothstep(1.0, 2.6, noise::len2(x, ys.max(0.0)));
             let mut a = 0.0f64;
             if x >= 0.0 && x <= p.length_m {
                 let wobble = fbm(p.seed, x / 6.0, ys / 3.0, 1.0, 3, 0.0) as f64;
@@ -364,16 +383,24 @@ impl World {
             // Stain from the mouth into the water.
             if o.stained && ys > my {
                 let reach = 2.5 * dia + 1.0;
-                let half = 0.5 * dia + 0.25 * (ys - my).max(0.0);
-                let k = band(x, half, fw) * (1.0 - smoothstep(0.0, reach, ys - my) as f32);
-                surf.rgb = mix(surf.rgb, [0.16, 0.13, 0.09], 0.55 * k);
+                let wob = fbm(self.seed ^ 0x57a1, e, n, 0.8, 3, fw) as f64;
+                let half = (0.5 * dia + 0.3 * (ys - my).max(0.0)) * (0.6 + 0.8 * wob);
+                let k =
+                    band(x, half, fw.max(0.15)) * (1.0 - smoothstep(0.0, reach, ys - my) as f32);
+                surf.rgb = mix(surf.rgb, [0.17, 0.14, 0.09], 0.5 * k);
             }
             // Concrete headwall / apron.
             let (aw, ad) = o.apron_m();
             let apron = band(x, aw, fw) * band(ys - (0.25 - ad) / 2.0, (0.25 + ad) / 2.0, fw);
             if apron > 0.0 {
                 let tex = fbm(self.seed ^ 0xa9, e, n, 1.0, 3, fw);
-                let mut conc = scale([0.64, 0.63, 0.59], 0.88 + 0.2 * tex);
+                let grime = fbm(self.seed ^ 0xaa, e, n, 0.6, 2, fw);
+                let mut conc = scale([0.55, 0.54, 0.50], 0.8 + 0.3 * tex);
+                conc = mix(
+                    conc,
+                    [0.30, 0.32, 0.22],
+                    0.5 * smoothstep(0.5, 0.7, grime as f64) as f32,
+                );
                 if o.stained {
                     let streak = band(x, 0.45 * dia, fw) * smoothstep(my, 0.25, ys) as f32;
                     conc = mix(conc, [0.2, 0.17, 0.12], 0.6 * streak);

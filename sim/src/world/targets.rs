@@ -104,7 +104,7 @@ impl Outfall {
 
     /// Half the along-bank width and the depth up the bank of the concrete headwall/apron.
     pub fn apron_m(&self) -> (f64, f64) {
-        (1.1 * self.diameter_m + 0.3, 1.2 * self.diameter_m + 0.6)
+        (0.9 * self.diameter_m + 0.2, 0.9 * self.diameter_m + 0.4)
     }
 }
 
@@ -134,7 +134,7 @@ impl Plume {
     /// Width of the plume from the bank at `x` metres downstream (smooth part).
     pub fn width_at_m(&self, x_m: f64) -> f64 {
         let t = (x_m / self.length_m).clamp(0.0, 1.0);
-        1.2 + (self.max_width_m - 1.2) * t.sqrt()
+        2.0 + (self.max_width_m - 2.0) * t.sqrt()
     }
 
     /// Concentration along the plume (0..1), before edge and texture modulation.
@@ -143,7 +143,7 @@ impl Plume {
             return 0.0;
         }
         let fade_end = 1.0 - smoothstep(0.75 * self.length_m, self.length_m, x_m);
-        (-x_m / (0.7 * self.length_m)).exp() * fade_end
+        (-x_m / self.length_m).exp() * fade_end
     }
 
     /// Outline in river-local `(x, y)`: the bank side, then the outer edge back (for labels
@@ -151,15 +151,16 @@ impl Plume {
     pub fn outline_local(&self) -> Vec<(f64, f64)> {
         let x_end = self.visible_length_m();
         let n = 12;
-        let mut out = vec![(-1.5, 0.0)];
+        // The source's bulge reaches 2.6 m; the edge wobbles up to 1.25 times the width.
+        let mut out = vec![(-2.6, -0.3)];
         for i in 0..=n {
             out.push((x_end * i as f64 / n as f64, -0.3));
         }
         for i in (0..=n).rev() {
             let x = x_end * i as f64 / n as f64;
-            out.push((x, 1.1 * self.width_at_m(x)));
+            out.push((x, (1.25 * self.width_at_m(x)).max(2.6 - x.min(2.6))));
         }
-        out.push((-1.5, 1.5));
+        out.push((-2.6, 2.6));
         out
     }
 
@@ -261,8 +262,8 @@ pub fn place(river: &River, seed: u64, p: &TargetPlacement) -> (Vec<Outfall>, Ve
                 side,
                 kind,
                 length_m: 25.0 + 100.0 * unit(h, 7),
-                max_width_m: (3.0 + 10.0 * unit(h, 8)).min(1.2 * half_w),
-                opacity: (0.55 + 0.4 * unit(h, 9)) as f32,
+                max_width_m: (4.0 + 12.0 * unit(h, 8)).min(1.3 * half_w),
+                opacity: (0.6 + 0.35 * unit(h, 9)) as f32,
                 outfall_id,
                 position: river.bank_point(s, side, 0.0),
                 seed: h,
