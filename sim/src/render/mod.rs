@@ -80,7 +80,7 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
-            samples_per_axis: 2,
+            samples_per_axis: 1,
             exposure_ev: 0.0,
             vignetting: 0.12,
             blur_sigma_px: 0.0,

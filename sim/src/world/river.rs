@@ -11,7 +11,7 @@ use super::noise;
 /// Smoothed centreline resampling step, metres.
 const STEP_M: f64 = 5.0;
 /// Grid cell size, metres.
-const CELL_M: f64 = 16.0;
+const CELL_M: f64 = 10.0;
 /// Points farther than this from the centreline have no river coordinates ("far land").
 pub const REACH_M: f64 = 220.0;
 
