@@ -65,6 +65,9 @@ struct WorldArgs {
     /// Mean distance between target sites along the river, metres.
     #[arg(long, default_value_t = TargetPlacement::default().mean_spacing_m)]
     target_spacing_m: f64,
+    /// At most this many target sites (default: as many as the spacing gives).
+    #[arg(long)]
+    max_target_sites: Option<usize>,
     /// Camera name in core/data/cameras.toml.
     #[arg(long, default_value = DEFAULT_CAMERA)]
     camera: String,
@@ -305,6 +308,7 @@ fn build_world(w: &WorldArgs, corridor: &Corridor, ground_amsl_m: f64) -> Result
     let mut cfg = WorldConfig::new(w.world_seed);
     cfg.ground_amsl_m = ground_amsl_m;
     cfg.targets.mean_spacing_m = w.target_spacing_m;
+    cfg.targets.max_sites = w.max_target_sites;
     Ok(World::new(corridor, cfg)?)
 }
 

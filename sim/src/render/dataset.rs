@@ -103,20 +103,20 @@ pub fn random_pose(
     let tilt = spec.tilt_max_deg * unit(h, 1);
     let len = world.river_length_m();
     let width = world.corridor().width_m;
-    let targets: Vec<(f64, f64)> = world
+    let targets: Vec<((f64, f64), f64)> = world
         .outfalls()
         .iter()
-        .map(|o| o.position)
-        .chain(world.plumes().iter().map(|p| p.position))
+        .map(|o| (o.position, o.s_m))
+        .chain(world.plumes().iter().map(|p| (p.position, p.s_m)))
         .collect();
     let s = unit(h, 3) * len;
     let (aim, tangent) = if unit(h, 2) < spec.target_bias && !targets.is_empty() {
-        let t = targets[((unit(h, 4) * targets.len() as f64) as usize).min(targets.len() - 1)];
+        let (t, ts) =
+            targets[((unit(h, 4) * targets.len() as f64) as usize).min(targets.len() - 1)];
         // Anywhere within about a third of the footprint of the target.
         let r = 0.35 * alt * (unit(h, 5) - 0.5) * 2.0;
         let q = 0.25 * alt * (unit(h, 6) - 0.5) * 2.0;
-        let tangent = world.river_tangent(s);
-        ((t.0 + r, t.1 + q), tangent)
+        ((t.0 + r, t.1 + q), world.river_tangent(ts))
     } else {
         let d = width * (unit(h, 5) - 0.5);
         (world.river_point(s, d), world.river_tangent(s))
