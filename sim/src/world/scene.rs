@@ -789,14 +789,19 @@ impl World {
         let ridge_half = if ci.rem_euclid(3) == 0 { 1.2 } else { 0.3 };
         let edge_u = pu.min(col_w - pu);
         let edge_v = pv.min(row_h - pv);
-        let ridge = cov(edge_u - ridge_half, fw).max(cov(edge_v - 0.3, fw));
-        let ridge_c = if ridge_half > 1.0 && edge_u < edge_v {
-            [0.56, 0.50, 0.40]
+        let ridge = cov(edge_u - 0.3, fw).max(cov(edge_v - 0.3, fw));
+        let track = if ridge_half > 1.0 {
+            cov(edge_u - ridge_half, fw)
         } else {
-            [0.42, 0.42, 0.27]
+            0.0
         };
+        let ground = mix(
+            mix(plot, [0.42, 0.42, 0.27], ridge),
+            [0.56, 0.50, 0.40],
+            track,
+        );
         let big = fbm(seed ^ 0xf1e3, e, n, 60.0, 2, fw);
-        scale(mix(plot, ridge_c, ridge), 0.92 + 0.16 * big)
+        scale(ground, 0.92 + 0.16 * big)
     }
 
     fn buildings(&self, u: f64, v: f64, fw: f64, e: f64, n: f64) -> Option<Rgb> {
