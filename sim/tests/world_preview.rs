@@ -66,31 +66,3 @@ fn preview_targets() {
     }
     assert!(k > 0);
 }
-
-#[test]
-#[ignore]
-fn debug_plume_one() {
-    let text = include_str!("../../missions/sample-corridor.geojson");
-    let corridor = Corridor::from_geojson(text, "sample").unwrap();
-    let world = World::new(&corridor, WorldConfig::new(1)).unwrap();
-    let bare = world.without_targets();
-    let p = &world.plumes()[0];
-    eprintln!("{p:?}");
-    for x in [0.5, 2.0, 5.0, 10.0, 20.0, 40.0] {
-        for y in [0.5, 1.5, 3.0] {
-            let (e, n) = world.river_point(p.s_m + x, 0.0);
-            let _ = (e, n);
-            let t = world.river_tangent(p.s_m + x);
-            // bank point: from the source position moved downstream along the tangent and inward
-            let (e, n) = (
-                p.position.0 + t.0 * x + p.side * t.1 * y,
-                p.position.1 + t.1 * x - p.side * t.0 * y,
-            );
-            eprintln!(
-                "x {x} y {y}: {:?} vs {:?}",
-                world.sample(e, n, 0.05).rgb,
-                bare.sample(e, n, 0.05).rgb
-            );
-        }
-    }
-}
