@@ -227,6 +227,14 @@ fn dataset_command_writes_images_labels_and_truth() {
         .contains("1: plume"));
     let _ = std::fs::remove_dir_all(&out);
 
+    // Frames need a world.
+    let no_world = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["--listen", "udpin:127.0.0.1:0", "--frames-dir"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!no_world.status.success());
+    assert!(String::from_utf8_lossy(&no_world.stderr).contains("--corridor"));
     // Bad input is refused with the place named.
     let bad = Command::new(env!("CARGO_BIN_EXE_sim"))
         .args(["dataset", "--corridor", "/nonexistent.geojson", "--out"])

@@ -252,10 +252,27 @@ impl River {
     /// negative on the bank, positive in the water. Includes the small-scale irregularity
     /// of a natural waterline.
     pub fn inward_m(&self, s_m: f64, d_m: f64, side: f64) -> f64 {
-        let c = self.channel_offset_m(s_m);
+        self.inward_with_m(
+            s_m,
+            d_m,
+            side,
+            self.channel_offset_m(s_m),
+            self.half_width_m(s_m),
+        )
+    }
+
+    /// [`River::inward_m`] given the channel offset and half width at `s_m` already.
+    pub fn inward_with_m(
+        &self,
+        s_m: f64,
+        d_m: f64,
+        side: f64,
+        offset_m: f64,
+        half_width_m: f64,
+    ) -> f64 {
         let wig_seed = if side > 0.0 { 0x3a1 } else { 0x3a2 };
         let wiggle = 0.9 * (noise::value(self.seed ^ wig_seed, s_m / 6.0, 0.5) as f64 - 0.5);
-        self.half_width_m(s_m) + wiggle - side * (d_m - c)
+        half_width_m + wiggle - side * (d_m - offset_m)
     }
 
     /// Plane point on the smooth waterline (no wiggle) of bank `side` at `s_m`, moved

@@ -163,7 +163,7 @@ impl World {
         let c = river.channel_offset_m(s);
         let hw = river.half_width_m(s);
         let side = if d >= c { 1.0 } else { -1.0 };
-        let y = river.inward_m(s, d, side);
+        let y = river.inward_with_m(s, d, side, c, hw);
         // Smooth inward distance: target and feature coordinates.
         let ys = hw - side * (d - c);
         let st = self.stretch(s, side);
