@@ -162,7 +162,9 @@ def main():
                 seen["statustext"].append({"text": text.rstrip("\x00"), "severity": msg.severity, "src": list(src)})
 
         ids = sorted({i[0] for i in seen["intervals"]})
-        if seen["heartbeat"] and ids == [2, 24, 30, 33] and any(
+        # Positions keep coming for a while after the capture (1.5 s), so the companion can
+        # interpolate its pose instead of holding the last sample.
+        if now >= 2.0 and seen["heartbeat"] and ids == [2, 24, 30, 33] and any(
             s["text"].startswith("QLY ") for s in seen["statustext"]
         ):
             print("RESULT " + json.dumps(seen), flush=True)
