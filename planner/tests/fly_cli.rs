@@ -62,7 +62,7 @@ fn fly_starts_the_mission_and_returns_after_the_landing() {
 
     // The telemetry log reads back, with ours and with pymavlink (what MAVProxy uses).
     let bytes = std::fs::read(&tlog).expect("tlog written");
-    let (records, damage) = qly_link::tlog::read_tlog(&bytes);
+    let (records, damage) = qly_link::tlog::read_tlog(&bytes).expect("a tlog");
     let positions = records
         .iter()
         .filter(|r| {
