@@ -19,7 +19,7 @@ use qly_core::mission::{Home, Mission};
 
 use crate::area::{area_transects, AreaOptions};
 use crate::corridor::corridor_transects;
-use crate::coverage::coverage;
+use crate::coverage::{coverage, coverage_scaled};
 use crate::error::PlanError;
 use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
@@ -27,8 +27,11 @@ use crate::photos::{lane_photo_points, lane_triggers, LaneTriggers};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
-    SurveyParams, SurveyPlan, Transect,
+    SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
+use crate::terrain::follow::{flown_amsl_at, follow_mission};
+use crate::terrain::{photo_footprint_scales, FollowParams, TerrainFollowError, TerrainOptions};
+use qly_core::terrain::Terrain;
 
 /// Raster cell of the coverage proof, metres.
 pub const COVERAGE_CELL_M: f64 = 1.0;
@@ -36,17 +39,55 @@ pub const COVERAGE_CELL_M: f64 = 1.0;
 /// Plans a survey of `input` with `params`: altitude, lanes, photos, coverage, estimate,
 /// mission and sorties, in the plane of a local frame about the input's first vertex.
 pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyPlan, PlanError> {
+    plan(input, params, None)
+}
+
+/// [`plan_survey`] flown at the target height above the ground of `terrain` (EGM96 AMSL
+/// heights, e.g. a [`qly_core::terrain::DemMosaic`]) rather than above take-off: see
+/// [`crate::terrain`]. The target height is the one `params.altitude` gives (a GSD, or
+/// `AboveTakeoff` read as above ground) and `params.ceiling_m` is the highest allowed above
+/// ground anywhere along the path. Lane spacing and trigger distance are computed at the
+/// lowest height the path is planned to fly (target - tolerance), so the requested overlaps
+/// hold wherever the vehicle is within tolerance; the coverage proof measures each photo's
+/// footprint on the terrain.
+pub fn plan_survey_over_terrain(
+    input: &SurveyInput,
+    params: &SurveyParams,
+    terrain: &dyn Terrain,
+    options: &TerrainOptions,
+) -> Result<SurveyPlan, PlanError> {
+    plan(input, params, Some((terrain, options)))
+}
+
+fn plan(
+    input: &SurveyInput,
+    params: &SurveyParams,
+    terrain: Option<(&dyn Terrain, &TerrainOptions)>,
+) -> Result<SurveyPlan, PlanError> {
     validate(params)?;
     let camera = &params.camera;
     let alt_rel_home_m = altitude_m(params)?;
     let orientation = params.orientation;
     let gsd_cm_per_px = camera.gsd_cm_per_px(alt_rel_home_m);
-    let footprint = camera.footprint_m(alt_rel_home_m, orientation);
-    let lane_spacing_m =
-        camera.lane_spacing_m(alt_rel_home_m, orientation, params.side_overlap_pct);
+    // Over terrain the path may be up to the tolerance below the target: lay out for that.
+    let design_m = match terrain {
+        Some((_, o)) => {
+            let design = alt_rel_home_m - o.agl_tolerance_m;
+            if !(o.agl_tolerance_m.is_finite() && o.agl_tolerance_m >= 0.0 && design > 0.0) {
+                return Err(PlanError::BadParam {
+                    field: "agl_tolerance_m",
+                    value: o.agl_tolerance_m,
+                    expected: "a finite tolerance >= 0 m below the target height above ground",
+                });
+            }
+            design
+        }
+        None => alt_rel_home_m,
+    };
+    let footprint = camera.footprint_m(design_m, orientation);
+    let lane_spacing_m = camera.lane_spacing_m(design_m, orientation, params.side_overlap_pct);
     // Along-lane ground each photo is responsible for at the requested front overlap.
-    let front_share_m =
-        camera.trigger_distance_m(alt_rel_home_m, orientation, params.front_overlap_pct);
+    let front_share_m = camera.trigger_distance_m(design_m, orientation, params.front_overlap_pct);
 
     let origin = first_vertex(input)?;
     let frame = LocalFrame::at(origin);
@@ -83,39 +124,113 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
         alt_amsl_m: 0.0,
     });
-    // The coverage proof and the missions are independent and each takes a good share of a
-    // long plan: compute them side by side.
-    let (coverage, missions) = std::thread::scope(|scope| {
-        let proof = scope.spawn(|| {
-            coverage(
+    let sortie_params = SortieParams {
+        home,
+        alt_rel_home_m,
+        cruise_speed_m_s: params.cruise_speed_m_s,
+        battery: params.battery,
+        resume_overlap_photos: params.resume_overlap_photos,
+    };
+    let fence = no_fly_fence(&region, &frame);
+    let (coverage, mut mission, survey_range, mut sorties, terrain_plan) = match terrain {
+        None => {
+            // The coverage proof and the missions are independent and each takes a good
+            // share of a long plan: compute them side by side.
+            let (coverage, missions) = std::thread::scope(|scope| {
+                let proof = scope.spawn(|| {
+                    coverage(
+                        &region,
+                        &photos,
+                        footprint,
+                        lane_spacing_m,
+                        front_share_m,
+                        COVERAGE_CELL_M,
+                    )
+                });
+                let missions =
+                    missions(&transects, &triggers, &frame, photos.len(), &sortie_params);
+                let coverage = proof
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (coverage, missions)
+            });
+            let (mission, survey_range, sorties) = missions?;
+            (coverage, mission, survey_range, sorties, None)
+        }
+        Some((ground, options)) => {
+            let (flat, flat_range, flat_sorties) =
+                missions(&transects, &triggers, &frame, photos.len(), &sortie_params)?;
+            let follow = FollowParams {
+                target_agl_m: alt_rel_home_m,
+                max_agl_m: params.ceiling_m,
+                options: *options,
+                cruise_speed_m_s: params.cruise_speed_m_s,
+            };
+            let whole = follow_mission(&flat, &frame, ground, &follow)?;
+            let range = whole.new_index[flat_range.start]
+                ..whole.new_index[flat_range.end.saturating_sub(1).max(flat_range.start)] + 1;
+            let mut sorties = Vec::with_capacity(flat_sorties.len());
+            for s in flat_sorties {
+                let mission = if s.mission == flat {
+                    whole.mission.clone()
+                } else {
+                    follow_mission(&s.mission, &frame, ground, &follow)?.mission
+                };
+                sorties.push(Sortie { mission, ..s });
+            }
+            let mut cursor = 0;
+            let mut photo_amsl_m = Vec::with_capacity(photos.len());
+            let mut photo_agl_m = Vec::with_capacity(photos.len());
+            for (k, ph) in photos.iter().enumerate() {
+                let amsl = flown_amsl_at(&whole.path, ph.at, &mut cursor).ok_or_else(|| {
+                    PlanError::BadGeometry {
+                        what: format!(
+                            "photo {} at {:?} is not on the terrain-following path (a bug: \
+                             please report it with the input)",
+                            k + 1,
+                            frame.unproject(ph.at.x, ph.at.y)
+                        ),
+                    }
+                })?;
+                let g = ground
+                    .height_amsl_m(frame.unproject(ph.at.x, ph.at.y))
+                    .map_err(|source| TerrainFollowError::Terrain {
+                        what: format!("photo {}", k + 1),
+                        source,
+                    })?;
+                photo_amsl_m.push(amsl);
+                photo_agl_m.push(amsl - g);
+            }
+            let scales = photo_footprint_scales(
+                &photos,
+                &photo_amsl_m,
+                footprint,
+                design_m,
+                &frame,
+                ground,
+            )?;
+            let coverage = coverage_scaled(
                 &region,
                 &photos,
                 footprint,
                 lane_spacing_m,
                 front_share_m,
                 COVERAGE_CELL_M,
-            )
-        });
-        let missions = missions(
-            &transects,
-            &triggers,
-            &frame,
-            photos.len(),
-            &SortieParams {
-                home,
-                alt_rel_home_m,
-                cruise_speed_m_s: params.cruise_speed_m_s,
-                battery: params.battery,
-                resume_overlap_photos: params.resume_overlap_photos,
-            },
-        );
-        let coverage = proof
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (coverage, missions)
-    });
-    let (mut mission, survey_range, mut sorties) = missions?;
-    let fence = no_fly_fence(&region, &frame);
+                &scales,
+            );
+            let plan = TerrainPlan {
+                options: *options,
+                target_agl_m: alt_rel_home_m,
+                design_agl_m: design_m,
+                stats: whole.stats,
+                photo_amsl_m,
+                photo_agl_m,
+                photo_footprint_scale: scales,
+                flown_waypoints: whole.waypoints_amsl.clone(),
+            };
+            (coverage, whole.mission, range, sorties, Some(plan))
+        }
+    };
     mission.fence.clone_from(&fence);
     for sortie in &mut sorties {
         sortie.mission.fence.clone_from(&fence);
@@ -144,6 +259,7 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         mission,
         survey_items: survey_range,
         sorties,
+        terrain: terrain_plan,
     })
 }
 

@@ -159,11 +159,7 @@ impl SyntheticValley {
         let beyond = (d - s.floor_half_width_m).max(0.0);
         let v = 1.0 - (-beyond / s.rise_scale_m).exp();
         let slope = s.rise_m * terrace(v, s.terraces);
-        let fade = smoothstep(
-            s.floor_half_width_m + 40.0,
-            s.floor_half_width_m + 160.0,
-            d,
-        );
+        let fade = smoothstep(s.floor_half_width_m + 40.0, s.floor_half_width_m + 160.0, d);
         floor + slope + fade * self.bumps(x, y)
     }
 
@@ -191,8 +187,7 @@ impl SyntheticValley {
     /// bounding box plus `margin_m` on every side, `cell_deg` degrees a cell (1/3600 is SRTM's
     /// one arc-second), sampled at cell centres.
     pub fn to_dem(&self, name: &str, margin_m: f64, cell_deg: f64) -> Result<Dem, DemError> {
-        if !(cell_deg.is_finite() && cell_deg > 0.0 && margin_m.is_finite() && margin_m >= 0.0)
-        {
+        if !(cell_deg.is_finite() && cell_deg > 0.0 && margin_m.is_finite() && margin_m >= 0.0) {
             return Err(DemError::BadGrid {
                 file: name.into(),
                 what: "raster",
@@ -299,7 +294,9 @@ mod tests {
 
     fn river() -> Vec<GeoPoint> {
         let f = LocalFrame::at(GeoPoint::new(27.035, 106.935).unwrap());
-        (0..=40).map(|k| f.unproject(0.0, k as f64 * 100.0)).collect()
+        (0..=40)
+            .map(|k| f.unproject(0.0, k as f64 * 100.0))
+            .collect()
     }
 
     #[test]
