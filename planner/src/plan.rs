@@ -218,7 +218,24 @@ fn plan(
                 COVERAGE_CELL_M,
                 &scales,
             );
+            // The survey part: legs leading to survey items, after the transit from home.
+            let survey_legs = (flat_range.start + 1)..flat_range.end;
+            let lanes: Vec<f64> = whole
+                .path
+                .iter()
+                .filter(|s| s.leg_to_item.is_some_and(|i| survey_legs.contains(&i)))
+                .map(|s| s.flown_amsl_m - s.ground_amsl_m)
+                .collect();
+            let lanes_min_agl_m = lanes.iter().copied().fold(f64::INFINITY, f64::min);
+            let lanes_max_agl_m = lanes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lanes_max_deviation_m = lanes
+                .iter()
+                .map(|a| (a - alt_rel_home_m).abs())
+                .fold(0.0, f64::max);
             let plan = TerrainPlan {
+                lanes_min_agl_m,
+                lanes_max_agl_m,
+                lanes_max_deviation_m,
                 options: *options,
                 target_agl_m: alt_rel_home_m,
                 design_agl_m: design_m,

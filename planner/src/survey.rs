@@ -215,8 +215,14 @@ pub struct TerrainPlan {
     /// the lowest the path is planned to fly (target - tolerance), so the overlaps never fall
     /// below the request where the vehicle is lower than the target.
     pub design_agl_m: f64,
-    /// Figures of the whole mission, measured along the flown path.
+    /// Figures of the whole mission, measured along the flown path (transit legs included).
     pub stats: FollowStats,
+    /// Lowest and highest height above ground along the survey lanes (from the first lane's
+    /// run-in to the last lane's run-out, connections included), and the largest deviation
+    /// from the target there, metres.
+    pub lanes_min_agl_m: f64,
+    pub lanes_max_agl_m: f64,
+    pub lanes_max_deviation_m: f64,
     /// Each photo's altitude, metres AMSL, and its height above the ground under the camera.
     pub photo_amsl_m: Vec<f64>,
     pub photo_agl_m: Vec<f64>,

@@ -11,7 +11,9 @@
 //! Shape, with `d` the horizontal distance from the river centreline and `s` the distance
 //! along it from its first point:
 //! - floor: `floor_start_amsl_m` at `s = 0`, dropping `floor_drop_m` evenly to the last
-//!   point (the river flows from the first point), constant within `floor_half_width_m`;
+//!   point (the river flows from the first point), and `cascade_drop_m` more through a
+//!   cascade (a karst knickpoint) `cascade_length_m` long centred at `cascade_at` of the
+//!   reach; constant across within `floor_half_width_m`;
 //! - slopes: `rise_m * terrace(1 - exp(-(d - floor_half_width_m) / rise_scale_m))` beyond the
 //!   floor, where `terrace` flattens `terraces` steps into the rise;
 //! - karst cones: Gaussian bumps `bump_height_m` high on a jittered grid `bump_spacing_m`
@@ -32,6 +34,12 @@ pub struct ValleySpec {
     pub floor_start_amsl_m: f64,
     /// How much the floor drops from the first to the last point of the river, metres.
     pub floor_drop_m: f64,
+    /// Extra drop through the cascade, metres.
+    pub cascade_drop_m: f64,
+    /// Where the cascade is centred, as a fraction of the reach (0 to 1).
+    pub cascade_at: f64,
+    /// Length of the cascade along the river, metres.
+    pub cascade_length_m: f64,
     /// Half width of the flat floor about the centreline, metres.
     pub floor_half_width_m: f64,
     /// Height the slopes approach far from the river, metres above the floor.
@@ -49,14 +57,17 @@ pub struct ValleySpec {
 }
 
 impl Default for ValleySpec {
-    /// A Kaiyang-like gorge: floor at 900 m dropping 40 m along the reach, 25 m half width,
-    /// slopes rising 160 m with four terraces (about 100 m within the first 600 m), 35 m
-    /// cones 250 m apart.
+    /// A Kaiyang-like gorge: floor at 900 m dropping 40 m along the reach plus 60 m through
+    /// a 600 m cascade at 45 % of it, 20 m half width, slopes rising 160 m with four terraces
+    /// (about 100 m within the first 600 m), 35 m cones 250 m apart.
     fn default() -> Self {
         ValleySpec {
             floor_start_amsl_m: 900.0,
             floor_drop_m: 40.0,
-            floor_half_width_m: 25.0,
+            cascade_drop_m: 60.0,
+            cascade_at: 0.45,
+            cascade_length_m: 600.0,
+            floor_half_width_m: 20.0,
             rise_m: 160.0,
             rise_scale_m: 600.0,
             terraces: 4,
@@ -95,6 +106,9 @@ impl SyntheticValley {
         let numbers = [
             spec.floor_start_amsl_m,
             spec.floor_drop_m,
+            spec.cascade_drop_m,
+            spec.cascade_at,
+            spec.cascade_length_m,
             spec.floor_half_width_m,
             spec.rise_m,
             spec.bump_height_m,
@@ -155,7 +169,11 @@ impl SyntheticValley {
         let s = &self.spec;
         let (d, along) = self.nearest(x, y);
         let total = self.along_m.last().copied().unwrap_or(0.0).max(1e-9);
-        let floor = s.floor_start_amsl_m - s.floor_drop_m * (along / total).clamp(0.0, 1.0);
+        let centre = s.cascade_at * total;
+        let half = s.cascade_length_m.max(1e-9) / 2.0;
+        let floor = s.floor_start_amsl_m
+            - s.floor_drop_m * (along / total).clamp(0.0, 1.0)
+            - s.cascade_drop_m * smoothstep(centre - half, centre + half, along);
         let beyond = (d - s.floor_half_width_m).max(0.0);
         let v = 1.0 - (-beyond / s.rise_scale_m).exp();
         let slope = s.rise_m * terrace(v, s.terraces);
@@ -302,12 +320,14 @@ mod tests {
     #[test]
     fn floor_is_flat_across_and_slopes_rise_over_100_m_within_a_km() {
         let v = SyntheticValley::new(&river(), ValleySpec::default()).unwrap();
-        // On the floor: the floor height, dropping downstream.
+        // On the floor: the floor height, dropping downstream, 60 m more past the cascade
+        // (centred 1800 m along, 600 m long).
         assert!((v.height_at_plane_m(0.0, 0.0) - 900.0).abs() < 1e-9);
-        assert!((v.height_at_plane_m(20.0, 4000.0) - 860.0).abs() < 1e-9);
-        assert!((v.height_at_plane_m(-20.0, 2000.0) - 880.0).abs() < 1e-9);
+        assert!((v.height_at_plane_m(15.0, 4000.0) - 800.0).abs() < 1e-9);
+        assert!((v.height_at_plane_m(-15.0, 1000.0) - 890.0).abs() < 1e-9);
+        assert!((v.height_at_plane_m(0.0, 1800.0) - 852.0).abs() < 1e-9);
         // 1 km out from mid-reach (cones included): over 100 m above the floor.
-        let rise = v.height_at_plane_m(1000.0, 2000.0) - 880.0;
+        let rise = v.height_at_plane_m(1000.0, 2000.0) - 820.0;
         assert!(rise > 100.0, "{rise}");
         // Deterministic.
         let again = SyntheticValley::new(&river(), ValleySpec::default()).unwrap();

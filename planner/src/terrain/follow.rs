@@ -31,6 +31,9 @@ pub struct FollowStats {
     /// Steepest climb and descent flown, metres per metre.
     pub max_climb_gradient: f64,
     pub max_descent_gradient: f64,
+    /// Length of path flown more steeply than the climb and descent limits at cruise
+    /// speed, metres: where the ceiling did not leave room (the vehicle slows down there).
+    pub steeper_than_limits_m: f64,
     /// Ground samples along the path: the waypoints it would take to put one on every
     /// sample (before simplification).
     pub samples: usize,
@@ -49,6 +52,9 @@ pub struct PathSample {
     pub ground_amsl_m: f64,
     /// Where the vehicle flies, metres AMSL.
     pub flown_amsl_m: f64,
+    /// The original mission item (index) of the waypoint this sample's leg leads to; `None`
+    /// at take-off and on the return leg to home.
+    pub leg_to_item: Option<usize>,
 }
 
 /// A terrain-following mission and how it relates to the original.
@@ -67,6 +73,7 @@ pub struct FollowedMission {
 /// A vertex of the flown path: where it is and which mission item flies to it.
 struct Vertex {
     at: PlaneCoord,
+    item: Option<usize>,
     /// What leads to it, for messages.
     what: String,
 }
@@ -103,6 +110,7 @@ pub fn follow_mission(
     // The vertices: home, every waypoint up to the first RTL or landing, home again for RTL.
     let mut vertices = vec![Vertex {
         at: home_at,
+        item: None,
         what: "the take-off at home".into(),
     }];
     let mut end = mission.items.len();
@@ -113,6 +121,7 @@ pub fn follow_mission(
                 let (x, y) = frame.project(*point);
                 vertices.push(Vertex {
                     at: PlaneCoord { x, y },
+                    item: Some(i),
                     what: format!("the leg to mission item {}", i + 1),
                 });
             }
@@ -131,6 +140,7 @@ pub fn follow_mission(
     if returns {
         vertices.push(Vertex {
             at: home_at,
+            item: None,
             what: "the return leg to home".into(),
         });
     }
@@ -141,6 +151,7 @@ pub fn follow_mission(
         along_m: 0.0,
         ground_amsl_m: home_ground,
         flown_amsl_m: f64::NAN,
+        leg_to_item: None,
     }];
     let mut required = vec![true];
     let mut leg_of = vec![0usize];
@@ -161,6 +172,7 @@ pub fn follow_mission(
                 along_m: start + t * len,
                 ground_amsl_m: ground_m(terrain, frame, at, &vertices[k].what)?,
                 flown_amsl_m: f64::NAN,
+                leg_to_item: vertices[k].item,
             });
             required.push(j == n);
             leg_of.push(k);
@@ -174,18 +186,45 @@ pub fn follow_mission(
         .iter()
         .map(|s| s.ground_amsl_m + p.target_agl_m)
         .collect();
-    let profile =
+    let mut profile =
         gradient_limited_profile(&along, &floor, p.climb_gradient(), p.descent_gradient());
-    let signal: Vec<f64> = match o.alt_frame {
-        TerrainAltFrame::RelativeHome => profile.clone(),
-        TerrainAltFrame::Terrain => profile
-            .iter()
-            .zip(&path)
-            .map(|(h, s)| h - s.ground_amsl_m)
-            .collect(),
+    // The ceiling is a rule, the gradients a preference (ArduCopter slows a leg down so that
+    // its vertical speed stays within WPNAV_SPEED_UP/DN; the distance trigger keeps the photo
+    // spacing): unless asked to be strict, the profile is held under the ceiling and that
+    // stretch is flown more steeply and more slowly.
+    let ceiling_margin = 0.05 * o.agl_tolerance_m;
+    let ceiling: Vec<f64> = path
+        .iter()
+        .zip(&floor)
+        .map(|(s, f)| (s.ground_amsl_m + p.max_agl_m - ceiling_margin).max(*f))
+        .collect();
+    if !o.strict_gradients {
+        for (h, c) in profile.iter_mut().zip(&ceiling) {
+            *h = h.min(*c);
+        }
+    }
+    // The signal the waypoints carry in their frame, and its band: a tenth of the tolerance
+    // is kept for the ground between samples.
+    let tol = 0.9 * o.agl_tolerance_m;
+    let in_frame = |i: usize, h: f64| match o.alt_frame {
+        TerrainAltFrame::RelativeHome => h,
+        TerrainAltFrame::Terrain => h - path[i].ground_amsl_m,
     };
-    // Keep a tenth of the tolerance for the ground between samples.
-    let keep = simplify(&along, &signal, &required, 0.9 * o.agl_tolerance_m);
+    let signal: Vec<f64> = (0..path.len()).map(|i| in_frame(i, profile[i])).collect();
+    let lower: Vec<f64> = (0..path.len())
+        .map(|i| in_frame(i, profile[i] - tol))
+        .collect();
+    let upper: Vec<f64> = (0..path.len())
+        .map(|i| {
+            let cap = if o.strict_gradients {
+                f64::INFINITY
+            } else {
+                ceiling[i]
+            };
+            in_frame(i, (profile[i] + tol).min(cap).max(profile[i]))
+        })
+        .collect();
+    let keep = simplify(&along, &signal, &lower, &upper, &required);
     let mut kept = vec![false; path.len()];
     for &k in &keep {
         kept[k] = true;
@@ -355,13 +394,16 @@ fn measure(
             descent_gradient: p.descent_gradient(),
         });
     }
-    let (mut climb, mut descent) = (0.0f64, 0.0f64);
+    let (mut climb, mut descent, mut steeper) = (0.0f64, 0.0f64, 0.0);
     for w in path.windows(2) {
         let ds = w[1].along_m - w[0].along_m;
         if ds > 1e-6 {
             let g = (w[1].flown_amsl_m - w[0].flown_amsl_m) / ds;
             climb = climb.max(g);
             descent = descent.max(-g);
+            if g > p.climb_gradient() + 1e-6 || -g > p.descent_gradient() + 1e-6 {
+                steeper += ds;
+            }
         }
     }
     Ok(FollowStats {
@@ -372,6 +414,7 @@ fn measure(
         max_deviation_at: place(worst),
         max_climb_gradient: climb,
         max_descent_gradient: descent,
+        steeper_than_limits_m: steeper,
         samples: path.len(),
         waypoints_before: mission
             .items

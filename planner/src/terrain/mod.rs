@@ -62,12 +62,17 @@ pub struct TerrainOptions {
     /// Distance between ground samples along the path, metres.
     pub sample_step_m: f64,
     pub alt_frame: TerrainAltFrame,
+    /// Refuse a plan whose climb and descent limits would take it above the ceiling,
+    /// instead of holding it under the ceiling and flying that stretch more steeply (and,
+    /// on a multicopter, more slowly). Fixed-wing aircraft need this.
+    pub strict_gradients: bool,
 }
 
 impl Default for TerrainOptions {
     /// 5 m tolerance, 30 m minimum clearance (above the karst forest canopy, some 25 m, with
     /// margin; masts and power lines are not in an elevation model), ArduCopter's default
-    /// climb and descent rates, a ground sample every metre, altitudes relative to home.
+    /// climb and descent rates, a ground sample every metre, altitudes relative to home,
+    /// gradients yielding to the ceiling.
     fn default() -> Self {
         TerrainOptions {
             agl_tolerance_m: 5.0,
@@ -76,6 +81,7 @@ impl Default for TerrainOptions {
             sink_rate_m_s: ARDUCOPTER_SINK_M_S,
             sample_step_m: 1.0,
             alt_frame: TerrainAltFrame::RelativeHome,
+            strict_gradients: false,
         }
     }
 }

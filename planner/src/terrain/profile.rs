@@ -54,19 +54,28 @@ pub fn gradient_limited_profile(
     h
 }
 
-/// Indices of the samples kept as waypoints: every `required` one (path vertices, which
-/// cannot move), and between them the fewest others such that the straight line between
-/// consecutive kept samples is within `tolerance_m` of `y` at every sample in between.
-/// The first and last samples are always kept.
+/// Indices of the samples kept as waypoints (at heights `y`): every `required` one (path
+/// vertices, which cannot move), and between them few others such that the straight line
+/// between consecutive kept samples stays within `lower[i]..=upper[i]` at every sample in
+/// between (each `y[i]` must lie in its own band). The first and last samples are always
+/// kept.
 ///
 /// ```
 /// use planner::terrain::profile::simplify;
 /// let along = [0.0, 10.0, 20.0, 30.0, 40.0];
 /// let y = [0.0, 1.0, 2.0, 8.0, 8.0]; // a ramp, then a step
-/// let keep = simplify(&along, &y, &[true, false, false, false, true], 0.5);
+/// let lower: Vec<f64> = y.iter().map(|v| v - 0.5).collect();
+/// let upper: Vec<f64> = y.iter().map(|v| v + 0.5).collect();
+/// let keep = simplify(&along, &y, &lower, &upper, &[true, false, false, false, true]);
 /// assert_eq!(keep, vec![0, 2, 3, 4]);
 /// ```
-pub fn simplify(along_m: &[f64], y: &[f64], required: &[bool], tolerance_m: f64) -> Vec<usize> {
+pub fn simplify(
+    along_m: &[f64],
+    y: &[f64],
+    lower: &[f64],
+    upper: &[f64],
+    required: &[bool],
+) -> Vec<usize> {
     let n = y.len();
     if n == 0 {
         return Vec::new();
@@ -74,7 +83,7 @@ pub fn simplify(along_m: &[f64], y: &[f64], required: &[bool], tolerance_m: f64)
     let mut keep = vec![0];
     let mut anchor = 0;
     while anchor < n - 1 {
-        let next = farthest_chord_end(along_m, y, required, tolerance_m, anchor);
+        let next = farthest_chord_end(along_m, y, (lower, upper), required, anchor);
         keep.push(next);
         anchor = next;
     }
@@ -86,8 +95,8 @@ pub fn simplify(along_m: &[f64], y: &[f64], required: &[bool], tolerance_m: f64)
 fn farthest_chord_end(
     along_m: &[f64],
     y: &[f64],
+    (lower, upper): (&[f64], &[f64]),
     required: &[bool],
-    tolerance_m: f64,
     anchor: usize,
 ) -> usize {
     let (s0, y0) = (along_m[anchor], y[anchor]);
@@ -101,7 +110,7 @@ fn farthest_chord_end(
             let slope = (y[j] - y0) / ds;
             slope >= lo && slope <= hi
         } else {
-            (y[j] - y0).abs() <= tolerance_m
+            (lower[j]..=upper[j]).contains(&y0)
         };
         if fits {
             best = j;
@@ -110,8 +119,8 @@ fn farthest_chord_end(
             return best;
         }
         if ds > 0.0 {
-            lo = lo.max((y[j] - tolerance_m - y0) / ds);
-            hi = hi.min((y[j] + tolerance_m - y0) / ds);
+            lo = lo.max((lower[j] - y0) / ds);
+            hi = hi.min((upper[j] - y0) / ds);
         } else if !fits {
             return best;
         }
@@ -155,14 +164,18 @@ mod tests {
         required[700] = true;
         required[1999] = true;
         for tol in [0.5, 2.0, 5.0] {
-            let keep = simplify(&along, &y, &required, tol);
+            let lower: Vec<f64> = y.iter().map(|v| v - tol).collect();
+            let upper: Vec<f64> = y.iter().map(|v| v + tol).collect();
+            let keep = simplify(&along, &y, &lower, &upper, &required);
             assert!(worst(&along, &y, &keep) <= tol + 1e-9, "{tol}");
             assert!(keep.contains(&700) && keep[0] == 0 && *keep.last().unwrap() == 1999);
             assert!(keep.len() < 400, "{tol}: {}", keep.len());
         }
         // A straight line needs only its ends.
         let line: Vec<f64> = along.iter().map(|s| 0.1 * s).collect();
-        let keep = simplify(&along, &line, &vec![false; 2000], 0.1);
+        let lower: Vec<f64> = line.iter().map(|v| v - 0.1).collect();
+        let upper: Vec<f64> = line.iter().map(|v| v + 0.1).collect();
+        let keep = simplify(&along, &line, &lower, &upper, &vec![false; 2000]);
         assert_eq!(keep, vec![0, 1999]);
     }
 
