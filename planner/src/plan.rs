@@ -39,51 +39,71 @@ pub const COVERAGE_CELL_M: f64 = 1.0;
 /// Plans a survey of `input` with `params`: altitude, lanes, photos, coverage, estimate,
 /// mission and sorties, in the plane of a local frame about the input's first vertex.
 pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyPlan, PlanError> {
-    plan(input, params, None)
+    plan(input, params, None, None)
 }
 
 /// [`plan_survey`] flown at the target height above the ground of `terrain` (EGM96 AMSL
 /// heights, e.g. a [`qly_core::terrain::DemMosaic`]) rather than above take-off: see
 /// [`crate::terrain`]. The target height is the one `params.altitude` gives (a GSD, or
 /// `AboveTakeoff` read as above ground) and `params.ceiling_m` is the highest allowed above
-/// ground anywhere along the path. Lane spacing and trigger distance are computed at the
-/// lowest height the path is planned to fly (target - tolerance), so the requested overlaps
-/// hold wherever the vehicle is within tolerance; the coverage proof measures each photo's
-/// footprint on the terrain.
+/// ground anywhere along the path.
+///
+/// Lane spacing and trigger distance are computed at the lowest height above the ground
+/// any photo sees (the smallest vertical drop from a camera to where its footprint's
+/// centre, corner or edge rays meet the terrain: on a valley wall beside the lane that is
+/// less than the height under the camera), so the requested overlaps never fall below the
+/// request: a first pass lays the lanes out at the target and follows the terrain; if any
+/// photo sees ground closer than the target, a second pass lays them out at that height.
+/// The coverage proof measures each photo's footprint on the terrain and shows any
+/// remainder (the second pass's lanes sit slightly differently). On flat ground the plan
+/// is the plan at one height.
 pub fn plan_survey_over_terrain(
     input: &SurveyInput,
     params: &SurveyParams,
     terrain: &dyn Terrain,
     options: &TerrainOptions,
 ) -> Result<SurveyPlan, PlanError> {
-    plan(input, params, Some((terrain, options)))
+    let first = plan(input, params, Some((terrain, options)), None)?;
+    // The lowest ground any photo sees, as a height below the camera: the smallest ray drop
+    // of any footprint (its centre, corners or edge middles), which on a cross-slope is less
+    // than the height above the ground under the camera.
+    let lowest = first
+        .terrain
+        .as_ref()
+        .map(|t| {
+            t.photo_footprint_scale
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                * t.design_agl_m
+        })
+        .unwrap_or(f64::INFINITY);
+    if lowest < first.alt_rel_home_m - 0.01 {
+        plan(input, params, Some((terrain, options)), Some(lowest))
+    } else {
+        Ok(first)
+    }
 }
 
 fn plan(
     input: &SurveyInput,
     params: &SurveyParams,
     terrain: Option<(&dyn Terrain, &TerrainOptions)>,
+    design_agl_m: Option<f64>,
 ) -> Result<SurveyPlan, PlanError> {
     validate(params)?;
     let camera = &params.camera;
     let alt_rel_home_m = altitude_m(params)?;
     let orientation = params.orientation;
     let gsd_cm_per_px = camera.gsd_cm_per_px(alt_rel_home_m);
-    // Over terrain the path may be up to the tolerance below the target: lay out for that.
-    let design_m = match terrain {
-        Some((_, o)) => {
-            let design = alt_rel_home_m - o.agl_tolerance_m;
-            if !(o.agl_tolerance_m.is_finite() && o.agl_tolerance_m >= 0.0 && design > 0.0) {
-                return Err(PlanError::BadParam {
-                    field: "agl_tolerance_m",
-                    value: o.agl_tolerance_m,
-                    expected: "a finite tolerance >= 0 m below the target height above ground",
-                });
-            }
-            design
-        }
-        None => alt_rel_home_m,
-    };
+    // Over terrain the lanes are laid out for the lowest height above ground a photo is taken
+    // at (see `plan_survey_over_terrain`); `design_agl_m` is that, else the target.
+    let design_m = design_agl_m.unwrap_or(alt_rel_home_m).min(alt_rel_home_m);
+    positive(
+        "design_agl_m",
+        design_m,
+        "a lowest photo height above ground > 0 m",
+    )?;
     let footprint = camera.footprint_m(design_m, orientation);
     let lane_spacing_m = camera.lane_spacing_m(design_m, orientation, params.side_overlap_pct);
     // Along-lane ground each photo is responsible for at the requested front overlap.

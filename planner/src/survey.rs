@@ -212,8 +212,10 @@ pub struct TerrainPlan {
     /// Wanted height above ground (from the GSD or the altitude asked for), metres.
     pub target_agl_m: f64,
     /// Height above ground the lane spacing, trigger distance and footprint are computed at:
-    /// the lowest the path is planned to fly (target - tolerance), so the overlaps never fall
-    /// below the request where the vehicle is lower than the target.
+    /// the lowest ground any photo sees, as a height below the camera (never above the
+    /// target), so the overlaps never
+    /// fall below the request where the vehicle is lower than the target (see
+    /// [`crate::plan::plan_survey_over_terrain`]).
     pub design_agl_m: f64,
     /// Figures of the whole mission, measured along the flown path (transit legs included).
     pub stats: FollowStats,
