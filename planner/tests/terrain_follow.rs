@@ -253,7 +253,7 @@ fn a_ridge_is_flown_over_within_the_climb_limits_and_never_cut_into() {
         if ds > 0.5 {
             let g = (hb - ha) / ds;
             assert!(
-                g <= 0.25 + 1e-6 && g >= -0.15 - 1e-6,
+                (-0.15 - 1e-6..=0.25 + 1e-6).contains(&g),
                 "gradient {g} at {b:?}"
             );
         }

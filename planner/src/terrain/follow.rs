@@ -443,7 +443,7 @@ pub(crate) fn flown_amsl_at(
             0.0
         };
         let off = (a.at.x + t * dx - at.x).hypot(a.at.y + t * dy - at.y);
-        (off < 1e-3).then(|| a.flown_amsl_m + t * (b.flown_amsl_m - a.flown_amsl_m))
+        (off < 1e-3).then_some(a.flown_amsl_m + t * (b.flown_amsl_m - a.flown_amsl_m))
     };
     let n = path.len().saturating_sub(1);
     for i in (*cursor..n).chain(0..(*cursor).min(n)) {
