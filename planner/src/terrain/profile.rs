@@ -25,13 +25,14 @@
 ///
 /// ```
 /// use planner::terrain::profile::gradient_limited_profile;
-/// // A 30 m cliff at 100 m along: with a 0.25 climb gradient the climb starts 120 m before.
+/// // A 30 m cliff at 100 m along: with a 0.25 climb gradient the climb starts 120 m before
+/// // it, so the path is already 5 m up at the start.
 /// let along: Vec<f64> = (0..=20).map(|k| k as f64 * 10.0).collect();
 /// let floor: Vec<f64> = along.iter().map(|&s| if s < 100.0 { 100.0 } else { 130.0 }).collect();
 /// let h = gradient_limited_profile(&along, &floor, 0.25, 0.15);
 /// assert_eq!(h[10], 130.0);
 /// assert_eq!(h[9], 127.5);
-/// assert_eq!(h[0], 107.5);
+/// assert_eq!(h[0], 105.0);
 /// ```
 pub fn gradient_limited_profile(
     along_m: &[f64],
