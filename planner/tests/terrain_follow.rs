@@ -12,7 +12,7 @@ use planner::PlanError;
 use qly_core::camera::{CameraDatabase, Orientation};
 use qly_core::datum::Datum;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
-use qly_core::mission::{AltFrame, MissionItem, MissionType};
+use qly_core::mission::{AltFrame, Mission, MissionItem, MissionType};
 use qly_core::terrain::{
     read_dem_file, write_dem_file, DatumChoice, DemGrid, DemMosaic, FlatGround, Georef, Terrain,
     TerrainError, VerticalDatum,
@@ -84,11 +84,19 @@ impl<F: Fn(f64, f64) -> f64> Terrain for Surface<F> {
 /// the RTL: (plane point, altitude AMSL), as the autopilot flies it (straight legs; relative
 /// altitudes from home's ground; terrain-frame altitudes above `ground`).
 fn flown(plan: &SurveyPlan, ground: &dyn Terrain, step_m: f64) -> Vec<(PlaneCoord, f64)> {
-    let f = &plan.frame;
-    let home_ground = plan.mission.home.alt_amsl_m;
-    let (hx, hy) = f.project(plan.mission.home.point);
+    flown_mission(&plan.mission, &plan.frame, ground, step_m)
+}
+
+fn flown_mission(
+    mission: &Mission,
+    f: &LocalFrame,
+    ground: &dyn Terrain,
+    step_m: f64,
+) -> Vec<(PlaneCoord, f64)> {
+    let home_ground = mission.home.alt_amsl_m;
+    let (hx, hy) = f.project(mission.home.point);
     let mut legs: Vec<(PlaneCoord, f64, AltFrame)> = Vec::new();
-    for item in &plan.mission.items {
+    for item in &mission.items {
         match item {
             MissionItem::Takeoff { alt } => legs.push((
                 PlaneCoord { x: hx, y: hy },
@@ -137,8 +145,11 @@ fn flown(plan: &SurveyPlan, ground: &dyn Terrain, step_m: f64) -> Vec<(PlaneCoor
 }
 
 fn agl_range(plan: &SurveyPlan, ground: &dyn Terrain) -> (f64, f64) {
-    let f = &plan.frame;
-    flown(plan, ground, 1.0)
+    agl_range_of(&plan.mission, &plan.frame, ground)
+}
+
+fn agl_range_of(mission: &Mission, f: &LocalFrame, ground: &dyn Terrain) -> (f64, f64) {
+    flown_mission(mission, f, ground, 1.0)
         .iter()
         .map(|(at, h)| h - ground.height_amsl_m(f.unproject(at.x, at.y)).unwrap())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), a| {
@@ -270,6 +281,18 @@ fn a_ridge_is_flown_over_within_the_climb_limits_and_never_cut_into() {
     assert_eq!(t.stats.steeper_than_limits_m, 0.0);
     assert!(t.stats.max_climb_gradient <= 0.25 + 1e-9, "{:?}", t.stats);
     assert!(t.stats.max_descent_gradient <= 0.15 + 1e-9, "{:?}", t.stats);
+    // The added waypoints lie on the straight legs: flying the mission takes exactly the
+    // photos the coverage was proved with.
+    let (hx, hy) = f.project(plan.mission.home.point);
+    let taken =
+        planner::photos::mission_photos(&plan.mission.items, f, PlaneCoord { x: hx, y: hy });
+    assert_eq!(taken.len(), plan.photos.len());
+    for (a, b) in taken.iter().zip(&plan.photos) {
+        assert!(
+            (a.0.x - b.at.x).hypot(a.0.y - b.at.y) < 1e-3,
+            "{a:?} vs {b:?}"
+        );
+    }
     println!(
         "ridge: {:.1} to {:.1} m above ground, {} waypoints (before {}, {} samples)",
         t.stats.min_agl_m,
@@ -504,4 +527,55 @@ fn terrain_plans_survive_the_dot_plan_and_waypoints_readers() {
         let agl = photo["properties"]["agl_m"].as_f64().unwrap();
         assert!((70.0..=80.0).contains(&agl), "{agl}");
     }
+}
+
+#[test]
+fn sorties_follow_the_terrain_too() {
+    // Gentler than the descent limit (0.15) everywhere: the path stays within tolerance.
+    let ground = Surface(|x, y| 300.0 + 0.08 * y + 3.0 * (x / 60.0).sin() * (y / 90.0).cos());
+    let mut p = params();
+    p.battery = Some(planner::survey::BatteryBudget {
+        usable_min: 25.0,
+        reserve_min: 3.0,
+    });
+    // The meander of the planner's own sortie test: 5 km east, 200 m amplitude.
+    let meander: Vec<(f64, f64)> = (0..=500)
+        .map(|k| {
+            let x = k as f64 * 10.0;
+            (x, 200.0 * (std::f64::consts::TAU * x / 1000.0).sin())
+        })
+        .collect();
+    let plan =
+        plan_survey_over_terrain(&corridor(&meander), &p, &ground, &TerrainOptions::default())
+            .unwrap();
+    assert!(plan.sorties.len() > 1, "{}", plan.sorties.len());
+    for s in &plan.sorties {
+        let (lo, hi) = agl_range_of(&s.mission, &plan.frame, &ground);
+        assert!(lo >= 70.0 && hi <= 80.0, "{lo} .. {hi}");
+        assert_eq!(s.mission.home.alt_amsl_m, plan.mission.home.alt_amsl_m);
+    }
+}
+
+/// The sample corridor over its synthetic DEM, checked independently of the planner's own
+/// figures: the emitted mission flown straight leg by leg, sampled every metre.
+#[test]
+fn the_sample_corridor_over_its_dem() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let input =
+        planner::input::read_survey_input(&root.join("missions/sample-corridor.geojson"), None)
+            .unwrap();
+    let dem = read(&root.join("missions/sample-corridor-dem.tif"));
+    let mut p = params();
+    p.cruise_speed_m_s = 8.0;
+    let plan = plan_survey_over_terrain(&input, &p, &dem, &TerrainOptions::default()).unwrap();
+    let (lo, hi) = agl_range(&plan, &dem);
+    let t = plan.terrain.as_ref().unwrap();
+    println!(
+        "sample corridor: whole path {lo:.2} to {hi:.2} m above ground (1 m check); lanes {:.2} \
+         to {:.2} m, largest lane deviation {:.2} m; coverage {:.2} %",
+        t.lanes_min_agl_m, t.lanes_max_agl_m, t.lanes_max_deviation_m, plan.coverage.covered_pct
+    );
+    assert!(lo >= 69.5 && hi <= 120.0, "{lo} .. {hi}");
+    assert!(t.lanes_max_deviation_m <= 5.0);
+    assert!(plan.coverage.covered_pct >= 99.9, "{:?}", plan.coverage);
 }
