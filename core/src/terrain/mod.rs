@@ -7,6 +7,8 @@
 //! - [`geotiff`]: GeoTIFF bytes <-> [`Dem`] (EPSG:4326 only), and the float32 writer.
 //! - [`dem_file`]: the only part that touches the file system: open a file, hand its bytes
 //!   to [`geotiff`].
+//! - [`synthetic`]: an invented karst river valley ([`SyntheticValley`]), a `Terrain` and a
+//!   [`Dem`] raster, for samples, tests and the simulator (never real ground).
 //!
 //! # Vertical datum
 //!

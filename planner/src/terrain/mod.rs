@@ -5,14 +5,14 @@
 //! flown "75 m above take-off" is 175 m above the valley floor in one place (breaking the
 //! 120 m rule and halving the resolution) and in the ridge in another. Here every flight leg
 //! (the transit from home, the lanes, the connections, the return home) is sampled densely
-//! against a [`Terrain`] (any `&dyn Terrain`: a [`qly_core::terrain::DemMosaic`] of GeoTIFFs,
+//! against a [`Terrain`](qly_core::terrain::Terrain) (any `&dyn Terrain`: a [`qly_core::terrain::DemMosaic`] of GeoTIFFs,
 //! a flat plane, a test surface), given a gradient-limited altitude profile and simplified to
 //! the waypoints the vehicle needs ([`profile`]); the mission's waypoints get those altitudes
 //! relative to home (any autopilot flies them) or in the terrain frame, and the extra
 //! waypoints are inserted between them ([`follow`]). The coverage proof then measures each
 //! photo's footprint on the terrain ([`footprint`]).
 //!
-//! Heights are AMSL (EGM96, the datum of [`Terrain`]) internally; relative altitudes use the
+//! Heights are AMSL (EGM96, the datum of [`qly_core::terrain::Terrain`]) internally; relative altitudes use the
 //! terrain height at the home point, which is where the autopilot zeroes its altitude.
 
 pub mod follow;
