@@ -7,6 +7,8 @@
 //! - [`geotiff`]: GeoTIFF bytes <-> [`Dem`] (EPSG:4326 only), and the float32 writer.
 //! - [`dem_file`]: the only part that touches the file system: open a file, hand its bytes
 //!   to [`geotiff`].
+//! - [`synthetic`]: an invented karst river valley ([`SyntheticValley`]), a `Terrain` and a
+//!   [`Dem`] raster, for samples, tests and the simulator (never real ground).
 //!
 //! # Vertical datum
 //!
@@ -35,11 +37,13 @@ pub mod dem;
 pub mod dem_file;
 pub mod geoid;
 pub mod geotiff;
+pub mod synthetic;
 pub mod vertical;
 
 pub use dem::{Dem, DemError, DemGrid, DemMosaic, Georef};
 pub use dem_file::{read_dem_file, write_dem_file};
 pub use geotiff::{inspect_geotiff, parse_geotiff, write_geotiff, DatumChoice, GeoTiffInfo};
+pub use synthetic::{SyntheticValley, ValleySpec};
 pub use vertical::{DatumHeight, VerticalDatum};
 
 use crate::geodesy::GeoPoint;
