@@ -116,7 +116,10 @@ fn run_service(path: &Path) -> Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     let summary = rt
-        .block_on(service.run(shutdown_signal()))
+        .block_on(async {
+            let shutdown = shutdown_signal();
+            service.run(shutdown).await
+        })
         .context("the service cannot start")?;
     eprintln!(
         "companion: stopped; {} frames processed, {} failed, {} skipped, {} new candidates; {} frames resumed from the journal",

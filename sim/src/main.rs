@@ -524,7 +524,10 @@ fn fly(args: Args) -> Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     let stats = rt
-        .block_on(run(autopilot, &address, cfg, shutdown_signal()))
+        .block_on(async {
+            let shutdown = shutdown_signal();
+            run(autopilot, &address, cfg, shutdown).await
+        })
         .with_context(|| format!("link {address}"))?;
     if let Some(w) = writer {
         let f = w.finish(false);
