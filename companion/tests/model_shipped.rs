@@ -1,9 +1,10 @@
 //! The committed detector (`models/qly-outfall-plume-cnet1024.onnx`) on a scene the renderer
-//! made: it must find the labelled outfalls and plumes, sliced as the companion slices frames.
+//! made: it must find the labelled outfalls and plumes, run as the model card says (the whole
+//! 2048x1536 frame in one pass, resized to the model's 1024x768 input).
 //!
-//! The scene, `models/testdata/scene.jpg` with its YOLO labels `scene.txt`, is a window of a
-//! frame `sim dataset` rendered for a world whose seed was never used in training (made by
-//! `python -m qly_train.test_scene`; see models/README.md). ONNX Runtime is the library of the
+//! The scene, `models/testdata/scene.jpg` with its YOLO labels `scene.txt`, is an unmodified
+//! frame `sim dataset` rendered for a world whose seed was never used in training, picked by
+//! `python -m qly_train.test_scene` (see `scene.json` and models/README.md). ONNX Runtime is the library of the
 //! `onnxruntime` wheel in `$QLY_PYTHON`'s venv, as in `detector_onnx.rs`; without
 //! `$QLY_PYTHON` the test prints that it skipped (under `CI` it fails).
 
@@ -13,7 +14,6 @@ use std::time::Instant;
 
 use companion::detect::{
     read_jpeg, BoxXyxy, Detection, Detector, DetectorConfig, OutputLayout, RuntimeConfig,
-    TilingConfig,
 };
 
 const MODEL: &str = "qly-outfall-plume-cnet1024.onnx";
@@ -92,23 +92,15 @@ fn shipped_model_finds_the_targets_in_a_rendered_scene() {
             intra_op_threads: 2,
         },
         confidence_threshold: 0.3,
-        iou_threshold: 0.5,
-        // The model card's settings: 640 px slices at full resolution, 20 % overlap, no
-        // shrunken full-frame pass (the model was trained at native scale only).
-        tiling: Some(TilingConfig {
-            slice_width_px: 640,
-            slice_height_px: 640,
-            overlap_ratio: 0.2,
-            full_frame_pass: false,
-            min_downscale: 1.0,
-        }),
+        // The model card's settings: no tiling (a 2048x1536 frame is exactly twice the input).
+        tiling: None,
         ..DetectorConfig::new(root.join("models").join(MODEL))
     };
     let mut detector = Detector::new(&config).unwrap();
     let md = detector.metadata();
     assert_eq!(md.layout, OutputLayout::End2end);
     assert_eq!(md.class_names, vec!["outfall", "plume"]);
-    assert_eq!((md.input_width_px, md.input_height_px), (640, 640));
+    assert_eq!((md.input_width_px, md.input_height_px), (1024, 768));
 
     let scene = read_jpeg(&root.join("models/testdata/scene.jpg")).unwrap();
     let truth = read_labels(
@@ -120,7 +112,8 @@ fn shipped_model_finds_the_targets_in_a_rendered_scene() {
         truth.iter().any(|t| t.0 == 0) && truth.iter().any(|t| t.0 == 1),
         "the scene has both classes: {truth:?}"
     );
-    assert!(detector.tiles(&scene), "the scene is sliced");
+    assert_eq!((scene.width(), scene.height()), (2048, 1536));
+    assert!(!detector.tiles(&scene));
 
     let t = Instant::now();
     let dets = detector.detect(&scene).unwrap();

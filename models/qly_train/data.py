@@ -154,14 +154,14 @@ class FrameBank:
         return len(self.images)
 
     @staticmethod
-    def build(frames, scale, log=print):
+    def build(frames, width_px, log=print):
         from .tiling import resize_bilinear
 
         sizes = {(f.width_px, f.height_px) for f in frames}
         if len(sizes) != 1:
             raise DatasetError(f"frames of several sizes {sorted(sizes)}: expected one camera")
         w0, h0 = sizes.pop()
-        w, h = int(round(w0 * scale)), int(round(h0 * scale))
+        w, h = width_px, int(round(h0 * width_px / w0))
         images = np.zeros((len(frames), h, w, 3), np.uint8)
         boxes = []
         for i, fr in enumerate(frames):

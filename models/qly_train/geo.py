@@ -11,8 +11,9 @@ not enter), intersected with the world's flat ground. Offsets of a few hundred m
 turned into latitude/longitude on the WGS-84 ellipsoid's local radii; over such distances
 that differs from core's full geodesy by millimetres.
 
-- Recall within 5 m: a target counts as seen when its truth point (outfall mouth, plume
-  source) or, for a plume, any vertex of its outline images inside a frame; it is found when a
+- Recall within 5 m: a target counts as seen when its truth point (outfall mouth) or, for a
+  plume, at least half of its outline's vertices image inside a frame (the renderer labels a
+  target when half its box is in view); it is found when a
   detection of its class, geotagged from the box centre, lies within 5 m of the truth point
   (outfall) or within 5 m of the plume's outline polygon (a plume's box centre is the middle
   of its body, not its source).
@@ -193,9 +194,10 @@ def geo_metrics_for_world(world_dir, frames, dets, thresholds, cam, centreline):
         fp = pixels_to_ground(corners, cam, pose, ground)
         footprints.append(np.stack([fp[:, 1] + cam_en[0], fp[:, 0] + cam_en[1]], 1))
         for t in targets:
-            pts = [t["en"]] + ([] if t["outline"] is None else list(t["outline"]))
-            px = ground_to_pixels(np.array(pts), cam, pose, cam_en, ground)
-            if np.any((px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)):
+            pts = np.array([t["en"]] if t["outline"] is None else t["outline"])
+            px = ground_to_pixels(pts, cam, pose, cam_en, ground)
+            inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
+            if inside.mean() >= 0.5:
                 seen.add(t["id"])
         kept = [d for d in fd if d[1] > thresholds[d[0]]]
         if kept:

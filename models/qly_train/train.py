@@ -61,14 +61,14 @@ def main(argv=None):
     ap.add_argument("out", help="output directory for checkpoint.pt and train-log.json")
     ap.add_argument("--minutes", type=float, default=25.0, help="training wall-time budget")
     ap.add_argument("--max-steps", type=int, default=6000)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--scale", type=float, default=0.5, help="frame resize factor (the model's view of a frame)")
-    ap.add_argument("--crop-px", type=int, default=384, help="training crop size, in resized pixels")
-    ap.add_argument("--targeted", type=float, default=0.6, help="fraction of crops placed on a target")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--input-w", type=int, default=1024, help="model input width: frames are resized to it as the companion resizes them")
+    ap.add_argument("--crop-px", type=int, default=512, help="training crop size, in resized pixels (plumes are long: most fit 40 % or more)")
+    ap.add_argument("--targeted", type=float, default=0.7, help="fraction of crops placed on a target")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--log-every", type=int, default=100)
+    ap.add_argument("--log-every", type=int, default=25)
     a = ap.parse_args(argv)
 
     torch.set_num_threads(a.threads)
@@ -79,7 +79,7 @@ def main(argv=None):
     frames = load_dataset(a.data, len(CLASS_NAMES))
     counts = np.bincount(np.concatenate([f.boxes[:, 0].astype(int) for f in frames] + [np.zeros(0, int)]), minlength=len(CLASS_NAMES))
     print(f"{len(frames)} frames, boxes: " + ", ".join(f"{n}={c}" for n, c in zip(CLASS_NAMES, counts)), flush=True)
-    bank = FrameBank.build(frames, a.scale)
+    bank = FrameBank.build(frames, a.input_w)
     crop_s = time.time() - t0
     print(f"{len(bank)} frames resized to {bank.images.shape[2]}x{bank.images.shape[1]} in {crop_s:.0f} s", flush=True)
 
@@ -89,7 +89,8 @@ def main(argv=None):
         data=os.path.abspath(a.data),
         frames=len(frames),
         boxes={n: int(c) for n, c in zip(CLASS_NAMES, counts)},
-        scale=a.scale,
+        input_w=a.input_w,
+        frame_px=[frames[0].width_px, frames[0].height_px],
         crop_px=a.crop_px,
         targeted_fraction=a.targeted,
         batch=a.batch,
