@@ -142,9 +142,9 @@ def crop_position(width_px, height_px, boxes, crop_px, targeted, rng):
 
 
 class FrameBank:
-    """Every training frame resized to the model's scale (the companion's resize, so training
-    sees the pixels the companion will feed), held as one uint8 array (N, H, W, 3), with its
-    boxes in those pixels."""
+    """Every training frame resized to the model's width (the companion's resize, so training
+    sees the pixels the companion will feed), as uint8 HWC arrays, with boxes in those pixels.
+    Frames may differ in size (a real photo set); each keeps its aspect ratio."""
 
     def __init__(self, images, boxes):
         self.images = images
@@ -157,20 +157,16 @@ class FrameBank:
     def build(frames, width_px, log=print):
         from .tiling import resize_bilinear
 
-        sizes = {(f.width_px, f.height_px) for f in frames}
-        if len(sizes) != 1:
-            raise DatasetError(f"frames of several sizes {sorted(sizes)}: expected one camera")
-        w0, h0 = sizes.pop()
-        w, h = width_px, int(round(h0 * width_px / w0))
-        images = np.zeros((len(frames), h, w, 3), np.uint8)
-        boxes = []
+        images, boxes = [], []
         for i, fr in enumerate(frames):
             img = read_rgb(fr.image_path)
-            if img.shape[:2] != (h0, w0):
+            h0, w0 = img.shape[:2]
+            if (w0, h0) != (fr.width_px, fr.height_px):
                 raise DatasetError(f"{fr.image_path}: size changed while reading")
-            images[i] = resize_bilinear(img, w, h)
+            h = max(int(round(h0 * width_px / w0)), 1)
+            images.append(resize_bilinear(img, width_px, h))
             b = fr.boxes.copy()
-            b[:, 1:] *= (w / w0, h / h0, w / w0, h / h0)
+            b[:, 1:] *= (width_px / w0, h / h0, width_px / w0, h / h0)
             boxes.append(b)
             if (i + 1) % 100 == 0:
                 log(f"  loaded {i + 1}/{len(frames)} frames")
@@ -182,11 +178,16 @@ def sample_batch(bank, n, crop_px, targeted_fraction, rng, min_keep=0.4):
     NHWC crops, kept boxes and ignore regions (boxes cut below `min_keep` of their area)."""
     out = np.empty((n, crop_px, crop_px, 3), np.uint8)
     out_b, out_i = [], []
-    h, w = bank.images.shape[1:3]
     for j in range(n):
         k = rng.integers(len(bank))
+        src = bank.images[k]
+        h, w = src.shape[:2]
+        if h < crop_px or w < crop_px:  # pad small frames with the letterbox grey
+            padded = np.full((max(h, crop_px), max(w, crop_px), 3), 114, np.uint8)
+            padded[:h, :w] = src
+            src, h, w = padded, padded.shape[0], padded.shape[1]
         ox, oy = crop_position(w, h, bank.boxes[k], crop_px, rng.random() < targeted_fraction, rng)
-        im = bank.images[k, oy : oy + crop_px, ox : ox + crop_px]
+        im = src[oy : oy + crop_px, ox : ox + crop_px]
         b, ig = clip_boxes(bank.boxes[k], ox, oy, crop_px, min_keep)
         if rng.random() < 0.5:
             im = im[:, ::-1]

@@ -81,7 +81,7 @@ def main(argv=None):
     print(f"{len(frames)} frames, boxes: " + ", ".join(f"{n}={c}" for n, c in zip(CLASS_NAMES, counts)), flush=True)
     bank = FrameBank.build(frames, a.input_w)
     crop_s = time.time() - t0
-    print(f"{len(bank)} frames resized to {bank.images.shape[2]}x{bank.images.shape[1]} in {crop_s:.0f} s", flush=True)
+    print(f"{len(bank)} frames resized to width {a.input_w} in {crop_s:.0f} s", flush=True)
 
     net = CenterNet(len(CLASS_NAMES))
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=1e-4)
