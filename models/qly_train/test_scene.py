@@ -2,10 +2,11 @@
 
 usage: python -m qly_train.test_scene MODEL.onnx OUT_DIR WORLD_DIR...
 
-Takes the first frame (worlds in the order given, frames in order) that has at least one
-outfall and one plume label and on which the model, run as the test runs it (one full-frame
-pass, confidence 0.3), finds every label by the test's rule (an outfall box centre within
-8 px of the label's, a plume box with IoU >= 0.3) with at most one other detection. Copies
+Takes the first frame (worlds in the order given, frames in order) that has at least
+`MIN_OUTFALLS` outfall labels (1) and on which the model, run as the test runs it
+(one full-frame pass, confidence 0.3), finds every outfall label by the test's rule (a box
+centre within 8 px of the label's) with at most one other detection. Plumes are not asked
+for: the shipped model does not detect them (see README.md); their labels stay in the file. Copies
 the frame unchanged to OUT_DIR/scene.jpg, its labels to scene.txt, and writes scene.json
 (where it came from, and how many frames were passed over: the test is a regression check on
 a frame the model gets right, not a measure of how often it does; the card's figures are that).
@@ -19,7 +20,7 @@ import sys
 import numpy as np
 
 from .data import load_dataset, read_rgb
-from .tiling import Detector, iou
+from .tiling import Detector, iou  # noqa: F401
 
 THRESHOLD = 0.3
 
@@ -33,6 +34,9 @@ def matches(label, det):
     return iou(det[2:], (x1, y1, x2, y2)) >= 0.3
 
 
+MIN_OUTFALLS = 1
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) < 3:
@@ -42,11 +46,11 @@ def main(argv=None):
     passed_over = 0
     for w in worlds:
         for f in load_dataset(w, 2):
-            classes = set(f.boxes[:, 0].astype(int).tolist())
-            if classes != {0, 1}:
+            outfalls = f.boxes[f.boxes[:, 0] == 0]
+            if len(outfalls) < MIN_OUTFALLS:
                 continue
             dets = det.detect(read_rgb(f.image_path))
-            found = all(any(matches(lab, d) for d in dets) for lab in f.boxes)
+            found = all(any(matches(lab, d) for d in dets) for lab in outfalls)
             extra = sum(1 for d in dets if not any(matches(lab, d) for lab in f.boxes))
             if not (found and extra <= 1):
                 passed_over += 1
@@ -61,14 +65,15 @@ def main(argv=None):
                 frame=os.path.basename(f.image_path),
                 size_px=[f.width_px, f.height_px],
                 labels=len(f.boxes),
-                frames_with_both_classes_passed_over=passed_over,
+                min_outfalls=MIN_OUTFALLS,
+                candidate_frames_passed_over=passed_over,
                 detections=[dict(class_id=d[0], score=round(d[1], 3), box=[round(v, 1) for v in d[2:]]) for d in dets],
             )
             with open(os.path.join(out_dir, "scene.json"), "w", encoding="utf-8") as fh:
                 json.dump(info, fh, indent=1)
             print(json.dumps(info))
             return 0
-    sys.exit(f"no frame with both classes that the model gets right ({passed_over} passed over)")
+    sys.exit(f"no frame with {MIN_OUTFALLS}+ outfalls that the model gets right ({passed_over} passed over)")
 
 
 if __name__ == "__main__":
