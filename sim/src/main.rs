@@ -2,27 +2,129 @@
 //!
 //! ```text
 //! sim --listen udpin:127.0.0.1:14550 --speedup 20 --home -35.363262,149.165237,584
+//! sim --listen udpin:127.0.0.1:14550 --corridor missions/sample-corridor.geojson \
+//!     --frames-dir /tmp/frames --truth /tmp/truth.geojson
+//! sim dataset --corridor missions/sample-corridor.geojson --count 200 --out /tmp/ds
 //! ```
 
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
-use clap::Parser;
+use clap::{Parser, Subcommand};
+use qly_core::camera::CameraDatabase;
 use qly_core::geodesy::GeoPoint;
+use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::mission::Home;
 use qly_core::protocol::Ids;
 use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
 use sim::noise::NoiseConfig;
+use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
+use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
+use sim::render::labels::LabelRules;
+use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
 use sim::service::connection::{run, shutdown_signal};
 use sim::service::Autopilot;
 use sim::vehicle::{Vehicle, VehicleConfig};
+use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
+
+/// The renderer's default camera (core/data/cameras.toml).
+const DEFAULT_CAMERA: &str = "Qianliyan sim 2048x1536";
 
 /// A simulated multicopter that speaks MAVLink 2 like an ArduPilot copter.
 ///
 /// All MAVLink timestamps are simulated time; telemetry rates are per simulated second.
 #[derive(Debug, Parser)]
-#[command(name = "sim", version)]
+#[command(name = "sim", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    fly: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Render a detector training set of a world: images/*.jpg, labels/*.txt (YOLO),
+    /// truth.geojson, poses.csv, data.yaml.
+    Dataset(DatasetArgs),
+}
+
+/// The world and the camera that photographs it.
+#[derive(Debug, clap::Args)]
+struct WorldArgs {
+    /// River corridor: GeoJSON with a LineString centreline and a width_m property (as the
+    /// planner reads). The river flows from its first vertex to its last.
+    #[arg(long, value_name = "FILE")]
+    corridor: Option<PathBuf>,
+    /// Seed of the world (scene, targets, sun).
+    #[arg(long, default_value_t = 1)]
+    world_seed: u64,
+    /// Mean distance between target sites along the river, metres.
+    #[arg(long, default_value_t = TargetPlacement::default().mean_spacing_m)]
+    target_spacing_m: f64,
+    /// At most this many target sites (default: as many as the spacing gives).
+    #[arg(long)]
+    max_target_sites: Option<usize>,
+    /// Camera name in core/data/cameras.toml.
+    #[arg(long, default_value = DEFAULT_CAMERA)]
+    camera: String,
+    /// Scale the camera's image size (same field of view): 0.5 renders 4x fewer pixels.
+    #[arg(long, default_value_t = 1.0)]
+    frame_scale: f64,
+    /// Sub-pixel samples per axis (1-4). 1 is already anti-aliased (every edge and texture
+    /// is filtered over the pixel's ground footprint); 2 is smoother and 4x slower.
+    #[arg(long, default_value_t = 1)]
+    render_samples: u32,
+    /// Sensor noise, one sigma, 8-bit levels.
+    #[arg(long, default_value_t = 1.5)]
+    sensor_noise: f64,
+    /// Gaussian blur sigma, pixels.
+    #[arg(long, default_value_t = 0.0)]
+    blur_px: f64,
+    /// JPEG quality 1-100.
+    #[arg(long, default_value_t = 90)]
+    jpeg_quality: u8,
+}
+
+#[derive(Debug, clap::Args)]
+struct DatasetArgs {
+    #[command(flatten)]
+    world: WorldArgs,
+    /// Output folder.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Number of frames.
+    #[arg(long, default_value_t = 100)]
+    count: u32,
+    /// Seed of the poses and sensor noise.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Altitude range above the ground, metres.
+    #[arg(long, default_value_t = 60.0)]
+    alt_min_m: f64,
+    #[arg(long, default_value_t = 120.0)]
+    alt_max_m: f64,
+    /// Largest gimbal tilt from nadir, degrees.
+    #[arg(long, default_value_t = 20.0)]
+    tilt_max_deg: f64,
+    /// Fraction of frames aimed near a target.
+    #[arg(long, default_value_t = 0.6)]
+    target_bias: f64,
+    /// Ground height above mean sea level, metres.
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    ground_amsl_m: f64,
+    /// Leave out boxes smaller than this on either side, pixels.
+    #[arg(long, default_value_t = LabelRules::default().min_box_px)]
+    min_box_px: f64,
+    /// Write lossless PNG images instead of JPEG.
+    #[arg(long)]
+    png: bool,
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// Wait for a ground station: udpin:HOST:PORT or tcpin:HOST:PORT (port 0 picks a free
     /// port; the bound address is printed).
@@ -31,17 +133,27 @@ struct Args {
     /// Connect to a ground station: udpout:HOST:PORT, tcp:HOST:PORT or serial:PATH:BAUD.
     #[arg(long, value_name = "ADDR")]
     connect: Option<String>,
+    #[command(flatten)]
+    world: WorldArgs,
+    /// Render each photo from its true pose and write DIR/<image_index>.jpg (atomically,
+    /// off the simulation loop). Needs --corridor.
+    #[arg(long, value_name = "DIR", requires = "corridor")]
+    frames_dir: Option<PathBuf>,
+    /// Write the world's ground truth (GeoJSON) here at start. Needs --corridor.
+    #[arg(long, value_name = "FILE", requires = "corridor")]
+    truth: Option<PathBuf>,
+    /// Camera gimbal tilt forward from nadir, degrees (0 = straight down). The gimbal is
+    /// stabilised, yaw follows the vehicle; streamed as GIMBAL_DEVICE_ATTITUDE_STATUS.
+    #[arg(long, default_value_t = 0.0)]
+    gimbal_tilt_deg: f64,
     /// Simulated seconds per wall-clock second.
     #[arg(long, default_value_t = 1.0)]
     speedup: f64,
     /// Home (take-off point): LAT,LON,AMSL in WGS-84 degrees and metres above mean sea level.
-    /// Default: ArduPilot SITL's CMAC field.
-    #[arg(
-        long,
-        value_name = "LAT,LON,AMSL",
-        default_value = "-35.363262,149.165237,584"
-    )]
-    home: String,
+    /// Default: the corridor's first vertex at 0 m with --corridor, else ArduPilot SITL's
+    /// CMAC field (-35.363262,149.165237,584). The world's ground is at home's height.
+    #[arg(long, value_name = "LAT,LON,AMSL")]
+    home: Option<String>,
     /// Geoid separation at home (ellipsoidal minus AMSL height), metres.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     geoid_separation_m: f64,
@@ -151,8 +263,113 @@ fn pct(v: f64, flag: &str) -> Result<f64> {
     Ok(v / 100.0)
 }
 
+fn camera(w: &WorldArgs) -> Result<CameraIntrinsics> {
+    let db = CameraDatabase::builtin();
+    let spec = db
+        .find(&w.camera)
+        .with_context(|| format!("--camera {:?}", w.camera))?;
+    let mut cam =
+        CameraIntrinsics::from_spec(spec).with_context(|| format!("--camera {:?}", w.camera))?;
+    if !(w.frame_scale > 0.0 && w.frame_scale <= 1.0) {
+        bail!("--frame-scale {}: expected 0 < scale <= 1", w.frame_scale);
+    }
+    if w.frame_scale != 1.0 {
+        let s = w.frame_scale;
+        cam = CameraIntrinsics::new(
+            ((cam.width_px as f64 * s).round() as u32).max(8),
+            ((cam.height_px as f64 * s).round() as u32).max(8),
+            cam.fx_px * s,
+            cam.fy_px * s,
+            cam.cx_px * s,
+            cam.cy_px * s,
+            cam.distortion,
+        )?;
+    }
+    Ok(cam)
+}
+
+fn render_options(w: &WorldArgs, seed: u64) -> RenderOptions {
+    RenderOptions {
+        samples_per_axis: w.render_samples,
+        noise_sigma: w.sensor_noise,
+        blur_sigma_px: w.blur_px,
+        seed,
+        ..RenderOptions::default()
+    }
+}
+
+fn read_corridor(path: &Path) -> Result<Corridor> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("--corridor {}", path.display()))?;
+    Ok(Corridor::from_geojson(&text, &path.display().to_string())?)
+}
+
+fn build_world(w: &WorldArgs, corridor: &Corridor, ground_amsl_m: f64) -> Result<World> {
+    let mut cfg = WorldConfig::new(w.world_seed);
+    cfg.ground_amsl_m = ground_amsl_m;
+    cfg.targets.mean_spacing_m = w.target_spacing_m;
+    cfg.targets.max_sites = w.max_target_sites;
+    Ok(World::new(corridor, cfg)?)
+}
+
+fn dataset(a: &DatasetArgs) -> Result<()> {
+    let Some(path) = &a.world.corridor else {
+        bail!("sim dataset: --corridor FILE is required");
+    };
+    let corridor = read_corridor(path)?;
+    let world = build_world(&a.world, &corridor, a.ground_amsl_m)?;
+    let cam = camera(&a.world)?;
+    let spec = DatasetSpec {
+        count: a.count,
+        alt_min_m: a.alt_min_m,
+        alt_max_m: a.alt_max_m,
+        tilt_max_deg: a.tilt_max_deg,
+        target_bias: a.target_bias,
+        seed: a.seed,
+        rules: LabelRules {
+            min_box_px: a.min_box_px,
+            ..LabelRules::default()
+        },
+        options: render_options(&a.world, a.seed),
+        jpeg_quality: a.world.jpeg_quality,
+        png: a.png,
+    };
+    println!(
+        "sim dataset: {} frames of {}x{} px, world seed {}, {} outfalls and {} plumes along {:.0} m of river",
+        a.count,
+        cam.width_px,
+        cam.height_px,
+        a.world.world_seed,
+        world.outfalls().len(),
+        world.plumes().len(),
+        world.river_length_m()
+    );
+    let summary = write_dataset(&world, &cam, &spec, &a.out, |k| {
+        if k % 10 == 0 {
+            println!("sim dataset: {k}/{}", a.count);
+        }
+    })?;
+    println!(
+        "sim dataset: wrote {} frames to {} ({} outfall and {} plume labels, {} frames without targets, {:.0} ms per frame to render)",
+        summary.frames,
+        a.out.display(),
+        summary.outfall_labels,
+        summary.plume_labels,
+        summary.empty_frames,
+        summary.mean_render_ms
+    );
+    Ok(())
+}
+
 fn main() -> Result<()> {
-    let args = Args::parse();
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Cmd::Dataset(a)) => dataset(a),
+        None => fly(cli.fly),
+    }
+}
+
+fn fly(args: Args) -> Result<()> {
     let address: Address = match (&args.listen, &args.connect) {
         (Some(l), None) => {
             let a: Address = l.parse().with_context(|| format!("--listen {l:?}"))?;
@@ -176,7 +393,39 @@ fn main() -> Result<()> {
     if args.mission_capacity == 0 {
         bail!("--mission-capacity 0: expected at least 1 (home)");
     }
-    let home = parse_home(&args.home)?;
+    let corridor = match &args.world.corridor {
+        Some(p) => Some(read_corridor(p)?),
+        None => None,
+    };
+    let home = match (&args.home, &corridor) {
+        (Some(h), _) => parse_home(h)?,
+        (None, Some(c)) => Home {
+            point: c.centreline[0],
+            alt_amsl_m: 0.0,
+        },
+        (None, None) => parse_home("-35.363262,149.165237,584")?,
+    };
+    if !(args.gimbal_tilt_deg.is_finite() && (0.0..=60.0).contains(&args.gimbal_tilt_deg)) {
+        bail!(
+            "--gimbal-tilt-deg {}: expected 0..=60 degrees",
+            args.gimbal_tilt_deg
+        );
+    }
+    let world = match &corridor {
+        Some(c) => Some(Arc::new(build_world(&args.world, c, home.alt_amsl_m)?)),
+        None => None,
+    };
+    if let (Some(w), Some(path)) = (&world, &args.truth) {
+        std::fs::write(path, w.truth_geojson())
+            .with_context(|| format!("--truth {}", path.display()))?;
+        println!(
+            "sim: world seed {}: {} outfalls, {} plumes; truth written to {}",
+            args.world.world_seed,
+            w.outfalls().len(),
+            w.plumes().len(),
+            path.display()
+        );
+    }
 
     let mut vc = VehicleConfig::new(home);
     vc.seed = args.seed;
@@ -216,7 +465,37 @@ fn main() -> Result<()> {
     };
     let own = Ids::new(args.sysid, 1);
     let clock = VehicleClock::new(args.speedup, boot_unix_s);
-    let autopilot = Autopilot::new(Vehicle::new(vc), own, clock, args.mission_capacity);
+    let mut autopilot = Autopilot::new(Vehicle::new(vc), own, clock, args.mission_capacity);
+    let mount = gimbal_mount(args.gimbal_tilt_deg);
+    if let qly_core::geotag::CameraMount::HeadingFrame(q) = mount {
+        autopilot.set_gimbal(q);
+    }
+    let writer = match (&world, &args.frames_dir) {
+        (Some(w), Some(dir)) => {
+            let settings = FrameSettings {
+                dir: dir.clone(),
+                camera: camera(&args.world)?,
+                options: render_options(&args.world, args.seed),
+                jpeg_quality: args.world.jpeg_quality,
+            };
+            let writer = FrameWriter::spawn(w.clone(), settings)
+                .with_context(|| format!("--frames-dir {}", dir.display()))?;
+            if let Some(tx) = writer.sender() {
+                autopilot.set_photo_sink(Box::new(move |c| match camera_pose(&c.truth, mount) {
+                    Ok(pose) => {
+                        let _ = tx.send(FrameJob {
+                            image_index: c.image_index,
+                            pose,
+                        });
+                    }
+                    Err(e) => eprintln!("sim: photo {}: {e}", c.image_index),
+                }));
+            }
+            println!("sim: frames to {}", dir.display());
+            Some(writer)
+        }
+        _ => None,
+    };
 
     let mut cfg = ConnectionConfig::new(own);
     if let Some(hex) = &args.signing_key {
@@ -247,6 +526,13 @@ fn main() -> Result<()> {
     let stats = rt
         .block_on(run(autopilot, &address, cfg, shutdown_signal()))
         .with_context(|| format!("link {address}"))?;
+    if let Some(w) = writer {
+        let f = w.finish(false);
+        println!(
+            "sim: frames written {}, failed {}, not rendered at stop {}",
+            f.written, f.failed, f.dropped
+        );
+    }
     let rx = stats.rx;
     println!(
         "sim: stopped; frames sent {}, received {} (rejected: {} bad CRC, {} unsigned, {} bad signature, {} replayed)",

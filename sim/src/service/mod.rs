@@ -21,7 +21,7 @@ use qly_core::protocol::{Ids, MissionServer, ServerConfig, ServerEvent};
 use qly_link::convert::{from_mavlink, to_mavlink};
 use qly_link::dialect::*;
 
-use crate::vehicle::{Severity, Telemetry, Vehicle, VehicleEvent};
+use crate::vehicle::{CaptureEvent, Severity, Telemetry, Vehicle, VehicleEvent};
 use clock::VehicleClock;
 use commands::{ack, requested_mode, result_for, Command, FORCE_DISARM_MAGIC};
 use telemetry::Schedule;
@@ -30,6 +30,9 @@ use telemetry::Schedule;
 /// increments keeps a seeded run identical whatever the wall-clock scheduling.
 pub const VEHICLE_DT_S: f64 = 0.01;
 
+/// Called with each photo as it is taken (the frame renderer's queue).
+pub type PhotoSink = Box<dyn FnMut(&CaptureEvent) + Send>;
+
 /// The simulated autopilot.
 pub struct Autopilot {
     vehicle: Vehicle,
@@ -37,6 +40,9 @@ pub struct Autopilot {
     schedule: Schedule,
     clock: VehicleClock,
     own: Ids,
+    photo_sink: Option<PhotoSink>,
+    /// Attitude of the stabilised camera gimbal in the vehicle-heading frame, if fitted.
+    gimbal: Option<qly_core::rotation::Quat>,
 }
 
 /// MAV_CMD numbers handled (also reachable as `MavCmd` variants).
@@ -69,7 +75,26 @@ impl Autopilot {
             schedule: Schedule::default(),
             clock,
             own,
+            photo_sink: None,
+            gimbal: None,
         }
+    }
+
+    /// Hands every photo to `sink` as it is taken, after its CAMERA_FEEDBACK is queued.
+    pub fn set_photo_sink(&mut self, sink: PhotoSink) {
+        self.photo_sink = Some(sink);
+    }
+
+    /// Fits a stabilised gimbal holding `q_heading_gimbal` (its attitude in the vehicle's
+    /// heading frame: level, yaw following the vehicle) and streams
+    /// GIMBAL_DEVICE_ATTITUDE_STATUS at 10 Hz with YAW_IN_VEHICLE_FRAME.
+    pub fn set_gimbal(&mut self, q_heading_gimbal: qly_core::rotation::Quat) {
+        self.gimbal = Some(q_heading_gimbal);
+        self.schedule.add(
+            telemetry::ID_GIMBAL_DEVICE_ATTITUDE_STATUS,
+            0.1,
+            self.vehicle.time_s(),
+        );
     }
 
     pub fn vehicle(&self) -> &Vehicle {
@@ -115,6 +140,15 @@ impl Autopilot {
     fn build(&self, id: u32, t: &Telemetry) -> Option<MavMessage> {
         if id == telemetry::ID_MISSION_CURRENT {
             return self.mission_current();
+        }
+        if id == telemetry::ID_GIMBAL_DEVICE_ATTITUDE_STATUS {
+            return self.gimbal.map(|q| {
+                telemetry::gimbal_device_attitude_status(
+                    q,
+                    self.clock.time_boot_ms(t.time_boot_s),
+                    t.pose.yaw_rad,
+                )
+            });
         }
         telemetry::build(id, t, &self.clock)
     }
@@ -418,6 +452,9 @@ impl Autopilot {
                 VehicleEvent::Photo(c) => {
                     out.push(telemetry::camera_trigger(&c, &self.clock));
                     out.push(telemetry::camera_feedback(&c, &self.clock, self.own.system));
+                    if let Some(sink) = &mut self.photo_sink {
+                        sink(&c);
+                    }
                 }
                 _ => {}
             }

@@ -23,6 +23,7 @@ pub const ID_MISSION_CURRENT: u32 = 42;
 pub const ID_VFR_HUD: u32 = 74;
 pub const ID_AUTOPILOT_VERSION: u32 = 148;
 pub const ID_HOME_POSITION: u32 = 242;
+pub const ID_GIMBAL_DEVICE_ATTITUDE_STATUS: u32 = 285;
 
 /// The streamed messages and their default interval, seconds of simulated time.
 pub const DEFAULT_INTERVALS_S: [(u32, f64); 8] = [
@@ -108,6 +109,18 @@ impl Schedule {
             }
             None => false,
         }
+    }
+
+    /// Adds a message to stream every `default_s` (simulated seconds) from `now_s`; an
+    /// existing one gets that default.
+    pub fn add(&mut self, id: u32, default_s: f64, now_s: f64) {
+        self.streams.retain(|s| s.id != id);
+        self.streams.push(Stream {
+            id,
+            default_s,
+            interval_s: Some(default_s),
+            next_s: now_s,
+        });
     }
 
     /// Back to the default interval.
@@ -301,6 +314,35 @@ pub fn build(id: u32, t: &Telemetry, clock: &VehicleClock) -> Option<MavMessage>
             throttle: t.throttle_pct,
         }),
         _ => return None,
+    })
+}
+
+/// GIMBAL_DEVICE_ATTITUDE_STATUS of a stabilised gimbal, as ArduPilot's mount driver sends
+/// it from the autopilot (gimbal_device_id 1): roll and pitch locked to the horizon, yaw in
+/// the vehicle's heading frame, so `q` is the gimbal's attitude in that frame
+/// (`qly_core::geotag::CameraMount::from_gimbal_device_status` reads it back).
+/// `delta_yaw` is the vehicle's heading (MAVLink: `q_earth = q_delta_yaw * q_vehicle`).
+pub fn gimbal_device_attitude_status(
+    q_heading_gimbal: qly_core::rotation::Quat,
+    time_boot_ms: u32,
+    vehicle_yaw_rad: f64,
+) -> MavMessage {
+    let q = q_heading_gimbal;
+    MavMessage::GIMBAL_DEVICE_ATTITUDE_STATUS(GIMBAL_DEVICE_ATTITUDE_STATUS_DATA {
+        time_boot_ms,
+        q: [q.w as f32, q.x as f32, q.y as f32, q.z as f32],
+        angular_velocity_x: 0.0,
+        angular_velocity_y: 0.0,
+        angular_velocity_z: 0.0,
+        failure_flags: GimbalDeviceErrorFlags::empty(),
+        flags: GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_ROLL_LOCK
+            | GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_PITCH_LOCK
+            | GimbalDeviceFlags::GIMBAL_DEVICE_FLAGS_YAW_IN_VEHICLE_FRAME,
+        target_system: 0,
+        target_component: 0,
+        delta_yaw: vehicle_yaw_rad as f32,
+        delta_yaw_velocity: 0.0,
+        gimbal_device_id: 1,
     })
 }
 

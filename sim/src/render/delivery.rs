@@ -1,0 +1,167 @@
+//! Frames for the companion: each photo the vehicle takes is rendered from its TRUE pose on
+//! a worker thread, off the simulation loop (which keeps its simulated clock), and written as
+//! `DIR/<image_index>.jpg` atomically: first `DIR/.<image_index>.jpg.tmp`, then a rename, so
+//! a reader polling the folder never sees half a file. `image_index` is the CAMERA_FEEDBACK
+//! `img_idx` (from 1). A frame lands after its CAMERA_FEEDBACK, by the render time.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use qly_core::geotag::{CameraMount, CameraPose};
+use qly_core::intrinsics::CameraIntrinsics;
+use qly_core::pose::AmslPosition;
+use qly_core::rotation::Quat;
+
+use super::{render, RenderError, RenderOptions};
+use crate::vehicle::Pose;
+use crate::world::World;
+
+/// The camera pose of a vehicle pose with the camera on `mount`.
+pub fn camera_pose(p: &Pose, mount: CameraMount) -> Result<CameraPose, RenderError> {
+    Ok(CameraPose {
+        position: AmslPosition::new(p.lat_deg, p.lon_deg, p.alt_amsl_m)
+            .map_err(|e| RenderError::Pose(e.to_string()))?,
+        q_ned_body: Quat::from_euler_rad(p.roll_rad, p.pitch_rad, p.yaw_rad),
+        mount,
+    })
+}
+
+/// Writes `bytes` as `dir/<index>.jpg` through `dir/.<index>.jpg.tmp` and a rename.
+pub fn write_frame_atomic(
+    dir: &Path,
+    image_index: u32,
+    bytes: &[u8],
+) -> Result<PathBuf, RenderError> {
+    let tmp = dir.join(format!(".{image_index}.jpg.tmp"));
+    let path = dir.join(format!("{image_index}.jpg"));
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |source| RenderError::Io { path: p, source }
+    };
+    fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    Ok(path)
+}
+
+/// One photo to render.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameJob {
+    pub image_index: u32,
+    /// The true camera pose at the exposure.
+    pub pose: CameraPose,
+}
+
+/// What the writer did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WriterStats {
+    pub written: u32,
+    pub failed: u32,
+    /// Queued but not rendered because the writer was stopped.
+    pub dropped: u32,
+}
+
+/// Settings of the frame writer.
+#[derive(Debug, Clone)]
+pub struct FrameSettings {
+    pub dir: PathBuf,
+    pub camera: CameraIntrinsics,
+    pub options: RenderOptions,
+    /// JPEG quality 1-100.
+    pub jpeg_quality: u8,
+}
+
+/// A worker thread rendering and writing frames in the order they were taken.
+pub struct FrameWriter {
+    tx: Option<Sender<FrameJob>>,
+    handle: Option<JoinHandle<WriterStats>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FrameWriter {
+    /// Creates `settings.dir` if needed and starts the worker.
+    pub fn spawn(world: Arc<World>, settings: FrameSettings) -> Result<FrameWriter, RenderError> {
+        fs::create_dir_all(&settings.dir).map_err(|source| RenderError::Io {
+            path: settings.dir.display().to_string(),
+            source,
+        })?;
+        let (tx, rx) = channel::<FrameJob>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stop_w = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("sim-frames".into())
+            .spawn(move || {
+                let mut stats = WriterStats::default();
+                for job in rx {
+                    if stop_w.load(Ordering::Relaxed) {
+                        stats.dropped += 1;
+                        continue;
+                    }
+                    let opts = RenderOptions {
+                        seed: settings.options.seed
+                            ^ crate::world::noise::mix64(job.image_index as u64),
+                        ..settings.options
+                    };
+                    let result = render(&world, &settings.camera, &job.pose, &opts)
+                        .and_then(|img| img.to_jpeg(settings.jpeg_quality))
+                        .and_then(|jpg| write_frame_atomic(&settings.dir, job.image_index, &jpg));
+                    match result {
+                        Ok(_) => stats.written += 1,
+                        Err(e) => {
+                            eprintln!("sim: frame {}: {e}", job.image_index);
+                            stats.failed += 1;
+                        }
+                    }
+                }
+                stats
+            })
+            .map_err(|source| RenderError::Io {
+                path: "(frame writer thread)".into(),
+                source,
+            })?;
+        Ok(FrameWriter {
+            tx: Some(tx),
+            handle: Some(handle),
+            stop,
+        })
+    }
+
+    /// Queues a photo (never blocks the caller).
+    pub fn submit(&self, job: FrameJob) {
+        if let Some(tx) = &self.tx {
+            // The worker only goes away when stopped; a late photo then is dropped.
+            let _ = tx.send(job);
+        }
+    }
+
+    /// A handle for queueing photos from another thread.
+    pub fn sender(&self) -> Option<Sender<FrameJob>> {
+        self.tx.clone()
+    }
+
+    /// Stops taking photos and waits for the worker: `drain` renders what is queued, else
+    /// only the frame in progress is finished.
+    pub fn finish(mut self, drain: bool) -> WriterStats {
+        self.close(drain)
+    }
+
+    fn close(&mut self, drain: bool) -> WriterStats {
+        if !drain {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        self.tx = None;
+        match self.handle.take().map(|h| h.join()) {
+            Some(Ok(stats)) => stats,
+            _ => WriterStats::default(),
+        }
+    }
+}
+
+impl Drop for FrameWriter {
+    fn drop(&mut self) {
+        self.close(false);
+    }
+}
