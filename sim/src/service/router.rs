@@ -103,10 +103,15 @@ impl Router {
         Route { local, forward }
     }
 
-    /// Where one of the vehicle's own messages goes: a targeted one to the link(s) where
-    /// its target was heard, when known; everything else to every link.
+    /// Where one of the vehicle's own messages goes: a reply (COMMAND_ACK, the mission
+    /// protocol) to the link(s) where its target was heard, when known; everything else to
+    /// every link. Telemetry that merely names a system (CAMERA_FEEDBACK's target_system is
+    /// the vehicle's own) is telemetry: every link gets it.
     pub fn outgoing(&self, msg: &MavMessage) -> Vec<LinkIndex> {
         let all = || (0..self.seen.len()).collect();
+        if !is_reply(msg) {
+            return all();
+        }
         match msg.target_system_id() {
             Some(sys) if sys != 0 => {
                 let comp = msg.target_component_id().unwrap_or(0);
@@ -120,6 +125,21 @@ impl Router {
             _ => all(),
         }
     }
+}
+
+/// Messages the vehicle sends back to one asker (ArduPilot answers on the asking channel).
+#[allow(deprecated)]
+fn is_reply(msg: &MavMessage) -> bool {
+    matches!(
+        msg,
+        MavMessage::COMMAND_ACK(_)
+            | MavMessage::MISSION_REQUEST(_)
+            | MavMessage::MISSION_REQUEST_INT(_)
+            | MavMessage::MISSION_ACK(_)
+            | MavMessage::MISSION_COUNT(_)
+            | MavMessage::MISSION_ITEM(_)
+            | MavMessage::MISSION_ITEM_INT(_)
+    )
 }
 
 #[cfg(test)]
@@ -190,8 +210,25 @@ mod tests {
         r.learn(0, OWN);
         assert_eq!(r.outgoing(&command(OWN)), vec![0, 1]);
         r.learn(1, GCS);
-        assert_eq!(r.outgoing(&command(GCS)), vec![1]);
         assert_eq!(r.outgoing(&statustext()), vec![0, 1]);
         assert_eq!(r.outgoing(&command(Ids::new(42, 1))), vec![0, 1]);
+        let ack = MavMessage::COMMAND_ACK(COMMAND_ACK_DATA {
+            target_system: GCS.system,
+            target_component: GCS.component,
+            ..Default::default()
+        });
+        assert_eq!(r.outgoing(&ack), vec![1]);
+    }
+
+    #[test]
+    fn telemetry_naming_the_vehicle_goes_to_every_link() {
+        let mut r = Router::new(OWN, 2);
+        r.learn(0, GCS);
+        r.learn(1, COMPANION);
+        let feedback = MavMessage::CAMERA_FEEDBACK(CAMERA_FEEDBACK_DATA {
+            target_system: OWN.system,
+            ..Default::default()
+        });
+        assert_eq!(r.outgoing(&feedback), vec![0, 1]);
     }
 }
