@@ -102,6 +102,16 @@ impl LinkSender {
         };
         self.out.send(bytes).map_err(|_| LinkError::Closed)
     }
+
+    /// Queues `message` with `source` as the header's sender: a router forwarding another
+    /// system's frame onto this link (re-encoded with this link's sequence and signing).
+    pub fn send_as(&self, source: Ids, message: &MavMessage) -> Result<(), LinkError> {
+        let bytes = {
+            let mut enc = self.encoder.lock().map_err(|_| LinkError::Closed)?;
+            enc.encode(source.system, source.component, message, signing_time_now())
+        };
+        self.out.send(bytes).map_err(|_| LinkError::Closed)
+    }
 }
 
 /// An open MAVLink link.

@@ -33,6 +33,7 @@ pub mod input;
 pub mod leaderboard;
 pub mod matching;
 pub mod model;
+pub mod patrol;
 pub mod render;
 pub mod report;
 pub mod score;

@@ -15,6 +15,8 @@ use review::model::TeamReports;
 use review::render;
 use review::settings::{ScoreSettings, SpeedCredit};
 
+mod patrol_cmd;
+
 #[derive(Parser)]
 #[command(name = "review", version, about = "Qianliyan review tools")]
 struct Cli {
@@ -40,6 +42,8 @@ enum Command {
     Export(ExportArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
     Verify(VerifyArgs),
+    /// Figures of a simulated patrol: candidates against the world's ground truth.
+    Patrol(patrol_cmd::PatrolArgs),
 }
 
 #[derive(clap::Args)]
@@ -331,6 +335,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score(a),
         Command::Report(a) => report(a),
         Command::Export(a) => export(a),
+        Command::Patrol(a) => patrol_cmd::patrol(a),
         Command::Verify(a) => match verify(a) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

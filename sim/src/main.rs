@@ -25,7 +25,8 @@ use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
 use sim::render::labels::LabelRules;
 use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
-use sim::service::connection::{run, shutdown_signal};
+use sim::service::connection::shutdown_signal;
+use sim::service::links::run_links;
 use sim::service::Autopilot;
 use sim::vehicle::{Vehicle, VehicleConfig};
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
@@ -126,13 +127,15 @@ struct DatasetArgs {
 
 #[derive(Debug, clap::Args)]
 struct Args {
-    /// Wait for a ground station: udpin:HOST:PORT or tcpin:HOST:PORT (port 0 picks a free
-    /// port; the bound address is printed).
-    #[arg(long, value_name = "ADDR", conflicts_with = "connect")]
-    listen: Option<String>,
-    /// Connect to a ground station: udpout:HOST:PORT, tcp:HOST:PORT or serial:PATH:BAUD.
+    /// Wait for a ground station or companion: udpin:HOST:PORT or tcpin:HOST:PORT (port 0
+    /// picks a free port; the bound address is printed). Repeatable: each is one link (like
+    /// ArduPilot's SERIAL0..n), and MAVLink is routed between them.
     #[arg(long, value_name = "ADDR")]
-    connect: Option<String>,
+    listen: Vec<String>,
+    /// Connect to a ground station or companion: udpout:HOST:PORT, tcp:HOST:PORT or
+    /// serial:PATH:BAUD. Repeatable, as --listen.
+    #[arg(long, value_name = "ADDR")]
+    connect: Vec<String>,
     #[command(flatten)]
     world: WorldArgs,
     /// Render each photo from its true pose and write DIR/<image_index>.jpg (atomically,
@@ -370,23 +373,24 @@ fn main() -> Result<()> {
 }
 
 fn fly(args: Args) -> Result<()> {
-    let address: Address = match (&args.listen, &args.connect) {
-        (Some(l), None) => {
-            let a: Address = l.parse().with_context(|| format!("--listen {l:?}"))?;
-            if !matches!(a, Address::UdpIn(_) | Address::TcpIn(_)) {
-                bail!("--listen {l:?}: expected udpin:HOST:PORT or tcpin:HOST:PORT");
-            }
-            a
+    let mut addresses: Vec<Address> = Vec::new();
+    for l in &args.listen {
+        let a: Address = l.parse().with_context(|| format!("--listen {l:?}"))?;
+        if !matches!(a, Address::UdpIn(_) | Address::TcpIn(_)) {
+            bail!("--listen {l:?}: expected udpin:HOST:PORT or tcpin:HOST:PORT");
         }
-        (None, Some(c)) => {
-            let a: Address = c.parse().with_context(|| format!("--connect {c:?}"))?;
-            if matches!(a, Address::UdpIn(_) | Address::TcpIn(_)) {
-                bail!("--connect {c:?}: that is a listening address; use --listen");
-            }
-            a
+        addresses.push(a);
+    }
+    for c in &args.connect {
+        let a: Address = c.parse().with_context(|| format!("--connect {c:?}"))?;
+        if matches!(a, Address::UdpIn(_) | Address::TcpIn(_)) {
+            bail!("--connect {c:?}: that is a listening address; use --listen");
         }
-        _ => bail!("give one of --listen ADDR or --connect ADDR"),
-    };
+        addresses.push(a);
+    }
+    if addresses.is_empty() {
+        bail!("give at least one --listen ADDR or --connect ADDR");
+    }
     if !(args.speedup.is_finite() && args.speedup > 0.0) {
         bail!("--speedup {}: expected a number > 0", args.speedup);
     }
@@ -523,12 +527,14 @@ fn fly(args: Args) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let stats = rt
+    let names: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    let all_stats = rt
         .block_on(async {
+            // Hook SIGTERM before the links bind and announce their ports.
             let shutdown = shutdown_signal();
-            run(autopilot, &address, cfg, shutdown).await
+            run_links(autopilot, &addresses, cfg, shutdown).await
         })
-        .with_context(|| format!("link {address}"))?;
+        .with_context(|| format!("links {}", names.join(", ")))?;
     if let Some(w) = writer {
         let f = w.finish(false);
         println!(
@@ -536,10 +542,12 @@ fn fly(args: Args) -> Result<()> {
             f.written, f.failed, f.dropped
         );
     }
-    let rx = stats.rx;
-    println!(
-        "sim: stopped; frames sent {}, received {} (rejected: {} bad CRC, {} unsigned, {} bad signature, {} replayed)",
-        stats.frames_sent, rx.accepted, rx.bad_crc, rx.unsigned_rejected, rx.bad_signature, rx.replayed
-    );
+    for (name, stats) in names.iter().zip(&all_stats) {
+        let rx = stats.rx;
+        println!(
+            "sim: stopped; frames sent {}, received {} (rejected: {} bad CRC, {} unsigned, {} bad signature, {} replayed) on {name}",
+            stats.frames_sent, rx.accepted, rx.bad_crc, rx.unsigned_rejected, rx.bad_signature, rx.replayed
+        );
+    }
     Ok(())
 }

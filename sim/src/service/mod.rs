@@ -11,6 +11,8 @@
 pub mod clock;
 pub mod commands;
 pub mod connection;
+pub mod links;
+pub mod router;
 pub mod telemetry;
 
 use std::time::Duration;

@@ -1,0 +1,315 @@
+//! The figures of one simulated patrol against the world's ground truth: how many targets
+//! were found close enough to act on, the contest score, how far off the fixes were, whether
+//! the companion's predicted error told the truth about them, and how many false reports an
+//! inspector would chase per kilometre of river.
+//!
+//! Pure: targets, the candidates (as one team's reports), each candidate's predicted error
+//! and the river length in; [`PatrolFigures`] out. `review patrol` reads the files.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Target, TeamReports};
+use crate::score::{score_team, ScoreError};
+use crate::settings::ScoreSettings;
+
+/// A candidate's predicted horizontal error, metres (from the companion's error model).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PredictedError {
+    /// Radius holding the true position with 50 % probability.
+    pub cep50_m: f64,
+    /// Radius holding the true position with 90 % probability.
+    pub ce90_m: f64,
+}
+
+/// Per target class: how many there were and how many were found within `act_within_m`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClassFigures {
+    pub class: String,
+    pub targets: usize,
+    pub found_within_act_m: usize,
+    /// Matched (within the eligibility radius, any distance).
+    pub matched: usize,
+}
+
+/// The patrol's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatrolFigures {
+    pub targets: usize,
+    pub candidates: usize,
+    /// The "found" radius: a fix within this distance is one an inspector can act on.
+    pub act_within_m: f64,
+    /// Targets whose matched candidate lies within `act_within_m`.
+    pub found_within_act_m: usize,
+    pub found_fraction: f64,
+    pub per_class: Vec<ClassFigures>,
+    /// The contest score (review score's rules, 0-100).
+    pub score: f64,
+    /// Matched candidates (within the eligibility radius).
+    pub matched: usize,
+    pub median_error_m: Option<f64>,
+    pub p90_error_m: Option<f64>,
+    /// Median of the matched candidates' predicted CEP50: the error the noise predicts.
+    pub median_predicted_cep50_m: Option<f64>,
+    /// median_error_m / median_predicted_cep50_m.
+    pub error_to_predicted_ratio: Option<f64>,
+    /// Fraction of matched candidates whose true error is within their predicted CE90
+    /// (should be about 0.9) and CEP50 (about 0.5).
+    pub ce90_coverage: Option<f64>,
+    pub cep50_coverage: Option<f64>,
+    /// Counted candidates that found no target.
+    pub false_reports: usize,
+    pub river_km: f64,
+    pub false_reports_per_km: f64,
+}
+
+/// The `q`-quantile (0..=1) of sorted values, linear between order statistics.
+fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Scores `candidates` against `targets` with `settings` and derives the figures.
+/// `predicted` maps a candidate (report) id to its predicted error; a matched candidate
+/// without one is left out of the coverage figures. `river_km` is the length of river
+/// patrolled (for false reports per km).
+pub fn patrol_figures(
+    targets: &[Target],
+    candidates: &TeamReports,
+    predicted: &BTreeMap<String, PredictedError>,
+    river_km: f64,
+    act_within_m: f64,
+    settings: &ScoreSettings,
+) -> Result<PatrolFigures, ScoreError> {
+    let result = score_team(targets, candidates, settings)?;
+    let errors: Vec<f64> = result.finds.iter().filter_map(|f| f.error_m).collect();
+    let found = |f: &crate::score::Find| f.error_m.is_some_and(|e| e <= act_within_m);
+    let found_within = result.finds.iter().filter(|f| found(f)).count();
+
+    let mut classes: BTreeMap<String, ClassFigures> = BTreeMap::new();
+    let class_of: BTreeMap<&str, String> = targets
+        .iter()
+        .map(|t| {
+            (
+                t.id.as_str(),
+                t.class.clone().unwrap_or_else(|| "(none)".to_string()),
+            )
+        })
+        .collect();
+    for t in targets {
+        let c = class_of[t.id.as_str()].clone();
+        classes
+            .entry(c.clone())
+            .or_insert(ClassFigures {
+                class: c,
+                targets: 0,
+                found_within_act_m: 0,
+                matched: 0,
+            })
+            .targets += 1;
+    }
+    for f in &result.finds {
+        if let Some(c) = class_of
+            .get(f.target_id.as_str())
+            .and_then(|c| classes.get_mut(c))
+        {
+            c.matched += 1;
+            if found(f) {
+                c.found_within_act_m += 1;
+            }
+        }
+    }
+
+    let mut within_ce90 = 0usize;
+    let mut within_cep50 = 0usize;
+    let mut with_prediction = 0usize;
+    let mut cep50s = Vec::new();
+    for f in &result.finds {
+        if let (Some(e), Some(p)) = (f.error_m, predicted.get(&f.report_id)) {
+            with_prediction += 1;
+            cep50s.push(p.cep50_m);
+            within_ce90 += usize::from(e <= p.ce90_m);
+            within_cep50 += usize::from(e <= p.cep50_m);
+        }
+    }
+    let frac = |k: usize| (with_prediction > 0).then(|| k as f64 / with_prediction as f64);
+    let errors = sorted(errors);
+    let median_error_m = quantile(&errors, 0.5);
+    let median_predicted_cep50_m = quantile(&sorted(cep50s), 0.5);
+    let false_reports = result.false_reports.len();
+    Ok(PatrolFigures {
+        targets: targets.len(),
+        candidates: candidates.reports.len(),
+        act_within_m,
+        found_within_act_m: found_within,
+        found_fraction: if targets.is_empty() {
+            0.0
+        } else {
+            found_within as f64 / targets.len() as f64
+        },
+        per_class: classes.into_values().collect(),
+        score: result.score,
+        matched: result.finds.len(),
+        median_error_m,
+        p90_error_m: quantile(&errors, 0.9),
+        median_predicted_cep50_m,
+        error_to_predicted_ratio: match (median_error_m, median_predicted_cep50_m) {
+            (Some(e), Some(p)) if p > 0.0 => Some(e / p),
+            _ => None,
+        },
+        ce90_coverage: frac(within_ce90),
+        cep50_coverage: frac(within_cep50),
+        false_reports,
+        river_km,
+        false_reports_per_km: if river_km > 0.0 {
+            false_reports as f64 / river_km
+        } else {
+            0.0
+        },
+    })
+}
+
+/// The figures as the patrol prints them, one per line.
+pub fn render_figures(f: &PatrolFigures) -> String {
+    let m = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2} m"));
+    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.0} %", v * 100.0));
+    let mut s = String::new();
+    s += &format!(
+        "targets found within {:.0} m: {}/{} ({:.0} %)\n",
+        f.act_within_m,
+        f.found_within_act_m,
+        f.targets,
+        f.found_fraction * 100.0
+    );
+    for c in &f.per_class {
+        s += &format!(
+            "  {}: {}/{} within {:.0} m ({} matched within the eligibility radius)\n",
+            c.class, c.found_within_act_m, c.targets, f.act_within_m, c.matched
+        );
+    }
+    s += &format!("contest score: {:.2}\n", f.score);
+    s += &format!(
+        "localisation error of {} matched candidates: median {}, 90th percentile {}\n",
+        f.matched,
+        m(f.median_error_m),
+        m(f.p90_error_m)
+    );
+    s += &format!(
+        "predicted error (median CEP50): {}; true median / predicted = {}\n",
+        m(f.median_predicted_cep50_m),
+        f.error_to_predicted_ratio
+            .map_or("n/a".to_string(), |r| format!("{r:.2}"))
+    );
+    s += &format!(
+        "predicted-vs-true coverage: {} within their CE90 (expect 90 %), {} within their CEP50 (expect 50 %)\n",
+        pct(f.ce90_coverage),
+        pct(f.cep50_coverage)
+    );
+    s += &format!(
+        "false reports: {} over {:.2} km of river = {:.2} per km ({} candidates)\n",
+        f.false_reports, f.river_km, f.false_reports_per_km, f.candidates
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Report;
+    use qly_core::geodesy::GeoPoint;
+
+    fn target(id: &str, class: &str, north_m: f64) -> Target {
+        let o = GeoPoint::new(27.0, 107.0).unwrap();
+        Target {
+            id: id.into(),
+            position: o.destination(0.0, north_m),
+            class: Some(class.into()),
+            attributes: Default::default(),
+        }
+    }
+
+    fn report(id: &str, class: &str, north_m: f64, east_m: f64) -> Report {
+        let o = GeoPoint::new(27.0, 107.0).unwrap();
+        Report {
+            id: id.into(),
+            position: Some(o.destination(0.0, north_m).destination(90.0, east_m)),
+            class: Some(class.into()),
+            attributes: Default::default(),
+            time_s: None,
+            autonomous: false,
+            approved: true,
+        }
+    }
+
+    #[test]
+    fn figures_count_finds_errors_coverage_and_false_reports() {
+        let targets = vec![
+            target("o1", "outfall", 0.0),
+            target("o2", "outfall", 500.0),
+            target("p1", "plume", 1000.0),
+        ];
+        let team = TeamReports {
+            team: "patrol".into(),
+            reports: vec![
+                report("1", "outfall", 0.0, 2.0),    // 2 m off
+                report("2", "outfall", 500.0, 8.0),  // 8 m off: matched, not within 5
+                report("3", "outfall", 2000.0, 0.0), // false
+            ],
+        };
+        let predicted: BTreeMap<String, PredictedError> =
+            [("1", 1.0, 3.0), ("2", 4.0, 9.0), ("3", 1.0, 2.0)]
+                .into_iter()
+                .map(|(id, c50, c90)| {
+                    (
+                        id.to_string(),
+                        PredictedError {
+                            cep50_m: c50,
+                            ce90_m: c90,
+                        },
+                    )
+                })
+                .collect();
+        let f = patrol_figures(
+            &targets,
+            &team,
+            &predicted,
+            2.0,
+            5.0,
+            &ScoreSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(f.found_within_act_m, 1);
+        assert_eq!(f.matched, 2);
+        assert!((f.found_fraction - 1.0 / 3.0).abs() < 1e-9);
+        assert!((f.median_error_m.unwrap() - 5.0).abs() < 0.01);
+        assert!((f.p90_error_m.unwrap() - 7.4).abs() < 0.01);
+        assert_eq!(f.ce90_coverage, Some(1.0));
+        assert_eq!(f.cep50_coverage, Some(0.0));
+        assert!((f.median_predicted_cep50_m.unwrap() - 2.5).abs() < 1e-9);
+        assert_eq!(f.false_reports, 1);
+        assert!((f.false_reports_per_km - 0.5).abs() < 1e-9);
+        let plume = f.per_class.iter().find(|c| c.class == "plume").unwrap();
+        assert_eq!((plume.targets, plume.found_within_act_m), (1, 0));
+        assert!(f.score > 0.0 && f.score < 100.0);
+        let text = render_figures(&f);
+        assert!(text.contains("targets found within 5 m: 1/3"), "{text}");
+    }
+
+    #[test]
+    fn quantiles_interpolate() {
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(quantile(&[1.0, 3.0], 0.5), Some(2.0));
+        assert_eq!(quantile(&[1.0, 2.0, 3.0, 4.0, 5.0], 0.9), Some(4.6));
+    }
+}

@@ -1,0 +1,112 @@
+//! The simulation loop over several links (ArduPilot's SERIAL0..n): a ground station on one,
+//! a companion computer on another, each reaching the vehicle and each other through the
+//! [`Router`].
+//!
+//! One reader task per link feeds a shared queue tagged with the link's index; the loop
+//! owns the autopilot, wakes on every frame and every [`TICK`], advances the vehicle to
+//! `elapsed wall time x speedup`, and sends what came out where the router says.
+
+use std::future::Future;
+
+use qly_core::protocol::Ids;
+use qly_link::frame::Received;
+use qly_link::{Address, Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::connection::TICK;
+use super::router::{LinkIndex, Router};
+use super::Autopilot;
+
+/// Opens every link (printing each bound address, so a caller that asked for port 0 learns
+/// the port), then runs the autopilot until `shutdown` or until every link has closed.
+/// Returns each link's counters, in the order given.
+pub async fn run_links(
+    mut autopilot: Autopilot,
+    addresses: &[Address],
+    cfg: ConnectionConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<Vec<LinkStats>, LinkError> {
+    let own = cfg.own;
+    let mut senders: Vec<LinkSender> = Vec::with_capacity(addresses.len());
+    let (in_tx, mut in_rx) = mpsc::channel::<(LinkIndex, Received)>(4096);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut readers = Vec::with_capacity(addresses.len());
+    for (i, address) in addresses.iter().enumerate() {
+        let mut link_cfg = cfg.clone();
+        if let Some(s) = &mut link_cfg.signing {
+            // MAVLink signing: each link of a system signs with its own link id.
+            s.link_id = s.link_id.wrapping_add(i as u8);
+        }
+        if let Some(imp) = &mut link_cfg.impairment {
+            imp.seed = imp.seed.wrapping_add(i as u64);
+        }
+        let mut conn = Connection::open(address, link_cfg).await?;
+        match conn.local_addr() {
+            Some(a) => println!("sim: {address} bound to {a}"),
+            None => println!("sim: {address} open"),
+        }
+        senders.push(conn.sender());
+        let tx = in_tx.clone();
+        let mut stop = stop_rx.clone();
+        readers.push(tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    rx = conn.recv() => match rx {
+                        Some(rx) => {
+                            if tx.send((i, rx)).await.is_err() {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
+                }
+            }
+            conn.stats()
+        }));
+    }
+    drop(in_tx);
+
+    let mut router = Router::new(own, addresses.len());
+    let start = Instant::now();
+    let speedup = autopilot.clock().speedup;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tokio::pin!(shutdown);
+    loop {
+        let out = tokio::select! {
+            _ = &mut shutdown => break,
+            rx = in_rx.recv() => match rx {
+                Some((from, rx)) => {
+                    let source = Ids::new(rx.header.system_id as u8, rx.header.component_id);
+                    let route = router.route(from, source, &rx.message);
+                    for &to in &route.forward {
+                        senders[to].send_as(source, &rx.message)?;
+                    }
+                    if route.local {
+                        autopilot.handle(&rx.header, &rx.message, start.elapsed())
+                    } else {
+                        Vec::new()
+                    }
+                }
+                None => break,
+            },
+            _ = tick.tick() => {
+                let wall = start.elapsed();
+                autopilot.advance_to(wall.as_secs_f64() * speedup, wall)
+            }
+        };
+        for m in &out {
+            for to in router.outgoing(m) {
+                senders[to].send(m)?;
+            }
+        }
+    }
+    let _ = stop_tx.send(true);
+    let mut stats = Vec::with_capacity(readers.len());
+    for r in readers {
+        stats.push(r.await.unwrap_or_default());
+    }
+    Ok(stats)
+}
