@@ -63,6 +63,30 @@ pub fn coverage(
     trigger_distance_m: f64,
     cell_m: f64,
 ) -> CoverageReport {
+    coverage_scaled(
+        region,
+        photos,
+        footprint,
+        lane_spacing_m,
+        trigger_distance_m,
+        cell_m,
+        &[],
+    )
+}
+
+/// [`coverage`] with each photo's footprint on the ground scaled by `scales[k]` (photo `k`;
+/// 1 where missing): the footprint of a photo over terrain (see
+/// [`crate::terrain::footprint`]). The effective footprint shrinks with a scale below 1 (the
+/// photo sees less than the layout counted on) but never grows beyond the layout's share.
+pub fn coverage_scaled(
+    region: &PlaneRegion,
+    photos: &[PhotoPoint],
+    footprint: Footprint,
+    lane_spacing_m: f64,
+    trigger_distance_m: f64,
+    cell_m: f64,
+    scales: &[f64],
+) -> CoverageReport {
     let shapes = RegionShapes::of(region);
     let cell_m = choose_cell(&shapes, cell_m);
     let mut grid = match shapes.bbox {
@@ -87,8 +111,18 @@ pub fn coverage(
     for poly in &shapes.remove_polygons {
         grid.fill_polygon(poly, false, |f| *f &= !IN_REGION);
     }
-    for p in photos {
-        let full = Convex::rectangle(p.at, p.heading_deg, footprint.side_m, footprint.front_m);
+    for (k, p) in photos.iter().enumerate() {
+        let scale = scales
+            .get(k)
+            .copied()
+            .filter(|s| s.is_finite() && *s >= 0.0);
+        let (full_scale, eff_scale) = scale.map_or((1.0, 1.0), |s| (s, s.min(1.0)));
+        let full = Convex::rectangle(
+            p.at,
+            p.heading_deg,
+            footprint.side_m * full_scale,
+            footprint.front_m * full_scale,
+        );
         if grid.diff_counts {
             // Mark where each row run starts and ends; prefix sums in `report` fill it in.
             grid.draw(&full, false, |count, _, a, b| {
@@ -104,7 +138,12 @@ pub fn coverage(
                     .for_each(|c| *c = c.saturating_add(1))
             });
         }
-        let eff = Convex::rectangle(p.at, p.heading_deg, lane_spacing_m, trigger_distance_m);
+        let eff = Convex::rectangle(
+            p.at,
+            p.heading_deg,
+            lane_spacing_m * eff_scale,
+            trigger_distance_m * eff_scale,
+        );
         grid.draw(&eff, false, |_, flags, a, b| {
             flags[a..b].iter_mut().for_each(|f| *f |= EFFECTIVE)
         });

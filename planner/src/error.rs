@@ -2,6 +2,8 @@
 //! expected, so a pilot can fix the input without reading code.
 
 use qly_core::camera::CameraError;
+
+use crate::terrain::TerrainFollowError;
 use thiserror::Error;
 
 #[derive(Debug, Error, Clone, PartialEq)]
@@ -25,4 +27,7 @@ pub enum PlanError {
     AboveCeiling { alt_m: f64, ceiling_m: f64 },
     #[error(transparent)]
     Camera(#[from] CameraError),
+    /// Terrain following refused the plan (no ground height, ceiling, clearance).
+    #[error(transparent)]
+    Terrain(#[from] TerrainFollowError),
 }

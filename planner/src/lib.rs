@@ -18,5 +18,6 @@ pub mod plan;
 pub mod sorties;
 pub mod summary;
 pub mod survey;
+pub mod terrain;
 
 pub use error::PlanError;

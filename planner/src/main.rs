@@ -14,6 +14,8 @@ use qly_core::geodesy::GeoPoint;
 use qly_core::mission::Home;
 
 use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams};
+use planner::terrain::{TerrainAltFrame, TerrainOptions};
+use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, VerticalDatum};
 
 #[derive(Parser)]
 #[command(
@@ -43,6 +45,19 @@ enum Command {
 enum OrientationArg {
     Landscape,
     Portrait,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DemDatumArg {
+    Egm96,
+    Egm2008,
+    Ellipsoid,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AltFrameArg {
+    Relative,
+    Terrain,
 }
 
 #[derive(Args)]
@@ -91,9 +106,38 @@ struct PlanArgs {
     #[arg(long, default_value_t = 80.0)]
     front_overlap: f64,
     /// Height ceiling above ground, metres. China's light-UAV rule is 120 m true height;
-    /// raise it only with an airspace approval.
-    #[arg(long, default_value_t = 120.0)]
+    /// raise it only with an airspace approval. With --dem it holds along the whole path.
+    #[arg(long, visible_alias = "max-agl-m", default_value_t = 120.0)]
     ceiling: f64,
+    /// Elevation model(s), GeoTIFF in EPSG:4326 (SRTM-like; repeat for tiles): fly at the
+    /// target height above the ground they give instead of above take-off.
+    #[arg(long = "dem")]
+    dem: Vec<PathBuf>,
+    /// Vertical datum of DEMs that do not declare one: egm96 (SRTM), egm2008 (Copernicus
+    /// GLO-30: refused, no EGM2008 geoid ships) or ellipsoid.
+    #[arg(long, value_enum)]
+    dem_datum: Option<DemDatumArg>,
+    /// With --dem: largest allowed difference from the target height above ground along the
+    /// path, metres.
+    #[arg(long, default_value_t = 5.0)]
+    agl_tolerance_m: f64,
+    /// With --dem: lowest height above ground allowed anywhere along the path, metres.
+    #[arg(long, default_value_t = 30.0)]
+    min_clearance_m: f64,
+    /// With --dem: the vehicle's mission climb rate, m/s (ArduCopter WPNAV_SPEED_UP default).
+    #[arg(long, default_value_t = planner::terrain::ARDUCOPTER_CLIMB_M_S)]
+    climb_rate: f64,
+    /// With --dem: the vehicle's mission descent rate, m/s (ArduCopter WPNAV_SPEED_DN default).
+    #[arg(long, default_value_t = planner::terrain::ARDUCOPTER_SINK_M_S)]
+    sink_rate: f64,
+    /// With --dem: altitude frame of the waypoints: relative (to home, computed from the DEM;
+    /// any autopilot) or terrain (MAV_FRAME_GLOBAL_TERRAIN_ALT; needs terrain data on board).
+    #[arg(long, value_enum, default_value = "relative")]
+    alt_frame: AltFrameArg,
+    /// With --dem: refuse a plan whose climb/descent limits would break the ceiling, rather
+    /// than flying that stretch more steeply and slowly (for fixed-wing aircraft).
+    #[arg(long)]
+    strict_gradients: bool,
     /// Straight run-in/run-out beyond each lane end, metres.
     #[arg(long, default_value_t = 10.0)]
     turnaround: f64,
@@ -170,8 +214,39 @@ fn plan(args: PlanArgs) -> Result<()> {
         input.width_m = Some(w);
     }
     let params = survey_params(&args)?;
-    let plan = planner::plan::plan_survey(&input, &params)
-        .with_context(|| format!("planning {source}"))?;
+    let plan = if args.dem.is_empty() {
+        planner::plan::plan_survey(&input, &params).with_context(|| format!("planning {source}"))?
+    } else {
+        let datum = match args.dem_datum {
+            None => DatumChoice::FromFile,
+            Some(DemDatumArg::Egm96) => DatumChoice::Known(VerticalDatum::Egm96),
+            Some(DemDatumArg::Egm2008) => DatumChoice::Known(VerticalDatum::Egm2008),
+            Some(DemDatumArg::Ellipsoid) => DatumChoice::Known(VerticalDatum::EllipsoidWgs84),
+        };
+        let tiles = args
+            .dem
+            .iter()
+            .map(|p| read_dem_file(p, datum))
+            .collect::<Result<Vec<_>, _>>()
+            .context("reading the elevation model (--dem)")?;
+        let ground = DemMosaic::new(tiles).context("reading the elevation model (--dem)")?;
+        let options = TerrainOptions {
+            agl_tolerance_m: args.agl_tolerance_m,
+            min_clearance_m: args.min_clearance_m,
+            climb_rate_m_s: args.climb_rate,
+            strict_gradients: args.strict_gradients,
+            sink_rate_m_s: args.sink_rate,
+            alt_frame: match args.alt_frame {
+                AltFrameArg::Relative => TerrainAltFrame::RelativeHome,
+                AltFrameArg::Terrain => TerrainAltFrame::Terrain,
+            },
+            ..TerrainOptions::default()
+        };
+        let names: Vec<String> = args.dem.iter().map(|p| p.display().to_string()).collect();
+        planner::plan::plan_survey_over_terrain(&input, &params, &ground, &options).with_context(
+            || format!("planning {source} over the terrain of {}", names.join(", ")),
+        )?
+    };
     let name = match &args.name {
         Some(n) => n.clone(),
         None => args

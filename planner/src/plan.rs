@@ -19,7 +19,7 @@ use qly_core::mission::{Home, Mission};
 
 use crate::area::{area_transects, AreaOptions};
 use crate::corridor::corridor_transects;
-use crate::coverage::coverage;
+use crate::coverage::{coverage, coverage_scaled};
 use crate::error::PlanError;
 use crate::estimate::{flight_path, polyline_length_m, transects_flight_time_s};
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
@@ -27,8 +27,11 @@ use crate::photos::{lane_photo_points, lane_triggers, LaneTriggers};
 use crate::sorties::{split_sorties, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
-    SurveyParams, SurveyPlan, Transect,
+    SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
+use crate::terrain::follow::{flown_amsl_at, follow_mission};
+use crate::terrain::{photo_footprint_scales, FollowParams, TerrainFollowError, TerrainOptions};
+use qly_core::terrain::Terrain;
 
 /// Raster cell of the coverage proof, metres.
 pub const COVERAGE_CELL_M: f64 = 1.0;
@@ -36,17 +39,75 @@ pub const COVERAGE_CELL_M: f64 = 1.0;
 /// Plans a survey of `input` with `params`: altitude, lanes, photos, coverage, estimate,
 /// mission and sorties, in the plane of a local frame about the input's first vertex.
 pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyPlan, PlanError> {
+    plan(input, params, None, None)
+}
+
+/// [`plan_survey`] flown at the target height above the ground of `terrain` (EGM96 AMSL
+/// heights, e.g. a [`qly_core::terrain::DemMosaic`]) rather than above take-off: see
+/// [`crate::terrain`]. The target height is the one `params.altitude` gives (a GSD, or
+/// `AboveTakeoff` read as above ground) and `params.ceiling_m` is the highest allowed above
+/// ground anywhere along the path.
+///
+/// Lane spacing and trigger distance are computed at the lowest height above the ground
+/// any photo sees (the smallest vertical drop from a camera to where its footprint's
+/// centre, corner or edge rays meet the terrain: on a valley wall beside the lane that is
+/// less than the height under the camera), so the requested overlaps never fall below the
+/// request: a first pass lays the lanes out at the target and follows the terrain; if any
+/// photo sees ground closer than the target, a second pass lays them out at that height.
+/// The coverage proof measures each photo's footprint on the terrain and shows any
+/// remainder (the second pass's lanes sit slightly differently). On flat ground the plan
+/// is the plan at one height.
+pub fn plan_survey_over_terrain(
+    input: &SurveyInput,
+    params: &SurveyParams,
+    terrain: &dyn Terrain,
+    options: &TerrainOptions,
+) -> Result<SurveyPlan, PlanError> {
+    let first = plan(input, params, Some((terrain, options)), None)?;
+    // The lowest ground any photo sees, as a height below the camera: the smallest ray drop
+    // of any footprint (its centre, corners or edge middles), which on a cross-slope is less
+    // than the height above the ground under the camera.
+    let lowest = first
+        .terrain
+        .as_ref()
+        .map(|t| {
+            t.photo_footprint_scale
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+                * t.design_agl_m
+        })
+        .unwrap_or(f64::INFINITY);
+    if lowest < first.alt_rel_home_m - 0.01 {
+        plan(input, params, Some((terrain, options)), Some(lowest))
+    } else {
+        Ok(first)
+    }
+}
+
+fn plan(
+    input: &SurveyInput,
+    params: &SurveyParams,
+    terrain: Option<(&dyn Terrain, &TerrainOptions)>,
+    design_agl_m: Option<f64>,
+) -> Result<SurveyPlan, PlanError> {
     validate(params)?;
     let camera = &params.camera;
     let alt_rel_home_m = altitude_m(params)?;
     let orientation = params.orientation;
     let gsd_cm_per_px = camera.gsd_cm_per_px(alt_rel_home_m);
-    let footprint = camera.footprint_m(alt_rel_home_m, orientation);
-    let lane_spacing_m =
-        camera.lane_spacing_m(alt_rel_home_m, orientation, params.side_overlap_pct);
+    // Over terrain the lanes are laid out for the lowest height above ground a photo is taken
+    // at (see `plan_survey_over_terrain`); `design_agl_m` is that, else the target.
+    let design_m = design_agl_m.unwrap_or(alt_rel_home_m).min(alt_rel_home_m);
+    positive(
+        "design_agl_m",
+        design_m,
+        "a lowest photo height above ground > 0 m",
+    )?;
+    let footprint = camera.footprint_m(design_m, orientation);
+    let lane_spacing_m = camera.lane_spacing_m(design_m, orientation, params.side_overlap_pct);
     // Along-lane ground each photo is responsible for at the requested front overlap.
-    let front_share_m =
-        camera.trigger_distance_m(alt_rel_home_m, orientation, params.front_overlap_pct);
+    let front_share_m = camera.trigger_distance_m(design_m, orientation, params.front_overlap_pct);
 
     let origin = first_vertex(input)?;
     let frame = LocalFrame::at(origin);
@@ -83,39 +144,130 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         point: frame.unproject(transects[0].turn_in.x, transects[0].turn_in.y),
         alt_amsl_m: 0.0,
     });
-    // The coverage proof and the missions are independent and each takes a good share of a
-    // long plan: compute them side by side.
-    let (coverage, missions) = std::thread::scope(|scope| {
-        let proof = scope.spawn(|| {
-            coverage(
+    let sortie_params = SortieParams {
+        home,
+        alt_rel_home_m,
+        cruise_speed_m_s: params.cruise_speed_m_s,
+        battery: params.battery,
+        resume_overlap_photos: params.resume_overlap_photos,
+    };
+    let fence = no_fly_fence(&region, &frame);
+    let (coverage, mut mission, survey_range, mut sorties, terrain_plan) = match terrain {
+        None => {
+            // The coverage proof and the missions are independent and each takes a good
+            // share of a long plan: compute them side by side.
+            let (coverage, missions) = std::thread::scope(|scope| {
+                let proof = scope.spawn(|| {
+                    coverage(
+                        &region,
+                        &photos,
+                        footprint,
+                        lane_spacing_m,
+                        front_share_m,
+                        COVERAGE_CELL_M,
+                    )
+                });
+                let missions =
+                    missions(&transects, &triggers, &frame, photos.len(), &sortie_params);
+                let coverage = proof
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (coverage, missions)
+            });
+            let (mission, survey_range, sorties) = missions?;
+            (coverage, mission, survey_range, sorties, None)
+        }
+        Some((ground, options)) => {
+            let (flat, flat_range, flat_sorties) =
+                missions(&transects, &triggers, &frame, photos.len(), &sortie_params)?;
+            let follow = FollowParams {
+                target_agl_m: alt_rel_home_m,
+                max_agl_m: params.ceiling_m,
+                options: *options,
+                cruise_speed_m_s: params.cruise_speed_m_s,
+            };
+            let whole = follow_mission(&flat, &frame, ground, &follow)?;
+            let range = whole.new_index[flat_range.start]
+                ..whole.new_index[flat_range.end.saturating_sub(1).max(flat_range.start)] + 1;
+            let mut sorties = Vec::with_capacity(flat_sorties.len());
+            for s in flat_sorties {
+                let mission = if s.mission == flat {
+                    whole.mission.clone()
+                } else {
+                    follow_mission(&s.mission, &frame, ground, &follow)?.mission
+                };
+                sorties.push(Sortie { mission, ..s });
+            }
+            let mut cursor = 0;
+            let mut photo_amsl_m = Vec::with_capacity(photos.len());
+            let mut photo_agl_m = Vec::with_capacity(photos.len());
+            for (k, ph) in photos.iter().enumerate() {
+                let amsl = flown_amsl_at(&whole.path, ph.at, &mut cursor).ok_or_else(|| {
+                    PlanError::BadGeometry {
+                        what: format!(
+                            "photo {} at {:?} is not on the terrain-following path (a bug: \
+                             please report it with the input)",
+                            k + 1,
+                            frame.unproject(ph.at.x, ph.at.y)
+                        ),
+                    }
+                })?;
+                let g = ground
+                    .height_amsl_m(frame.unproject(ph.at.x, ph.at.y))
+                    .map_err(|source| TerrainFollowError::Terrain {
+                        what: format!("photo {}", k + 1),
+                        source,
+                    })?;
+                photo_amsl_m.push(amsl);
+                photo_agl_m.push(amsl - g);
+            }
+            let scales = photo_footprint_scales(
+                &photos,
+                &photo_amsl_m,
+                footprint,
+                design_m,
+                &frame,
+                ground,
+            )?;
+            let coverage = coverage_scaled(
                 &region,
                 &photos,
                 footprint,
                 lane_spacing_m,
                 front_share_m,
                 COVERAGE_CELL_M,
-            )
-        });
-        let missions = missions(
-            &transects,
-            &triggers,
-            &frame,
-            photos.len(),
-            &SortieParams {
-                home,
-                alt_rel_home_m,
-                cruise_speed_m_s: params.cruise_speed_m_s,
-                battery: params.battery,
-                resume_overlap_photos: params.resume_overlap_photos,
-            },
-        );
-        let coverage = proof
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (coverage, missions)
-    });
-    let (mut mission, survey_range, mut sorties) = missions?;
-    let fence = no_fly_fence(&region, &frame);
+                &scales,
+            );
+            // The survey part: legs leading to survey items, after the transit from home.
+            let survey_legs = (flat_range.start + 1)..flat_range.end;
+            let lanes: Vec<f64> = whole
+                .path
+                .iter()
+                .filter(|s| s.leg_to_item.is_some_and(|i| survey_legs.contains(&i)))
+                .map(|s| s.flown_amsl_m - s.ground_amsl_m)
+                .collect();
+            let lanes_min_agl_m = lanes.iter().copied().fold(f64::INFINITY, f64::min);
+            let lanes_max_agl_m = lanes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lanes_max_deviation_m = lanes
+                .iter()
+                .map(|a| (a - alt_rel_home_m).abs())
+                .fold(0.0, f64::max);
+            let plan = TerrainPlan {
+                lanes_min_agl_m,
+                lanes_max_agl_m,
+                lanes_max_deviation_m,
+                options: *options,
+                target_agl_m: alt_rel_home_m,
+                design_agl_m: design_m,
+                stats: whole.stats,
+                photo_amsl_m,
+                photo_agl_m,
+                photo_footprint_scale: scales,
+                flown_waypoints: whole.waypoints_amsl.clone(),
+            };
+            (coverage, whole.mission, range, sorties, Some(plan))
+        }
+    };
     mission.fence.clone_from(&fence);
     for sortie in &mut sorties {
         sortie.mission.fence.clone_from(&fence);
@@ -144,6 +296,7 @@ pub fn plan_survey(input: &SurveyInput, params: &SurveyParams) -> Result<SurveyP
         mission,
         survey_items: survey_range,
         sorties,
+        terrain: terrain_plan,
     })
 }
 

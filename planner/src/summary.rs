@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::survey::{PlaneRegion, SurveyPlan};
+use crate::terrain::TerrainAltFrame;
 
 /// Renders the summary as plain text, one figure per line.
 pub fn render(plan: &SurveyPlan, source: &str) -> String {
@@ -27,11 +28,58 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
         "camera      {} ({:?}), overlap side {:.0} % / front {:.0} %",
         p.camera.name, p.orientation, p.side_overlap_pct, p.front_overlap_pct
     );
-    let _ = writeln!(
-        s,
-        "altitude    {:.1} m above take-off (ceiling {:.0} m)",
-        plan.alt_rel_home_m, p.ceiling_m
-    );
+    match &plan.terrain {
+        None => {
+            let _ = writeln!(
+                s,
+                "altitude    {:.1} m above take-off (ceiling {:.0} m)",
+                plan.alt_rel_home_m, p.ceiling_m
+            );
+        }
+        Some(t) => {
+            let st = &t.stats;
+            let frame = match t.options.alt_frame {
+                TerrainAltFrame::RelativeHome => "relative to home",
+                TerrainAltFrame::Terrain => "terrain frame",
+            };
+            let _ = writeln!(
+                s,
+                "altitude    {:.1} m above ground +/- {:.1} m, following the terrain ({frame}; home ground {:.1} m AMSL; ceiling {:.0} m, clearance {:.0} m)",
+                t.target_agl_m, t.options.agl_tolerance_m, st.home_ground_amsl_m, p.ceiling_m, t.options.min_clearance_m
+            );
+            let _ = writeln!(
+                s,
+                "lanes AGL   {:.1} to {:.1} m above ground along the survey lanes; largest deviation from target {:.2} m",
+                t.lanes_min_agl_m, t.lanes_max_agl_m, t.lanes_max_deviation_m
+            );
+            let _ = writeln!(
+                s,
+                "path AGL    {:.1} to {:.1} m above ground along the whole path (transit included); largest deviation from target {:.2} m at {:.6}, {:.6}",
+                st.min_agl_m, st.max_agl_m, st.max_deviation_m, st.max_deviation_at.lat_deg, st.max_deviation_at.lon_deg
+            );
+            let _ = writeln!(
+                s,
+                "climb       steepest {:.3} up / {:.3} down (m per m), {:.0} m steeper than the limits under the ceiling; waypoints {} before, {} ground samples, {} after simplification",
+                st.max_climb_gradient, st.max_descent_gradient, st.steeper_than_limits_m, st.waypoints_before, st.samples, st.waypoints_after
+            );
+            let lowest = t.photo_agl_m.iter().copied().fold(f64::INFINITY, f64::min);
+            let highest = t
+                .photo_agl_m
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
+            let smallest = t
+                .photo_footprint_scale
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min);
+            let _ = writeln!(
+                s,
+                "photos AGL {:.1} to {:.1} m under the camera; spacing laid out at {:.1} m above ground; smallest footprint on the terrain {:.3} x the layout's",
+                lowest, highest, t.design_agl_m, smallest
+            );
+        }
+    }
     let _ = writeln!(
         s,
         "GSD         {:.2} cm/px, footprint {:.1} x {:.1} m (side x front)",

@@ -13,6 +13,8 @@ use qly_core::datum::Datum;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::{Home, Mission};
 
+use crate::terrain::{FollowStats, TerrainOptions};
+
 /// A point in the plan's local plane: `x` = metres east, `y` = metres north.
 pub type PlaneCoord = Coord<f64>;
 
@@ -199,6 +201,39 @@ pub struct SurveyPlan {
     pub survey_items: Range<usize>,
     /// The same survey split by battery; one sortie when no budget is given.
     pub sorties: Vec<Sortie>,
+    /// How the plan follows the terrain; `None` for a plan at one height above take-off.
+    pub terrain: Option<TerrainPlan>,
+}
+
+/// How a terrain-following plan sits on the ground (see [`crate::terrain`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TerrainPlan {
+    pub options: TerrainOptions,
+    /// Wanted height above ground (from the GSD or the altitude asked for), metres.
+    pub target_agl_m: f64,
+    /// Height above ground the lane spacing, trigger distance and footprint are computed at:
+    /// the lowest ground any photo sees, as a height below the camera (never above the
+    /// target), so the overlaps never
+    /// fall below the request where the vehicle is lower than the target (see
+    /// [`crate::plan::plan_survey_over_terrain`]).
+    pub design_agl_m: f64,
+    /// Figures of the whole mission, measured along the flown path (transit legs included).
+    pub stats: FollowStats,
+    /// Lowest and highest height above ground along the survey lanes (from the first lane's
+    /// run-in to the last lane's run-out, connections included), and the largest deviation
+    /// from the target there, metres.
+    pub lanes_min_agl_m: f64,
+    pub lanes_max_agl_m: f64,
+    pub lanes_max_deviation_m: f64,
+    /// Each photo's altitude, metres AMSL, and its height above the ground under the camera.
+    pub photo_amsl_m: Vec<f64>,
+    pub photo_agl_m: Vec<f64>,
+    /// Each photo's footprint on the terrain relative to `footprint` (see
+    /// [`crate::terrain::footprint`]).
+    pub photo_footprint_scale: Vec<f64>,
+    /// The mission's waypoints from take-off to the return home with their altitudes, metres
+    /// AMSL (EGM96), for maps that draw over terrain.
+    pub flown_waypoints: Vec<(GeoPoint, f64)>,
 }
 
 impl SurveyPlan {

@@ -35,11 +35,13 @@ pub mod dem;
 pub mod dem_file;
 pub mod geoid;
 pub mod geotiff;
+pub mod synthetic;
 pub mod vertical;
 
 pub use dem::{Dem, DemError, DemGrid, DemMosaic, Georef};
 pub use dem_file::{read_dem_file, write_dem_file};
 pub use geotiff::{inspect_geotiff, parse_geotiff, write_geotiff, DatumChoice, GeoTiffInfo};
+pub use synthetic::{SyntheticValley, ValleySpec};
 pub use vertical::{DatumHeight, VerticalDatum};
 
 use crate::geodesy::GeoPoint;

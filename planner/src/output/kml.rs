@@ -7,6 +7,11 @@
 //! ground; the outline is clamped to the ground. Placemarks carry `ExtendedData` (`role`,
 //! `lane`, `photo`, `alt_rel_home_m`, `heading_deg`); our KML reader skips lanes, photos and
 //! the corridor outline, so the file can be read back as survey input.
+//!
+//! A terrain-following plan draws its lanes through every flown waypoint and its photos at
+//! their altitudes above mean sea level with `altitudeMode` `absolute` (Google Earth's
+//! absolute altitudes are above the EGM96 geoid, as ours are), so Google Earth shows the
+//! path over its own terrain; placemarks then carry `alt_amsl_m` (and photos `agl_m`).
 
 use geo::algorithm::buffer::{BufferStyle, LineCap};
 use geo::{Buffer, Polygon};
@@ -131,7 +136,33 @@ pub fn kml(plan: &SurveyPlan) -> String {
     }
     let alt = plan.alt_rel_home_m;
     let mut lanes = String::new();
+    let terrain_lanes = super::terrain_lanes(plan);
+    if let (Some(tl), Some(t)) = (&terrain_lanes, &plan.terrain) {
+        for (i, lane) in tl.iter().enumerate() {
+            let text: Vec<String> = lane
+                .iter()
+                .map(|(p, h)| format!("{},{},{:.2}", round_deg(p.lon_deg), round_deg(p.lat_deg), h))
+                .collect();
+            lanes.push_str(&placemark(
+                &format!("Lane {}", i + 1),
+                &data(&[
+                    ("role", "lane".into()),
+                    ("lane", i.to_string()),
+                    ("target_agl_m", format!("{}", t.target_agl_m)),
+                    ("alt_frame", "amsl_egm96".into()),
+                ]),
+                &format!(
+                    "<LineString><altitudeMode>absolute</altitudeMode>\
+                     <coordinates>{}</coordinates></LineString>",
+                    text.join(" ")
+                ),
+            ));
+        }
+    }
     for (i, t) in plan.transects.iter().enumerate() {
+        if terrain_lanes.is_some() {
+            break;
+        }
         let pts: Vec<GeoPoint> = flight_path(std::slice::from_ref(t))
             .into_iter()
             .map(|c| plan.to_geo(c))
@@ -153,6 +184,27 @@ pub fn kml(plan: &SurveyPlan) -> String {
     let mut photos = String::new();
     for (i, ph) in plan.photos.iter().enumerate() {
         let p = plan.to_geo(ph.at);
+        if let Some(t) = &plan.terrain {
+            let (amsl, agl) = (t.photo_amsl_m[i], t.photo_agl_m[i]);
+            photos.push_str(&placemark(
+                &format!("Photo {}", i + 1),
+                &data(&[
+                    ("role", "photo".into()),
+                    ("photo", i.to_string()),
+                    ("lane", ph.transect.to_string()),
+                    ("alt_amsl_m", format!("{amsl:.2}")),
+                    ("agl_m", format!("{agl:.2}")),
+                    ("heading_deg", format!("{:.2}", ph.heading_deg)),
+                ]),
+                &format!(
+                    "<Point><altitudeMode>absolute</altitudeMode>\
+                     <coordinates>{},{},{amsl:.2}</coordinates></Point>",
+                    round_deg(p.lon_deg),
+                    round_deg(p.lat_deg)
+                ),
+            ));
+            continue;
+        }
         photos.push_str(&placemark(
             &format!("Photo {}", i + 1),
             &data(&[

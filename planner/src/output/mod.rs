@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use qly_core::geodesy::GeoPoint;
+
 use crate::survey::SurveyPlan;
 
 pub use self::geojson::geojson;
@@ -87,6 +89,27 @@ pub fn write_outputs(
         written.push(path);
     }
     Ok(written)
+}
+
+/// The flown waypoints of each lane of a terrain-following plan, from its run-in to its
+/// run-out, with their altitudes in metres AMSL (the lane vertices and the waypoints added
+/// between them); `None` for a plan at one height above take-off.
+pub(crate) fn terrain_lanes(plan: &SurveyPlan) -> Option<Vec<Vec<(GeoPoint, f64)>>> {
+    let t = plan.terrain.as_ref()?;
+    let wps = &t.flown_waypoints;
+    let near = |a: GeoPoint, b: crate::survey::PlaneCoord| {
+        let (x, y) = plan.frame.project(a);
+        (x - b.x).hypot(y - b.y) < 1e-3
+    };
+    let mut lanes = Vec::with_capacity(plan.transects.len());
+    let mut from = 0;
+    for tr in &plan.transects {
+        let start = (from..wps.len()).find(|&i| near(wps[i].0, tr.turn_in))?;
+        let end = (start..wps.len()).find(|&i| near(wps[i].0, tr.turn_out))?;
+        lanes.push(wps[start..=end].to_vec());
+        from = end;
+    }
+    Some(lanes)
 }
 
 /// Rounds degrees to 1e-8 (about a millimetre), the precision every writer here uses.

@@ -24,6 +24,7 @@ use qly_core::mission::{AltFrame, FenceZone, Mission, RawItem};
 use super::OutputError;
 use crate::estimate::flight_path;
 use crate::survey::{AltitudeTarget, PlaneRegion, SurveyParams, SurveyPlan};
+use crate::terrain::TerrainAltFrame;
 
 /// MAV_AUTOPILOT_ARDUPILOTMEGA.
 const FIRMWARE_ARDUPILOT: u32 = 3;
@@ -236,12 +237,19 @@ fn grid_angle_deg(plan: &SurveyPlan) -> f64 {
 
 fn survey_complex_item(plan: &SurveyPlan, survey: &[RawItem], first_jump_id: usize) -> Value {
     let p = &plan.params;
+    // A terrain-frame plan says so (QGroundControl's "Terrain" altitude mode); a plan that
+    // follows the terrain with altitudes relative to home keeps "Relative": its stored
+    // items carry the per-waypoint altitudes, which QGroundControl uploads as they are.
+    let distance_mode = match plan.terrain.as_ref().map(|t| t.options.alt_frame) {
+        Some(TerrainAltFrame::Terrain) => ALT_MODE_TERRAIN_FRAME,
+        _ => ALT_MODE_RELATIVE,
+    };
     let cam = &p.camera;
     let camera_calc = json!({
         "AdjustedFootprintFrontal": plan.trigger_distance_m,
         "AdjustedFootprintSide": plan.lane_spacing_m,
         "CameraName": CUSTOM_CAMERA,
-        "DistanceMode": ALT_MODE_RELATIVE,
+        "DistanceMode": distance_mode,
         "DistanceToSurface": plan.alt_rel_home_m,
         "FixedOrientation": false,
         "FocalLength": cam.focal_length_mm,

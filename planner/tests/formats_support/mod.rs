@@ -229,6 +229,7 @@ fn plan(
         mission,
         survey_items: survey_range,
         sorties,
+        terrain: None,
     }
 }
 
