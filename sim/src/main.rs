@@ -19,6 +19,9 @@ use qly_core::geodesy::GeoPoint;
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::mission::Home;
 use qly_core::protocol::Ids;
+use qly_core::terrain::{
+    read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
+};
 use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
@@ -29,9 +32,6 @@ use sim::service::clock::VehicleClock;
 use sim::service::connection::{run, shutdown_signal};
 use sim::service::Autopilot;
 use sim::vehicle::{Vehicle, VehicleConfig};
-use qly_core::terrain::{
-    read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
-};
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
 
 /// The renderer's default camera (core/data/cameras.toml).

@@ -59,7 +59,10 @@ pub enum WorldError {
         expected: &'static str,
     },
     #[error("world relief from {source_name}: {problem}")]
-    Relief { source_name: String, problem: String },
+    Relief {
+        source_name: String,
+        problem: String,
+    },
 }
 
 /// An 8-bit sRGB colour.
