@@ -20,6 +20,7 @@ use qly_core::geodesy::GeoPoint;
 use qly_core::geotag::{CameraMount, Uncertainty};
 use qly_core::intrinsics::{BrownConrady, CameraIntrinsics};
 use qly_core::rotation::Quat;
+use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, Terrain, VerticalDatum};
 use serde::Deserialize;
 
 use crate::detect::{DetectorConfig, RuntimeConfig, TilingConfig};
@@ -232,7 +233,7 @@ impl Default for TilingSection {
 }
 
 /// `[geotag]`: the 1-sigma inputs of the error model and the ground.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeotagSection {
     /// Camera position error per horizontal axis, metres. Replaced by the GPS's reported
@@ -248,6 +249,11 @@ pub struct GeotagSection {
     /// altitude minus its height above home, from the first position the flight controller
     /// sends).
     pub ground_amsl_m: Option<f64>,
+    /// Elevation models (GeoTIFF, EPSG:4326, heights EGM96 above mean sea level; paths
+    /// relative to the config file): when given, the rays meet this relief (a
+    /// [`DemMosaic`]) instead of flat ground, and `ground_amsl_m` must be absent. Loaded
+    /// and checked at start ([`Config::dem_terrain`]).
+    pub dem: Vec<PathBuf>,
 }
 
 impl Default for GeotagSection {
@@ -260,6 +266,7 @@ impl Default for GeotagSection {
             pixel_sigma_px: 3.0,
             use_gps_accuracy: true,
             ground_amsl_m: None,
+            dem: Vec::new(),
         }
     }
 }
@@ -460,6 +467,13 @@ impl Config {
             if !h.is_finite() {
                 return Err(self.invalid("geotag.ground_amsl_m", h, "a finite height"));
             }
+            if !g.dem.is_empty() {
+                return Err(self.invalid(
+                    "geotag.ground_amsl_m",
+                    h,
+                    "no flat ground height together with geotag.dem (the elevation model gives the ground)",
+                ));
+            }
         }
         self.river()?;
         if self.frames.poll_interval_ms == 0 {
@@ -553,6 +567,55 @@ impl Config {
     }
 
     /// The river centreline of `[fusion]`, if given.
+    /// The `[geotag] dem` elevation models as one mosaic (`None` when none are given): each
+    /// file read as EGM96 (a file declaring another vertical datum is refused), and the
+    /// mosaic must cover every vertex of `fusion.river_centreline_deg` when one is given.
+    /// Errors name the file.
+    pub fn dem_terrain(&self) -> Result<Option<DemMosaic>, ConfigError> {
+        if self.geotag.dem.is_empty() {
+            return Ok(None);
+        }
+        let mut tiles = Vec::with_capacity(self.geotag.dem.len());
+        for (i, p) in self.geotag.dem.iter().enumerate() {
+            let path = self.resolve(p);
+            let tile =
+                read_dem_file(&path, DatumChoice::Known(VerticalDatum::Egm96)).map_err(|e| {
+                    self.invalid(
+                        &format!("geotag.dem[{i}]"),
+                        path.display(),
+                        &format!("a readable EGM96 GeoTIFF elevation model: {e}"),
+                    )
+                })?;
+            tiles.push(tile);
+        }
+        let mosaic = DemMosaic::new(tiles).map_err(|e| {
+            self.invalid(
+                "geotag.dem",
+                format!("{:?}", self.geotag.dem),
+                &format!("tiles that form one mosaic: {e}"),
+            )
+        })?;
+        for (i, [lat, lon]) in self.fusion.river_centreline_deg.iter().enumerate() {
+            let p = GeoPoint::new(*lat, *lon).map_err(|e| {
+                self.invalid(
+                    &format!("fusion.river_centreline_deg[{i}]"),
+                    format!("[{lat}, {lon}]"),
+                    &e.to_string(),
+                )
+            })?;
+            mosaic.height_amsl_m(p).map_err(|e| {
+                self.invalid(
+                    "geotag.dem",
+                    format!("{:?}", self.geotag.dem),
+                    &format!(
+                        "elevation models covering the river (fusion.river_centreline_deg[{i}]): {e}"
+                    ),
+                )
+            })?;
+        }
+        Ok(Some(mosaic))
+    }
+
     pub fn river(&self) -> Result<Option<RiverCentreline>, ConfigError> {
         let pts = &self.fusion.river_centreline_deg;
         if pts.is_empty() {

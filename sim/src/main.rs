@@ -5,6 +5,7 @@
 //! sim --listen udpin:127.0.0.1:14550 --corridor missions/sample-corridor.geojson \
 //!     --frames-dir /tmp/frames --truth /tmp/truth.geojson
 //! sim dataset --corridor missions/sample-corridor.geojson --count 200 --out /tmp/ds
+//! sim write-dem --corridor missions/sample-corridor.geojson --terrain valley --out /tmp/v.tif
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ use qly_core::geodesy::GeoPoint;
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::mission::Home;
 use qly_core::protocol::Ids;
+use qly_core::terrain::{
+    read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
+};
 use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
@@ -51,6 +55,31 @@ enum Cmd {
     /// Render a detector training set of a world: images/*.jpg, labels/*.txt (YOLO),
     /// truth.geojson, poses.csv, data.yaml.
     Dataset(DatasetArgs),
+    /// Export the world's relief (--terrain valley or --dem) as a float32 EPSG:4326 GeoTIFF
+    /// (EGM96 heights), which `planner plan --dem` reads.
+    WriteDem(WriteDemArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct WriteDemArgs {
+    #[command(flatten)]
+    world: WorldArgs,
+    /// Output GeoTIFF.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Cell size, arc-seconds (0.5: about 15 m, as missions/sample-corridor-dem.tif).
+    #[arg(long, default_value_t = 0.5)]
+    cell_arcsec: f64,
+}
+
+/// The ground the world stands on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TerrainArg {
+    /// Flat at the ground height (home's, or --ground-amsl-m for a dataset).
+    Flat,
+    /// SYNTHETIC karst valley along the corridor's centreline (qly_core SyntheticValley,
+    /// default spec: the relief of missions/sample-corridor-dem.tif).
+    Valley,
 }
 
 /// The world and the camera that photographs it.
@@ -88,6 +117,19 @@ struct WorldArgs {
     /// JPEG quality 1-100.
     #[arg(long, default_value_t = 90)]
     jpeg_quality: u8,
+    /// The ground: flat (default) or a synthetic valley along the corridor.
+    #[arg(long, value_enum, default_value_t = TerrainArg::Flat, conflicts_with = "dem")]
+    terrain: TerrainArg,
+    /// Stand the world on these GeoTIFF elevation models (EGM96/ellipsoidal heights as
+    /// tagged, as `planner plan --dem`); they must cover the river plus --relief-margin-m.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    dem: Vec<PathBuf>,
+    /// Relief grid cell, metres (the world resamples its relief once; see sim::world::terrain).
+    #[arg(long, default_value_t = 2.0)]
+    relief_cell_m: f64,
+    /// Relief grid margin around the river's bounding box, metres.
+    #[arg(long, default_value_t = 600.0)]
+    relief_margin_m: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -153,8 +195,9 @@ struct Args {
     #[arg(long, default_value_t = 1.0)]
     speedup: f64,
     /// Home (take-off point): LAT,LON,AMSL in WGS-84 degrees and metres above mean sea level.
-    /// Default: the corridor's first vertex at 0 m with --corridor, else ArduPilot SITL's
-    /// CMAC field (-35.363262,149.165237,584). The world's ground is at home's height.
+    /// Default: the corridor's first vertex at 0 m with --corridor (on --terrain valley or
+    /// --dem: at the ground's height there), else ArduPilot SITL's CMAC field
+    /// (-35.363262,149.165237,584). A flat world's ground is at home's height.
     #[arg(long, value_name = "LAT,LON,AMSL")]
     home: Option<String>,
     /// Geoid separation at home (ellipsoidal minus AMSL height), metres.
@@ -307,12 +350,70 @@ fn read_corridor(path: &Path) -> Result<Corridor> {
     Ok(Corridor::from_geojson(&text, &path.display().to_string())?)
 }
 
+/// The relief `w` asks for (`None`: flat ground).
+fn relief(w: &WorldArgs, corridor: &Corridor) -> Result<Option<(Box<dyn Terrain + Sync>, String)>> {
+    if !w.dem.is_empty() {
+        let tiles = w
+            .dem
+            .iter()
+            .map(|p| read_dem_file(p, DatumChoice::FromFile))
+            .collect::<Result<Vec<_>, _>>()
+            .context("reading the elevation model (--dem)")?;
+        let names: Vec<String> = w.dem.iter().map(|p| p.display().to_string()).collect();
+        let mosaic = DemMosaic::new(tiles).context("reading the elevation model (--dem)")?;
+        return Ok(Some((Box::new(mosaic), names.join(", "))));
+    }
+    Ok(match w.terrain {
+        TerrainArg::Flat => None,
+        TerrainArg::Valley => Some((
+            Box::new(
+                SyntheticValley::new(&corridor.centreline, ValleySpec::default())
+                    .context("--terrain valley")?,
+            ),
+            "synthetic valley (qly_core SyntheticValley, default spec)".to_string(),
+        )),
+    })
+}
+
 fn build_world(w: &WorldArgs, corridor: &Corridor, ground_amsl_m: f64) -> Result<World> {
     let mut cfg = WorldConfig::new(w.world_seed);
     cfg.ground_amsl_m = ground_amsl_m;
     cfg.targets.mean_spacing_m = w.target_spacing_m;
     cfg.targets.max_sites = w.max_target_sites;
-    Ok(World::new(corridor, cfg)?)
+    let world = World::new(corridor, cfg)?;
+    Ok(match relief(w, corridor)? {
+        None => world,
+        Some((terrain, name)) => {
+            world.with_relief(terrain.as_ref(), &name, w.relief_margin_m, w.relief_cell_m)?
+        }
+    })
+}
+
+fn write_dem(a: &WriteDemArgs) -> Result<()> {
+    let Some(path) = &a.world.corridor else {
+        bail!("sim write-dem: --corridor FILE is required");
+    };
+    let corridor = read_corridor(path)?;
+    let world = build_world(&a.world, &corridor, 0.0)?;
+    let Some(grid) = world.relief() else {
+        bail!("sim write-dem: the world is flat: give --terrain valley or --dem FILE...");
+    };
+    if !(a.cell_arcsec.is_finite() && a.cell_arcsec > 0.0) {
+        bail!("--cell-arcsec {}: expected > 0", a.cell_arcsec);
+    }
+    let name = a.out.display().to_string();
+    let dem = grid.to_dem(&name, world.frame(), a.cell_arcsec / 3600.0)?;
+    write_dem_file(&a.out, dem.grid(), dem.georef(), dem.vertical_datum())?;
+    println!(
+        "sim write-dem: {} x {} cells of {} arc-seconds, EGM96, from {} ({}) to {}",
+        dem.grid().cols,
+        dem.grid().rows,
+        a.cell_arcsec,
+        grid.source,
+        dem.coverage(),
+        a.out.display()
+    );
+    Ok(())
 }
 
 fn dataset(a: &DatasetArgs) -> Result<()> {
@@ -368,6 +469,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match &cli.command {
         Some(Cmd::Dataset(a)) => dataset(a),
+        Some(Cmd::WriteDem(a)) => write_dem(a),
         None => fly(cli.fly),
     }
 }
@@ -418,6 +520,17 @@ fn fly(args: Args) -> Result<()> {
     let world = match &corridor {
         Some(c) => Some(Arc::new(build_world(&args.world, c, home.alt_amsl_m)?)),
         None => None,
+    };
+    // On relief, home without --home stands on the ground under the corridor's first vertex.
+    let home = match (&args.home, &world) {
+        (None, Some(w)) if w.relief().is_some() => {
+            let (e, n) = w.to_plane(home.point);
+            Home {
+                alt_amsl_m: w.height_amsl_at(e, n),
+                ..home
+            }
+        }
+        _ => home,
     };
     if let (Some(w), Some(path)) = (&world, &args.truth) {
         std::fs::write(path, w.truth_geojson())

@@ -198,10 +198,21 @@ impl Service {
             source,
         })?;
         let fusion = Fusion::new(config.fusion.settings(), river)?;
+        let dem = config.dem_terrain().map_err(|source| StartError::Config {
+            path: config.path.clone(),
+            source,
+        })?;
+        if let Some(m) = &dem {
+            tracing::info!(
+                tiles = m.tiles().len(),
+                "ground: the elevation model (geotag.dem)"
+            );
+        }
         let (terrain, takeoff_ground): (Box<dyn Terrain + Send + Sync>, _) =
-            match config.geotag.ground_amsl_m {
-                Some(h) => (Box::new(FlatGround { height_amsl_m: h }), None),
-                None => {
+            match (dem, config.geotag.ground_amsl_m) {
+                (Some(m), _) => (Box::new(m), None),
+                (None, Some(h)) => (Box::new(FlatGround { height_amsl_m: h }), None),
+                (None, None) => {
                     let g = TakeoffGround::default();
                     (Box::new(g.clone()), Some(g))
                 }

@@ -132,8 +132,12 @@ pub fn random_pose(
     let roll = 4.0 * (unit(h, 9) - 0.5);
     let pitch = 4.0 * (unit(h, 10) - 0.5);
     let pose = CameraPose {
-        position: AmslPosition::new(g.lat_deg, g.lon_deg, world.ground_amsl_m() + alt)
-            .map_err(|e| RenderError::Pose(e.to_string()))?,
+        position: AmslPosition::new(
+            g.lat_deg,
+            g.lon_deg,
+            world.height_amsl_at(aim.0, aim.1) + alt,
+        )
+        .map_err(|e| RenderError::Pose(e.to_string()))?,
         q_ned_body: Quat::from_ypr_deg(yaw_deg, pitch, roll),
         mount: gimbal_mount(tilt),
     };

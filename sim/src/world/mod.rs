@@ -13,8 +13,8 @@
 //!
 //! Pure: values in, values out, no I/O. The plane is the [`LocalFrame`] tangent plane at the
 //! corridor's first vertex (`x` metres east, `y` metres north); the river flows from the
-//! first vertex to the last. The ground is flat at [`WorldConfig::ground_amsl_m`] (the
-//! world is a [`Terrain`]), ready for relief later.
+//! first vertex to the last. The ground is flat at [`WorldConfig::ground_amsl_m`], or stands
+//! on relief ([`World::with_relief`], [`terrain`]); either way the world is a [`Terrain`].
 //!
 //! ```
 //! use qly_core::geodesy::GeoPoint;
@@ -31,10 +31,14 @@ pub mod noise;
 pub mod river;
 mod scene;
 pub mod targets;
+pub mod terrain;
 
 pub use corridor::Corridor;
 pub use scene::Surface;
 pub use targets::{MouthShape, Outfall, Plume, PlumeKind, TargetClass, TargetPlacement};
+pub use terrain::ReliefGrid;
+
+use std::sync::Arc;
 
 use qly_core::geodesy::{GeoPoint, GeoPosition, LocalFrame};
 use qly_core::terrain::{Terrain, TerrainError};
@@ -53,6 +57,11 @@ pub enum WorldError {
         field: &'static str,
         value: f64,
         expected: &'static str,
+    },
+    #[error("world relief from {source_name}: {problem}")]
+    Relief {
+        source_name: String,
+        problem: String,
     },
 }
 
@@ -150,6 +159,8 @@ pub struct World {
     pub(crate) show_targets: bool,
     pub(crate) building_mask: scene::BuildingMask,
     pub(crate) trees: scene::TreeGrid,
+    /// The ground's relief; `None`: flat at `config.ground_amsl_m`.
+    pub(crate) relief: Option<Arc<ReliefGrid>>,
 }
 
 impl World {
@@ -263,6 +274,7 @@ impl World {
             show_targets: true,
             building_mask,
             trees: scene::TreeGrid::empty(),
+            relief: None,
             config,
         })
         .map(|mut w| {
@@ -284,9 +296,58 @@ impl World {
         &self.frame
     }
 
-    /// Ground (and water surface) height above mean sea level, metres.
+    /// The flat ground's height above mean sea level (`WorldConfig::ground_amsl_m`), metres;
+    /// with relief, the height of the world plane's origin, not of the ground: use
+    /// [`World::height_amsl_at`].
     pub fn ground_amsl_m(&self) -> f64 {
         self.config.ground_amsl_m
+    }
+
+    /// The same world standing on `terrain` instead of flat ground: its heights resampled
+    /// onto a plane grid (see [`terrain`]) every `cell_m` metres, over the river's
+    /// bounding box plus `margin_m` on every side (beyond it, the edge's height). The river
+    /// lies where the corridor says; for a [`qly_core::terrain::SyntheticValley`] built on
+    /// the corridor's centreline it runs along the valley floor.
+    pub fn with_relief(
+        mut self,
+        terrain: &(dyn Terrain + Sync),
+        source: &str,
+        margin_m: f64,
+        cell_m: f64,
+    ) -> Result<World, WorldError> {
+        if !(margin_m.is_finite() && margin_m >= 0.0) {
+            return Err(WorldError::BadField {
+                field: "relief margin_m",
+                value: margin_m,
+                expected: "a finite margin >= 0 m",
+            });
+        }
+        let (lo, hi) = self.river.bbox();
+        let grid = ReliefGrid::sample(
+            terrain,
+            source,
+            &self.frame,
+            (lo.0 - margin_m, lo.1 - margin_m),
+            (hi.0 + margin_m, hi.1 + margin_m),
+            cell_m,
+        )?;
+        self.relief = Some(Arc::new(grid));
+        Ok(self)
+    }
+
+    /// The relief grid, `None` on flat ground.
+    pub fn relief(&self) -> Option<&Arc<ReliefGrid>> {
+        self.relief.as_ref()
+    }
+
+    /// Ground (and water surface) height above mean sea level at plane point
+    /// `(east_m, north_m)`, metres (EGM96).
+    #[inline]
+    pub fn height_amsl_at(&self, east_m: f64, north_m: f64) -> f64 {
+        match &self.relief {
+            Some(g) => g.height_m(east_m, north_m),
+            None => self.config.ground_amsl_m,
+        }
     }
 
     pub fn sun(&self) -> &Sun {
@@ -388,6 +449,7 @@ impl World {
                     "diameter_m": round3(o.diameter_m),
                     "bank": bank(o.side),
                     "station_m": round3(o.s_m),
+                    "height_amsl_m": round3(self.height_amsl_at(o.position.0, o.position.1)),
                     "stained": o.stained,
                     "plume_id": self.plumes.iter().find(|p| p.outfall_id.as_deref() == Some(o.id.as_str())).map(|p| p.id.clone()),
                 }
@@ -410,6 +472,7 @@ impl World {
                     "outfall_id": p.outfall_id,
                     "bank": bank(p.side),
                     "station_m": round3(p.s_m),
+                    "height_amsl_m": round3(self.height_amsl_at(p.position.0, p.position.1)),
                     "extent": {
                         "length_m": round3(p.visible_length_m()),
                         "max_width_m": round3(p.max_width_m),
@@ -424,6 +487,7 @@ impl World {
                 "world_seed": self.config.seed,
                 "corridor_width_m": self.corridor.width_m,
                 "ground_amsl_m": self.config.ground_amsl_m,
+                "relief": self.relief.as_ref().map_or("flat", |g| g.source.as_str()),
                 "river_length_m": round3(self.river.length_m()),
                 "flow": "from the corridor's first vertex to its last",
                 "sun_azimuth_deg": round3(self.sun.azimuth_deg),
@@ -443,13 +507,17 @@ fn round3(v: f64) -> f64 {
     (v * 1e3).round() / 1e3
 }
 
-/// The world's ground: flat at [`WorldConfig::ground_amsl_m`].
+/// The world's ground: flat at [`WorldConfig::ground_amsl_m`], or its relief.
 impl Terrain for World {
-    fn height_amsl_m(&self, _p: GeoPoint) -> Result<f64, TerrainError> {
-        Ok(self.config.ground_amsl_m)
+    fn height_amsl_m(&self, p: GeoPoint) -> Result<f64, TerrainError> {
+        let (e, n) = self.to_plane(p);
+        Ok(self.height_amsl_at(e, n))
     }
 
     fn constant_height_amsl_m(&self) -> Option<f64> {
-        Some(self.config.ground_amsl_m)
+        match self.relief {
+            Some(_) => None,
+            None => Some(self.config.ground_amsl_m),
+        }
     }
 }
