@@ -20,7 +20,9 @@
 #   WORLD_SEED     the world (targets) seed; SEED the sensor-noise seed    [default 1 / 1]
 #   GPS_SIGMA_M ATTITUDE_SIGMA_DEG HEADING_SIGMA_DEG   sim noise (1 sigma) [1.5 / 0.5 / 1.0]
 #   OUTFALL_CONFIDENCE PLUME_CONFIDENCE  detector thresholds per class      [0.35 / 0.35]
-#   DEM            a terrain model for `planner plan --dem` and `sim --dem` (when they take one)
+#   DEM            a GeoTIFF terrain model: the plan follows it, the sim's world stands on
+#                  it, the companion geotags onto it [default missions/sample-corridor-dem.tif,
+#                  the synthetic valley; DEM= for flat ground]
 #   MODEL          the detector (ONNX)                        [models/qly-outfall-plume-*.onnx]
 #   OUT            the flight folder                                  [out/patrol-<UTC time>]
 #   QUIET_BUILD=1  build without cargo's progress
@@ -42,7 +44,8 @@ HEADING_SIGMA_DEG="${HEADING_SIGMA_DEG:-1.0}"
 OUTFALL_CONFIDENCE="${OUTFALL_CONFIDENCE:-0.35}"
 PLUME_CONFIDENCE="${PLUME_CONFIDENCE:-0.35}"
 ALT_SIGMA_M="${ALT_SIGMA_M:-0.8}"
-DEM="${DEM:-}"
+# The sample corridor's synthetic valley by default; DEM= (empty) flies over flat ground.
+DEM="${DEM-missions/sample-corridor-dem.tif}"
 CAMERA="Qianliyan sim 2048x1536" # the sim's camera (core/data/cameras.toml)
 HOME_AMSL_M=1050                  # launch height (synthetic), the world's ground
 
@@ -96,11 +99,15 @@ print(f"{lat:.7f},{lon:.7f},{sys.argv[2]}")
 EOF
 )"
 
-dem_plan=() dem_sim=()
+dem_plan=() dem_sim=(--home "$home") ground_toml="ground_amsl_m = $HOME_AMSL_M"
 if [ -n "$DEM" ]; then
-  # The terrain branch adds --dem to both; until then a DEM given here is refused by them.
+  DEM="$(cd "$(dirname "$DEM")" && pwd)/$(basename "$DEM")"
+  # Terrain following over the DEM; the sim's world stands on the same relief, with home on
+  # the ground under the corridor's first point (so no --home altitude to contradict it);
+  # the companion geotags onto the DEM instead of flat ground.
   dem_plan=(--dem "$DEM")
   dem_sim=(--dem "$DEM")
+  ground_toml="dem = [\"$DEM\"]"
 fi
 
 say "planning $CORRIDOR: camera '$CAMERA', ${ALT_M} m, ${FRONT_OVERLAP} % forward overlap, home $home"
@@ -118,7 +125,7 @@ port_gcs=$((20000 + RANDOM % 20000))
 port_cc=$((port_gcs + 1))
 say "starting sim: world seed $WORLD_SEED, noise GPS ${GPS_SIGMA_M} m / attitude ${ATTITUDE_SIGMA_DEG} deg / heading ${HEADING_SIGMA_DEG} deg, speed-up x$SPEEDUP"
 "$bin/sim" --listen "udpin:127.0.0.1:$port_gcs" --listen "udpin:127.0.0.1:$port_cc" \
-  --corridor "$CORRIDOR" --world-seed "$WORLD_SEED" --seed "$SEED" --home "$home" \
+  --corridor "$CORRIDOR" --world-seed "$WORLD_SEED" --seed "$SEED" \
   --frames-dir "$OUT/frames" --truth "$OUT/truth.geojson" --speedup "$SPEEDUP" \
   --gps-sigma-m "$GPS_SIGMA_M" --attitude-sigma-deg "$ATTITUDE_SIGMA_DEG" \
   --heading-sigma-deg "$HEADING_SIGMA_DEG" --alt-sigma-m "$ALT_SIGMA_M" \
@@ -165,7 +172,7 @@ altitude_sigma_m = $ALT_SIGMA_M
 roll_pitch_sigma_deg = $ATTITUDE_SIGMA_DEG
 heading_sigma_deg = $HEADING_SIGMA_DEG
 use_gps_accuracy = false
-ground_amsl_m = $HOME_AMSL_M
+$ground_toml
 
 [frames]
 dir = "$OUT/frames"
