@@ -243,7 +243,13 @@ fn batch(
 fn export(journal: &Path, out: Option<&Path>) -> Result<()> {
     let contents = read_journal(journal)?;
     for d in &contents.damage {
-        eprintln!("warning: {}: {d:?}", journal.display());
+        eprintln!(
+            "warning: {}: bytes {}..{} skipped: {}",
+            journal.display(),
+            d.offset,
+            d.offset + d.len,
+            d.reason
+        );
     }
     let out = match out {
         Some(o) => o.to_path_buf(),

@@ -465,12 +465,23 @@ fn dataset(a: &DatasetArgs) -> Result<()> {
     Ok(())
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
+    let result = match &cli.command {
         Some(Cmd::Dataset(a)) => dataset(a),
         Some(Cmd::WriteDem(a)) => write_dem(a),
         None => fly(cli.fly),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes without a Rust backtrace, as the other binaries print it.
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
