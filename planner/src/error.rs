@@ -25,6 +25,23 @@ pub enum PlanError {
          altitude, or raise the ceiling explicitly with --ceiling if you hold the approval"
     )]
     AboveCeiling { alt_m: f64, ceiling_m: f64 },
+    /// A sortie cannot reach its first photos and come back on one battery.
+    #[error(
+        "one battery cannot fly the sortie that starts at photo {first_photo} of {photos}: that \
+         photo lies {distance_from_home_m:.0} m from home, and taking off, flying there, taking \
+         {photos_taken} photo(s) and flying back takes {needed_min:.2} min, while \
+         battery.usable_min - battery.reserve_min allows {allowed_min:.2} min; take off nearer \
+         (--home), split the survey into shorter pieces, or fly a larger battery"
+    )]
+    OutOfReach {
+        /// 1-based, in flight order.
+        first_photo: usize,
+        photos: usize,
+        distance_from_home_m: f64,
+        photos_taken: usize,
+        needed_min: f64,
+        allowed_min: f64,
+    },
     #[error(transparent)]
     Camera(#[from] CameraError),
     /// Terrain following refused the plan (no ground height, ceiling, clearance).

@@ -125,7 +125,16 @@ pub fn split_sorties(
             let t = ctx.time_s(&steps);
             (t <= limit_s).then_some((steps, t))
         };
-        let mut best = fits(min_b).ok_or_else(too_small)?;
+        let Some(mut best) = fits(min_b) else {
+            return Err(PlanError::OutOfReach {
+                first_photo: a + 1,
+                photos: n,
+                distance_from_home_m: dist(ctx.home, ctx.traced[a].photo.at),
+                photos_taken: min_b - a,
+                needed_min: ctx.time_s(&ctx.range_steps(a, min_b)) / 60.0,
+                allowed_min: limit_s / 60.0,
+            });
+        };
         let (mut lo, mut hi) = (min_b, n);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
@@ -606,6 +615,44 @@ mod tests {
                 split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap_err();
             assert!(err.to_string().contains(field), "{err}");
         }
+    }
+
+    #[test]
+    fn a_survey_beyond_a_battery_s_reach_names_the_photo_and_the_minutes() {
+        let f = frame();
+        // Enough for 1 km lanes from home 141 m away, not for the far end of a 6 km lane.
+        let far: Vec<Transect> = lanes()
+            .into_iter()
+            .map(|mut t| {
+                for p in t.path.iter_mut().chain([&mut t.turn_in, &mut t.turn_out]) {
+                    p.y *= 6.0;
+                }
+                t
+            })
+            .collect();
+        let p = params(
+            Some(BatteryBudget {
+                usable_min: 12.0,
+                reserve_min: 2.0,
+            }),
+            2,
+        );
+        let err = split_sorties(&far, &uniform_triggers(&far, 15.0), &f, &p).unwrap_err();
+        let PlanError::OutOfReach {
+            first_photo,
+            photos,
+            distance_from_home_m,
+            needed_min,
+            allowed_min,
+            ..
+        } = err
+        else {
+            panic!("expected OutOfReach, got {err}");
+        };
+        assert!(first_photo > 1 && first_photo <= photos, "{err}");
+        assert!(distance_from_home_m > 2500.0, "{err}");
+        assert!(needed_min > allowed_min && allowed_min == 10.0, "{err}");
+        assert!(err.to_string().contains("--home"), "{err}");
     }
 
     #[test]

@@ -26,7 +26,7 @@ use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
 use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
-use sim::render::labels::LabelRules;
+use sim::render::labels::{LabelRules, PlumeBox};
 use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
 use sim::service::connection::shutdown_signal;
@@ -162,9 +162,25 @@ struct DatasetArgs {
     /// Leave out boxes smaller than this on either side, pixels.
     #[arg(long, default_value_t = LabelRules::default().min_box_px)]
     min_box_px: f64,
+    /// What a plume's box encloses: the square of ground about its source (where the
+    /// discharge enters; what a contest scores) or the plume's whole visible extent.
+    #[arg(long, value_enum, default_value_t = PlumeBoxArg::Source)]
+    plume_box: PlumeBoxArg,
+    /// Side of the plume source box, metres of ground.
+    #[arg(long, default_value_t = sim::render::labels::PLUME_SOURCE_BOX_M)]
+    plume_source_box_m: f64,
     /// Write lossless PNG images instead of JPEG.
     #[arg(long)]
     png: bool,
+}
+
+/// `--plume-box`: see [`PlumeBox`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PlumeBoxArg {
+    /// The square of ground about the plume's source.
+    Source,
+    /// The plume's whole visible extent.
+    Extent,
 }
 
 #[derive(Debug, clap::Args)]
@@ -432,6 +448,20 @@ fn dataset(a: &DatasetArgs) -> Result<()> {
         seed: a.seed,
         rules: LabelRules {
             min_box_px: a.min_box_px,
+            plume_box: match a.plume_box {
+                PlumeBoxArg::Source => {
+                    if !(a.plume_source_box_m > 0.0 && a.plume_source_box_m.is_finite()) {
+                        bail!(
+                            "--plume-source-box-m {}: expected a positive number of metres",
+                            a.plume_source_box_m
+                        );
+                    }
+                    PlumeBox::Source {
+                        side_m: a.plume_source_box_m,
+                    }
+                }
+                PlumeBoxArg::Extent => PlumeBox::Extent,
+            },
             ..LabelRules::default()
         },
         options: render_options(&a.world, a.seed),

@@ -10,7 +10,7 @@ use qly_core::intrinsics::{BrownConrady, CameraIntrinsics};
 use qly_core::pose::AmslPosition;
 use qly_core::rotation::Quat;
 use sim::render::dataset::gimbal_mount;
-use sim::render::labels::{labels, LabelRules};
+use sim::render::labels::{labels, LabelRules, PlumeBox};
 use sim::render::{render, Image, RenderOptions};
 use sim::world::{Corridor, Marker, TargetClass, World, WorldConfig};
 
@@ -220,9 +220,11 @@ fn labels_fall_on_the_targets() {
     let w = world(5);
     let bare = w.without_targets();
     let cam = small_camera(400, 300, BrownConrady::NONE);
+    // The whole plume is boxed here so that every pixel a target changes can be checked.
     let rules = LabelRules {
         min_box_px: 1.0,
         min_visible: 0.0,
+        plume_box: PlumeBox::Extent,
     };
     let mut checked = [0usize; 2];
     for p in w.plumes().iter().take(4) {
@@ -297,6 +299,60 @@ fn labels_fall_on_the_targets() {
     );
     assert_eq!(TargetClass::Outfall.yolo_id(), 0);
     assert_eq!(TargetClass::Plume.yolo_id(), 1);
+}
+
+#[test]
+fn a_plume_source_box_is_centred_on_the_source_and_holds_the_plume_head() {
+    let w = world(5);
+    let bare = w.without_targets();
+    let cam = small_camera(600, 500, BrownConrady::NONE);
+    let rules = LabelRules::default();
+    let PlumeBox::Source { side_m } = rules.plume_box else {
+        panic!("the default plume box is the source square");
+    };
+    for p in w.plumes().iter().take(4) {
+        // Nadir from 70 m, the source off the image centre so the projection is not trivial.
+        let pose = pose_over(&w, p.position.0 + 3.0, p.position.1 - 2.0, 70.0, 0.0, 0.0);
+        let with = render(&w, &cam, &pose, &clean()).unwrap();
+        let without = render(&bare, &cam, &pose, &clean()).unwrap();
+        let ls = labels(&w, &cam, &pose, &rules).unwrap();
+        let l = ls
+            .iter()
+            .find(|l| l.id == p.id)
+            .expect("the plume's source is in view");
+        let (tu, tv) = l.truth_px;
+        let (cu, cv) = ((l.x_min + l.x_max) / 2.0, (l.y_min + l.y_max) / 2.0);
+        let (bw, bh) = (l.x_max - l.x_min, l.y_max - l.y_min);
+        // A square of ground bent with the bank: its box is centred on the source within a
+        // tenth of its size, and about side_m across (the bend and rotation widen it).
+        assert!(
+            (cu - tu).abs() < 0.1 * bw && (cv - tv).abs() < 0.1 * bh,
+            "{}: box centre ({cu:.1}, {cv:.1}) vs source ({tu:.1}, {tv:.1}), box {bw:.1}x{bh:.1}",
+            p.id
+        );
+        let side_px = side_m * cam.fx_px / 70.0;
+        assert!(
+            bw.max(bh) > 0.95 * side_px && bw.max(bh) < 1.6 * side_px,
+            "{}: box {bw:.1}x{bh:.1} px for an {side_m} m square ({side_px:.1} px)",
+            p.id
+        );
+        // The plume changes pixels inside the box: the head is in it.
+        let mut n = 0;
+        for y in l.y_min as u32..(l.y_max.ceil() as u32).min(with.height) {
+            for x in l.x_min as u32..(l.x_max.ceil() as u32).min(with.width) {
+                let (a, b) = (with.pixel(x, y), without.pixel(x, y));
+                let diff: i32 = (0..3).map(|c| (a[c] as i32 - b[c] as i32).abs()).sum();
+                if diff > 30 {
+                    n += 1;
+                }
+            }
+        }
+        assert!(
+            n > 20,
+            "{}: only {n} changed pixels in its source box",
+            p.id
+        );
+    }
 }
 
 #[test]

@@ -2,9 +2,14 @@
 //! into the image ([`CameraIntrinsics::ray_to_pixel`]).
 //!
 //! An outfall's box encloses its mouth and concrete headwall (the mouth alone is a few
-//! pixels at survey heights; the structure is what a detector can see); a plume's box
-//! encloses its visible extent, to where its concentration falls to about 15 % of the
-//! source's. Boxes are clipped to the image; a target is left out when less than
+//! pixels at survey heights; the structure is what a detector can see). A plume's box is,
+//! by default, [`PlumeBox::Source`]: the square of ground about its source, where the
+//! discharge enters the river. That point is what an inspector walks to and what a contest
+//! scores, and a box about it is well defined; the box of the whole plume
+//! ([`PlumeBox::Extent`], to where its concentration falls to about 15 % of the source's)
+//! is mostly bank and clear water for a plume that curves or runs diagonally through the
+//! frame, its centre lies tens of metres from the source, and its far end is wherever the
+//! fading tongue is judged to stop. Boxes are clipped to the image; a target is left out when less than
 //! `min_visible` of its box is inside the image, or when the clipped box is smaller than
 //! `min_box_px` on either side.
 
@@ -44,20 +49,37 @@ impl Label {
     }
 }
 
-/// When a target counts as in the frame.
+/// What a plume's label box encloses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PlumeBox {
+    /// The square of ground of this side, metres, centred on the source (bent with the bank).
+    Source { side_m: f64 },
+    /// The plume's visible extent ([`World::plume_outline`]).
+    Extent,
+}
+
+/// When a target counts as in the frame, and what a plume's box is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LabelRules {
     /// Smallest clipped box side, pixels.
     pub min_box_px: f64,
     /// Smallest fraction of the box inside the image.
     pub min_visible: f64,
+    pub plume_box: PlumeBox,
 }
+
+/// Side of the default plume source box: the source's bulge (2.6 m) and the first metres of
+/// the tongue, about 50-130 px in a 2048x1536 frame from 60-120 m.
+pub const PLUME_SOURCE_BOX_M: f64 = 8.0;
 
 impl Default for LabelRules {
     fn default() -> Self {
         LabelRules {
             min_box_px: 6.0,
             min_visible: 0.5,
+            plume_box: PlumeBox::Source {
+                side_m: PLUME_SOURCE_BOX_M,
+            },
         }
     }
 }
@@ -137,12 +159,11 @@ pub fn labels(
         );
     }
     for p in world.plumes() {
-        push(
-            TargetClass::Plume,
-            &p.id,
-            world.plume_outline(p),
-            p.position,
-        );
+        let outline = match rules.plume_box {
+            PlumeBox::Source { side_m } => world.plume_source_square(p, side_m),
+            PlumeBox::Extent => world.plume_outline(p),
+        };
+        push(TargetClass::Plume, &p.id, outline, p.position);
     }
     Ok(out)
 }

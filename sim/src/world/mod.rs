@@ -418,7 +418,17 @@ impl World {
 
     /// Plane polygon of a plume's visible extent.
     pub fn plume_outline(&self, p: &Plume) -> Vec<(f64, f64)> {
-        p.outline_local()
+        self.plume_local_to_plane(p, &p.outline_local())
+    }
+
+    /// The square of side `side_m` about a plume's source ([`Plume::source_square_local`]),
+    /// bent with the bank, in the world plane.
+    pub fn plume_source_square(&self, p: &Plume, side_m: f64) -> Vec<(f64, f64)> {
+        self.plume_local_to_plane(p, &p.source_square_local(side_m))
+    }
+
+    fn plume_local_to_plane(&self, p: &Plume, local: &[(f64, f64)]) -> Vec<(f64, f64)> {
+        local
             .iter()
             .map(|&(x, y)| self.river.bank_point(p.s_m + x, p.side, y))
             .collect()

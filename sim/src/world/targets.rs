@@ -164,6 +164,14 @@ impl Plume {
         out
     }
 
+    /// A square of side `side_m` centred on the source, in river-local `(x, y)` (x
+    /// downstream, y from the waterline into the water): the part of a plume that says where
+    /// the discharge enters, which is what an inspector walks to and a contest scores.
+    pub fn source_square_local(&self, side_m: f64) -> Vec<(f64, f64)> {
+        let h = side_m / 2.0;
+        vec![(-h, -h), (h, -h), (h, h), (-h, h)]
+    }
+
     /// Length over which the plume stays above about 15 % of its source concentration.
     pub fn visible_length_m(&self) -> f64 {
         let mut x = 0.0;
