@@ -251,6 +251,17 @@ fn export(journal: &Path, out: Option<&Path>) -> Result<()> {
             d.reason
         );
     }
+    // Nothing readable: say so and leave any earlier exports as they are, rather than
+    // overwrite them with empty files.
+    if contents.records.is_empty() {
+        bail!(
+            "{}: no readable records ({} bytes, {} damaged range(s) skipped): nothing to export; \
+             existing exports were left unchanged",
+            journal.display(),
+            contents.file_len,
+            contents.damage.len()
+        );
+    }
     let out = match out {
         Some(o) => o.to_path_buf(),
         None => journal
