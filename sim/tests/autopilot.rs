@@ -3,19 +3,16 @@
 
 use std::time::Duration;
 
-use mavlink::MavHeader;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::{Altitude, Home, Mission, MissionItem, MissionType, RawItem};
-use qly_core::protocol::{Ids, Timeouts, UploadClient};
-use qly_link::convert::{from_mavlink, to_mavlink};
+use qly_core::protocol::UploadClient;
 use qly_link::dialect::*;
+use qly_test_support::gcs::{self, command, gcs_header, VEHICLE};
 use sim::noise::NoiseConfig;
 use sim::service::clock::VehicleClock;
 use sim::service::Autopilot;
 use sim::vehicle::{Vehicle, VehicleConfig};
 
-const GCS: Ids = Ids::new(255, 190);
-const VEHICLE: Ids = Ids::new(1, 1);
 const HOME: Home = Home {
     point: GeoPoint {
         lat_deg: -35.363262,
@@ -23,14 +20,6 @@ const HOME: Home = Home {
     },
     alt_amsl_m: 584.0,
 };
-
-fn gcs_header() -> MavHeader {
-    MavHeader {
-        system_id: GCS.system as u32,
-        component_id: GCS.component,
-        sequence: 0,
-    }
-}
 
 fn autopilot(capacity: usize) -> Autopilot {
     let mut c = VehicleConfig::new(HOME);
@@ -45,22 +34,6 @@ fn autopilot_with(c: VehicleConfig, capacity: usize) -> Autopilot {
         VehicleClock::new(1.0, 1_767_225_600),
         capacity,
     )
-}
-
-fn command(cmd: MavCmd, params: [f32; 7]) -> MavMessage {
-    MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-        param1: params[0],
-        param2: params[1],
-        param3: params[2],
-        param4: params[3],
-        param5: params[4],
-        param6: params[5],
-        param7: params[6],
-        command: cmd,
-        target_system: 1,
-        target_component: 1,
-        confirmation: 0,
-    })
 }
 
 fn ack_of(out: &[MavMessage], cmd: MavCmd) -> MavResult {
@@ -278,35 +251,9 @@ fn short_mission() -> Vec<RawItem> {
 
 /// Feeds protocol messages between a qly_core upload client and the autopilot.
 fn upload(ap: &mut Autopilot, items: Vec<RawItem>) -> UploadClient {
-    let (mut client, mut to_vehicle) = UploadClient::start(
-        GCS,
-        VEHICLE,
-        items,
-        MissionType::Mission,
-        Timeouts::default(),
-        Duration::ZERO,
-    );
-    let vh = MavHeader {
-        system_id: 1,
-        component_id: 1,
-        sequence: 0,
-    };
-    for _ in 0..100 {
-        let mut to_gcs = Vec::new();
-        for p in to_vehicle.drain(..) {
-            let m = to_mavlink(&p).unwrap();
-            to_gcs.extend(ap.handle(&gcs_header(), &m, Duration::ZERO));
-        }
-        for m in &to_gcs {
-            if let Some(p) = from_mavlink(&vh, m) {
-                to_vehicle.extend(client.handle(&p, Duration::ZERO));
-            }
-        }
-        if to_vehicle.is_empty() {
-            break;
-        }
-    }
-    client
+    gcs::upload(items, |header, message| {
+        ap.handle(header, message, Duration::ZERO)
+    })
 }
 
 /// Uploads the short mission, flies it in AUTO from the ground and returns everything sent.

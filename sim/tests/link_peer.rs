@@ -16,6 +16,7 @@ use qly_link::{
     spawn_heartbeat, upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig,
     SigningConfig, UploadError, UploadOptions,
 };
+use qly_test_support::process::ChildGuard;
 
 const KEY_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
@@ -152,7 +153,7 @@ async fn sim_connects_out_over_tcp_to_a_listening_ground_station() {
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("start sim");
-    let _sim = common::ChildGuard { child, name: "sim" };
+    let _sim = ChildGuard(child);
     let (vehicle, hb) = wait_for_vehicle(&mut conn, Duration::from_secs(20))
         .await
         .expect("heartbeat over tcp");

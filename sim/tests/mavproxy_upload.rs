@@ -3,10 +3,11 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{lines_of, python_or_skip, start_sim, wait_line, ChildGuard};
+use common::start_sim;
+use qly_test_support::mavproxy::MavProxy;
+use qly_test_support::python::python_or_skip;
 
 /// A short survey at the sim's default home: home, take-off, camera every 10 m, three
 /// waypoints, camera off, RTL.
@@ -26,70 +27,34 @@ fn mavproxy_uploads_and_lists_a_wpl_file() {
     let Some(python) = python_or_skip("mavproxy_uploads_and_lists_a_wpl_file") else {
         return;
     };
-    let mavproxy = std::path::Path::new(&python)
-        .parent()
-        .expect("python in a bin directory")
-        .join("mavproxy.py");
-    assert!(
-        mavproxy.exists(),
-        "{} missing: is MAVProxy in scripts/requirements-test.txt installed?",
-        mavproxy.display()
-    );
     let dir = std::env::temp_dir().join(format!("qly-sim-mavproxy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let file = dir.join("survey.waypoints");
     std::fs::write(&file, WAYPOINTS).expect("write waypoints");
 
     let (_sim, port, _sim_out) = start_sim(&["--speedup", "5"]);
-    let mut child = Command::new(&python)
-        .arg(&mavproxy)
-        .arg(format!("--master=udpout:127.0.0.1:{port}"))
-        .args(["--no-state", "--default-modules=wp"])
-        .current_dir(&dir)
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start mavproxy");
-    let out = lines_of(child.stdout.take().expect("stdout"));
-    let _err = lines_of(child.stderr.take().expect("stderr"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let _mavproxy = ChildGuard {
-        child,
-        name: "mavproxy",
-    };
-    let mut seen = Vec::new();
-    // Commands only after the vehicle is known (see shared notes: a --cmd before the first
-    // heartbeat goes nowhere).
-    wait_line(&out, Duration::from_secs(60), &mut seen, |l| {
-        l.contains("Detected vehicle") || l.contains("online system 1")
-    })
-    .unwrap_or_else(|| panic!("MAVProxy never saw the vehicle: {seen:#?}"));
-    writeln!(stdin, "wp load {}", file.display()).expect("write to mavproxy");
-    stdin.flush().expect("flush");
-    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.contains("Sent all 8 waypoints")
-    })
-    .unwrap_or_else(|| panic!("upload did not complete: {seen:#?}"));
-    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.contains("ACCEPTED")
-    })
-    .unwrap_or_else(|| panic!("no MISSION_ACK ACCEPTED: {seen:#?}"));
+    let mut mavproxy = MavProxy::start(&python, port, &dir);
+    mavproxy.send(&format!("wp load {}", file.display()));
+    mavproxy
+        .wait_line(Duration::from_secs(30), |l| {
+            l.contains("Sent all 8 waypoints")
+        })
+        .unwrap_or_else(|| panic!("upload did not complete: {:#?}", mavproxy.seen));
+    mavproxy
+        .wait_line(Duration::from_secs(30), |l| l.contains("ACCEPTED"))
+        .unwrap_or_else(|| panic!("no MISSION_ACK ACCEPTED: {:#?}", mavproxy.seen));
 
-    writeln!(stdin, "wp list").expect("write to mavproxy");
-    stdin.flush().expect("flush");
+    mavproxy.send("wp list");
     // The listing prints "COMMAND FRAME LAT LON ALT p1=.. .." per item; the last is RTL (20).
-    let first_wp = wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.starts_with("16 3 -35.3624")
-    })
-    .unwrap_or_else(|| panic!("no listing of waypoint 3: {seen:#?}"));
+    let first_wp = mavproxy
+        .wait_line(Duration::from_secs(30), |l| l.starts_with("16 3 -35.3624"))
+        .unwrap_or_else(|| panic!("no listing of waypoint 3: {:#?}", mavproxy.seen));
     assert!(first_wp.contains("149.1652"), "{first_wp}");
-    wait_line(&out, Duration::from_secs(10), &mut seen, |l| {
-        l.starts_with("20 3 ")
-    })
-    .unwrap_or_else(|| panic!("no RTL in the listing: {seen:#?}"));
-    let cam = seen
+    mavproxy
+        .wait_line(Duration::from_secs(10), |l| l.starts_with("20 3 "))
+        .unwrap_or_else(|| panic!("no RTL in the listing: {:#?}", mavproxy.seen));
+    let cam = mavproxy
+        .seen
         .iter()
         .filter(|l| l.starts_with("206 3 "))
         .collect::<Vec<_>>();
@@ -98,7 +63,7 @@ fn mavproxy_uploads_and_lists_a_wpl_file() {
         cam[0].contains("p1=10.0") && cam[0].contains("p3=1.0"),
         "{cam:?}"
     );
-    eprintln!("MAVProxy said:\n{}", seen.join("\n"));
-    let _ = writeln!(stdin, "exit");
+    eprintln!("MAVProxy said:\n{}", mavproxy.seen.join("\n"));
+    let _ = writeln!(mavproxy.stdin, "exit");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -9,11 +9,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{start_sim, wait_line};
+use common::start_sim;
 use qly_core::protocol::Ids;
 use qly_link::dialect::*;
 use qly_link::heartbeat::gcs_heartbeat;
 use qly_link::{Address, Connection, ConnectionConfig};
+use qly_test_support::process::wait_line;
 
 async fn peer(port: u16, own: Ids) -> Connection {
     let addr: Address = format!("udpout:127.0.0.1:{port}").parse().unwrap();

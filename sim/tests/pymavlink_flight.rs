@@ -6,7 +6,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{lines_of, peer_script, python_or_skip, start_sim, wait_line, ChildGuard};
+use common::{peer_script, start_sim};
+use qly_test_support::process::{lines_of, wait_line, ChildGuard};
+use qly_test_support::python::python_or_skip;
 
 #[test]
 fn pymavlink_flies_a_mission_at_20x() {
@@ -23,15 +25,12 @@ fn pymavlink_flies_a_mission_at_20x() {
         .spawn()
         .expect("start python");
     let out = lines_of(child.stdout.take().expect("python stdout"));
-    let mut gcs = ChildGuard {
-        child,
-        name: "fly_mission.py",
-    };
+    let mut gcs = ChildGuard(child);
     let mut seen = Vec::new();
     let result = wait_line(&out, Duration::from_secs(180), &mut seen, |l| {
         l.starts_with("RESULT ") || l.starts_with("FAIL ")
     });
-    let status = gcs.child.wait().expect("wait for python");
+    let status = gcs.0.wait().expect("wait for python");
     let result = result.unwrap_or_else(|| panic!("no result from the ground station: {seen:?}"));
     assert!(
         result.starts_with("RESULT ") && status.success(),
