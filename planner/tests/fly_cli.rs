@@ -5,6 +5,8 @@ mod upload_support;
 
 use std::time::Duration;
 
+use qly_test_support::net::free_udp_port;
+use qly_test_support::python::python_or_skip;
 use upload_support::*;
 
 /// Home, take-off to 25 m, two waypoints 90 m apart with a photo on each leg, RTL.

@@ -5,10 +5,13 @@
 mod upload_support;
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use qly_test_support::mavproxy::MavProxy;
+use qly_test_support::net::free_udp_port;
+use qly_test_support::process::{lines_of, wait_line, ChildGuard};
+use qly_test_support::python::python_or_skip;
 use upload_support::*;
 
 fn temp_dir() -> tempfile::TempDir {
@@ -419,61 +422,41 @@ fn mavproxy_uploads_a_planned_waypoints_file_to_sim() {
     let Some(python) = python_or_skip("mavproxy_uploads_a_planned_waypoints_file_to_sim") else {
         return;
     };
-    let mavproxy = Path::new(&python)
-        .parent()
-        .expect("python in a bin directory")
-        .join("mavproxy.py");
-    assert!(mavproxy.exists(), "{} missing", mavproxy.display());
     let dir = temp_dir();
     let (wpl, _) = plan_corridor(dir.path());
     let rows = read_wpl(&wpl);
     let (_sim, port, _sim_out) = start_sim(&["--speedup", "5"]);
-    let mut child = Command::new(&python)
-        .arg(&mavproxy)
-        .arg(format!("--master=udpout:127.0.0.1:{port}"))
-        .args(["--no-state", "--default-modules=wp"])
-        .current_dir(dir.path())
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start mavproxy");
-    let out = lines_of(child.stdout.take().expect("stdout"));
-    let mut stdin = child.stdin.take().expect("stdin");
-    let _mavproxy = ChildGuard(child);
-    let mut seen = Vec::new();
-    // Commands go in only after MAVProxy has seen the vehicle: its --cmd runs too early.
-    wait_line(&out, Duration::from_secs(60), &mut seen, |l| {
-        l.contains("Detected vehicle") || l.contains("online system 1")
-    })
-    .unwrap_or_else(|| panic!("MAVProxy never saw the vehicle: {seen:#?}"));
-    writeln!(stdin, "wp load {}", wpl.display()).expect("write to mavproxy");
+    let mut mavproxy = MavProxy::start(&python, port, dir.path());
+    mavproxy.send(&format!("wp load {}", wpl.display()));
     let sent = format!("Sent all {} waypoints", rows.len());
-    wait_line(&out, Duration::from_secs(60), &mut seen, |l| {
-        l.contains(&sent)
-    })
-    .unwrap_or_else(|| panic!("no '{sent}': {seen:#?}"));
-    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.contains("ACCEPTED")
-    })
-    .unwrap_or_else(|| panic!("no MISSION_ACK ACCEPTED: {seen:#?}"));
-    writeln!(stdin, "wp list").expect("write to mavproxy");
-    wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.contains("Requesting")
-    })
-    .unwrap_or_else(|| panic!("no listing: {seen:#?}"));
+    mavproxy
+        .wait_line(Duration::from_secs(60), |l| l.contains(&sent))
+        .unwrap_or_else(|| panic!("no '{sent}': {:#?}", mavproxy.seen));
+    mavproxy
+        .wait_line(Duration::from_secs(30), |l| l.contains("ACCEPTED"))
+        .unwrap_or_else(|| panic!("no MISSION_ACK ACCEPTED: {:#?}", mavproxy.seen));
+    mavproxy.send("wp list");
+    mavproxy
+        .wait_line(Duration::from_secs(30), |l| l.contains("Requesting"))
+        .unwrap_or_else(|| panic!("no listing: {:#?}", mavproxy.seen));
     // "COMMAND FRAME LAT LON ALT p1=.. p2=.. p3=.. p4=.. cur=.. auto=..", one per item.
     let mut listed = Vec::new();
     while listed.len() < rows.len() {
-        let line = wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-            l.split_whitespace().count() >= 9 && l.contains("p1=")
-        })
-        .unwrap_or_else(|| panic!("listing stopped at {} items: {seen:#?}", listed.len()));
+        let line = mavproxy
+            .wait_line(Duration::from_secs(30), |l| {
+                l.split_whitespace().count() >= 9 && l.contains("p1=")
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "listing stopped at {} items: {:#?}",
+                    listed.len(),
+                    mavproxy.seen
+                )
+            });
         // Drop MAVProxy's prompt ("STABILIZE> ") when it precedes the item.
         listed.push(line.rsplit("> ").next().unwrap_or(&line).to_string());
     }
-    let _ = writeln!(stdin, "exit");
+    let _ = writeln!(mavproxy.stdin, "exit");
     // Item 0 is the vehicle's home (ArduPilot replaces it), so compare from item 1.
     for (row, line) in rows.iter().zip(&listed).skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();

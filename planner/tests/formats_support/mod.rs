@@ -14,20 +14,7 @@ use planner::survey::{
 use qly_core::camera::{CameraSpec, Footprint, Orientation};
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::{Altitude, FenceZone, Home, Mission, MissionItem};
-
-/// The shared folder: `$QLY_SHARED`, else `<repo root>/../shared`, else `/work/shared`.
-pub fn shared_dir() -> Option<PathBuf> {
-    if let Ok(s) = std::env::var("QLY_SHARED") {
-        return Some(PathBuf::from(s));
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let beside = root.join("../shared");
-    if beside.is_dir() {
-        return Some(beside);
-    }
-    let fallback = PathBuf::from("/work/shared");
-    fallback.is_dir().then_some(fallback)
-}
+pub use qly_test_support::repo::shared_dir;
 
 /// A fixture under `shared/fixtures/`, or `None` (with a note) when it is absent.
 pub fn fixture(rel: &str) -> Option<PathBuf> {

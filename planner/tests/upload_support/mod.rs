@@ -1,160 +1,33 @@
-//! Helpers for the `planner upload` integration tests: the `sim` binary, Python peers,
-//! children killed on drop, bounded waits, and comparing a vehicle's mission with a
-//! `.waypoints` file.
-//!
-//! Finding `sim`: `CARGO_BIN_EXE_*` only names binaries of the package under test, so the
-//! tests run `cargo build -p sim --bin sim` once (a no-op when it is up to date, which it is
-//! under `cargo test --workspace`) for the same profile and target directory as `planner`,
-//! and use `target/<profile>/sim`. Cargo has released its build lock by the time tests run,
-//! so this does not deadlock; it keeps `cargo test -p planner` from testing a stale `sim`.
-//! If cargo cannot be run, an existing `target/<profile>/sim` is used. `QLY_SIM_BIN`
-//! overrides all of this.
+//! Helpers for the `planner upload` integration tests: running `planner`, Python peers, and
+//! comparing a vehicle's mission with a `.waypoints` file. What other packages' tests need
+//! too (children killed on drop, waiting for a line, `$QLY_PYTHON`, finding and starting
+//! `sim`: see its `sim` module for how `sim` is found from here) is in `qly-test-support`.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use qly_test_support::process::ChildGuard;
 use serde_json::Value;
 
 pub const KEY_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-
-/// A child process that is killed when dropped (a failing test leaves nothing running).
-pub struct ChildGuard(pub Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Lines of a child's output arriving on a channel, read on a thread.
-pub fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        for line in BufReader::new(r).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Waits for a line satisfying `want`, recording every line seen (for failure messages).
-pub fn wait_line(
-    rx: &Receiver<String>,
-    timeout: Duration,
-    seen: &mut Vec<String>,
-    want: impl Fn(&str) -> bool,
-) -> Option<String> {
-    let end = Instant::now() + timeout;
-    loop {
-        let left = end.checked_duration_since(Instant::now())?;
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                seen.push(line.clone());
-                if want(&line) {
-                    return Some(line);
-                }
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
-/// The Python with the MAVLink peers (`$QLY_PYTHON`); `None` means skip, an error under CI.
-pub fn python_or_skip(test: &str) -> Option<String> {
-    match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            None
-        }
-    }
-}
 
 pub fn planner_bin() -> &'static str {
     env!("CARGO_BIN_EXE_planner")
 }
 
-/// The `sim` binary (see the module doc for how it is found).
+/// The `sim` binary, built beside `planner` (or `$QLY_SIM_BIN`).
 pub fn sim_bin() -> &'static Path {
-    static SIM: OnceLock<PathBuf> = OnceLock::new();
-    SIM.get_or_init(|| {
-        if let Some(p) = std::env::var_os("QLY_SIM_BIN") {
-            return PathBuf::from(p);
-        }
-        let planner = Path::new(planner_bin());
-        let dir = planner.parent().expect("planner binary in a directory");
-        let sim = dir.join(format!("sim{}", std::env::consts::EXE_SUFFIX));
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let target_dir = dir.parent().expect("target directory");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "sim", "--bin", "sim", "--target-dir"])
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile == "release" {
-            cmd.arg("--release");
-        }
-        let built = cmd.status().map(|s| s.success()).unwrap_or(false);
-        assert!(
-            sim.exists(),
-            "no {} (cargo build -p sim succeeded: {built}): run `cargo build -p sim` or set \
-             QLY_SIM_BIN",
-            sim.display()
-        );
-        if !built {
-            eprintln!(
-                "cargo build -p sim failed; using the existing {}",
-                sim.display()
-            );
-        }
-        sim
-    })
+    qly_test_support::sim::sim_bin(Path::new(planner_bin()))
 }
 
 /// Starts `sim` on a free loopback UDP port; returns it, the port and its stdout lines.
 pub fn start_sim(extra: &[&str]) -> (ChildGuard, u16, Receiver<String>) {
-    let mut child = Command::new(sim_bin())
-        .args(["--listen", "udpin:127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start sim");
-    let out = lines_of(child.stdout.take().expect("sim stdout"));
-    let guard = ChildGuard(child);
-    let mut seen = Vec::new();
-    let line = wait_line(&out, Duration::from_secs(20), &mut seen, |l| {
-        l.contains("bound to")
-    })
-    .unwrap_or_else(|| panic!("sim did not report its port: {seen:?}"));
-    let port: u16 = line
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    (guard, port, out)
-}
-
-/// A loopback UDP port that was free a moment ago.
-pub fn free_udp_port() -> u16 {
-    let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    s.local_addr().expect("local addr").port()
+    qly_test_support::sim::start_sim(sim_bin(), extra, Stdio::null(), Duration::from_secs(20))
 }
 
 /// Runs a command to completion with a wall-clock bound; returns its output and wall time.
