@@ -10,7 +10,6 @@
 mod photo_support;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use companion::batch::{run_batch, BatchOptions, BatchProgress, PhotoStatus, SkipStage};
 use companion::detect::{Detector, DetectorConfig, RuntimeConfig};
@@ -23,34 +22,16 @@ use photo_support::{encode, DjiTags};
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::geotag::Uncertainty;
 use qly_core::terrain::FlatGround;
+use qly_test_support::onnx::make_test_models;
+use qly_test_support::python::python_or_skip;
 
+/// The `yolov8` test model and the ONNX Runtime library; `None` (with a note) without
+/// `$QLY_PYTHON`.
 fn models(test: &str) -> Option<(PathBuf, PathBuf)> {
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
+    let python = python_or_skip(test)?;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-batch-models");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&dir)
-        .output()
-        .expect("run make_models.py");
-    assert!(
-        out.status.success(),
-        "make_models.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let library = PathBuf::from(report["ort_library"].as_str().unwrap());
-    Some((dir.join("yolov8.onnx"), library))
+    let m = make_test_models(&python, &dir);
+    Some((m.model("yolov8"), m.library))
 }
 
 const W: u32 = 1280;

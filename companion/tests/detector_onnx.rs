@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use companion::detect::{
@@ -17,53 +16,20 @@ use companion::detect::{
     TilingConfig,
 };
 use image::{Rgb, RgbImage};
+use qly_test_support::onnx::{make_test_models, TestModels};
+use qly_test_support::python::python_or_skip;
 
-struct Models {
-    dir: PathBuf,
-    library: PathBuf,
+/// The test models, built once per test binary; `None` (with a note) without `$QLY_PYTHON`.
+fn models(test: &str) -> Option<&'static TestModels> {
+    static MODELS: OnceLock<TestModels> = OnceLock::new();
+    let python = python_or_skip(test)?;
+    Some(MODELS.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-detect-models");
+        make_test_models(&python, &dir)
+    }))
 }
 
-fn models(test: &str) -> Option<&'static Models> {
-    static MODELS: OnceLock<Option<Models>> = OnceLock::new();
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
-    MODELS
-        .get_or_init(|| {
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-detect-models");
-            let script =
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
-            let out = Command::new(&python)
-                .arg(&script)
-                .arg(&dir)
-                .output()
-                .expect("run make_models.py");
-            assert!(
-                out.status.success(),
-                "make_models.py failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let report: serde_json::Value =
-                serde_json::from_slice(&out.stdout).expect("make_models.py prints JSON");
-            let library = PathBuf::from(
-                report["ort_library"]
-                    .as_str()
-                    .expect("the onnxruntime wheel ships libonnxruntime.so"),
-            );
-            Some(Models { dir, library })
-        })
-        .as_ref()
-}
-
-fn config(m: &Models, name: &str) -> DetectorConfig {
+fn config(m: &TestModels, name: &str) -> DetectorConfig {
     DetectorConfig {
         runtime: RuntimeConfig {
             library_path: Some(m.library.clone()),

@@ -12,21 +12,9 @@ use std::time::Duration;
 use companion::fc::{companion_now_ns, CancellationToken, ClockSource, FcLink};
 use fc_support::*;
 use qly_core::geotag::CameraMount;
+use qly_test_support::net::free_udp_port;
+use qly_test_support::python::python_or_skip;
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-fn python_or_skip(test: &str) -> Option<String> {
-    match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            None
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pymavlink_autopilot_mavlink1_and_2_unknowns_timesync_and_report() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use companion::fc::{CancellationToken, FcLink};
 use fc_support::*;
+use qly_test_support::net::free_tcp_port;
 
 fn interval_ids(peer: &SimPeer) -> Vec<u32> {
     let mut ids: Vec<u32> = peer

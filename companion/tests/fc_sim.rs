@@ -10,6 +10,7 @@ use fc_support::*;
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::{Altitude, Mission, MissionItem, MissionType};
 use qly_link::dialect::*;
+use qly_test_support::gcs::command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn companion_follows_the_sim_and_geotags_a_commanded_photo() {

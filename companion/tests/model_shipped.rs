@@ -11,47 +11,19 @@
 //! `$QLY_PYTHON` the test prints that it skipped (under `CI` it fails).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use companion::detect::{
     read_jpeg, BoxXyxy, Detection, Detector, DetectorConfig, OutputLayout, RuntimeConfig,
 };
+use qly_test_support::python::{onnxruntime_library, python_or_skip};
+use qly_test_support::repo;
 
 const MODEL: &str = "qly-outfall-plume-cnet1024.onnx";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("companion/ has a parent")
-        .to_path_buf()
-}
-
 fn ort_library(test: &str) -> Option<PathBuf> {
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
-    let out = Command::new(&python)
-        .args([
-            "-c",
-            "import glob, os, onnxruntime; d = os.path.join(os.path.dirname(onnxruntime.__file__), 'capi'); print(sorted(glob.glob(os.path.join(d, 'libonnxruntime.so.*')))[-1])",
-        ])
-        .output()
-        .expect("run QLY_PYTHON");
-    assert!(
-        out.status.success(),
-        "{python} could not locate onnxruntime's library: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    let python = python_or_skip(test)?;
+    Some(onnxruntime_library(&python))
 }
 
 /// YOLO label lines -> (class id, box in pixels).
@@ -92,7 +64,7 @@ fn shipped_model_finds_the_targets_in_a_rendered_scene() {
     let Some(library) = ort_library("shipped_model_finds_the_targets_in_a_rendered_scene") else {
         return;
     };
-    let root = repo_root();
+    let root = repo::root();
     let config = DetectorConfig {
         runtime: RuntimeConfig {
             library_path: Some(library),

@@ -14,6 +14,8 @@ use companion::record::Record;
 use image::{Rgb, RgbImage};
 use photo_support::{encode, DjiTags};
 use qly_core::geodesy::{GeoPoint, LocalFrame};
+use qly_test_support::onnx::make_test_models;
+use qly_test_support::python::python_or_skip;
 
 const W: u32 = 1280;
 const H: u32 = 960;
@@ -22,33 +24,13 @@ const GROUND_AMSL_M: f64 = 52.31;
 const REL_M: f64 = 100.0;
 const MARKER: (f64, f64) = (30.551_234_5, 114.312_345_6);
 
+/// The `yolov8` test model and the ONNX Runtime library; `None` (with a note) without
+/// `$QLY_PYTHON`.
 fn models(test: &str) -> Option<(PathBuf, PathBuf)> {
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
+    let python = python_or_skip(test)?;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-batch-cli-models");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
-    let out = Command::new(&python)
-        .arg(&script)
-        .arg(&dir)
-        .output()
-        .expect("run make_models.py");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let library = PathBuf::from(report["ort_library"].as_str().unwrap());
-    Some((dir.join("yolov8.onnx"), library))
+    let m = make_test_models(&python, &dir);
+    Some((m.model("yolov8"), m.library))
 }
 
 /// A nadir photo (image top to the north) from `(e, n)` metres of the marker, 100 m up.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use companion::config::Config;
+use qly_test_support::onnx::make_test_models;
+use qly_test_support::python::python_or_skip;
 
 fn example_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("companion.example.toml")
@@ -181,31 +183,10 @@ fn bad_keys_and_unreadable_configs_refuse_to_start() {
 /// `tests/models/make_models.py`'s models and the wheel's ONNX Runtime library, built with
 /// `$QLY_PYTHON`; `None` (with a note) without it, a failure under `CI`.
 fn models(test: &str) -> Option<(PathBuf, PathBuf)> {
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
+    let python = python_or_skip(test)?;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-config-models");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
-    let out = Command::new(python)
-        .arg(&script)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    Some((dir, PathBuf::from(report["ort_library"].as_str().unwrap())))
+    let m = make_test_models(&python, &dir);
+    Some((m.dir, m.library))
 }
 
 #[test]

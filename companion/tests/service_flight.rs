@@ -12,12 +12,11 @@
 //! "outfall" box at 0.6, which the config's per-class threshold removes. Needs `$QLY_PYTHON`
 //! (scripts/setup-env.sh); without it the test prints that it skipped (under `CI` it fails).
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -27,148 +26,37 @@ use image::{Rgb, RgbImage};
 use qly_core::protocol::Ids;
 use qly_link::dialect::{MavCmd, MavMessage, COMMAND_LONG_DATA};
 use qly_link::{Connection, ConnectionConfig};
+use qly_test_support::onnx::{make_test_models, TestModels};
+use qly_test_support::process::{lines_of, wait_line, ChildGuard};
+use qly_test_support::python::python_or_skip;
+use qly_test_support::sim::sim_bin;
 
 const HOME: (f64, f64, f64) = (-35.363262, 149.165237, 584.0);
 
-/// A child process killed when dropped, so a failing test leaves nothing running.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Lines of a child's output on a channel, read on a thread.
-fn lines_of(r: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = channel();
-    thread::spawn(move || {
-        for line in BufReader::new(r).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Waits for a line satisfying `want`, keeping every line seen (for failure messages).
-fn wait_line(
-    rx: &Receiver<String>,
-    timeout: Duration,
-    seen: &mut Vec<String>,
-    want: impl Fn(&str) -> bool,
-) -> Option<String> {
-    let end = Instant::now() + timeout;
-    loop {
-        let left = end.checked_duration_since(Instant::now())?;
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                seen.push(line.clone());
-                if want(&line) {
-                    return Some(line);
-                }
-            }
-            Err(_) => return None,
-        }
-    }
-}
-
-struct Models {
-    dir: PathBuf,
-    library: PathBuf,
-}
-
-fn models(test: &str) -> Option<&'static Models> {
-    static MODELS: OnceLock<Models> = OnceLock::new();
-    let python = match std::env::var("QLY_PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: QLY_PYTHON is not set under CI; source scripts/setup-env.sh"
-            );
-            eprintln!("{test}: skipped: QLY_PYTHON not set (source scripts/setup-env.sh)");
-            return None;
-        }
-    };
+/// The test models, built once per test binary; `None` (with a note) without `$QLY_PYTHON`.
+fn models(test: &str) -> Option<&'static TestModels> {
+    static MODELS: OnceLock<TestModels> = OnceLock::new();
+    let python = python_or_skip(test)?;
     Some(MODELS.get_or_init(|| {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-models");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/models/make_models.py");
-        let out = Command::new(&python)
-            .arg(&script)
-            .arg(&dir)
-            .output()
-            .expect("run make_models.py");
-        assert!(
-            out.status.success(),
-            "make_models.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        Models {
-            dir,
-            library: PathBuf::from(report["ort_library"].as_str().unwrap()),
-        }
+        make_test_models(&python, &dir)
     }))
 }
 
-/// The `sim` binary: `cargo build -p sim` for this profile and target directory (a no-op
-/// when up to date; cargo has released its lock while tests run), or `$QLY_SIM_BIN`.
-fn sim_bin() -> &'static Path {
-    static SIM: OnceLock<PathBuf> = OnceLock::new();
-    SIM.get_or_init(|| {
-        if let Some(p) = std::env::var_os("QLY_SIM_BIN") {
-            return PathBuf::from(p);
-        }
-        let me = Path::new(env!("CARGO_BIN_EXE_companion"));
-        let dir = me.parent().unwrap();
-        let profile = dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "-p", "sim", "--bin", "sim", "--target-dir"])
-            .arg(dir.parent().unwrap())
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        if profile == "release" {
-            cmd.arg("--release");
-        }
-        let built = cmd.status().map(|s| s.success()).unwrap_or(false);
-        let sim = dir.join(format!("sim{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            sim.exists(),
-            "no {} (cargo build ok: {built})",
-            sim.display()
-        );
-        sim
-    })
-}
-
+/// Starts `sim` (built beside the companion) at `HOME` with seed 3; returns it and its port.
 fn start_sim(extra: &[&str]) -> (ChildGuard, u16) {
-    let home = format!("{},{},{}", HOME.0, HOME.1, HOME.2);
-    let mut child = Command::new(sim_bin())
-        .args([
-            "--listen",
-            "udpin:127.0.0.1:0",
-            &format!("--home={home}"),
-            "--seed",
-            "3",
-        ])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start sim");
-    let out = lines_of(child.stdout.take().unwrap());
-    let guard = ChildGuard(child);
-    let mut seen = Vec::new();
-    let line = wait_line(&out, Duration::from_secs(30), &mut seen, |l| {
-        l.contains("bound to")
-    })
-    .unwrap_or_else(|| panic!("sim did not report its port: {seen:?}"));
-    let port = line.rsplit(':').next().unwrap().trim().parse().unwrap();
-    (guard, port)
+    let home = format!("--home={},{},{}", HOME.0, HOME.1, HOME.2);
+    let args: Vec<&str> = [home.as_str(), "--seed", "3"]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    let (sim, port, _stdout) = qly_test_support::sim::start_sim(
+        sim_bin(Path::new(env!("CARGO_BIN_EXE_companion"))),
+        &args,
+        Stdio::inherit(),
+        Duration::from_secs(30),
+    );
+    (sim, port)
 }
 
 /// A UDP router: datagrams from a client go to the vehicle and to the other clients; the
@@ -461,7 +349,7 @@ fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
 
 /// The companion's config for a flight folder: the test camera (640 x 480, f = 500 px,
 /// nadir), the marker model with its fixed "outfall" box thresholded away, `geotag` lines.
-fn write_config(flight: &Path, router_port: u16, m: &Models, geotag: &str) -> PathBuf {
+fn write_config(flight: &Path, router_port: u16, m: &TestModels, geotag: &str) -> PathBuf {
     let config = flight.join("companion.toml");
     std::fs::write(
         &config,

@@ -1,6 +1,6 @@
 //! Test helpers for the flight-controller link: the `sim` autopilot service run in process
 //! on a real socket (with a side door for ground-station commands), and waiting on the
-//! companion's state.
+//! companion's state. The ground station's ids and header come from `qly-test-support`.
 
 #![allow(dead_code)]
 
@@ -11,11 +11,10 @@ use std::time::Duration;
 use companion::fc::{FcConfig, FcHandle};
 use mavlink::MavHeader;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
-use qly_core::mission::{Home, MissionType, RawItem};
-use qly_core::protocol::{Ids, Timeouts, UploadClient};
-use qly_link::convert::{from_mavlink, to_mavlink};
+use qly_core::mission::{Home, RawItem};
 use qly_link::dialect::*;
 use qly_link::{Address, Connection, ConnectionConfig, SigningConfig};
+use qly_test_support::gcs::{gcs_header, GCS, VEHICLE};
 use sim::noise::NoiseConfig;
 use sim::service::clock::VehicleClock;
 use sim::service::Autopilot;
@@ -24,8 +23,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-pub const GCS: Ids = Ids::new(255, 190);
-pub const VEHICLE: Ids = Ids::new(1, 1);
 pub const HOME: Home = Home {
     point: GeoPoint {
         lat_deg: 27.05,
@@ -41,30 +38,6 @@ pub fn init_tracing() {
         .with_test_writer()
         .with_max_level(tracing::Level::INFO)
         .try_init();
-}
-
-pub fn gcs_header() -> MavHeader {
-    MavHeader {
-        system_id: GCS.system as u32,
-        component_id: GCS.component,
-        sequence: 0,
-    }
-}
-
-pub fn command(cmd: MavCmd, params: [f32; 7]) -> MavMessage {
-    MavMessage::COMMAND_LONG(COMMAND_LONG_DATA {
-        param1: params[0],
-        param2: params[1],
-        param3: params[2],
-        param4: params[3],
-        param5: params[4],
-        param6: params[5],
-        param7: params[6],
-        command: cmd,
-        target_system: 1,
-        target_component: 1,
-        confirmation: 0,
-    })
 }
 
 /// A sim autopilot without sensor noise (so its CAMERA_FEEDBACK pose is the true pose).
@@ -85,34 +58,9 @@ pub fn offset(north_m: f64, east_m: f64) -> GeoPoint {
 
 /// Uploads `items` to the autopilot directly (no link), as the sim's own tests do.
 pub fn upload(ap: &mut Autopilot, items: Vec<RawItem>) {
-    let (mut client, mut to_vehicle) = UploadClient::start(
-        GCS,
-        VEHICLE,
-        items,
-        MissionType::Mission,
-        Timeouts::default(),
-        Duration::ZERO,
-    );
-    let vh = MavHeader {
-        system_id: 1,
-        component_id: 1,
-        sequence: 0,
-    };
-    for _ in 0..200 {
-        let mut to_gcs = Vec::new();
-        for p in to_vehicle.drain(..) {
-            let m = to_mavlink(&p).expect("protocol message");
-            to_gcs.extend(ap.handle(&gcs_header(), &m, Duration::ZERO));
-        }
-        for m in &to_gcs {
-            if let Some(p) = from_mavlink(&vh, m) {
-                to_vehicle.extend(client.handle(&p, Duration::ZERO));
-            }
-        }
-        if to_vehicle.is_empty() {
-            break;
-        }
-    }
+    let client = qly_test_support::gcs::upload(items, |header, message| {
+        ap.handle(header, message, Duration::ZERO)
+    });
     assert_eq!(client.outcome(), Some(Ok(())), "mission upload");
 }
 
@@ -293,21 +241,4 @@ pub fn test_config(address: String) -> FcConfig {
         log_every_s: 1.0,
         ..FcConfig::default()
     }
-}
-
-/// A free local port (bound and released; fine for tests).
-pub fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-pub fn free_udp_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
