@@ -55,3 +55,41 @@ pub fn wait_line(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn wait_line_returns_the_wanted_line_and_keeps_every_line_read() {
+        let rx = lines_of(Cursor::new(
+            b"starting\nbound to 127.0.0.1:5760\nmore\n".to_vec(),
+        ));
+        let mut seen = Vec::new();
+        let line = wait_line(&rx, Duration::from_secs(5), &mut seen, |l| {
+            l.contains("bound to")
+        });
+        assert_eq!(line.as_deref(), Some("bound to 127.0.0.1:5760"));
+        assert_eq!(seen, ["starting", "bound to 127.0.0.1:5760"]);
+        // End of output before the wanted line: `None`, with what came recorded.
+        assert_eq!(
+            wait_line(&rx, Duration::from_secs(5), &mut seen, |l| l == "never"),
+            None
+        );
+        assert_eq!(seen.last().map(String::as_str), Some("more"));
+    }
+
+    #[test]
+    fn wait_line_gives_up_at_the_deadline() {
+        let (_tx, rx) = channel::<String>();
+        let start = Instant::now();
+        let mut seen = Vec::new();
+        assert_eq!(
+            wait_line(&rx, Duration::from_millis(50), &mut seen, |_| true),
+            None
+        );
+        assert!(start.elapsed() >= Duration::from_millis(50));
+        assert!(seen.is_empty());
+    }
+}

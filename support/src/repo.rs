@@ -24,3 +24,21 @@ pub fn shared_dir() -> Option<PathBuf> {
     let fallback = PathBuf::from("/work/shared");
     fallback.is_dir().then_some(fallback)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn root_is_the_workspace_with_this_crate_in_it() {
+        let root = super::root();
+        assert!(
+            root.join("support/Cargo.toml").is_file(),
+            "{}",
+            root.display()
+        );
+        assert!(
+            root.join("scripts/setup-env.sh").is_file(),
+            "{}",
+            root.display()
+        );
+    }
+}
