@@ -12,22 +12,24 @@
 #   SIM              use this sim binary instead of building target/release/sim
 #   QLY_TRAIN_VENV   use this existing venv instead of creating models/.venv (its package
 #                    versions are checked against requirements-train.txt)
-#   RENDER_MINUTES   wall time for rendering training worlds (seeds 1, 2, ...)  [default 14]
+#   RENDER_MINUTES   wall time for rendering training worlds (seeds 1, 2, ...)  [default 12]
 #   MIN_TRAIN_WORLDS / MAX_TRAIN_WORLDS  bounds on their number             [default 4 / 60]
 #   TRAIN_FRAMES     frames rendered per training world                       [default 12]
 #   TEST_WORLDS      number of held-out worlds (seeds 9001..)                 [default 3]
 #   TEST_FRAMES      frames per held-out world                                [default 16]
 #   RENDER_SAMPLES   renderer sub-pixel samples per axis                      [default 1]
 #   RENDER_JOBS      sim processes rendering at once                          [default 2]
-#   TRAIN_MINUTES    training wall-time budget                                [default 22]
+#   TRAIN_MINUTES    training wall-time budget                                [default 30]
 #   MAX_STEPS        training step cap                                        [default 4000]
+#   REUSE_RENDERED   1: keep the worlds an earlier run rendered into models/work/ (train/,
+#                    test/) and skip rendering (to retrain on the same data; the log says so)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 NAME="${NAME:-qly-outfall-plume-cnet1024}"
 work="$here/work"
-RENDER_MINUTES="${RENDER_MINUTES:-14}"
+RENDER_MINUTES="${RENDER_MINUTES:-12}"
 MIN_TRAIN_WORLDS="${MIN_TRAIN_WORLDS:-4}"
 MAX_TRAIN_WORLDS="${MAX_TRAIN_WORLDS:-60}"
 TRAIN_FRAMES="${TRAIN_FRAMES:-12}"
@@ -35,7 +37,7 @@ TEST_WORLDS="${TEST_WORLDS:-3}"
 TEST_FRAMES="${TEST_FRAMES:-16}"
 RENDER_SAMPLES="${RENDER_SAMPLES:-1}"
 RENDER_JOBS="${RENDER_JOBS:-2}"
-TRAIN_MINUTES="${TRAIN_MINUTES:-22}"
+TRAIN_MINUTES="${TRAIN_MINUTES:-30}"
 MAX_STEPS="${MAX_STEPS:-4000}"
 TEST_SEED0=9001
 
@@ -108,6 +110,15 @@ fi
 
 stage render
 corridor="$root/missions/sample-corridor.geojson"
+reuse=0
+if [ "${REUSE_RENDERED:-0}" = 1 ]; then
+  if ls -d "$work"/train/world-* "$work"/test/world-* >/dev/null 2>&1; then
+    reuse=1
+    echo "REUSE_RENDERED=1: training on the worlds already in $work (not rendered again)" >&2
+  else
+    echo "REUSE_RENDERED=1 but $work has no rendered worlds: rendering" >&2
+  fi
+fi
 camera="Qianliyan sim 2048x1536" # sim's default camera
 # Its pinhole intrinsics as qly-core's CameraIntrinsics::from_spec derives them (for geotagging).
 "$py" - "$root/core/data/cameras.toml" "$camera" >"$work/camera.json" <<'EOF'
@@ -120,36 +131,44 @@ print(json.dumps(dict(name=spec["name"], width_px=w, height_px=h, cx=w / 2, cy=h
                       fx=spec["focal_length_mm"] * w / spec["sensor_width_mm"],
                       fy=spec["focal_length_mm"] * h / spec["sensor_height_mm"])))
 EOF
-render_world() { # render_world SEED FRAMES DIR: world and pose seeds both SEED
+render_world() { # render_world SEED FRAMES DIR TERRAIN: world and pose seeds both SEED
   rm -rf "$3"
   local log="$work/logs/$(basename "$(dirname "$3")")-$(basename "$3").log"
+  # Plume boxes are the square of ground about the source (sim's default, `--plume-box
+  # source`): the point the companion reports and the contest scores.
   "$sim" dataset --corridor "$corridor" --camera "$camera" --world-seed "$1" --seed "$1" \
-    --count "$2" --render-samples "$RENDER_SAMPLES" --out "$3" >"$log" 2>&1 || { cat "$log" >&2; return 1; }
+    --count "$2" --render-samples "$RENDER_SAMPLES" --terrain "$4" --plume-box source \
+    --out "$3" >"$log" 2>&1 || { cat "$log" >&2; return 1; }
 }
-mkdir -p "$work/train" "$work/test" "$work/logs"
-rm -rf "$work"/train/world-* "$work"/test/world-*
-# Held-out worlds first (their number is fixed), two at a time.
-pids=()
-for s in $(seq "$TEST_SEED0" $((TEST_SEED0 + TEST_WORLDS - 1))); do
-  render_world "$s" "$TEST_FRAMES" "$work/test/world-$s" &
-  pids+=($!)
-  if [ "${#pids[@]}" -ge "$RENDER_JOBS" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-for p in "${pids[@]}"; do wait "$p"; done
-# Training worlds, seeds 1, 2, ... until the render budget is spent (at least MIN_TRAIN_WORLDS).
-t_render=$(date +%s)
-pids=()
-s=0
-while :; do
-  s=$((s + 1))
-  elapsed=$(($(date +%s) - t_render))
-  if [ "$s" -gt "$MIN_TRAIN_WORLDS" ] && [ "$elapsed" -ge $((RENDER_MINUTES * 60)) ]; then break; fi
-  if [ "$s" -gt "$MAX_TRAIN_WORLDS" ]; then break; fi
-  render_world "$s" "$TRAIN_FRAMES" "$work/train/world-$s" &
-  pids+=($!)
-  if [ "${#pids[@]}" -ge "$RENDER_JOBS" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
-done
-for p in "${pids[@]}"; do wait "$p"; done
+render_all() {
+  mkdir -p "$work/train" "$work/test" "$work/logs"
+  rm -rf "$work"/train/world-* "$work"/test/world-*
+  # Held-out worlds first (their number is fixed), two at a time.
+  pids=()
+  for s in $(seq "$TEST_SEED0" $((TEST_SEED0 + TEST_WORLDS - 1))); do
+    # Flat: the geotagged metrics (qly_train/geo.py) intersect rays with flat ground.
+    render_world "$s" "$TEST_FRAMES" "$work/test/world-$s" flat &
+    pids+=($!)
+    if [ "${#pids[@]}" -ge "$RENDER_JOBS" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  # Training worlds, seeds 1, 2, ... until the render budget is spent (at least MIN_TRAIN_WORLDS).
+  t_render=$(date +%s)
+  pids=()
+  s=0
+  while :; do
+    s=$((s + 1))
+    elapsed=$(($(date +%s) - t_render))
+    if [ "$s" -gt "$MIN_TRAIN_WORLDS" ] && [ "$elapsed" -ge $((RENDER_MINUTES * 60)) ]; then break; fi
+    if [ "$s" -gt "$MAX_TRAIN_WORLDS" ]; then break; fi
+    # Odd seeds on flat ground, even seeds in the synthetic valley the patrol flies over.
+    render_world "$s" "$TRAIN_FRAMES" "$work/train/world-$s" "$([ $((s % 2)) = 1 ] && echo flat || echo valley)" &
+    pids+=($!)
+    if [ "${#pids[@]}" -ge "$RENDER_JOBS" ]; then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+}
+[ "$reuse" = 1 ] || render_all
 TRAIN_WORLDS=$(find "$work/train" -maxdepth 1 -name 'world-*' -type d | wc -l)
 echo "rendered $TRAIN_WORLDS training worlds" >&2
 

@@ -1,8 +1,8 @@
 //! The committed detector (`models/qly-outfall-plume-cnet1024.onnx`) on a scene the renderer
-//! made: it must find the labelled outfalls, run as the model card says (the whole 2048x1536
-//! frame in one pass, resized to the model's 1024x768 input), with at most one false
-//! detection. Plumes are not asked for: the shipped model does not detect them (plume AP50
-//! 0.00 on the held-out worlds, see models/README.md).
+//! made: it must find the labelled outfall and plume, run as the model card says (the whole
+//! 2048x1536 frame in one pass, resized to the model's 1024x768 input), with at most one false
+//! detection. A plume's label is the square of ground about its source (`sim dataset
+//! --plume-box source`), the point the companion reports.
 //!
 //! The scene, `models/testdata/scene.jpg` with its YOLO labels `scene.txt`, is an unmodified
 //! frame `sim dataset` rendered for a world whose seed was never used in training, picked by
@@ -47,13 +47,9 @@ fn read_labels(path: &Path, width_px: f32, height_px: f32) -> Vec<(usize, BoxXyx
         .collect()
 }
 
-fn iou(a: BoxXyxy, b: BoxXyxy) -> f32 {
-    let iw = (a.2.min(b.2) - a.0.max(b.0)).max(0.0);
-    let ih = (a.3.min(b.3) - a.1.max(b.1)).max(0.0);
-    let inter = iw * ih;
-    let area = |r: BoxXyxy| (r.2 - r.0) * (r.3 - r.1);
-    inter / (area(a) + area(b) - inter)
-}
+/// Largest distance between a detection's box centre and its label's, per class id, pixels
+/// (`qly_train/test_scene.py` picks the scene by the same rule).
+const MAX_CENTRE_PX: [f32; 2] = [8.0, 16.0];
 
 fn centre_distance_px(a: BoxXyxy, b: BoxXyxy) -> f32 {
     ((a.0 + a.2 - b.0 - b.2) / 2.0).hypot((a.1 + a.3 - b.1 - b.3) / 2.0)
@@ -88,8 +84,8 @@ fn shipped_model_finds_the_targets_in_a_rendered_scene() {
         scene.height() as f32,
     );
     assert!(
-        truth.iter().any(|t| t.0 == 0),
-        "the scene has an outfall: {truth:?}"
+        truth.iter().any(|t| t.0 == 0) && truth.iter().any(|t| t.0 == 1),
+        "the scene has an outfall and a plume: {truth:?}"
     );
     assert_eq!((scene.width(), scene.height()), (2048, 1536));
     assert!(!detector.tiles(&scene));
@@ -107,17 +103,13 @@ fn shipped_model_finds_the_targets_in_a_rendered_scene() {
         eprintln!("  {} {:.2} {:?}", d.class_name, d.confidence, d.bbox_px);
     }
 
-    // A detection matches a label of its class: an outfall by a box whose centre is within
-    // 8 px (40 cm at 5 cm/px) of the label's, a plume by IoU 0.3 or more (a plume's faint tail
-    // makes its extent loose). Every outfall is found.
+    // A detection matches a label of its class by its box centre: within 8 px of an outfall
+    // label's (40 cm at 5 cm/px), within 16 px of a plume label's (a plume's box is the 8 m
+    // square of ground about its source; 16 px is about 80 cm). Every target is found.
     let matches = |(cls, b): &(usize, BoxXyxy), d: &Detection| {
-        d.class_id == *cls
-            && match cls {
-                0 => centre_distance_px(d.bbox_px, *b) <= 8.0,
-                _ => iou(d.bbox_px, *b) >= 0.3,
-            }
+        d.class_id == *cls && centre_distance_px(d.bbox_px, *b) <= MAX_CENTRE_PX[*cls]
     };
-    for target in truth.iter().filter(|t| t.0 == 0) {
+    for target in &truth {
         assert!(
             dets.iter().any(|d| matches(target, d)),
             "target {target:?} not found among {dets:?}"

@@ -251,13 +251,13 @@ IGNORE_HEAT = 0.999
 
 
 def make_targets(boxes, ignores, size_px, num_classes):
-    """Heatmaps [B, nc, G, G] (Gaussian peaks at box centres), regression [B, 4, G, G]
-    (log(w/4), log(h/4), dx, dy at the centre cell) and its mask [B, 1, G, G]."""
+    """Heatmaps [B, nc, G, G] (Gaussian peaks at box centres), regression [B, 4 * nc, G, G]
+    (per class log(w/4), log(h/4), dx, dy at the centre cell) and its mask [B, nc, G, G]."""
     g = size_px // STRIDE
     n = len(boxes)
     heat = np.zeros((n, num_classes, g, g), np.float32)
-    reg = np.zeros((n, 4, g, g), np.float32)
-    mask = np.zeros((n, 1, g, g), np.float32)
+    reg = np.zeros((n, 4 * num_classes, g, g), np.float32)
+    mask = np.zeros((n, num_classes, g, g), np.float32)
     for b in range(n):
         for cls, x1, y1, x2, y2 in boxes[b]:
             cls = int(cls)
@@ -272,8 +272,8 @@ def make_targets(boxes, ignores, size_px, num_classes):
             sl = heat[b, cls, ya:yb, xa:xb]
             np.maximum(sl, blob, out=sl)
             heat[b, cls, iy, ix] = 1.0
-            reg[b, :, iy, ix] = (math.log(w), math.log(h), cx - ix, cy - iy)
-            mask[b, 0, iy, ix] = 1.0
+            reg[b, 4 * cls : 4 * cls + 4, iy, ix] = (math.log(w), math.log(h), cx - ix, cy - iy)
+            mask[b, cls, iy, ix] = 1.0
         # After the peaks, so a peak (1.0) inside an ignore region stays a positive.
         for cls, x1, y1, x2, y2 in ignores[b]:
             gx1, gy1 = int(x1 // STRIDE), int(y1 // STRIDE)

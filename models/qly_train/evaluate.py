@@ -141,7 +141,7 @@ def main(argv=None):
         corridor = read_corridor(a.corridor)
         result["geo"] = geo_metrics(worlds, thresholds, cam, corridor)
         # The same geotagging and matching on the label boxes themselves: what a perfect
-        # detector would score (a plume's box centre can miss its curved body by metres).
+        # detector would score (the upper bound of box-centre geotagging).
         labelled = [(w, fr, [[(int(b[0]), 1.0, *b[1:]) for b in f.boxes] for f in fr]) for w, fr, _ in worlds]
         oracle = geo_metrics(labelled, thresholds, cam, corridor)
         result["geo_label_boxes"] = {n: {k: oracle["classes"][n][k] for k in ("seen", "found_within_5m", "recall_within_5m")} for n in CLASS_NAMES}

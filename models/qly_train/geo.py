@@ -2,7 +2,7 @@
 
 The renderer (`sim dataset`) writes, beside the frames, `poses.csv` (each frame's camera
 position and the vehicle's yaw, and the gimbal tilt from nadir), `truth.geojson` (every target,
-plumes with their outline) and, from train.sh, `camera.json` (the pinhole intrinsics the frames
+with their class) and, from train.sh, `camera.json` (the pinhole intrinsics the frames
 were rendered with). The projection here is the same camera model as qly-core's `geotag` for
 this mount, written out in numpy: OpenCV pinhole (no distortion: the renderer's camera has
 none), gimbal frame = camera frame rotated by `GIMBAL_FROM_CAMERA`, a stabilised gimbal in the
@@ -11,12 +11,11 @@ not enter), intersected with the world's flat ground. Offsets of a few hundred m
 turned into latitude/longitude on the WGS-84 ellipsoid's local radii; over such distances
 that differs from core's full geodesy by millimetres.
 
-- Recall within 5 m: a target counts as seen when its truth point (outfall mouth) or, for a
-  plume, at least half of its outline's vertices image inside a frame (the renderer labels a
-  target when half its box is in view); it is found when a
-  detection of its class, geotagged from the box centre, lies within 5 m of the truth point
-  (outfall) or within 5 m of the plume's outline polygon (a plume's box centre is the middle
-  of its body, not its source).
+- Recall within 5 m: a target counts as seen when its truth point (an outfall's mouth, a
+  plume's source: where the discharge enters the river) images inside a frame; it is found when
+  a detection of its class, geotagged from the box centre, lies within 5 m of that point, the
+  contest's rule. (The detector's plume box is the square of ground about the source, so its
+  centre is the source; see `sim dataset --plume-box`.)
 - False positives per km: detections that match no target of their class, merged when within
   5 m of each other (one false object seen in several frames counts once), divided by the
   length of river inside the union of the frames' ground footprints.
@@ -116,12 +115,7 @@ def read_truth(path, plane):
         p = feat["properties"]
         lon, lat = feat["geometry"]["coordinates"]
         e, n = plane.to_en(lat, lon)
-        outline = None
-        if p["class"] == "plume":
-            ring = np.array(p["extent"]["outline"], float)
-            oe, on = plane.to_en(ring[:, 1], ring[:, 0])
-            outline = np.stack([oe, on], 1)
-        targets.append(dict(id=p["id"], cls=CLASS_NAMES.index(p["class"]), en=np.array([float(e), float(n)]), outline=outline))
+        targets.append(dict(id=p["id"], cls=CLASS_NAMES.index(p["class"]), en=np.array([float(e), float(n)])))
     return doc["properties"], targets
 
 
@@ -137,19 +131,7 @@ def point_in_polygon(pt, poly):
     return inside
 
 
-def distance_to_polygon(pt, poly):
-    if point_in_polygon(pt, poly):
-        return 0.0
-    a, b = poly, np.roll(poly, -1, axis=0)
-    d = b - a
-    t = np.clip(((pt - a) * d).sum(1) / np.maximum((d * d).sum(1), 1e-12), 0, 1)
-    q = a + d * t[:, None]
-    return float(np.sqrt(((q - pt) ** 2).sum(1)).min())
-
-
 def target_distance(target, en):
-    if target["outline"] is not None:
-        return min(distance_to_polygon(en, target["outline"]), float(np.hypot(*(en - target["en"]))))
     return float(np.hypot(*(en - target["en"])))
 
 
@@ -194,10 +176,9 @@ def geo_metrics_for_world(world_dir, frames, dets, thresholds, cam, centreline):
         fp = pixels_to_ground(corners, cam, pose, ground)
         footprints.append(np.stack([fp[:, 1] + cam_en[0], fp[:, 0] + cam_en[1]], 1))
         for t in targets:
-            pts = np.array([t["en"]] if t["outline"] is None else t["outline"])
-            px = ground_to_pixels(pts, cam, pose, cam_en, ground)
+            px = ground_to_pixels(np.array([t["en"]]), cam, pose, cam_en, ground)
             inside = (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
-            if inside.mean() >= 0.5:
+            if inside.all():
                 seen.add(t["id"])
         kept = [d for d in fd if d[1] > thresholds[d[0]]]
         if kept:

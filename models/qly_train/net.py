@@ -40,9 +40,16 @@ class Residual(nn.Module):
         return F.relu(x + self.b(self.a(x)))
 
 
+REG_PER_CLASS = 4  # log(w/4), log(h/4), dx, dy
+
+
 class CenterNet(nn.Module):
     """Backbone (strides 2..64), top-down pyramid to stride 4, and two 1x1 heads:
-    `heat` [N, nc, H/4, W/4] logits, `reg` [N, 4, H/4, W/4] = log(w/4), log(h/4), dx, dy."""
+    `heat` [N, nc, H/4, W/4] logits, `reg` [N, 4 * nc, H/4, W/4] = per class log(w/4),
+    log(h/4), dx, dy. The box regression is per class because different classes share
+    centres here: a plume's box is the square about its source, and an outfall's mouth is
+    that source, so one shared regression would be taught a 25 px and a 150 px box at the
+    same cell and learn neither (measured: AP50 0.28 and 0.04 with centres right)."""
 
     def __init__(self, num_classes=NUM_CLASSES):
         super().__init__()
@@ -60,7 +67,7 @@ class CenterNet(nn.Module):
         self.lat2 = nn.Conv2d(32, 32, 1)
         self.fuse = conv_bn(32, 32)
         self.heat = nn.Conv2d(32, num_classes, 1)
-        self.reg = nn.Conv2d(32, 4, 1)
+        self.reg = nn.Conv2d(32, REG_PER_CLASS * num_classes, 1)
         nn.init.constant_(self.heat.bias, HEAT_PRIOR_BIAS)
 
     def forward(self, x):
@@ -99,7 +106,10 @@ class EndToEnd(nn.Module):
         cell = index - cls * cells
         gy = torch.div(cell, gw, rounding_mode="floor")
         gx = cell - gy * gw
-        r = torch.gather(reg.reshape(n, 4, cells), 2, cell.unsqueeze(1).expand(n, 4, self.top_k))
+        # The peak's own class's four regression channels: flat index (cls * 4 + j) * cells + cell.
+        j = torch.arange(REG_PER_CLASS, device=x.device).view(1, REG_PER_CLASS, 1)
+        flat = (cls.unsqueeze(1) * REG_PER_CLASS + j) * cells + cell.unsqueeze(1)
+        r = torch.gather(reg.reshape(n, REG_PER_CLASS * nc * cells), 1, flat.reshape(n, -1)).reshape(n, REG_PER_CLASS, self.top_k)
         w = torch.exp(r[:, 0]) * STRIDE
         h = torch.exp(r[:, 1]) * STRIDE
         cx = (gx.to(x.dtype) + r[:, 2]) * STRIDE

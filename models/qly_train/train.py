@@ -40,11 +40,16 @@ def focal_loss(logits, target):
 
 
 def losses(net, x, heat_t, reg_t, mask):
+    """Focal loss on the heatmaps; L1 on each box's own class's size and offset channels."""
     heat_p, reg_p = net(x)
     l_heat = focal_loss(heat_p, heat_t)
+    b, nc, gh, gw = mask.shape
+    reg_p = reg_p.reshape(b, nc, 4, gh, gw)
+    reg_t = reg_t.reshape(b, nc, 4, gh, gw)
+    m = mask.unsqueeze(2)
     n = mask.sum().clamp(min=1.0)
-    l_size = (F.l1_loss(reg_p[:, :2], reg_t[:, :2], reduction="none") * mask).sum() / n
-    l_off = (F.l1_loss(reg_p[:, 2:], reg_t[:, 2:], reduction="none") * mask).sum() / n
+    l_size = (F.l1_loss(reg_p[:, :, :2], reg_t[:, :, :2], reduction="none") * m).sum() / n
+    l_off = (F.l1_loss(reg_p[:, :, 2:], reg_t[:, :, 2:], reduction="none") * m).sum() / n
     return l_heat, l_size, l_off
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of the pipeline's pure parts (no torch needed).
+"""Unit tests of the pipeline's pure parts (torch for the target and export-head tests: the training venv).
 
 usage: cd models && python -m unittest discover -s tests
 """
@@ -69,10 +69,9 @@ class Geo(unittest.TestCase):
         back = geo.ground_to_pixels(en, self.cam, pose, (3.0, -4.0), 5.0)
         self.assertTrue(np.allclose(back, px, atol=1e-6))
 
-    def test_distance_to_a_polygon(self):
-        square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]], float)
-        self.assertEqual(geo.distance_to_polygon(np.array([5.0, 5.0]), square), 0.0)
-        self.assertAlmostEqual(geo.distance_to_polygon(np.array([13.0, 5.0]), square), 3.0)
+    def test_a_target_is_found_by_its_point_only(self):
+        target = dict(id="plume-001", cls=1, en=np.array([10.0, 20.0]))
+        self.assertAlmostEqual(geo.target_distance(target, np.array([13.0, 24.0])), 5.0)
 
 
 class Metrics(unittest.TestCase):
@@ -88,3 +87,41 @@ class Metrics(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SharedCentres(unittest.TestCase):
+    """An outfall's mouth is its plume's source: both boxes share a centre cell."""
+
+    def test_targets_keep_each_class_s_own_size_at_a_shared_centre(self):
+        from qly_train.data import make_targets
+
+        outfall = [0, 100, 100, 124, 124]  # 24 px
+        plume = [1, 52, 52, 172, 172]  # 120 px, same centre
+        _, reg, mask = make_targets([np.array([outfall, plume], np.float32)], [np.zeros((0, 5), np.float32)], 256, 2)
+        self.assertEqual(tuple(reg.shape), (1, 8, 64, 64))
+        self.assertEqual(float(mask[0, 0, 28, 28]), 1.0)
+        self.assertEqual(float(mask[0, 1, 28, 28]), 1.0)
+        self.assertAlmostEqual(math.exp(float(reg[0, 0, 28, 28])) * 4, 24.0, places=4)
+        self.assertAlmostEqual(math.exp(float(reg[0, 4, 28, 28])) * 4, 120.0, places=4)
+
+    def test_export_head_reads_the_peak_s_own_class_regression(self):
+        import torch
+        import torch.nn.functional as F
+
+        from qly_train.net import STRIDE, CenterNet, EndToEnd
+
+        torch.manual_seed(0)
+        net = CenterNet(2).eval()
+        x = torch.rand(1, 3, 128, 128)
+        with torch.no_grad():
+            heat, reg = net(x)
+            rows = EndToEnd(net, 10)(x)[0]
+        h = torch.sigmoid(heat)
+        peaks = h * (F.max_pool2d(h, 3, 1, 1) == h)
+        for row in rows[:5]:
+            cls = int(row[5])
+            gy, gx = (int(v) for v in (peaks[0, cls] == row[4]).nonzero()[0])
+            r = reg[0, 4 * cls : 4 * cls + 4, gy, gx]
+            self.assertAlmostEqual(float(row[2] - row[0]), float(torch.exp(r[0]) * STRIDE), places=3)
+            self.assertAlmostEqual(float(row[3] - row[1]), float(torch.exp(r[1]) * STRIDE), places=3)
+            self.assertAlmostEqual(float(row[0] + row[2]) / 2, (gx + float(r[2])) * STRIDE, places=3)
