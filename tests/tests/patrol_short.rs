@@ -11,16 +11,17 @@ use std::time::Instant;
 
 use qly_e2e::{figure, repo_root};
 
-/// Floors below measured runs (short corridor over the valley, 100 m above ground: outfalls
-/// 2/3 within 5 m, median error 1.76 m, CE90 coverage 100 %, 0.83 false reports per km, score
-/// 19.4; flat, 80 m: outfalls 3/3, median 0.95 m; the full 8 km corridor flat: outfalls 23/33,
-/// median 0.97 m, CE90 coverage 96 %, 0.13 false reports per km, score 32.3), with room for
-/// a three-outfall world: they catch a broken link, clock, geotag or detector, not noise.
-const MIN_FOUND_FRACTION_OUTFALLS: f64 = 0.5;
+/// Floors below measured runs, with room for a world of five outfalls and five plumes: they
+/// catch a broken link, clock, geotag or detector, not noise. Measured (world seed 7001, which
+/// the detector never saw; short corridor over the valley, 100 m above ground, idle machine):
+/// outfalls 5/5 and plumes 5/5 within 5 m, median error 0.87 m, CE90 coverage 100 %, 1.67
+/// false reports per km (2 over 1.2 km), score 89.0. The whole 8 km corridor: BENCHMARKS.md.
+const MIN_FOUND_FRACTION_OUTFALLS: f64 = 0.6;
+const MIN_FOUND_FRACTION_PLUMES: f64 = 0.6;
 const MAX_MEDIAN_ERROR_M: f64 = 2.5;
 const MIN_CE90_COVERAGE: f64 = 0.6;
-const MAX_FALSE_REPORTS_PER_KM: f64 = 3.0;
-const MIN_SCORE: f64 = 15.0;
+const MAX_FALSE_REPORTS_PER_KM: f64 = 3.5;
+const MIN_SCORE: f64 = 40.0;
 
 #[test]
 fn short_patrol_finds_scores_and_exports() {
@@ -56,17 +57,22 @@ fn short_patrol_finds_scores_and_exports() {
         assert!(out.join(p).exists(), "{p} missing from {}", out.display());
     }
 
-    let outfalls = f["per_class"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["class"] == "outfall"))
-        .expect("outfall figures");
-    let targets = outfalls["targets"].as_f64().unwrap();
-    let found = outfalls["found_within_act_m"].as_f64().unwrap();
-    assert!(targets > 0.0, "the short world has no outfalls");
-    assert!(
-        found / targets >= MIN_FOUND_FRACTION_OUTFALLS,
-        "outfalls found within 5 m: {found}/{targets}"
-    );
+    for (class, floor) in [
+        ("outfall", MIN_FOUND_FRACTION_OUTFALLS),
+        ("plume", MIN_FOUND_FRACTION_PLUMES),
+    ] {
+        let c = f["per_class"]
+            .as_array()
+            .and_then(|a| a.iter().find(|c| c["class"] == class))
+            .unwrap_or_else(|| panic!("{class} figures"));
+        let targets = c["targets"].as_f64().unwrap();
+        let found = c["found_within_act_m"].as_f64().unwrap();
+        assert!(targets > 0.0, "the short world has no {class}s");
+        assert!(
+            found / targets >= floor,
+            "{class}s found within 5 m: {found}/{targets}"
+        );
+    }
     let median = figure(&f, "median_error_m").expect("a median error");
     assert!(median <= MAX_MEDIAN_ERROR_M, "median error {median} m");
     let ce90 = figure(&f, "ce90_coverage").expect("CE90 coverage");
