@@ -74,6 +74,23 @@ pub struct Georef {
     pub lat_step_deg: f64,
 }
 
+impl Georef {
+    /// The centre of cell (`col`, `row`): where a pixel-is-area raster's value stands.
+    ///
+    /// ```
+    /// use qly_core::terrain::Georef;
+    /// let g = Georef { west_lon_deg: 106.0, north_lat_deg: 27.0, lon_step_deg: 0.001, lat_step_deg: 0.002 };
+    /// let p = g.cell_centre(0, 1); // first column, second row: south of the northern edge
+    /// assert!((p.lon_deg - 106.0005).abs() < 1e-12 && (p.lat_deg - 26.997).abs() < 1e-12);
+    /// ```
+    pub fn cell_centre(&self, col: usize, row: usize) -> GeoPoint {
+        GeoPoint {
+            lat_deg: self.north_lat_deg - (row as f64 + 0.5) * self.lat_step_deg,
+            lon_deg: self.west_lon_deg + (col as f64 + 0.5) * self.lon_step_deg,
+        }
+    }
+}
+
 /// A north-up grid of heights, row-major from the northern row; `NaN` marks a void.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemGrid {
@@ -107,6 +124,31 @@ struct Stencil {
 }
 
 impl Dem {
+    /// A `cols` x `rows` DEM on `georef` holding `height_m` of each cell's centre
+    /// ([`Georef::cell_centre`]): how a height function (a synthetic valley, a simulated
+    /// world's relief) becomes a raster the planner and `write_dem_file` take.
+    pub fn sample_cell_centres(
+        name: impl Into<String>,
+        georef: Georef,
+        cols: usize,
+        rows: usize,
+        datum: VerticalDatum,
+        mut height_m: impl FnMut(GeoPoint) -> f32,
+    ) -> Result<Dem, DemError> {
+        let mut heights_m = Vec::with_capacity(cols.saturating_mul(rows));
+        for row in 0..rows {
+            for col in 0..cols {
+                heights_m.push(height_m(georef.cell_centre(col, row)));
+            }
+        }
+        let grid = DemGrid {
+            cols,
+            rows,
+            heights_m,
+        };
+        Dem::new(name, grid, georef, datum)
+    }
+
     /// A DEM from its parts. `name` labels it in errors (the file name for a file).
     pub fn new(
         name: impl Into<String>,

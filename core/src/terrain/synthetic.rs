@@ -23,7 +23,7 @@
 //! Everything is deterministic (`seed`), so the same spec always gives the same heights.
 
 use crate::geodesy::{GeoPoint, LocalFrame};
-use crate::terrain::dem::{Dem, DemError, DemGrid, Georef};
+use crate::terrain::dem::{Dem, DemError, Georef};
 use crate::terrain::vertical::VerticalDatum;
 use crate::terrain::{Terrain, TerrainError};
 
@@ -237,33 +237,16 @@ impl SyntheticValley {
         let north = ((n + dlat) / cell_deg).ceil() * cell_deg;
         let cols = (((e + dlon) - west) / cell_deg).ceil().max(1.0) as usize;
         let rows = ((north - (s - dlat)) / cell_deg).ceil().max(1.0) as usize;
-        let mut heights_m = Vec::with_capacity(cols * rows);
-        for r in 0..rows {
-            let lat = north - (r as f64 + 0.5) * cell_deg;
-            for c in 0..cols {
-                let lon = west + (c as f64 + 0.5) * cell_deg;
-                let (x, y) = self.frame.project(GeoPoint {
-                    lat_deg: lat,
-                    lon_deg: lon,
-                });
-                heights_m.push(self.height_at_plane_m(x, y) as f32);
-            }
-        }
-        Dem::new(
-            name,
-            DemGrid {
-                cols,
-                rows,
-                heights_m,
-            },
-            Georef {
-                west_lon_deg: west,
-                north_lat_deg: north,
-                lon_step_deg: cell_deg,
-                lat_step_deg: cell_deg,
-            },
-            VerticalDatum::Egm96,
-        )
+        let georef = Georef {
+            west_lon_deg: west,
+            north_lat_deg: north,
+            lon_step_deg: cell_deg,
+            lat_step_deg: cell_deg,
+        };
+        Dem::sample_cell_centres(name, georef, cols, rows, VerticalDatum::Egm96, |p| {
+            let (x, y) = self.frame.project(p);
+            self.height_at_plane_m(x, y) as f32
+        })
     }
 }
 

@@ -11,7 +11,7 @@
 //! error (about a centimetre at 2 m cells on the valley's terraces, measured by the tests).
 
 use qly_core::geodesy::LocalFrame;
-use qly_core::terrain::{Dem, DemError, DemGrid, Georef, Terrain, VerticalDatum};
+use qly_core::terrain::{Dem, DemError, Georef, Terrain, VerticalDatum};
 use rayon::prelude::*;
 
 use super::WorldError;
@@ -131,33 +131,16 @@ impl ReliefGrid {
         let north = (north / cell_deg).floor() * cell_deg;
         let cols = ((east - west) / cell_deg).floor().max(1.0) as usize;
         let rows = ((north - south) / cell_deg).floor().max(1.0) as usize;
-        let heights_m: Vec<f32> = (0..rows * cols)
-            .into_par_iter()
-            .map(|k| {
-                let (c, r) = (k % cols, k / cols);
-                let p = qly_core::geodesy::GeoPoint {
-                    lat_deg: north - (r as f64 + 0.5) * cell_deg,
-                    lon_deg: west + (c as f64 + 0.5) * cell_deg,
-                };
-                let (e, n) = frame.project(p);
-                self.height_m(e, n) as f32
-            })
-            .collect();
-        Dem::new(
-            name,
-            DemGrid {
-                cols,
-                rows,
-                heights_m,
-            },
-            Georef {
-                west_lon_deg: west,
-                north_lat_deg: north,
-                lon_step_deg: cell_deg,
-                lat_step_deg: cell_deg,
-            },
-            VerticalDatum::Egm96,
-        )
+        let georef = Georef {
+            west_lon_deg: west,
+            north_lat_deg: north,
+            lon_step_deg: cell_deg,
+            lat_step_deg: cell_deg,
+        };
+        Dem::sample_cell_centres(name, georef, cols, rows, VerticalDatum::Egm96, |p| {
+            let (e, n) = frame.project(p);
+            self.height_m(e, n) as f32
+        })
     }
 }
 
