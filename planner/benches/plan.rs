@@ -9,10 +9,8 @@ use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use planner::plan::plan_survey;
-use planner::survey::{
-    AltitudeTarget, CorridorOptions, InputGeometry, PlaneCoord, SurveyInput, SurveyParams,
-};
-use qly_core::camera::{CameraDatabase, Orientation};
+use planner::survey::{AltitudeTarget, InputGeometry, PlaneCoord, SurveyInput, SurveyParams};
+use qly_core::camera::CameraDatabase;
 use qly_core::datum::Datum;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 
@@ -89,23 +87,14 @@ fn concave_area() -> SurveyInput {
 
 /// Mavic 3 Enterprise wide camera at 2 cm/px (75 m), 70 % side and 80 % front overlap.
 fn params() -> SurveyParams {
+    let camera = CameraDatabase::builtin()
+        .find("DJI Mavic 3 Enterprise wide")
+        .expect("built-in camera")
+        .clone();
     SurveyParams {
-        camera: CameraDatabase::builtin()
-            .find("DJI Mavic 3 Enterprise wide")
-            .expect("built-in camera")
-            .clone(),
-        orientation: Orientation::Landscape,
-        side_overlap_pct: 70.0,
-        front_overlap_pct: 80.0,
-        altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
-        ceiling_m: 120.0,
         turnaround_m: 20.0,
         cruise_speed_m_s: 10.0,
-        sweep_angle_deg: None,
-        corridor: CorridorOptions::default(),
-        battery: None,
-        resume_overlap_photos: 2,
-        home: None,
+        ..SurveyParams::new(camera, AltitudeTarget::Gsd { cm_per_px: 2.0 })
     }
 }
 

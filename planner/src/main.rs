@@ -100,14 +100,14 @@ struct PlanArgs {
     #[arg(long)]
     alt: Option<f64>,
     /// Side overlap between neighbouring lanes, percent (0 <= x < 100).
-    #[arg(long, default_value_t = 70.0)]
+    #[arg(long, default_value_t = SurveyParams::DEFAULT_SIDE_OVERLAP_PCT)]
     side_overlap: f64,
     /// Front overlap between consecutive photos, percent (0 <= x < 100).
-    #[arg(long, default_value_t = 80.0)]
+    #[arg(long, default_value_t = SurveyParams::DEFAULT_FRONT_OVERLAP_PCT)]
     front_overlap: f64,
     /// Height ceiling above ground, metres. China's light-UAV rule is 120 m true height;
     /// raise it only with an airspace approval. With --dem it holds along the whole path.
-    #[arg(long, visible_alias = "max-agl-m", default_value_t = 120.0)]
+    #[arg(long, visible_alias = "max-agl-m", default_value_t = SurveyParams::DEFAULT_CEILING_M)]
     ceiling: f64,
     /// Elevation model(s), GeoTIFF in EPSG:4326 (SRTM-like; repeat for tiles): fly at the
     /// target height above the ground they give instead of above take-off.
@@ -139,10 +139,10 @@ struct PlanArgs {
     #[arg(long)]
     strict_gradients: bool,
     /// Straight run-in/run-out beyond each lane end, metres.
-    #[arg(long, default_value_t = 10.0)]
+    #[arg(long, default_value_t = SurveyParams::DEFAULT_TURNAROUND_M)]
     turnaround: f64,
     /// Cruise (ground) speed, m/s.
-    #[arg(long, default_value_t = 8.0)]
+    #[arg(long, default_value_t = SurveyParams::DEFAULT_CRUISE_SPEED_M_S)]
     speed: f64,
     /// Sweep direction of area lanes, degrees clockwise from north; default: the fastest.
     #[arg(long)]
@@ -157,7 +157,7 @@ struct PlanArgs {
     #[arg(long, default_value_t = 3.0)]
     reserve_min: f64,
     /// Photos each sortie re-takes before where the previous one stopped.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, default_value_t = SurveyParams::DEFAULT_RESUME_OVERLAP_PHOTOS)]
     resume_photos: u32,
     /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
     #[arg(long)]

@@ -553,8 +553,8 @@ fn lanes(
 mod tests {
     use super::*;
     use crate::photos::dist;
-    use crate::survey::{BatteryBudget, CorridorOptions};
-    use qly_core::camera::{CameraDatabase, Orientation};
+    use crate::survey::BatteryBudget;
+    use qly_core::camera::CameraDatabase;
     use qly_core::datum::Datum;
 
     fn frame() -> LocalFrame {
@@ -598,23 +598,14 @@ mod tests {
 
     /// Mavic 3 Enterprise at 2 cm/px: 75.0 m up, lanes 31.7 m apart, a photo every 15.8 m.
     fn params() -> SurveyParams {
+        let camera = CameraDatabase::builtin()
+            .find("DJI Mavic 3 Enterprise wide")
+            .unwrap()
+            .clone();
         SurveyParams {
-            camera: CameraDatabase::builtin()
-                .find("DJI Mavic 3 Enterprise wide")
-                .unwrap()
-                .clone(),
-            orientation: Orientation::Landscape,
-            side_overlap_pct: 70.0,
-            front_overlap_pct: 80.0,
-            altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
-            ceiling_m: 120.0,
             turnaround_m: 20.0,
             cruise_speed_m_s: 10.0,
-            sweep_angle_deg: None,
-            corridor: CorridorOptions::default(),
-            battery: None,
-            resume_overlap_photos: 2,
-            home: None,
+            ..SurveyParams::new(camera, AltitudeTarget::Gsd { cm_per_px: 2.0 })
         }
     }
 

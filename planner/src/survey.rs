@@ -102,6 +102,55 @@ pub struct SurveyParams {
     pub home: Option<Home>,
 }
 
+impl SurveyParams {
+    /// Side overlap between neighbouring lanes, percent: what photogrammetry of water and
+    /// vegetation needs to tie lanes together (less than that leaves holes in the mosaic).
+    pub const DEFAULT_SIDE_OVERLAP_PCT: f64 = 70.0;
+    /// Front overlap between consecutive photos, percent.
+    pub const DEFAULT_FRONT_OVERLAP_PCT: f64 = 80.0;
+    /// China's light-UAV rule: 120 m true height unless an airspace approval raises it.
+    pub const DEFAULT_CEILING_M: f64 = 120.0;
+    pub const DEFAULT_TURNAROUND_M: f64 = 10.0;
+    pub const DEFAULT_CRUISE_SPEED_M_S: f64 = 8.0;
+    pub const DEFAULT_RESUME_OVERLAP_PHOTOS: u32 = 2;
+
+    /// The planner's defaults (the same as the `planner plan` command line's) for this camera
+    /// and altitude: landscape mounting, 70 % side and 80 % front overlap, 120 m ceiling, 10 m
+    /// turnarounds at 8 m/s, the fastest sweep angle, no extra corridor lanes, one sortie, two
+    /// photos re-taken when a sortie resumes, take-off at the first lane. Change a field with
+    /// struct update syntax.
+    ///
+    /// ```
+    /// use planner::survey::{AltitudeTarget, SurveyParams};
+    /// use qly_core::camera::CameraDatabase;
+    ///
+    /// let camera = CameraDatabase::builtin().find("DJI Mavic 3 Enterprise wide").unwrap().clone();
+    /// let params = SurveyParams {
+    ///     cruise_speed_m_s: 10.0,
+    ///     ..SurveyParams::new(camera, AltitudeTarget::Gsd { cm_per_px: 2.0 })
+    /// };
+    /// assert_eq!(params.side_overlap_pct, 70.0);
+    /// assert_eq!(params.cruise_speed_m_s, 10.0);
+    /// ```
+    pub fn new(camera: CameraSpec, altitude: AltitudeTarget) -> SurveyParams {
+        SurveyParams {
+            camera,
+            orientation: Orientation::Landscape,
+            side_overlap_pct: Self::DEFAULT_SIDE_OVERLAP_PCT,
+            front_overlap_pct: Self::DEFAULT_FRONT_OVERLAP_PCT,
+            altitude,
+            ceiling_m: Self::DEFAULT_CEILING_M,
+            turnaround_m: Self::DEFAULT_TURNAROUND_M,
+            cruise_speed_m_s: Self::DEFAULT_CRUISE_SPEED_M_S,
+            sweep_angle_deg: None,
+            corridor: CorridorOptions::default(),
+            battery: None,
+            resume_overlap_photos: Self::DEFAULT_RESUME_OVERLAP_PHOTOS,
+            home: None,
+        }
+    }
+}
+
 /// The survey region in the plan's plane.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlaneRegion {

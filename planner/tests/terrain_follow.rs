@@ -4,12 +4,11 @@
 
 use planner::plan::{plan_survey, plan_survey_over_terrain};
 use planner::survey::{
-    AltitudeTarget, CorridorOptions, InputGeometry, PlaneCoord, SurveyInput, SurveyParams,
-    SurveyPlan,
+    AltitudeTarget, InputGeometry, PlaneCoord, SurveyInput, SurveyParams, SurveyPlan,
 };
 use planner::terrain::{TerrainAltFrame, TerrainFollowError, TerrainOptions};
 use planner::PlanError;
-use qly_core::camera::{CameraDatabase, Orientation};
+use qly_core::camera::CameraDatabase;
 use qly_core::datum::Datum;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::{AltFrame, Mission, MissionItem, MissionType};
@@ -51,23 +50,14 @@ fn north_2km() -> SurveyInput {
 /// Mavic 3 Enterprise at 2 cm/px: 75.0 m above ground; 10 m/s, so the steepest climb is
 /// 2.5 / 10 = 0.25 and the steepest descent 1.5 / 10 = 0.15 m per m.
 fn params() -> SurveyParams {
+    let camera = CameraDatabase::builtin()
+        .find("DJI Mavic 3 Enterprise wide")
+        .unwrap()
+        .clone();
     SurveyParams {
-        camera: CameraDatabase::builtin()
-            .find("DJI Mavic 3 Enterprise wide")
-            .unwrap()
-            .clone(),
-        orientation: Orientation::Landscape,
-        side_overlap_pct: 70.0,
-        front_overlap_pct: 80.0,
-        altitude: AltitudeTarget::Gsd { cm_per_px: 2.0 },
-        ceiling_m: 120.0,
         turnaround_m: 20.0,
         cruise_speed_m_s: 10.0,
-        sweep_angle_deg: None,
-        corridor: CorridorOptions::default(),
-        battery: None,
-        resume_overlap_photos: 2,
-        home: None,
+        ..SurveyParams::new(camera, AltitudeTarget::Gsd { cm_per_px: 2.0 })
     }
 }
 

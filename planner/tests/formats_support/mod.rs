@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use geo::{coord, LineString, Polygon};
 use planner::estimate::flight_path;
 use planner::survey::{
-    AltitudeTarget, CorridorOptions, CoverageReport, Estimate, PhotoPoint, PlaneCoord, PlaneRegion,
-    Sortie, SurveyParams, SurveyPlan, Transect,
+    AltitudeTarget, CoverageReport, Estimate, PhotoPoint, PlaneCoord, PlaneRegion, Sortie,
+    SurveyParams, SurveyPlan, Transect,
 };
-use qly_core::camera::{CameraSpec, Footprint, Orientation};
+use qly_core::camera::{CameraSpec, Footprint};
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::{Altitude, FenceZone, Home, Mission, MissionItem};
 pub use qly_test_support::repo::shared_dir;
@@ -33,28 +33,20 @@ pub const HOME: GeoPoint = GeoPoint {
 };
 
 fn params() -> SurveyParams {
+    let camera = CameraSpec {
+        name: "Test 1-inch".into(),
+        sensor_width_mm: 13.2,
+        sensor_height_mm: 8.8,
+        focal_length_mm: 8.8,
+        image_width_px: 5472,
+        image_height_px: 3648,
+        min_trigger_interval_s: 1.0,
+    };
     SurveyParams {
-        camera: CameraSpec {
-            name: "Test 1-inch".into(),
-            sensor_width_mm: 13.2,
-            sensor_height_mm: 8.8,
-            focal_length_mm: 8.8,
-            image_width_px: 5472,
-            image_height_px: 3648,
-            min_trigger_interval_s: 1.0,
-        },
-        orientation: Orientation::Landscape,
-        side_overlap_pct: 70.0,
         front_overlap_pct: 75.0,
-        altitude: AltitudeTarget::AboveTakeoff { alt_m: 60.0 },
-        ceiling_m: 120.0,
         turnaround_m: 20.0,
-        cruise_speed_m_s: 8.0,
-        sweep_angle_deg: None,
-        corridor: CorridorOptions::default(),
-        battery: None,
         resume_overlap_photos: 0,
-        home: None,
+        ..SurveyParams::new(camera, AltitudeTarget::AboveTakeoff { alt_m: 60.0 })
     }
 }
 
