@@ -15,12 +15,12 @@
 #   RENDER_MINUTES   wall time for rendering training worlds (seeds 1, 2, ...)  [default 12]
 #   MIN_TRAIN_WORLDS / MAX_TRAIN_WORLDS  bounds on their number             [default 4 / 60]
 #   TRAIN_FRAMES     frames rendered per training world                       [default 12]
-#   TEST_WORLDS      number of held-out worlds (seeds 9001..)                 [default 3]
+#   TEST_WORLDS      number of held-out worlds (seeds 9001..)                 [default 12]
 #   TEST_FRAMES      frames per held-out world                                [default 16]
 #   RENDER_SAMPLES   renderer sub-pixel samples per axis                      [default 1]
 #   RENDER_JOBS      sim processes rendering at once                          [default 2]
-#   TRAIN_MINUTES    training wall-time budget                                [default 30]
-#   MAX_STEPS        training step cap                                        [default 4000]
+#   TRAIN_MINUTES    training wall-time budget                                [default 35]
+#   MAX_STEPS        training step cap                                        [default 8000]
 #   REUSE_RENDERED   1: keep the worlds an earlier run rendered into models/work/ (train/,
 #                    test/) and skip rendering (to retrain on the same data; the log says so)
 set -euo pipefail
@@ -33,12 +33,12 @@ RENDER_MINUTES="${RENDER_MINUTES:-12}"
 MIN_TRAIN_WORLDS="${MIN_TRAIN_WORLDS:-4}"
 MAX_TRAIN_WORLDS="${MAX_TRAIN_WORLDS:-60}"
 TRAIN_FRAMES="${TRAIN_FRAMES:-12}"
-TEST_WORLDS="${TEST_WORLDS:-3}"
+TEST_WORLDS="${TEST_WORLDS:-12}"
 TEST_FRAMES="${TEST_FRAMES:-16}"
 RENDER_SAMPLES="${RENDER_SAMPLES:-1}"
 RENDER_JOBS="${RENDER_JOBS:-2}"
-TRAIN_MINUTES="${TRAIN_MINUTES:-30}"
-MAX_STEPS="${MAX_STEPS:-4000}"
+TRAIN_MINUTES="${TRAIN_MINUTES:-35}"
+MAX_STEPS="${MAX_STEPS:-8000}"
 TEST_SEED0=9001
 
 mkdir -p "$work"

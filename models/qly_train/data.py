@@ -229,7 +229,9 @@ def to_tensor(images, rng=None):
         x = (x - mean) * contrast + mean
         x = x * gain * chan
         sigma = torch.from_numpy(rng.uniform(0.0, 0.02, (n, 1, 1, 1)).astype(np.float32))
-        x = x + torch.randn_like(x) * sigma
+        # torch.randn, not randn_like: x keeps the image's channels-last strides, and randn_like
+        # on those is about 6x slower (175 vs 29 ms per batch of 8 crops of 512 px, measured).
+        x = x + torch.randn(x.shape) * sigma
         x = x.clamp_(0.0, 1.0)
     return x
 

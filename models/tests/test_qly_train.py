@@ -85,8 +85,6 @@ class Metrics(unittest.TestCase):
         self.assertEqual(average_precision(dets, truth, 1)[0], None)
 
 
-if __name__ == "__main__":
-    unittest.main()
 
 
 class SharedCentres(unittest.TestCase):
@@ -125,3 +123,41 @@ class SharedCentres(unittest.TestCase):
             self.assertAlmostEqual(float(row[2] - row[0]), float(torch.exp(r[0]) * STRIDE), places=3)
             self.assertAlmostEqual(float(row[3] - row[1]), float(torch.exp(r[1]) * STRIDE), places=3)
             self.assertAlmostEqual(float(row[0] + row[2]) / 2, (gx + float(r[2])) * STRIDE, places=3)
+
+
+class Precision(unittest.TestCase):
+    def test_losses_of_bfloat16_outputs_agree_with_float32(self):
+        # What autocast hands the losses: bfloat16 heatmaps and regressions, confident background
+        # (p = 0.0025) and confident peaks.
+        import torch
+
+        from qly_train.data import make_targets
+        from qly_train.train import losses
+
+        boxes = [np.array([[0, 30, 30, 50, 50]], np.float32)]
+        heat_t, reg_t, mask = make_targets(boxes, [np.zeros((0, 5), np.float32)], 128, 2)
+        heat = torch.full(heat_t.shape, -6.0)
+        heat[heat_t == 1] = 2.0
+        reg = torch.zeros(reg_t.shape)
+
+        def net(dtype):
+            return lambda _x: (heat.to(dtype), reg.to(dtype))
+
+        ref = losses(net(torch.float32), None, heat_t, reg_t, mask)
+        got = losses(net(torch.bfloat16), None, heat_t, reg_t, mask)
+        for r, g in zip(ref, got):
+            self.assertEqual(g.dtype, torch.float32)
+            self.assertLess(abs(float(g) - float(r)), 0.02 * abs(float(r)) + 1e-4)
+
+    def test_photometric_noise_keeps_the_batch_shape_and_range(self):
+        from qly_train.data import to_tensor
+
+        imgs = np.full((2, 64, 48, 3), 128, np.uint8)
+        x = to_tensor(imgs, np.random.default_rng(0))
+        self.assertEqual(tuple(x.shape), (2, 3, 64, 48))
+        self.assertGreater(float(x.std()), 0.0)
+        self.assertTrue(bool(((x >= 0) & (x <= 1)).all()))
+
+
+if __name__ == "__main__":
+    unittest.main()
