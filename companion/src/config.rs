@@ -295,6 +295,10 @@ pub struct FusionSection {
     /// River centreline in flow order (upstream first), `[[lat_deg, lon_deg], ...]` WGS-84;
     /// empty: plumes are reported at their fused centre.
     pub river_centreline_deg: Vec<[f64; 2]>,
+    /// A candidate is confirmed (reported to the ground, written to candidates.geojson) once
+    /// it is fused from this many photos; the journal and sightings.geojson keep every
+    /// sighting either way. 1: every candidate at once.
+    pub min_sightings: u32,
 }
 
 impl Default for FusionSection {
@@ -306,6 +310,7 @@ impl Default for FusionSection {
             merge_across_classes: d.merge_across_classes,
             plume_classes: d.plume_classes,
             river_centreline_deg: Vec::new(),
+            min_sightings: 1,
         }
     }
 }
@@ -462,6 +467,13 @@ impl Config {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(self.invalid(key, v, "a finite number >= 0"));
             }
+        }
+        if self.fusion.min_sightings == 0 {
+            return Err(self.invalid(
+                "fusion.min_sightings",
+                0,
+                "at least 1 photo (1: every candidate is confirmed at once)",
+            ));
         }
         if let Some(h) = g.ground_amsl_m {
             if !h.is_finite() {
@@ -675,6 +687,7 @@ model = "models/outfall.onnx"
         assert_eq!(c.intrinsics().unwrap().width_px, 5280);
         assert_eq!(c.detector.confidence_threshold, 0.25);
         assert_eq!(c.geotag.ground_amsl_m, None);
+        assert_eq!(c.fusion.min_sightings, 1);
     }
 
     #[test]
@@ -729,6 +742,12 @@ model = "models/outfall.onnx"
             .unwrap_err()
             .to_string();
         assert!(msg.contains("missing field `detector`"), "{msg}");
+        let text = format!("{MIN}[fusion]\nmin_sightings = 0\n");
+        let msg = Config::parse(&text, Path::new("c.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("`fusion.min_sightings` = 0"), "{msg}");
+        assert!(msg.contains("at least 1 photo"), "{msg}");
     }
 
     #[test]

@@ -59,6 +59,15 @@ pub struct FrameOutcome {
 }
 
 impl FrameOutcome {
+    /// The candidates this frame confirmed: those whose sighting count reached
+    /// `min_sightings` with this frame's sighting. Fusion gives a candidate at most one
+    /// sighting per frame, so this is the one frame where each candidate is confirmed; with
+    /// `min_sightings` 1 it is every candidate the frame created.
+    pub fn confirmed(&self, min_sightings: u32) -> impl Iterator<Item = &CandidateRecord> {
+        let min = min_sightings.max(1);
+        self.candidates.iter().filter(move |c| c.sightings == min)
+    }
+
     /// The records to journal, in order: the frame, its sightings, then the candidates they
     /// created or updated.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
@@ -615,6 +624,36 @@ mod tests {
         assert_eq!(out.candidates.len(), 1);
         assert_eq!(out.candidates[0].revision, 2);
         assert_eq!(out.candidates[0].sightings, 2);
+    }
+
+    /// Four frames: one outfall seen in every frame, a second, far away, only in frame 2.
+    /// Returns (frame, candidate id, sightings) of every candidate `confirmed(min)` gave.
+    fn confirmations(min_sightings: u32) -> Vec<(u64, u64, u32)> {
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        let mut got = Vec::new();
+        for i in 1..=4u64 {
+            meta.image_index = i;
+            meta.file = format!("frames/{i}.jpg");
+            let mut dets = vec![det("outfall", 2000.0 + i as f32, 1500.0)];
+            if i == 2 {
+                dets.push(det("outfall", 3800.0, 200.0));
+            }
+            let out = findings
+                .add_frame(&meta, &pose, &intrinsics, &dets)
+                .unwrap();
+            got.extend(out.confirmed(min_sightings).map(|c| (i, c.id, c.sightings)));
+        }
+        got
+    }
+
+    #[test]
+    fn a_candidate_is_confirmed_once_in_the_frame_its_sightings_reach_the_minimum() {
+        // 1 (and 0, read as 1): every candidate in the frame that created it.
+        assert_eq!(confirmations(1), vec![(1, 0, 1), (2, 1, 1)]);
+        assert_eq!(confirmations(0), confirmations(1));
+        // 3: the outfall seen every time at its third photo, once; the single sighting never.
+        assert_eq!(confirmations(3), vec![(3, 0, 3)]);
+        assert_eq!(confirmations(5), vec![]);
     }
 
     #[test]

@@ -63,6 +63,10 @@ enum Command {
         /// The folder to write into (default: the journal's folder).
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Export only candidates fused from at least this many photos (the service's
+        /// `[fusion] min_sightings`); sightings.geojson keeps every sighting.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        min_sightings: u32,
     },
 }
 
@@ -103,7 +107,11 @@ fn run(cli: Cli) -> Result<()> {
             model,
             out,
         } => batch(&dir, config.as_deref(), model.as_deref(), out.as_deref()),
-        Command::Export { journal, out } => export(&journal, out.as_deref()),
+        Command::Export {
+            journal,
+            out,
+            min_sightings,
+        } => export(&journal, out.as_deref(), min_sightings),
     }
 }
 
@@ -152,30 +160,33 @@ fn batch(
     model: Option<&Path>,
     out: Option<&Path>,
 ) -> Result<()> {
-    let (detector_config, settings, river, uncertainty, terrain) = match (config, model) {
-        (Some(path), _) => {
-            let c = Config::load(path)?;
-            let terrain = match c.geotag.ground_amsl_m {
-                Some(h) => BatchTerrain::FlatAmsl(h),
-                None => BatchTerrain::TakeoffGround,
-            };
-            (
-                c.detector_config(),
-                c.fusion.settings(),
-                c.river()?,
-                c.geotag.uncertainty(),
-                terrain,
-            )
-        }
-        (None, Some(model)) => (
-            DetectorConfig::new(model),
-            FusionSettings::default(),
-            None,
-            companion::config::GeotagSection::default().uncertainty(),
-            BatchTerrain::TakeoffGround,
-        ),
-        (None, None) => bail!("give --config FILE or --model FILE"),
-    };
+    let (detector_config, settings, river, uncertainty, terrain, min_sightings) =
+        match (config, model) {
+            (Some(path), _) => {
+                let c = Config::load(path)?;
+                let terrain = match c.geotag.ground_amsl_m {
+                    Some(h) => BatchTerrain::FlatAmsl(h),
+                    None => BatchTerrain::TakeoffGround,
+                };
+                (
+                    c.detector_config(),
+                    c.fusion.settings(),
+                    c.river()?,
+                    c.geotag.uncertainty(),
+                    terrain,
+                    c.fusion.min_sightings,
+                )
+            }
+            (None, Some(model)) => (
+                DetectorConfig::new(model),
+                FusionSettings::default(),
+                None,
+                companion::config::GeotagSection::default().uncertainty(),
+                BatchTerrain::TakeoffGround,
+                1,
+            ),
+            (None, None) => bail!("give --config FILE or --model FILE"),
+        };
     if !detector_config.model_path.is_file() {
         bail!(
             "model file {} does not exist",
@@ -218,7 +229,7 @@ fn batch(
     sink.journal
         .flush()
         .context("the journal could not be written")?;
-    let exported = companion::export::export_flight(&sink.records, out)?;
+    let exported = companion::export::export_flight(&sink.records, out, min_sightings)?;
     println!(
         "{} photos: {} processed, {} skipped; {} detections, {} sightings, {} candidates; ground {}; {:.1} s",
         summary.photos,
@@ -240,7 +251,7 @@ fn batch(
     Ok(())
 }
 
-fn export(journal: &Path, out: Option<&Path>) -> Result<()> {
+fn export(journal: &Path, out: Option<&Path>, min_sightings: u32) -> Result<()> {
     let contents = read_journal(journal)?;
     for d in &contents.damage {
         eprintln!(
@@ -271,10 +282,10 @@ fn export(journal: &Path, out: Option<&Path>) -> Result<()> {
             .unwrap_or_else(|| PathBuf::from(".")),
     };
     std::fs::create_dir_all(&out).with_context(|| format!("output folder {}", out.display()))?;
-    let summary = companion::export::export_flight(&contents.records, &out)?;
+    let summary = companion::export::export_flight(&contents.records, &out, min_sightings)?;
     println!(
-        "{} candidates, {} sightings ({} left out: no finite position)",
-        summary.candidates, summary.sightings, summary.skipped
+        "{} candidates ({} more seen in fewer than {} photos), {} sightings ({} left out: no finite position)",
+        summary.candidates, summary.unconfirmed, min_sightings, summary.sightings, summary.skipped
     );
     for f in summary.files {
         println!("export: {}", f.display());

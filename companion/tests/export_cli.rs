@@ -1,5 +1,5 @@
 //! `companion export` on a journal with nothing readable in it refuses, names the file, and
-//! leaves earlier exports alone.
+//! leaves earlier exports alone; a minimum of zero sightings is refused.
 
 use std::process::Command;
 
@@ -31,4 +31,21 @@ fn export_of_a_journal_without_readable_records_refuses_and_keeps_earlier_export
         b"{\"type\":\"FeatureCollection\",\"features\":[1]}"
     );
     assert!(!dir.path().join("candidates.gpkg").exists());
+}
+
+#[test]
+fn export_refuses_a_minimum_of_zero_sightings() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.qlj");
+    std::fs::write(&journal, b"").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_companion"))
+        .args(["export", journal.to_str().unwrap(), "--min-sightings", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("--min-sightings") && stderr.contains("0 is not in 1.."),
+        "{stderr}"
+    );
 }

@@ -20,7 +20,7 @@ use qly_flight::record::Record;
 fn exported() -> (tempfile::TempDir, Vec<Record>) {
     let dir = tempfile::tempdir().unwrap();
     let records = flight(10);
-    let summary = export_flight(&records, dir.path()).unwrap();
+    let summary = export_flight(&records, dir.path(), 1).unwrap();
     assert_eq!(
         (summary.candidates, summary.sightings, summary.skipped),
         (3, 10, 0)
@@ -134,7 +134,7 @@ fn sightings_geojson_has_every_sighting_in_journal_order() {
 fn exporting_again_replaces_the_files_whole() {
     let (dir, _) = exported();
     let fewer = flight(2);
-    export_flight(&fewer, dir.path()).unwrap();
+    export_flight(&fewer, dir.path(), 1).unwrap();
     assert_eq!(
         read_collection(&dir.path().join(CANDIDATES_GEOJSON))
             .features
@@ -284,4 +284,30 @@ fn gdal_validate_gpkg_finds_nothing_wrong() {
         stdout.trim().is_empty() && stderr.trim().is_empty(),
         "validate_gpkg:\n{stdout}\n{stderr}"
     );
+}
+
+#[test]
+fn candidates_seen_in_too_few_photos_stay_out_of_the_candidates_but_keep_their_sightings() {
+    // Candidate 1 ends with 4 sightings, 2 and 3 with 3 each.
+    let dir = tempfile::tempdir().unwrap();
+    let records = flight(10);
+    let summary = export_flight(&records, dir.path(), 4).unwrap();
+    assert_eq!(
+        (summary.candidates, summary.unconfirmed, summary.sightings),
+        (1, 2, 10)
+    );
+    assert_eq!(summary.skipped, 0);
+    let got = read_collection(&dir.path().join(CANDIDATES_GEOJSON));
+    let ids: Vec<_> = got.features.iter().map(|f| f.id.clone()).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(
+        got.features[0].property("sightings"),
+        Some(&JsonValue::from(4))
+    );
+    let sightings = read_collection(&dir.path().join(SIGHTINGS_GEOJSON));
+    assert_eq!(sightings.features.len(), 10);
+
+    // At 3 all three are confirmed.
+    let summary = export_flight(&records, dir.path(), 3).unwrap();
+    assert_eq!((summary.candidates, summary.unconfirmed), (3, 0));
 }

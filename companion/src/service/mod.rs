@@ -270,6 +270,7 @@ impl Service {
         let fc: Arc<dyn FlightController> = linked.clone();
 
         let flight_dir = config.flight_dir();
+        let min_sightings = config.fusion.min_sightings;
         let settings = FrameSettings {
             dir: config.frames_dir(),
             flight_dir: flight_dir.clone(),
@@ -296,6 +297,7 @@ impl Service {
             flight_dir: flight_dir.clone(),
             export_every: (config.journal.export_every_s > 0.0)
                 .then(|| Duration::from_secs_f64(config.journal.export_every_s)),
+            min_sightings,
         };
         let stop_worker = Arc::new(AtomicBool::new(false));
         let worker_task = {
@@ -325,7 +327,7 @@ impl Service {
                 }
             }
         };
-        let exports = write_exports(&flight_dir, &worker.records);
+        let exports = write_exports(&flight_dir, &worker.records, min_sightings);
         for p in &exports {
             tracing::info!(file = %p.display(), "exported");
         }
@@ -363,14 +365,19 @@ impl Service {
     }
 }
 
-/// Writes the exports ([`crate::export::export_flight`]: candidates and sightings as GeoJSON
-/// and GeoPackage) into `flight_dir`; returns the files written. A failure is logged: it
-/// never stops the service.
-pub fn write_exports(flight_dir: &std::path::Path, records: &[Record]) -> Vec<PathBuf> {
-    match crate::export::export_flight(records, flight_dir) {
+/// Writes the exports ([`crate::export::export_flight`]: candidates fused from at least
+/// `min_sightings` photos, and every sighting, as GeoJSON and GeoPackage) into `flight_dir`;
+/// returns the files written. A failure is logged: it never stops the service.
+pub fn write_exports(
+    flight_dir: &std::path::Path,
+    records: &[Record],
+    min_sightings: u32,
+) -> Vec<PathBuf> {
+    match crate::export::export_flight(records, flight_dir, min_sightings) {
         Ok(summary) => {
             tracing::info!(
                 candidates = summary.candidates,
+                unconfirmed = summary.unconfirmed,
                 sightings = summary.sightings,
                 "exported to {}",
                 flight_dir.display()

@@ -3,7 +3,8 @@
 //!
 //! For each frame: read the file, decode, detect, geotag, fuse ([`Pipeline::process`]); append
 //! the frame, its sightings and the candidates they changed to the journal; once they are on
-//! disk, report each new candidate to the ground as a STATUSTEXT. A frame that cannot be read or decoded, or whose
+//! disk, report each candidate to the ground as a STATUSTEXT once it is confirmed (fused from
+//! `[fusion] min_sightings` photos). A frame that cannot be read or decoded, or whose
 //! findings fail, is logged and skipped; a journal write that fails is logged and the records
 //! are kept in memory for the exports. Nothing a frame does stops the worker.
 
@@ -37,6 +38,8 @@ pub struct Worker {
     /// Where the exports go, and how often while running (`None`: only at shutdown).
     pub flight_dir: std::path::PathBuf,
     pub export_every: Option<Duration>,
+    /// Photos a candidate needs before it is reported and exported.
+    pub min_sightings: u32,
 }
 
 /// What the worker did, returned when it stops.
@@ -47,6 +50,8 @@ pub struct WorkerSummary {
     pub frames_failed: u64,
     pub sightings: u64,
     pub new_candidates: u64,
+    /// Candidates that reached `min_sightings` (were reported to the ground).
+    pub confirmed_candidates: u64,
     pub journal_errors: u64,
     pub times: StageTimes,
     /// Every record (journaled and not), for the final export.
@@ -74,7 +79,7 @@ impl Worker {
             }
             if let Some(every) = self.export_every {
                 if last_export.elapsed() >= every {
-                    super::write_exports(&self.flight_dir, &self.records);
+                    super::write_exports(&self.flight_dir, &self.records, self.min_sightings);
                     last_export = Instant::now();
                 }
             }
@@ -139,27 +144,28 @@ impl Worker {
         }
         // Report only what the journal holds: wait (briefly; the journal syncs within
         // ~200 ms) for the frame's records to be on disk.
-        if !outcome.new_candidates.is_empty() {
+        let confirmed: Vec<_> = outcome.confirmed(self.min_sightings).collect();
+        if !confirmed.is_empty() {
             if let Some(seq) = last_seq {
                 if !self.journal.wait_synced(seq, Duration::from_secs(2)) {
                     tracing::warn!(frame = %job.file, "journal not synced within 2 s; reporting anyway");
                 }
             }
         }
-        for id in &outcome.new_candidates {
-            if let Some(c) = outcome.candidates.iter().rev().find(|c| c.id == *id) {
-                tracing::info!(
-                    candidate = id,
-                    class = %c.class_name,
-                    lat_deg = c.lat_deg,
-                    lon_deg = c.lon_deg,
-                    confidence = c.confidence_max,
-                    "new candidate"
-                );
-                self.fc
-                    .report(&c.class_name, c.confidence_max, c.lat_deg, c.lon_deg);
-            }
+        for c in &confirmed {
+            tracing::info!(
+                candidate = c.id,
+                class = %c.class_name,
+                lat_deg = c.lat_deg,
+                lon_deg = c.lon_deg,
+                confidence = c.confidence_max,
+                sightings = c.sightings,
+                "candidate confirmed"
+            );
+            self.fc
+                .report(&c.class_name, c.confidence_max, c.lat_deg, c.lon_deg);
         }
+        summary.confirmed_candidates += confirmed.len() as u64;
         summary.frames_processed += 1;
         summary.sightings += outcome.sightings.len() as u64;
         summary.new_candidates += outcome.new_candidates.len() as u64;

@@ -3,7 +3,10 @@
 //! `sightings`), written from journal records.
 //!
 //! A candidate is journaled once per update; the export keeps its latest revision (the
-//! highest `revision` for an `id`, the later record on a tie). Every sighting is a feature.
+//! highest `revision` for an `id`, the later record on a tie), and only when it is
+//! *confirmed*: fused from at least `min_sightings` photos (1: every candidate). The journal
+//! keeps the others; a later export shows them once more photos confirm them. Every sighting
+//! is a feature, whatever its candidate.
 //! Both exports carry the same attributes under the same names ([`attributes`]), positions
 //! WGS-84 (GeoJSON in RFC 7946 longitude, latitude order; GeoPackage in EPSG:4326), plus a
 //! GCJ-02 latitude/longitude pair as attributes for Chinese map apps.
@@ -70,15 +73,17 @@ fn finite(f: &PointFeature) -> bool {
     f.position.lat_deg.is_finite() && f.position.lon_deg.is_finite()
 }
 
-/// The `candidates` layer: the latest revision of each candidate, by id. Features without a
-/// finite position are left out (and counted by [`export_flight`]).
-pub fn candidates_layer(records: &[Record]) -> Layer {
+/// The `candidates` layer: the latest revision of each candidate fused from at least
+/// `min_sightings` photos, by id. Features without a finite position are left out (and
+/// counted by [`export_flight`]).
+pub fn candidates_layer(records: &[Record], min_sightings: u32) -> Layer {
     Layer {
         name: "candidates",
         description: "Pollution source candidates (latest revision of each)",
         columns: CANDIDATE_COLUMNS,
         features: latest_candidates(records)
             .into_iter()
+            .filter(|c| c.sightings >= min_sightings)
             .map(attributes::candidate_feature)
             .filter(finite)
             .collect(),
@@ -198,17 +203,29 @@ pub(crate) fn write_atomically(
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportSummary {
     pub candidates: usize,
+    /// Candidates left out for having fewer than `min_sightings` sightings.
+    pub unconfirmed: usize,
     pub sightings: usize,
     /// Candidates and sightings left out for a non-finite position.
     pub skipped: usize,
     pub files: Vec<PathBuf>,
 }
 
-/// Writes `candidates.geojson`, `sightings.geojson` and `candidates.gpkg` into `dir`.
-pub fn export_flight(records: &[Record], dir: &Path) -> Result<ExportSummary, ExportError> {
-    let candidates = candidates_layer(records);
+/// Writes `candidates.geojson` (the candidates fused from at least `min_sightings` photos),
+/// `sightings.geojson` and `candidates.gpkg` into `dir`.
+pub fn export_flight(
+    records: &[Record],
+    dir: &Path,
+    min_sightings: u32,
+) -> Result<ExportSummary, ExportError> {
+    let candidates = candidates_layer(records, min_sightings);
     let sightings = sightings_layer(records);
-    let total_candidates = latest_candidates(records).len();
+    let latest = latest_candidates(records);
+    let unconfirmed = latest
+        .iter()
+        .filter(|c| c.sightings < min_sightings)
+        .count();
+    let total_candidates = latest.len() - unconfirmed;
     let total_sightings = records
         .iter()
         .filter(|r| matches!(r, Record::Sighting(_)))
@@ -223,6 +240,7 @@ pub fn export_flight(records: &[Record], dir: &Path) -> Result<ExportSummary, Ex
     write_geopackage(&files[2], &[&candidates, &sightings])?;
     Ok(ExportSummary {
         candidates: candidates.features.len(),
+        unconfirmed,
         sightings: sightings.features.len(),
         skipped: total_candidates + total_sightings
             - candidates.features.len()

@@ -301,7 +301,8 @@ fn write_package(
         })
         .cloned()
         .collect();
-    let cands = candidates_layer(&kept);
+    // The inspector's decisions choose what goes in, whatever the sighting count.
+    let cands = candidates_layer(&kept, 1);
     let sights = sightings_layer(&kept);
     write_geojson(&stage.join("candidates.geojson"), &cands)?;
     write_geojson(&stage.join("sightings.geojson"), &sights)?;
