@@ -212,10 +212,10 @@ say "flying: planner fly (GUIDED, arm, AUTO, MISSION_START), telemetry to teleme
 (
   while kill -0 "$comp_pid" 2>/dev/null; do
     sleep 15
-    printf '   frames rendered %d, processed by the companion %d, candidates %d\n' \
+    printf '   frames rendered %d, processed by the companion %d, candidates confirmed %d\n' \
       "$(find "$OUT/frames" -name '*.jpg' | wc -l)" \
       "$(grep -c 'frame processed' "$OUT/logs/companion.log" || true)" \
-      "$(grep -c 'new candidate' "$OUT/logs/companion.log" || true)" >&2
+      "$(grep -c 'candidate confirmed' "$OUT/logs/companion.log" || true)" >&2
   done
 ) &
 progress_pid=$!

@@ -130,11 +130,12 @@ fn run_service(path: &Path) -> Result<()> {
         })
         .context("the service cannot start")?;
     eprintln!(
-        "companion: stopped; {} frames processed, {} failed, {} skipped, {} new candidates; {} frames resumed from the journal",
+        "companion: stopped; {} frames processed, {} failed, {} skipped, {} new candidates, {} confirmed; {} frames resumed from the journal",
         summary.worker.frames_processed,
         summary.worker.frames_failed,
         summary.frames.skipped,
         summary.worker.new_candidates,
+        summary.worker.confirmed_candidates,
         summary.resumed_frames
     );
     Ok(())
@@ -284,9 +285,15 @@ fn export(journal: &Path, out: Option<&Path>, min_sightings: u32) -> Result<()> 
     std::fs::create_dir_all(&out).with_context(|| format!("output folder {}", out.display()))?;
     let summary = companion::export::export_flight(&contents.records, &out, min_sightings)?;
     println!(
-        "{} candidates ({} more seen in fewer than {} photos), {} sightings ({} left out: no finite position)",
-        summary.candidates, summary.unconfirmed, min_sightings, summary.sightings, summary.skipped
+        "{} candidates, {} sightings ({} left out: no finite position)",
+        summary.candidates, summary.sightings, summary.skipped
     );
+    if min_sightings > 1 {
+        println!(
+            "{} more candidates seen in fewer than {min_sightings} photos: in the journal and sightings, not exported as candidates",
+            summary.unconfirmed
+        );
+    }
     for f in summary.files {
         println!("export: {}", f.display());
     }

@@ -171,4 +171,22 @@ fn batch_then_export_from_the_command_line() {
         std::fs::read(out_dir.join("candidates.geojson")).unwrap()
     );
     assert!(exported.join("candidates.gpkg").is_file());
+
+    // The one candidate has 3 sightings: a minimum of 4 leaves it out of the candidates only.
+    let stricter = root.join("stricter");
+    let out = run(&[
+        "export",
+        out_dir.join("journal.qlj").to_str().unwrap(),
+        "--out",
+        stricter.to_str().unwrap(),
+        "--min-sightings",
+        "4",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("0 candidates, 3 sightings"), "{stdout}");
+    assert!(
+        stdout.contains("1 more candidates seen in fewer than 4 photos"),
+        "{stdout}"
+    );
 }

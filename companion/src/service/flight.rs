@@ -56,7 +56,7 @@ pub trait FlightController: Send + Sync + 'static {
     /// The GPS's reported horizontal accuracy (1 sigma), metres, if it reports one.
     fn gps_h_acc_m(&self) -> Option<f64>;
 
-    /// Queues a STATUSTEXT about a new candidate (rate-limited by the link; never blocks).
+    /// Queues a STATUSTEXT about a confirmed candidate (rate-limited by the link; never blocks).
     fn report(&self, class_name: &str, confidence: f32, lat_deg: f64, lon_deg: f64);
 
     /// Reports queued but not yet sent or dropped (for a graceful shutdown).

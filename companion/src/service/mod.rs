@@ -13,7 +13,8 @@
 //!   `<index>.jpg` waits for its capture event and the pose at the capture time, then hands it
 //!   to the worker.
 //! - the **worker** ([`worker`]): one blocking thread owning the detector (ONNX Runtime is
-//!   synchronous) and the fusion; it journals each frame's records and reports new candidates.
+//!   synchronous) and the fusion; it journals each frame's records and reports candidates once
+//!   they are confirmed (`[fusion] min_sightings`).
 //! - the **exports** ([`crate::export`]): GeoJSON and GeoPackage, written from the records
 //!   periodically and at shutdown.
 //!
