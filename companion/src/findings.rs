@@ -23,9 +23,7 @@ use qly_core::terrain::Terrain;
 
 use crate::detect::Detection;
 use crate::fusion::{Attribution, Candidate, Fusion, FusionError, FusionEvent, Sighting};
-use crate::record::{
-    BestView, CameraRecord, CandidateRecord, ErrorRecord, FrameRecord, Record, SightingRecord,
-};
+use crate::record::{BestView, CameraRecord, CandidateRecord, FrameRecord, Record, SightingRecord};
 
 /// A photo as its source describes it.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,8 +62,10 @@ impl FrameOutcome {
     /// sighting per frame, so this is the one frame where each candidate is confirmed; with
     /// `min_sightings` 1 it is every candidate the frame created.
     pub fn confirmed(&self, min_sightings: u32) -> impl Iterator<Item = &CandidateRecord> {
-        let min = min_sightings.max(1);
-        self.candidates.iter().filter(move |c| c.sightings == min)
+        let rule = qly_flight::confirm::Confirmation::new(min_sightings);
+        self.candidates
+            .iter()
+            .filter(move |c| rule.becomes_confirmed(c.sightings.saturating_sub(1), c.sightings))
     }
 
     /// The records to journal, in order: the frame, its sightings, then the candidates they
@@ -272,6 +272,7 @@ impl Findings {
         }
         Ok(FrameOutcome {
             frame: FrameRecord {
+                boot: 0,
                 image_index: meta.image_index,
                 file: meta.file.clone(),
                 t_utc_us: meta.t_utc_us,
@@ -326,6 +327,7 @@ impl Findings {
                     let e = revisions.entry(c.id).or_insert(0u32);
                     *e = (*e).max(c.revision);
                 }
+                Record::Header(_) | Record::Capture(_) | Record::FrameSkipped(_) => {}
             }
         }
         let complete: Vec<&Group> = groups
@@ -467,6 +469,7 @@ pub fn sighting_record(
 ) -> SightingRecord {
     let (x1, y1, x2, y2) = sighting.bbox_px;
     SightingRecord {
+        boot: 0,
         candidate_id,
         image_index: sighting.frame_index,
         file: file.to_string(),
@@ -478,7 +481,7 @@ pub fn sighting_record(
         lon_deg: sighting.ground.point.lon_deg,
         ground_amsl_m: sighting.ground.height_amsl_m,
         slant_range_m: sighting.ground.slant_range_m,
-        error: ErrorRecord::from(&sighting.ground.error),
+        error: sighting.ground.error,
         footprint: sighting
             .footprint
             .iter()
@@ -506,13 +509,14 @@ pub fn candidate_record(candidate: &Candidate, revision: u32, best_file: &str) -
         along_river_m,
         fused_lat_deg: candidate.fused_position.lat_deg,
         fused_lon_deg: candidate.fused_position.lon_deg,
-        error: ErrorRecord::from(&candidate.error),
+        error: candidate.error,
         sightings: candidate.sightings,
         first_t_utc_us: candidate.first_t_utc_us,
         last_t_utc_us: candidate.last_t_utc_us,
         confidence_max: candidate.confidence_max,
         confidence_mean: candidate.confidence_mean,
         best: BestView {
+            boot: 0,
             image_index: best.frame_index,
             file: best_file.to_string(),
             bbox_px: [x1, y1, x2, y2],
@@ -604,6 +608,7 @@ mod tests {
                 Record::Frame(_) => "frame",
                 Record::Sighting(_) => "sighting",
                 Record::Candidate(_) => "candidate",
+                _ => "other",
             })
             .collect();
         assert_eq!(kinds, ["frame", "sighting", "candidate"]);

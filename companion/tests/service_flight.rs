@@ -332,8 +332,18 @@ impl Companion {
     }
 }
 
+/// The journal's records after its flight header (which must come first).
 fn journal(path: &Path) -> Vec<Record> {
-    companion::journal::read_journal(path).unwrap().records
+    let mut records = companion::journal::read_journal(path).unwrap().records;
+    if records.is_empty() {
+        return records;
+    }
+    let Record::Header(h) = records.remove(0) else {
+        panic!("the journal does not open with a flight header: {records:?}");
+    };
+    assert_eq!(h.min_sightings, 1);
+    assert_eq!(h.model.sha256.len(), 64);
+    records
 }
 
 fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
@@ -343,6 +353,9 @@ fn kinds(records: &[Record]) -> Vec<(&'static str, u64)> {
             Record::Frame(f) => ("frame", f.image_index),
             Record::Sighting(s) => ("sighting", s.image_index),
             Record::Candidate(c) => ("candidate", c.id),
+            Record::Header(_) => ("header", 0),
+            Record::Capture(c) => ("capture", c.image_index),
+            Record::FrameSkipped(s) => ("frame_skipped", s.image_index),
         })
         .collect()
 }

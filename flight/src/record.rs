@@ -14,17 +14,129 @@
 //!
 //! A candidate is journaled again each time a sighting updates it; the record with the
 //! highest `revision` for an `id` is the current one.
+//!
+//! Every journal opens with a [`FlightHeader`] (journals written before it existed have
+//! none; readers treat its fields as unknown). A photo is named by its [`FrameKey`]
+//! (autopilot boot, image index): the `boot` fields default to 0 when absent.
 
-use qly_core::geotag::HorizontalError;
 use serde::{Deserialize, Serialize};
+
+pub use crate::folder::FrameKey;
+pub use crate::header::{FlightHeader, FlightId};
+/// Predicted horizontal error of a point: core's error model's own type, serialised as is.
+pub use qly_core::geotag::HorizontalError;
 
 /// One journal entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Record {
+    /// What flight this is: the first record of every journal.
+    Header(FlightHeader),
+    /// A photo was taken, and where the camera was then (journaled when the capture event
+    /// and the telemetry around it arrive, before the photo itself may have landed).
+    Capture(CaptureRecord),
     Frame(FrameRecord),
+    /// A photo that was not processed, and why (counted in the figures; never silent).
+    FrameSkipped(FrameSkipRecord),
     Sighting(SightingRecord),
     Candidate(CandidateRecord),
+}
+
+/// The orientation of the camera's mount at a capture, as the gimbal reported it (see
+/// `qly_core::geotag::CameraMount`): `q` is `[w, x, y, z]`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "frame", rename_all = "snake_case")]
+pub enum MountRecord {
+    /// Fixed to the airframe: `q` is body to gimbal.
+    BodyFixed { q: [f64; 4] },
+    /// Yaw relative to the vehicle's heading, roll and pitch to the horizon.
+    HeadingFrame { q: [f64; 4] },
+    /// Fully earth-referenced (NED to gimbal).
+    EarthFrame { q: [f64; 4] },
+}
+
+/// A capture event (CAMERA_FEEDBACK / CAMERA_IMAGE_CAPTURED) and the vehicle's pose at its
+/// time: everything needed to geotag the photo whenever its file arrives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureRecord {
+    #[serde(default)]
+    pub boot: u32,
+    pub image_index: u64,
+    /// Flight-controller boot time of the exposure, milliseconds.
+    pub t_boot_ms: f64,
+    pub t_utc_us: i64,
+    /// Vehicle position, WGS-84, height above mean sea level.
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub alt_amsl_m: f64,
+    /// Vehicle attitude, body (FRD) to NED, `[w, x, y, z]`.
+    pub q_ned_body: [f64; 4],
+    /// The gimbal's mount when one reported it; `None`: the configured fixed mount.
+    pub mount: Option<MountRecord>,
+    /// Take-off elevation (above mean sea level) the capture event implied, when it did.
+    pub home_amsl_m: Option<f64>,
+}
+
+impl CaptureRecord {
+    pub fn key(&self) -> FrameKey {
+        FrameKey {
+            boot: self.boot,
+            image_index: self.image_index,
+        }
+    }
+}
+
+/// Why a photo was not processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The file is not a readable photo (truncated, not a JPEG).
+    CorruptFile,
+    /// No capture event for it ever arrived (the flight ended or the service stopped).
+    NoCaptureEvent,
+    /// The vehicle's pose at the capture time cannot be had (a telemetry gap).
+    NoPose,
+    /// The ground under the camera is unknown (no take-off elevation, outside the DEM).
+    NoGround,
+    /// The photo's own metadata does not place it (batch: no GPS or attitude in EXIF/XMP).
+    NoMetadata,
+    /// A kind of photo the detector does not take (batch: a thermal R-JPEG).
+    NotProcessed,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::CorruptFile => "corrupt or unreadable photo",
+            SkipReason::NoCaptureEvent => "no capture event",
+            SkipReason::NoPose => "no pose at the capture time",
+            SkipReason::NoGround => "ground unknown under the camera",
+            SkipReason::NoMetadata => "no position or attitude in the photo's metadata",
+            SkipReason::NotProcessed => "a kind of photo not processed",
+        }
+    }
+}
+
+/// A photo that was not processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameSkipRecord {
+    #[serde(default)]
+    pub boot: u32,
+    pub image_index: u64,
+    /// The file, when there was one.
+    pub file: Option<String>,
+    pub reason: SkipReason,
+    /// The particulars, for people.
+    pub detail: String,
+}
+
+impl FrameSkipRecord {
+    pub fn key(&self) -> FrameKey {
+        FrameKey {
+            boot: self.boot,
+            image_index: self.image_index,
+        }
+    }
 }
 
 /// Where the camera was when a photo was taken (as the pose timeline or the photo's own
@@ -51,6 +163,9 @@ pub struct CameraRecord {
 /// A processed photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FrameRecord {
+    /// Autopilot boot of the capture (see [`FrameKey`]).
+    #[serde(default)]
+    pub boot: u32,
     /// Capture index: CAMERA_FEEDBACK's image index for live frames, the position in the
     /// sorted folder for batch photos.
     pub image_index: u64,
@@ -68,37 +183,13 @@ pub struct FrameRecord {
     pub sightings: u32,
 }
 
-/// Predicted horizontal error of a point.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ErrorRecord {
-    /// Covariance `[[ee, en], [ne, nn]]`, square metres.
-    pub cov_en_m2: [[f64; 2]; 2],
-    pub sigma_major_m: f64,
-    pub sigma_minor_m: f64,
-    /// Degrees clockwise from north, in [0, 180).
-    pub major_axis_bearing_deg: f64,
-    pub cep50_m: f64,
-    pub ce90_m: f64,
-}
-
-impl From<&HorizontalError> for ErrorRecord {
-    fn from(e: &HorizontalError) -> ErrorRecord {
-        ErrorRecord {
-            cov_en_m2: e.cov_en_m2,
-            sigma_major_m: e.sigma_major_m,
-            sigma_minor_m: e.sigma_minor_m,
-            major_axis_bearing_deg: e.major_axis_bearing_deg,
-            cep50_m: e.cep50_m,
-            ce90_m: e.ce90_m,
-        }
-    }
-}
-
 /// One geotagged detection in one photo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SightingRecord {
     /// The candidate the fusion gave it to.
     pub candidate_id: u64,
+    #[serde(default)]
+    pub boot: u32,
     pub image_index: u64,
     pub file: String,
     pub t_utc_us: i64,
@@ -111,7 +202,7 @@ pub struct SightingRecord {
     pub lon_deg: f64,
     pub ground_amsl_m: f64,
     pub slant_range_m: f64,
-    pub error: ErrorRecord,
+    pub error: HorizontalError,
     /// Ground points spanning the detection, `[lat_deg, lon_deg]` (plumes: box corners and
     /// edge midpoints, for upstream attribution); empty for other classes.
     #[serde(default)]
@@ -122,6 +213,8 @@ pub struct SightingRecord {
 /// The evidence photo of a candidate: its best sighting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BestView {
+    #[serde(default)]
+    pub boot: u32,
     pub image_index: u64,
     pub file: String,
     pub bbox_px: [f32; 4],
@@ -147,7 +240,7 @@ pub struct CandidateRecord {
     pub fused_lat_deg: f64,
     pub fused_lon_deg: f64,
     /// Predicted error of the fused position.
-    pub error: ErrorRecord,
+    pub error: HorizontalError,
     pub sightings: u32,
     pub first_t_utc_us: i64,
     pub last_t_utc_us: i64,
@@ -191,6 +284,7 @@ mod tests {
             camera_yaw_deg: 90.0,
         };
         let record = Record::Frame(FrameRecord {
+            boot: 0,
             image_index: 7,
             file: "frames/7.jpg".into(),
             t_utc_us: 1_800_000_000_000_000,

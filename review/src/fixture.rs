@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use image::{ImageBuffer, Rgb};
 use qly_flight::journal::Journal;
 use qly_flight::record::{
-    BestView, CameraRecord, CandidateRecord, ErrorRecord, FrameRecord, Record, SightingRecord,
+    BestView, CameraRecord, CandidateRecord, FrameRecord, HorizontalError, Record, SightingRecord,
 };
 
 use crate::tlog::{global_position_record, TrackPoint};
@@ -78,7 +78,7 @@ fn camera(i: u64) -> CameraRecord {
     }
 }
 
-fn error(sigma_major_m: f64, sigma_minor_m: f64, bearing_deg: f64) -> ErrorRecord {
+fn error(sigma_major_m: f64, sigma_minor_m: f64, bearing_deg: f64) -> HorizontalError {
     let b = bearing_deg.to_radians();
     let (s, c) = (b.sin(), b.cos());
     let (a2, b2) = (sigma_major_m.powi(2), sigma_minor_m.powi(2));
@@ -86,7 +86,7 @@ fn error(sigma_major_m: f64, sigma_minor_m: f64, bearing_deg: f64) -> ErrorRecor
     let ee = a2 * s * s + b2 * c * c;
     let nn = a2 * c * c + b2 * s * s;
     let en = (a2 - b2) * s * c;
-    ErrorRecord {
+    HorizontalError {
         cov_en_m2: [[ee, en], [en, nn]],
         sigma_major_m,
         sigma_minor_m,
@@ -186,6 +186,7 @@ pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>,
         let t = T0_UTC_US + i as i64 * 2_000_000;
         let seen: Vec<&Seen> = SEEN.iter().filter(|s| s.frame == i).collect();
         records.push(Record::Frame(FrameRecord {
+            boot: 0,
             image_index: i,
             file: frame_file(i),
             t_utc_us: t,
@@ -200,6 +201,7 @@ pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>,
             let lat = ORIGIN[0] + north(s.north_m);
             let lon = ORIGIN[1] + east(s.east_m);
             records.push(Record::Sighting(SightingRecord {
+                boot: 0,
                 candidate_id: s.candidate,
                 image_index: i,
                 file: frame_file(i),
@@ -216,6 +218,7 @@ pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>,
                 camera: camera(i),
             }));
             let best = BestView {
+                boot: 0,
                 image_index: i,
                 file: frame_file(i),
                 bbox_px: s.bbox_px,

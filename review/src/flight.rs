@@ -185,7 +185,7 @@ pub fn read_flight(dir: &Path) -> Result<Flight, FlightError> {
                 frames.insert(f.image_index, f.clone());
             }
             Record::Sighting(s) => sightings.push(s.clone()),
-            Record::Candidate(_) => {}
+            _ => {}
         }
     }
     let candidates: Vec<CandidateRecord> = latest_candidates(&contents.records)

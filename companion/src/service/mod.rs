@@ -96,6 +96,21 @@ pub enum StartError {
     Journal(#[from] JournalError),
     #[error("journal {path}: cannot resume: {source}")]
     Resume { path: PathBuf, source: ResumeError },
+    #[error(
+        "journal {path}: written with `{setting}` = {journal}, but the configuration says {config}: \
+         a flight keeps one setting; use the journal's value or start a new flight folder"
+    )]
+    IncompatibleJournal {
+        path: PathBuf,
+        setting: &'static str,
+        journal: String,
+        config: String,
+    },
+    #[error("model {path}: cannot read it to fingerprint it: {source}")]
+    ModelFingerprint {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("flight-controller link: {0}")]
     Link(#[from] crate::fc::FcError),
     #[error("config {path}: {source}")]
@@ -221,8 +236,40 @@ impl Service {
         let mut findings = Findings::new(fusion, terrain, config.geotag.uncertainty());
         let journal_path = config.journal_path();
         let (journal, contents) = Journal::open(&journal_path, JournalOptions::default())?;
-        let done = contents.completed_frames();
-        let records = contents.records;
+        // Boot 0 only until frames are keyed by (boot, image index) here.
+        let done: BTreeSet<u64> = contents
+            .completed_frames()
+            .into_iter()
+            .filter(|k| k.boot == 0)
+            .map(|k| k.image_index)
+            .collect();
+        let mut records = contents.records;
+        let header = flight_header(&config, &detector_config.model_path, &meta.class_names)?;
+        match records.iter().find_map(|r| match r {
+            Record::Header(h) => Some(h),
+            _ => None,
+        }) {
+            Some(journaled) if journaled.min_sightings != header.min_sightings => {
+                return Err(StartError::IncompatibleJournal {
+                    path: journal_path,
+                    setting: "fusion.min_sightings",
+                    journal: journaled.min_sightings.to_string(),
+                    config: header.min_sightings.to_string(),
+                });
+            }
+            Some(journaled) => {
+                tracing::info!(flight = %journaled.flight_id, "continuing the flight of the journal");
+            }
+            None if records.is_empty() => {
+                let record = Record::Header(header);
+                journal.append(&record)?;
+                records.push(record);
+            }
+            None => tracing::warn!(
+                journal = %journal_path.display(),
+                "the journal has no flight header (written by an older companion); continuing it without one"
+            ),
+        }
         let resumed = findings
             .resume(&records)
             .map_err(|source| StartError::Resume {
@@ -364,6 +411,60 @@ impl Service {
             exports,
         })
     }
+}
+
+/// The header of a new flight's journal: a new flight id, the aircraft, the camera, the
+/// model and its fingerprint, and the confirmation rule.
+fn flight_header(
+    config: &Config,
+    model_path: &std::path::Path,
+    classes: &[String],
+) -> Result<qly_flight::header::FlightHeader, StartError> {
+    use qly_flight::header::{
+        sha256_file, CameraInfo, FlightHeader, FlightId, FlightSource, ModelInfo, VehicleInfo,
+        JOURNAL_FORMAT,
+    };
+    let intrinsics = config.intrinsics().map_err(|source| StartError::Config {
+        path: config.path.clone(),
+        source,
+    })?;
+    let sha256 = sha256_file(model_path).map_err(|source| StartError::ModelFingerprint {
+        path: model_path.to_path_buf(),
+        source,
+    })?;
+    let camera_name = config
+        .camera
+        .name
+        .clone()
+        .unwrap_or_else(|| "calibrated".into());
+    Ok(FlightHeader {
+        journal_format: JOURNAL_FORMAT,
+        flight_id: FlightId::generate(),
+        created_utc_us: now_utc_us(),
+        source: FlightSource::Live,
+        vehicle: VehicleInfo {
+            id: format!("mavlink:{}", config.flight_controller.system_id),
+            description: String::new(),
+        },
+        camera: CameraInfo::from_intrinsics(&camera_name, &intrinsics),
+        model: ModelInfo {
+            file: model_path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256,
+            classes: classes.to_vec(),
+        },
+        min_sightings: config.fusion.min_sightings,
+        datum: "WGS-84".into(),
+        software: format!("qianliyan-companion {}", env!("CARGO_PKG_VERSION")),
+    })
+}
+
+fn now_utc_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// Writes the exports ([`crate::export::export_flight`]: candidates fused from at least

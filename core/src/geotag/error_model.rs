@@ -12,8 +12,9 @@
 
 use std::f64::consts::{FRAC_PI_2, PI};
 
-/// Predicted horizontal error, metres, in the camera's local east/north plane.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Predicted horizontal error, metres, in the camera's local east/north plane. The one type
+/// for a predicted error: the flight records journal it as is (serde, these field names).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HorizontalError {
     /// Covariance `[[ee, en], [ne, nn]]`, square metres.
     pub cov_en_m2: [[f64; 2]; 2],

@@ -27,11 +27,13 @@ pub use attributes::{
 };
 pub use geopackage::write_geopackage;
 
+use crate::confirm::Confirmation;
 use crate::record::{CandidateRecord, Record};
 
-pub const CANDIDATES_GEOJSON: &str = "candidates.geojson";
-pub const SIGHTINGS_GEOJSON: &str = "sightings.geojson";
-pub const CANDIDATES_GPKG: &str = "candidates.gpkg";
+use crate::folder::Entry;
+pub const CANDIDATES_GEOJSON: &str = Entry::CandidatesGeojson.name();
+pub const SIGHTINGS_GEOJSON: &str = Entry::SightingsGeojson.name();
+pub const CANDIDATES_GPKG: &str = Entry::CandidatesGpkg.name();
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -77,13 +79,14 @@ fn finite(f: &PointFeature) -> bool {
 /// `min_sightings` photos, by id. Features without a finite position are left out (and
 /// counted by [`export_flight`]).
 pub fn candidates_layer(records: &[Record], min_sightings: u32) -> Layer {
+    let rule = Confirmation::new(min_sightings);
     Layer {
         name: "candidates",
         description: "Pollution source candidates (latest revision of each)",
         columns: CANDIDATE_COLUMNS,
         features: latest_candidates(records)
             .into_iter()
-            .filter(|c| c.sightings >= min_sightings)
+            .filter(|c| rule.confirms(c))
             .map(attributes::candidate_feature)
             .filter(finite)
             .collect(),
@@ -221,10 +224,8 @@ pub fn export_flight(
     let candidates = candidates_layer(records, min_sightings);
     let sightings = sightings_layer(records);
     let latest = latest_candidates(records);
-    let unconfirmed = latest
-        .iter()
-        .filter(|c| c.sightings < min_sightings)
-        .count();
+    let rule = Confirmation::new(min_sightings);
+    let unconfirmed = latest.iter().filter(|c| !rule.confirms(c)).count();
     let total_candidates = latest.len() - unconfirmed;
     let total_sightings = records
         .iter()

@@ -77,10 +77,11 @@ use std::time::{Duration, Instant};
 
 pub use frame::{Damage, DamageReason};
 
-use crate::record::{Record, RecordSink, SinkError};
+use crate::folder::{Entry, FrameKey};
+use crate::record::{Record, RecordSink, SinkError, SkipReason};
 
-/// The journal's file name in a flight folder.
-pub const JOURNAL_FILE_NAME: &str = "journal.qlj";
+/// The journal's file name in a flight folder ([`crate::folder::FlightFolder::journal`]).
+pub const JOURNAL_FILE_NAME: &str = Entry::Journal.name();
 
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -183,29 +184,48 @@ impl JournalContents {
         self.file_len - self.intact_len
     }
 
-    /// Image indices of the frames whose frame record and all its sighting records (as many
-    /// as the frame record counts) are in the journal: the frames a resumed service can skip.
+    /// The photos whose frame record and all its sighting records (as many as the frame
+    /// record counts) are in the journal, or that were skipped for a reason that will not
+    /// change (a corrupt file): the photos a resumed service need not look at again.
     /// A frame cut short by a crash (its frame record written, some sightings not) is not
     /// complete; its candidate records, which follow the sightings, may be missing too, so a
     /// resuming service rebuilds candidates from sightings, not from the last candidate
     /// records of the cut frame.
-    pub fn completed_frames(&self) -> std::collections::BTreeSet<u64> {
-        use std::collections::BTreeMap;
-        let mut expected: BTreeMap<u64, u32> = BTreeMap::new();
-        let mut seen: BTreeMap<u64, u32> = BTreeMap::new();
+    pub fn completed_frames(&self) -> std::collections::BTreeSet<FrameKey> {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut expected: BTreeMap<FrameKey, u32> = BTreeMap::new();
+        let mut seen: BTreeMap<FrameKey, u32> = BTreeMap::new();
+        let mut final_skips: BTreeSet<FrameKey> = BTreeSet::new();
         for r in &self.records {
             match r {
                 Record::Frame(f) => {
-                    expected.insert(f.image_index, f.sightings);
+                    expected.insert(
+                        FrameKey {
+                            boot: f.boot,
+                            image_index: f.image_index,
+                        },
+                        f.sightings,
+                    );
                 }
-                Record::Sighting(s) => *seen.entry(s.image_index).or_default() += 1,
-                Record::Candidate(_) => {}
+                Record::Sighting(s) => {
+                    *seen
+                        .entry(FrameKey {
+                            boot: s.boot,
+                            image_index: s.image_index,
+                        })
+                        .or_default() += 1
+                }
+                Record::FrameSkipped(s) if s.reason == SkipReason::CorruptFile => {
+                    final_skips.insert(s.key());
+                }
+                _ => {}
             }
         }
         expected
             .into_iter()
-            .filter(|(i, n)| seen.get(i).copied().unwrap_or(0) >= *n)
-            .map(|(i, _)| i)
+            .filter(|(k, n)| seen.get(k).copied().unwrap_or(0) >= *n)
+            .map(|(k, _)| k)
+            .chain(final_skips)
             .collect()
     }
 }

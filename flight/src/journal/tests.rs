@@ -12,6 +12,7 @@ use crate::record::{CameraRecord, FrameRecord};
 
 fn frame(i: u64) -> Record {
     Record::Frame(FrameRecord {
+        boot: 0,
         image_index: i,
         file: format!("DJI_{i:04}.JPG"),
         t_utc_us: 1_800_000_000_000_000 + i as i64 * 2_000_000,

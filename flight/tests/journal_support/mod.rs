@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use qly_flight::record::{
-    BestView, CameraRecord, CandidateRecord, ErrorRecord, FrameRecord, Record, SightingRecord,
+    BestView, CameraRecord, CandidateRecord, FrameRecord, HorizontalError, Record, SightingRecord,
 };
 
 pub const T0_UTC_US: i64 = 1_800_000_000_000_000;
@@ -23,8 +23,8 @@ pub fn camera(i: u64) -> CameraRecord {
     }
 }
 
-pub fn error() -> ErrorRecord {
-    ErrorRecord {
+pub fn error() -> HorizontalError {
+    HorizontalError {
         cov_en_m2: [[4.0, 0.5], [0.5, 2.25]],
         sigma_major_m: 2.1,
         sigma_minor_m: 1.4,
@@ -36,6 +36,7 @@ pub fn error() -> ErrorRecord {
 
 pub fn frame(i: u64) -> FrameRecord {
     FrameRecord {
+        boot: 0,
         image_index: i,
         file: format!("DJI_{i:04}.JPG"),
         t_utc_us: T0_UTC_US + i as i64 * 2_000_000,
@@ -55,6 +56,7 @@ pub fn candidate_id(i: u64) -> u64 {
 pub fn sighting(i: u64) -> SightingRecord {
     let id = candidate_id(i);
     SightingRecord {
+        boot: 0,
         candidate_id: id,
         image_index: i,
         file: format!("DJI_{i:04}.JPG"),
@@ -102,6 +104,7 @@ pub fn candidate(i: u64) -> CandidateRecord {
         confidence_max: 0.9,
         confidence_mean: 0.7,
         best: BestView {
+            boot: 0,
             image_index: first,
             file: format!("DJI_{first:04}.JPG"),
             bbox_px: [1000.0, 800.0, 1100.0 + first as f32, 900.0],

@@ -297,7 +297,7 @@ fn write_package(
         .filter(|r| match r {
             Record::Candidate(c) => confirmed.contains_key(&c.id),
             Record::Sighting(s) => confirmed.contains_key(&s.candidate_id),
-            Record::Frame(_) => false,
+            _ => false,
         })
         .cloned()
         .collect();
