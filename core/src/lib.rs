@@ -29,3 +29,4 @@ pub mod pose;
 pub mod protocol;
 pub mod rotation;
 pub mod terrain;
+pub mod wpnav;

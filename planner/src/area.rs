@@ -94,6 +94,11 @@ pub struct AreaOptions {
     pub sweep_angle_deg: Option<f64>,
     /// Speed the flight time is estimated at when searching the angle, m/s (> 0).
     pub cruise_speed_m_s: f64,
+    /// Distance every leg keeps from the holes and exclusions, metres (>= 0). The region to
+    /// photograph is not shrunk: what lies within the margin of a no-fly zone and only a lane
+    /// through the margin would have photographed is left out, and the coverage proof shows
+    /// it.
+    pub exclusion_margin_m: f64,
 }
 
 /// The lanes over an area, in flight order.
@@ -112,7 +117,7 @@ pub struct AreaLayout {
 /// use planner::area::{area_transects, AreaOptions};
 ///
 /// let field = polygon![(x: 0.0, y: 0.0), (x: 100.0, y: 0.0), (x: 100.0, y: 60.0), (x: 0.0, y: 60.0)];
-/// let opts = AreaOptions { spacing_m: 20.0, turnaround_m: 10.0, sweep_angle_deg: Some(90.0), cruise_speed_m_s: 8.0 };
+/// let opts = AreaOptions { spacing_m: 20.0, turnaround_m: 10.0, sweep_angle_deg: Some(90.0), cruise_speed_m_s: 8.0, exclusion_margin_m: 0.0 };
 /// let layout = area_transects(&field, &[], &opts).unwrap();
 /// // East-west lanes half a spacing inside the southern and northern edges and between.
 /// let mut ys: Vec<f64> = layout.transects.iter().map(|t| t.path[0].y).collect();
@@ -185,6 +190,66 @@ pub fn area_transects(
     }
 }
 
+/// The way from `from` to `to` (take-off to the survey, the survey's end back home) that keeps
+/// `margin_m` from the holes of `polygon` and the `exclusions`, as via points: empty when the
+/// straight way does (or there is nothing to avoid), `None` when no way does (an end point
+/// within the margin of a zone, or enclosed). The way may leave the area: transits are not
+/// confined to the turnaround band.
+pub fn transit_via(
+    polygon: &Polygon<f64>,
+    exclusions: &[Polygon<f64>],
+    margin_m: f64,
+    from: Coord<f64>,
+    to: Coord<f64>,
+) -> Option<Vec<Coord<f64>>> {
+    let obstacles: Vec<Polygon<f64>> = polygon
+        .interiors()
+        .iter()
+        .map(|r| Polygon::new(r.clone(), vec![]))
+        .chain(exclusions.iter().cloned())
+        .collect();
+    if obstacles.is_empty() {
+        return Some(Vec::new());
+    }
+    let blocked = obstacles
+        .iter()
+        .fold(MultiPolygon::new(vec![]), |acc, p| acc.union(p));
+    let blocked = if margin_m > 0.0 {
+        blocked.buffer(margin_m)
+    } else {
+        blocked
+    };
+    let pts = open_ring(polygon.exterior());
+    let (mut lo, mut hi) = (from, from);
+    for c in pts.iter().chain([&from, &to]) {
+        lo = Coord {
+            x: lo.x.min(c.x),
+            y: lo.y.min(c.y),
+        };
+        hi = Coord {
+            x: hi.x.max(c.x),
+            y: hi.y.max(c.y),
+        };
+    }
+    let pad = 100.0 + 2.0 * margin_m;
+    let frame = Polygon::new(
+        geo::LineString::from(vec![
+            (lo.x - pad, lo.y - pad),
+            (hi.x + pad, lo.y - pad),
+            (hi.x + pad, hi.y + pad),
+            (lo.x - pad, hi.y + pad),
+            (lo.x - pad, lo.y - pad),
+        ]),
+        vec![],
+    );
+    let free = frame.difference(&blocked);
+    let space = FreeSpace::new(&free, 0.05);
+    if !(space.contains(from) && space.contains(to)) {
+        return None;
+    }
+    space.route(from, to)
+}
+
 /// How many of the angles ranked best with straight connecting legs get their legs routed
 /// around obstacles before the fastest is chosen.
 const ROUTED_CANDIDATES: usize = 6;
@@ -217,6 +282,13 @@ fn check_options(o: &AreaOptions) -> Result<(), PlanError> {
         if !a.is_finite() {
             return bad("sweep_angle_deg", a, "a finite heading in degrees");
         }
+    }
+    if !(o.exclusion_margin_m.is_finite() && o.exclusion_margin_m >= 0.0) {
+        return bad(
+            "exclusion_margin_m",
+            o.exclusion_margin_m,
+            "a finite distance >= 0 m",
+        );
     }
     Ok(())
 }
@@ -335,6 +407,9 @@ impl Prepared {
         let band = outer.buffer(o.turnaround_m + 2.0 * margin_m);
         let free_mp = if obstacles.is_empty() {
             band
+        } else if o.exclusion_margin_m > 0.0 {
+            // Flying keeps the exclusion margin from every obstacle; photographing does not.
+            band.difference(&blocked.buffer(o.exclusion_margin_m))
         } else {
             band.difference(&blocked)
         };

@@ -319,6 +319,118 @@ fn merge_short_runs(cuts: &[f64], dist_m: &mut [f64]) {
     }
 }
 
+/// Makes every photo the mission commands (a lane command's "trigger once", the exit's "once
+/// more") come at least `min_gap_m` after the photo before it on the lane, so that a camera
+/// that needs `min_gap_m / speed` seconds between photos (its `min_trigger_interval_s`) can take
+/// it. The distance trigger already keeps its photos a trigger distance apart; a commanded
+/// photo can fall just after one of them. Then:
+/// * a lane command is moved forward along the lane to `min_gap_m` after that photo (its
+///   photo still comes no further from the one before than the distance it ends, so the
+///   overlap holds); one that would pass the next command or the exit is dropped;
+/// * at the exit, a command is added half way between the photo before last and the exit, at
+///   the distance in force, so the last three photos are evenly spaced instead of the last
+///   two crowding the exit.
+///
+/// A lane too short for this keeps its photos. Returns the commands, lane by lane.
+pub fn space_commanded_photos(
+    transects: &[Transect],
+    triggers: &[LaneTriggers],
+    min_gap_m: f64,
+) -> Vec<LaneTriggers> {
+    let mut out: Vec<LaneTriggers> = triggers.to_vec();
+    if !(min_gap_m.is_finite() && min_gap_m > 0.0) {
+        return out;
+    }
+    for (ti, t) in transects.iter().enumerate() {
+        let Some(lane) = out.get_mut(ti) else { break };
+        let n = t.path.len();
+        if n < 2 {
+            continue;
+        }
+        let mut along = vec![0.0; n];
+        for k in 1..n {
+            along[k] = along[k - 1] + dist(t.path[k - 1], t.path[k]);
+        }
+        let total = along[n - 1];
+        let at_along = |s: f64| -> (usize, PlaneCoord) {
+            let k = along.partition_point(|&v| v <= s).clamp(1, n - 1);
+            let len = along[k] - along[k - 1];
+            let f = if len > DEGENERATE_M {
+                ((s - along[k - 1]) / len).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (k - 1, t.path[k - 1] + (t.path[k] - t.path[k - 1]) * f)
+        };
+        let cmd_along =
+            |c: &TriggerAt| along[c.seg.min(n - 1)] + dist(t.path[c.seg.min(n - 1)], c.at);
+        // Each fix moves a photo forward or adds one; a lane has at most this many to fix.
+        let max_fixes = 4 + 4 * (total / min_gap_m).ceil() as usize;
+        for _ in 0..max_fixes {
+            let traced = trace_lane_photos(std::slice::from_ref(t), std::slice::from_ref(lane));
+            let commanded = |p: &TracedPhoto| {
+                p.along_m >= total - SAME_PLACE_M
+                    || lane
+                        .iter()
+                        .any(|c| (cmd_along(c) - p.along_m).abs() <= SAME_PLACE_M)
+            };
+            let bad = (1..traced.len()).find(|&k| {
+                commanded(&traced[k])
+                    && dist(traced[k].photo.at, traced[k - 1].photo.at) < min_gap_m - 1e-6
+            });
+            let Some(k) = bad else { break };
+            let (prev, this) = (traced[k - 1], traced[k]);
+            if this.along_m < total - SAME_PLACE_M {
+                // A lane command: move it forward, or drop it if it would pass the next.
+                let Some(i) = lane
+                    .iter()
+                    .position(|c| (cmd_along(c) - this.along_m).abs() <= SAME_PLACE_M)
+                else {
+                    break;
+                };
+                let to = prev.along_m + min_gap_m.max(this.along_m - prev.along_m + 1e-3);
+                let limit = lane.get(i + 1).map_or(total, &cmd_along);
+                if i == 0 || to >= limit - SAME_PLACE_M {
+                    if i == 0 {
+                        break; // the entry command is not moved
+                    }
+                    let removed = lane.remove(i);
+                    // Its distance holds from the command before it on (never longer).
+                    if let Some(before) = lane.get_mut(i - 1) {
+                        before.distance_m = before.distance_m.min(removed.distance_m);
+                    }
+                } else {
+                    let (seg, at) = at_along(to);
+                    lane[i] = TriggerAt { seg, at, ..lane[i] };
+                }
+            } else {
+                // The exit: even out the last two spacings with a command between.
+                let Some(before) = (k >= 2).then(|| traced[k - 2]) else {
+                    break;
+                };
+                let mid = 0.5 * (before.along_m + total);
+                if commanded(&prev) || mid - before.along_m < min_gap_m {
+                    break;
+                }
+                let (seg, at) = at_along(mid);
+                let pos = lane.partition_point(|c| cmd_along(c) < mid);
+                if pos == 0 {
+                    break;
+                }
+                lane.insert(
+                    pos,
+                    TriggerAt {
+                        seg,
+                        at,
+                        distance_m: before.distance_m,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
 /// A camera command on a lane's path: `DO_SET_CAM_TRIGG_DIST` with p1 = `distance_m` and
 /// p3 = 1, issued on arrival at `at`. The vehicle takes a photo there and counts the next
 /// trigger distance from that point. A command at a vertex (`at == path[seg]`) follows that

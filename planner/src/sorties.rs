@@ -18,16 +18,11 @@ use qly_core::geodesy::LocalFrame;
 use qly_core::mission::Home;
 
 use crate::error::PlanError;
-use crate::estimate::polyline_time_s;
+use crate::estimate::wpnav_params;
 use crate::mission_build::{full_mission, step_points, steps_to_items, transect_steps, Step};
 use crate::photos::{dist, trace_lane_photos, LaneTriggers, TracedPhoto, TriggerAt, SAME_PLACE_M};
 use crate::survey::{BatteryBudget, PlaneCoord, Sortie, Transect};
-
-/// Climb rate assumed for take-off, m/s (ArduCopter's default WPNAV_SPEED_UP is 2.5 m/s;
-/// modern survey multicopters climb at 3 to 6 m/s).
-pub const CLIMB_RATE_M_S: f64 = 3.0;
-/// Descent rate assumed for landing, m/s (ArduCopter's default WPNAV_SPEED_DN is 1.5 m/s).
-pub const DESCENT_RATE_M_S: f64 = 1.5;
+use qly_core::wpnav::{land_time_s, path_time_s, vertical_time_s, LandParams};
 
 /// What the splitter needs besides the transects.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,20 +37,27 @@ pub struct SortieParams {
 }
 
 /// Take-off to landing time of a flight through `points` (plane, metres) from and back to
-/// `home`: vertical climb and descent at [`CLIMB_RATE_M_S`] and [`DESCENT_RATE_M_S`], the
-/// horizontal legs at `cruise_speed_m_s` with the turn penalties of [`crate::estimate`].
+/// `home`, as ArduCopter flies the sortie's mission (see [`crate::estimate`]): a vertical
+/// climb to `alt_rel_home_m`, the waypoints from rest at the take-off point to a stop at the
+/// last one (the return to launch is not a waypoint, so the last one is not passed), the
+/// return leg home, RTL_LOIT_TIME hovering and the landing.
 pub fn flight_time_s(
     home: PlaneCoord,
     points: impl IntoIterator<Item = PlaneCoord>,
     alt_rel_home_m: f64,
     cruise_speed_m_s: f64,
 ) -> f64 {
-    let mut path = vec![home];
-    path.extend(points);
-    path.push(home);
-    alt_rel_home_m / CLIMB_RATE_M_S
-        + polyline_time_s(&path, cruise_speed_m_s)
-        + alt_rel_home_m / DESCENT_RATE_M_S
+    let h = alt_rel_home_m;
+    let mut path = vec![[home.x, home.y, h]];
+    path.extend(points.into_iter().map(|p| [p.x, p.y, h]));
+    let last = path.last().copied().unwrap_or([home.x, home.y, h]);
+    let p = wpnav_params(cruise_speed_m_s);
+    let land = LandParams::default();
+    vertical_time_s(h, &p)
+        + path_time_s(&path, cruise_speed_m_s, &p)
+        + path_time_s(&[last, [home.x, home.y, h]], cruise_speed_m_s, &p)
+        + land.rtl_loiter_s
+        + land_time_s(h, &p, &land)
 }
 
 /// The survey of `transects`, flown with the camera commands `triggers` (one list per
@@ -425,13 +427,17 @@ mod tests {
         let whole = full_mission(p.home, survey, 60.0, 10.0).0;
         assert_eq!(s[0].mission, whole);
         assert_eq!(s[0].photos, 0..photo_points(&lanes(), 15.0).len());
-        // 6390 m of survey pattern and 396 m of transits at 10 m/s (679 s), climb 20 s,
-        // descent 40 s, ten right-angle turns at the lane ends (2 s each) and small ones.
+        // 6390 m of survey pattern and 396 m of transits at 10 m/s (679 s), the climb (26.5 s)
+        // and the return's hover and landing (5 + 36 + 1 s), starts and stops (6.5 s each)
+        // and the corners at the lane ends, as ArduCopter flies them.
         assert!(
-            (s[0].flight_time_s - 759.0).abs() < 3.0,
+            (s[0].flight_time_s - 835.0).abs() < 3.0,
             "{}",
             s[0].flight_time_s
         );
+        // The same as timing the mission itself.
+        let t = crate::estimate::mission_flight_time_s(&s[0].mission, &f, 10.0);
+        assert!((t - s[0].flight_time_s).abs() < 0.01, "{t}");
     }
 
     #[test]
@@ -511,7 +517,7 @@ mod tests {
         assert!(inner.iter().any(|&d| d < 15.0 * 0.9) && inner.contains(&15.0));
         for overlap in [0, 1, 2, 3] {
             for k in 0..8 {
-                check_split_with(&ts, &triggers, overlap, 7.0 + 0.6 * k as f64);
+                check_split_with(&ts, &triggers, overlap, 8.0 + 0.6 * k as f64);
             }
         }
     }
@@ -557,19 +563,25 @@ mod tests {
             });
             let t = flight_time_s(home, pts, 60.0, 10.0);
             assert!((t - s.flight_time_s).abs() < 1e-3);
+            let t = crate::estimate::mission_flight_time_s(&s.mission, &f, 10.0);
+            assert!(
+                (t - s.flight_time_s).abs() < 0.01,
+                "{t} vs {}",
+                s.flight_time_s
+            );
         }
     }
 
     #[test]
     fn sorties_fit_the_budget_and_overlap_by_the_requested_photos() {
-        check_split(3, 7.0);
-        check_split(0, 8.0);
-        check_split(1, 6.5);
-        check_split(5, 10.0);
+        check_split(3, 8.0);
+        check_split(0, 9.0);
+        check_split(1, 7.5);
+        check_split(5, 11.0);
         for overlap in [0, 1, 2, 4] {
             for k in 0..12 {
-                let usable_min = 6.5 + 0.5 * k as f64;
-                if usable_min < 13.0 {
+                let usable_min = 7.5 + 0.5 * k as f64;
+                if usable_min < 14.0 {
                     check_split(overlap, usable_min);
                 }
             }
@@ -650,7 +662,7 @@ mod tests {
             panic!("expected OutOfReach, got {err}");
         };
         assert!(first_photo > 1 && first_photo <= photos, "{err}");
-        assert!(distance_from_home_m > 2500.0, "{err}");
+        assert!(distance_from_home_m > 2000.0, "{err}");
         assert!(needed_min > allowed_min && allowed_min == 10.0, "{err}");
         assert!(err.to_string().contains("--home"), "{err}");
     }

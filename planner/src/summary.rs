@@ -101,11 +101,21 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
     );
     let _ = writeln!(
         s,
-        "time        {} at {:.1} m/s (survey pattern, turns included)",
+        "time        {} at {:.1} m/s (survey pattern as ArduCopter flies it: S-curve \
+         acceleration, corners, stops)",
         hms(e.flight_time_s),
         p.cruise_speed_m_s
     );
-    let _ = writeln!(s, "photos      {}", e.photo_count);
+    let interval_s = p.camera.min_trigger_interval_s;
+    let _ = writeln!(
+        s,
+        "photos      {} (none closer than {:.1} m = {:.1} s at {:.1} m/s, the camera's minimum \
+         interval; a speed too fast for the trigger distance is refused)",
+        e.photo_count,
+        interval_s * p.cruise_speed_m_s,
+        interval_s,
+        p.cruise_speed_m_s
+    );
     let sortie_times: Vec<String> = plan.sorties.iter().map(|x| hms(x.flight_time_s)).collect();
     let _ = writeln!(
         s,
@@ -118,6 +128,23 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
         "coverage    {:.2} % at the requested overlap, {:.2} % seen ({:.1} m cells, >= {} photos per cell)",
         c.covered_pct, c.seen_pct, c.cell_m, c.min_photos_per_cell
     );
+    if let crate::survey::PlaneRegion::Area {
+        polygon,
+        exclusions,
+    } = &plan.region
+    {
+        let zones = polygon.interiors().len() + exclusions.len();
+        if zones > 0 {
+            let _ = writeln!(
+                s,
+                "margin      {:.1} m kept from {} hole(s)/exclusion(s) (--exclusion-margin-m); \
+                 ground within it that only a lane there would photograph counts as not covered \
+                 above",
+                p.exclusion_margin_m(),
+                zones
+            );
+        }
+    }
     s
 }
 

@@ -100,6 +100,9 @@ pub struct SurveyParams {
     pub resume_overlap_photos: u32,
     /// Take-off point; `None`: the start of the first lane.
     pub home: Option<Home>,
+    /// Distance lanes and transits keep from every hole and exclusion zone, metres; `None`:
+    /// [`SurveyParams::default_exclusion_margin_m`] at the cruise speed.
+    pub exclusion_margin_m: Option<f64>,
 }
 
 impl SurveyParams {
@@ -147,7 +150,38 @@ impl SurveyParams {
             battery: None,
             resume_overlap_photos: Self::DEFAULT_RESUME_OVERLAP_PHOTOS,
             home: None,
+            exclusion_margin_m: None,
         }
+    }
+
+    /// The default distance kept from holes and exclusions at `cruise_speed_m_s`: ArduCopter's
+    /// waypoint radius (WPNAV_RADIUS 2 m: a fast waypoint's corner blend cuts up to that far
+    /// from the waypoint, towards a zone the legs bend around) plus an overshoot allowance,
+    /// the distance to stop at the waypoint acceleration (WPNAV_ACCEL 2.5 m/s^2) from the speed
+    /// ArduCopter carries into a right-angle turn such as a lane end's (`v_c`, from its S-curve
+    /// corner blend at the cruise speed, [`qly_core::wpnav::corner_speed_m_s`]; at most the
+    /// cruise speed): `margin = WPNAV_RADIUS + v_c^2 / (2 WPNAV_ACCEL)`, 3.6 m at 8 m/s. A
+    /// real ArduCopter overshot a lane end by 0.8 m, into its own exclusion fence.
+    ///
+    /// ```
+    /// use planner::survey::SurveyParams;
+    /// let m = SurveyParams::default_exclusion_margin_m(8.0);
+    /// assert!(m > 3.0 && m < 4.0, "{m}");
+    /// ```
+    pub fn default_exclusion_margin_m(cruise_speed_m_s: f64) -> f64 {
+        let p = qly_core::wpnav::WpNavParams {
+            speed_m_s: cruise_speed_m_s,
+            ..Default::default()
+        };
+        let v_c =
+            qly_core::wpnav::corner_speed_m_s(90.0, cruise_speed_m_s, &p).min(cruise_speed_m_s);
+        p.radius_m + v_c * v_c / (2.0 * p.accel_m_s2)
+    }
+
+    /// The exclusion margin in force: the one given, else the default at the cruise speed.
+    pub fn exclusion_margin_m(&self) -> f64 {
+        self.exclusion_margin_m
+            .unwrap_or_else(|| Self::default_exclusion_margin_m(self.cruise_speed_m_s))
     }
 }
 

@@ -145,6 +145,7 @@ fn sample_plans() -> Vec<(SurveyPlan, &'static str)> {
         battery: None,
         resume_overlap_photos: 2,
         home: None,
+        exclusion_margin_m: None,
     };
     let area = read_survey_input(&root.join("sample-area.geojson"), None).unwrap();
     let area_plan = plan_survey(&area, &params).unwrap();

@@ -255,6 +255,11 @@ struct Args {
     /// Simulated seconds after boot until the GPS has a 3D fix (no arming before).
     #[arg(long, default_value_t = 1.0)]
     gps_lock_s: f64,
+    /// Enforce the uploaded geofence (ArduCopter FENCE_ENABLE = 1, polygon and circle zones):
+    /// entering an exclusion zone or leaving an inclusion zone switches to RTL with a
+    /// STATUSTEXT (FENCE_ACTION 1).
+    #[arg(long)]
+    fence_enable: bool,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
     #[arg(long, default_value_t = 5000)]
     mission_capacity: usize,
@@ -602,6 +607,7 @@ fn fly(args: Args) -> Result<()> {
     }
     vc.disarm_delay_s = args.disarm_delay_s;
     vc.gps_lock_after_s = args.gps_lock_s;
+    vc.fence_enabled = args.fence_enable;
     for (flag, v) in [
         ("--gps-sigma-m", args.gps_sigma_m),
         ("--alt-sigma-m", args.alt_sigma_m),

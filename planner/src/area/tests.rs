@@ -10,6 +10,7 @@ fn opts(spacing_m: f64, turnaround_m: f64, angle: Option<f64>) -> AreaOptions {
         turnaround_m,
         sweep_angle_deg: angle,
         cruise_speed_m_s: 10.0,
+        exclusion_margin_m: 0.0,
     }
 }
 
@@ -522,6 +523,13 @@ fn bad_input_is_refused() {
     assert_eq!(param(opts(10.0, 5.0, Some(f64::NAN))), "sweep_angle_deg");
     assert_eq!(
         param(AreaOptions {
+            exclusion_margin_m: -1.0,
+            ..o
+        }),
+        "exclusion_margin_m"
+    );
+    assert_eq!(
+        param(AreaOptions {
             cruise_speed_m_s: 0.0,
             ..o
         }),
@@ -716,4 +724,73 @@ fn fastest_angle_of_a_random_star_keeps_invariants() {
     let l = area_transects(&star, &[], &o).unwrap();
     check_legs(&star, &[], &o, &l);
     assert_eq!(coverage_pct(&star, &[], &o, &l), 100.0);
+}
+
+/// Smallest distance from any point of the flight (every leg, sampled every 0.25 m) to the
+/// rings of `zones`, and whether any sample is inside one.
+fn clearance(layout: &AreaLayout, zones: &[Polygon<f64>]) -> (f64, bool) {
+    let pts = crate::estimate::flight_path(&layout.transects);
+    let mut legs: Vec<(Coord<f64>, Coord<f64>)> = pts.windows(2).map(|w| (w[0], w[1])).collect();
+    for t in &layout.transects {
+        let mut prev: Option<Coord<f64>> = None;
+        for &p in &t.approach {
+            if let Some(q) = prev {
+                legs.push((q, p));
+            }
+            prev = Some(p);
+        }
+    }
+    let mut best = f64::INFINITY;
+    let mut inside = false;
+    for (a, b) in legs {
+        let n = ((a.x - b.x).hypot(a.y - b.y) / 0.25).ceil().max(1.0) as usize;
+        for k in 0..=n {
+            let p = a + (b - a) * (k as f64 / n as f64);
+            for z in zones {
+                let ring = &z.exterior().0;
+                for w in ring.windows(2) {
+                    let (c, d) = (w[0], w[1]);
+                    let cd = d - c;
+                    let t = (((p.x - c.x) * cd.x + (p.y - c.y) * cd.y)
+                        / (cd.x * cd.x + cd.y * cd.y))
+                        .clamp(0.0, 1.0);
+                    let q = c + cd * t;
+                    best = best.min((p.x - q.x).hypot(p.y - q.y));
+                }
+                inside |= geo::Contains::contains(z, &geo::Point::from(p));
+            }
+        }
+    }
+    (best, inside)
+}
+
+#[test]
+fn legs_keep_the_exclusion_margin_from_holes_and_exclusions() {
+    let field = poly(&[(0.0, 0.0), (400.0, 0.0), (400.0, 300.0), (0.0, 300.0)]);
+    let hole = poly(&[
+        (120.0, 100.0),
+        (200.0, 100.0),
+        (200.0, 180.0),
+        (120.0, 180.0),
+    ]);
+    let yard = poly(&[(280.0, 150.0), (340.0, 150.0), (340.0, 220.0)]);
+    let with_hole = Polygon::new(field.exterior().clone(), vec![hole.exterior().clone()]);
+    for angle in [Some(0.0), Some(37.0), None] {
+        let o = AreaOptions {
+            exclusion_margin_m: 14.8,
+            ..opts(30.0, 10.0, angle)
+        };
+        let layout = area_transects(&with_hole, std::slice::from_ref(&yard), &o).unwrap();
+        let (gap, inside) = clearance(&layout, &[hole.clone(), yard.clone()]);
+        assert!(!inside && gap >= 14.8 - 0.05, "angle {angle:?}: {gap} m");
+        // Without a margin the lanes run up to the zones.
+        let bare = area_transects(
+            &with_hole,
+            std::slice::from_ref(&yard),
+            &opts(30.0, 10.0, angle),
+        )
+        .unwrap();
+        let (gap0, inside0) = clearance(&bare, &[hole.clone(), yard.clone()]);
+        assert!(!inside0 && gap0 < 1.0, "angle {angle:?}: {gap0} m");
+    }
 }

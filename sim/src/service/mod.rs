@@ -401,6 +401,16 @@ impl Autopilot {
                     out.push(status_text(Severity::Info, "Mission: cleared"));
                     self.publish_events(events, out);
                 }
+                ServerEvent::ListReplaced {
+                    mission_type: MissionType::Fence,
+                    ..
+                } => {
+                    let items = self.server.list(MissionType::Fence).to_vec();
+                    self.vehicle.set_fence(&items);
+                }
+                ServerEvent::ListCleared {
+                    mission_type: MissionType::Fence,
+                } => self.vehicle.set_fence(&[]),
                 ServerEvent::CurrentChanged { seq } => {
                     if self.vehicle.mission_current() != seq {
                         let r = self.vehicle.set_mission_current(seq);

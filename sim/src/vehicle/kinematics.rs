@@ -28,6 +28,10 @@ pub struct FlightLimits {
     pub descent_rate_m_s: f64,
     /// Vertical acceleration limit (WPNAV_ACCEL_Z 1 m/s^2).
     pub accel_z_m_s2: f64,
+    /// Jerk of waypoint legs (WPNAV_JERK 1 m/s^3).
+    pub jerk_h_m_s3: f64,
+    /// Cornering acceleration at fast waypoints (WPNAV_ACCEL_C: 0 = twice WPNAV_ACCEL).
+    pub accel_corner_m_s2: f64,
     /// Yaw rate limit (ATC_RATE_Y_MAX-like, 90 deg/s).
     pub yaw_rate_deg_s: f64,
     /// Linear aerodynamic drag: horizontal drag acceleration per m/s of airspeed, 1/s.
@@ -44,9 +48,28 @@ impl Default for FlightLimits {
             climb_rate_m_s: 2.5,
             descent_rate_m_s: 1.5,
             accel_z_m_s2: 1.0,
+            jerk_h_m_s3: 1.0,
+            accel_corner_m_s2: 5.0,
             yaw_rate_deg_s: 90.0,
             drag_per_s: 0.25,
             max_tilt_deg: 30.0,
+        }
+    }
+}
+
+impl FlightLimits {
+    /// ArduCopter's waypoint navigation parameters for these limits, at cruise speed
+    /// `speed_m_s` and waypoint radius `radius_m`.
+    pub fn wpnav(&self, speed_m_s: f64, radius_m: f64) -> qly_core::wpnav::WpNavParams {
+        qly_core::wpnav::WpNavParams {
+            speed_m_s,
+            accel_m_s2: self.accel_h_m_s2,
+            accel_corner_m_s2: self.accel_corner_m_s2,
+            jerk_m_s3: self.jerk_h_m_s3,
+            speed_up_m_s: self.climb_rate_m_s,
+            speed_down_m_s: self.descent_rate_m_s,
+            accel_z_m_s2: self.accel_z_m_s2,
+            radius_m,
         }
     }
 }
@@ -197,15 +220,33 @@ pub fn step(
     if let Some((te, tn)) = sp.target_h {
         let (de, dn) = (te - out.pos.e_m, tn - out.pos.n_m);
         if de.hypot(dn) > YAW_HOLD_RADIUS_M {
-            let want = de.atan2(dn);
-            let max_turn = limits.yaw_rate_deg_s.to_radians() * dt_s;
-            let turn = angle_diff(want, s.yaw_rad).clamp(-max_turn, max_turn);
-            out.yaw_rad = wrap_2pi(s.yaw_rad + turn);
+            turn_towards(&mut out, s, de.atan2(dn), limits, dt_s);
         }
     }
+    attitude(&mut out, s, (ae, an, az), grounded, wind_m_s, limits, dt_s);
+    out
+}
 
-    // Attitude: the rotor thrust must supply the vehicle's acceleration and cancel the drag
-    // of the air moving past it, so the vehicle leans into its acceleration and into the wind.
+/// Turns the heading towards `want_rad` at no more than the yaw rate limit.
+fn turn_towards(out: &mut KinState, s: &KinState, want_rad: f64, limits: &FlightLimits, dt_s: f64) {
+    let max_turn = limits.yaw_rate_deg_s.to_radians() * dt_s;
+    let turn = angle_diff(want_rad, s.yaw_rad).clamp(-max_turn, max_turn);
+    out.yaw_rad = wrap_2pi(s.yaw_rad + turn);
+}
+
+/// Attitude: the rotor thrust must supply the vehicle's acceleration `acc` (east, north, up)
+/// and cancel the drag of the air moving past it, so the vehicle leans into its acceleration
+/// and into the wind. Also the body rates over the step.
+fn attitude(
+    out: &mut KinState,
+    s: &KinState,
+    acc: (f64, f64, f64),
+    grounded: bool,
+    wind_m_s: (f64, f64),
+    limits: &FlightLimits,
+    dt_s: f64,
+) {
+    let (ae, an, az) = acc;
     if grounded && out.vel.u_m <= 0.0 {
         out.roll_rad = 0.0;
         out.pitch_rad = 0.0;
@@ -225,6 +266,74 @@ pub fn step(
         (out.pitch_rad - s.pitch_rad) / dt_s,
         angle_diff(out.yaw_rad, s.yaw_rad) / dt_s,
     ];
+}
+
+/// Position controller gains of ArduCopter's defaults (AC_PosControl.cpp): PSC_POSXY_P 1,
+/// PSC_VELXY_P 2, PSC_POSZ_P 1, PSC_VELZ_P 5, per second.
+const TRACK_POS_XY_P: f64 = 1.0;
+const TRACK_VEL_XY_P: f64 = 2.0;
+const TRACK_POS_Z_P: f64 = 1.0;
+const TRACK_VEL_Z_P: f64 = 5.0;
+
+/// Advances `s` by `dt_s` following a moving position `target` (position, velocity and
+/// acceleration feed-forward, as ArduCopter's `AC_PosControl` follows `AC_WPNav`): the
+/// acceleration asked for is the target's plus corrections of the position and velocity
+/// errors, limited horizontally by the lean angle limit (ANGLE_MAX) and vertically to half a
+/// g. The heading follows the direction of travel.
+pub fn step_track(
+    s: &KinState,
+    target: &super::wpnav::Target,
+    wind_m_s: (f64, f64),
+    limits: &FlightLimits,
+    dt_s: f64,
+) -> KinState {
+    let mut out = *s;
+    if dt_s <= 0.0 {
+        return out;
+    }
+    let p = s.pos;
+    let v = s.vel;
+    let ve = target.vel.e_m + TRACK_POS_XY_P * (target.pos.e_m - p.e_m);
+    let vn = target.vel.n_m + TRACK_POS_XY_P * (target.pos.n_m - p.n_m);
+    let vu = target.vel.u_m + TRACK_POS_Z_P * (target.pos.u_m - p.u_m);
+    let mut ae = target.acc.e_m + TRACK_VEL_XY_P * (ve - v.e_m);
+    let mut an = target.acc.n_m + TRACK_VEL_XY_P * (vn - v.n_m);
+    let a_max = G_M_S2 * limits.max_tilt_deg.to_radians().tan();
+    let a = ae.hypot(an);
+    if a > a_max {
+        ae *= a_max / a;
+        an *= a_max / a;
+    }
+    let az = (target.acc.u_m + TRACK_VEL_Z_P * (vu - v.u_m)).clamp(-0.5 * G_M_S2, 0.5 * G_M_S2);
+    let mut nv = Enu::new(v.e_m + ae * dt_s, v.n_m + an * dt_s, v.u_m + az * dt_s);
+    let h = nv.e_m.hypot(nv.n_m);
+    if h > limits.max_speed_h_m_s {
+        nv.e_m *= limits.max_speed_h_m_s / h;
+        nv.n_m *= limits.max_speed_h_m_s / h;
+    }
+    out.vel = nv;
+    out.pos = Enu::new(
+        p.e_m + 0.5 * (v.e_m + nv.e_m) * dt_s,
+        p.n_m + 0.5 * (v.n_m + nv.n_m) * dt_s,
+        p.u_m + 0.5 * (v.u_m + nv.u_m) * dt_s,
+    );
+    let grounded = out.pos.u_m <= 0.0;
+    if grounded {
+        out.pos.u_m = 0.0;
+        out.vel = Enu::new(0.0, 0.0, out.vel.u_m.max(0.0));
+    }
+    // Face the way the target moves (ArduCopter's default WP_YAW_BEHAVIOR faces along the
+    // track); hold the heading when it barely moves.
+    if target.vel.e_m.hypot(target.vel.n_m) > 0.5 {
+        turn_towards(
+            &mut out,
+            s,
+            target.vel.e_m.atan2(target.vel.n_m),
+            limits,
+            dt_s,
+        );
+    }
+    attitude(&mut out, s, (ae, an, az), grounded, wind_m_s, limits, dt_s);
     out
 }
 

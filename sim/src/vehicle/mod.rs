@@ -9,10 +9,12 @@
 
 pub mod battery;
 pub mod camera;
+pub mod fence;
 pub mod kinematics;
 pub mod mission_exec;
 pub mod modes;
 pub mod wind;
+pub mod wpnav;
 
 use qly_core::geodesy::{Enu, GeoPosition, LocalFrame};
 use qly_core::mission::{Home, RawItem};
@@ -25,6 +27,7 @@ use kinematics::{FlightLimits, KinState, Setpoint, Vertical, G_M_S2};
 use mission_exec::{interpret, ItemAction, ItemContext, MissionCursor};
 pub use modes::FlightMode;
 use wind::{Wind, WindConfig};
+use wpnav::WpNav;
 
 /// Everything that makes one simulated vehicle (ArduCopter parameter names in brackets).
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +66,9 @@ pub struct VehicleConfig {
     pub seed: u64,
     /// Longest internal integration step, seconds; longer `step` calls are subdivided.
     pub max_substep_s: f64,
+    /// Enforce the uploaded fence (FENCE_ENABLE; ArduCopter's default 0 = off): a breach
+    /// switches to RTL (FENCE_ACTION 1).
+    pub fence_enabled: bool,
 }
 
 impl VehicleConfig {
@@ -87,6 +93,7 @@ impl VehicleConfig {
             battery: BatteryConfig::default(),
             seed: 0,
             max_substep_s: 0.02,
+            fence_enabled: false,
         }
     }
 }
@@ -273,10 +280,10 @@ enum Guidance {
     /// On the ground, nothing to do.
     Ground,
     Hold(Enu),
+    /// Climb along a vertical S-curve leg to `height_m`.
     Takeoff {
-        e_m: f64,
-        n_m: f64,
         height_m: f64,
+        nav: WpNav,
     },
     Goto {
         target: Enu,
@@ -284,6 +291,14 @@ enum Guidance {
         hold_s: f64,
         /// Time held at the target so far; `None` until reached.
         held_s: Option<f64>,
+        /// The leg flown to `target` (and the next one when `fast`).
+        nav: WpNav,
+        /// A fast waypoint: done when the blend into the next leg passes its middle, without
+        /// a radius check (ArduCopter's `fast_waypoint`).
+        fast: bool,
+        /// A fast waypoint that is done: the leg stays in place, still braking and blending
+        /// into the next, until the mission's next waypoint continues on it.
+        done: bool,
     },
     RtlClimb {
         height_m: f64,
@@ -292,6 +307,7 @@ enum Guidance {
     },
     RtlReturn {
         height_m: f64,
+        nav: WpNav,
     },
     RtlLoiter {
         height_m: f64,
@@ -319,6 +335,9 @@ pub struct Vehicle {
     mission: MissionCursor,
     mission_running: bool,
     camera: DistanceTrigger,
+    fence: fence::Fence,
+    /// A breach already acted on: no new one until the vehicle is back inside.
+    fence_breached: bool,
     battery: Battery,
     wind: Wind,
     noise: NoiseSource,
@@ -353,6 +372,8 @@ impl Vehicle {
             mission,
             mission_running: false,
             camera: DistanceTrigger::new(),
+            fence: fence::Fence::default(),
+            fence_breached: false,
             battery: Battery::new(config.battery),
             wind: Wind::new(config.wind, NoiseSource::new(config.seed, STREAM_WIND)),
             noise: NoiseSource::new(config.seed, STREAM_SENSORS),
@@ -573,11 +594,55 @@ impl Vehicle {
 
     fn begin_takeoff(&mut self, height_m: f64) {
         self.flying = true;
-        self.guidance = Guidance::Takeoff {
-            e_m: self.kin.pos.e_m,
-            n_m: self.kin.pos.n_m,
+        self.guidance = self.climb_to(height_m);
+    }
+
+    /// A vertical climb from here to `height_m` above home.
+    fn climb_to(&self, height_m: f64) -> Guidance {
+        let p = self.kin.pos;
+        let params = self.wpnav_params(mission_exec::DEFAULT_WP_RADIUS_M);
+        Guidance::Takeoff {
             height_m,
+            nav: WpNav::new(
+                p,
+                Enu::new(p.e_m, p.n_m, height_m),
+                self.wp_speed_m_s,
+                &params,
+            ),
+        }
+    }
+
+    fn wpnav_params(&self, radius_m: f64) -> qly_core::wpnav::WpNavParams {
+        self.config.limits.wpnav(self.wp_speed_m_s, radius_m)
+    }
+
+    /// Where the current guidance holds or is headed, if it is a point: the origin of a new
+    /// waypoint leg (ArduPilot starts a leg from the previous destination).
+    fn leg_origin(&self) -> Enu {
+        match self.guidance {
+            Guidance::Hold(at) => at,
+            Guidance::Goto { nav, .. } => nav.destination(),
+            _ => self.kin.pos,
+        }
+    }
+
+    /// The position of the next navigation item after the current one, when it is a
+    /// waypoint the vehicle flies on to without stopping (ArduCopter's `do_nav_wp` sets the
+    /// next destination when this waypoint has no delay and the next navigation command is a
+    /// waypoint; DO commands between them do not stop it).
+    fn next_fast_target(&self, after: Enu) -> Option<Enu> {
+        let items = &self.mission.items;
+        let from = self.mission.current as usize + 1;
+        let raw = items.iter().skip(from).find(|r| r.command < 95)?;
+        let ctx = ItemContext {
+            frame: &self.frame,
+            home_amsl_m: self.config.home.alt_amsl_m,
+            here: after,
         };
+        match interpret(raw, &ctx) {
+            ItemAction::Waypoint { target, .. } => Some(target),
+            _ => None,
+        }
     }
 
     /// MISSION_START: switch to AUTO (if needed) and start or resume the mission.
@@ -626,6 +691,43 @@ impl Vehicle {
             });
         }
         events
+    }
+
+    /// Stores a newly uploaded fence list (`MAV_MISSION_TYPE_FENCE` items).
+    pub fn set_fence(&mut self, items: &[RawItem]) {
+        self.fence = fence::Fence::from_items(items, &self.frame);
+        self.fence_breached = false;
+    }
+
+    /// Whether a fence is stored and enforced.
+    pub fn fence_active(&self) -> bool {
+        self.config.fence_enabled && !self.fence.is_empty()
+    }
+
+    /// A breach of the enforced fence while flying: RTL, as ArduCopter's fence failsafe
+    /// (FENCE_ACTION 1) does, with a critical STATUSTEXT. Already returning or landing, the
+    /// vehicle carries on.
+    fn check_fence(&mut self, events: &mut Vec<VehicleEvent>) {
+        if !(self.fence_active() && self.armed && self.flying) {
+            return;
+        }
+        let p = self.kin.pos;
+        match self.fence.breach((p.e_m, p.n_m)) {
+            Some(zone) if !self.fence_breached => {
+                self.fence_breached = true;
+                events.push(VehicleEvent::Notice {
+                    severity: Severity::Critical,
+                    text: format!("Fence Breach: {zone}, RTL"),
+                });
+                if !matches!(self.mode, FlightMode::Rtl | FlightMode::Land) {
+                    if let Ok(ev) = self.set_mode(FlightMode::Rtl) {
+                        events.extend(ev);
+                    }
+                }
+            }
+            None => self.fence_breached = false,
+            _ => {}
+        }
     }
 
     /// MISSION_SET_CURRENT / DO_SET_MISSION_CURRENT.
@@ -684,10 +786,14 @@ impl Vehicle {
         let wind = self.wind.velocity_m_s();
 
         if self.armed {
-            if let Some(sp) = self.setpoint() {
+            if let Some(target) = self.track_target(dt) {
+                self.kin =
+                    kinematics::step_track(&self.kin, &target, wind, &self.config.limits, dt);
+            } else if let Some(sp) = self.setpoint() {
                 self.kin = kinematics::step(&self.kin, &sp, wind, &self.config.limits, dt);
             }
             self.progress_guidance(dt, events);
+            self.check_fence(events);
             self.run_mission(events);
             self.check_idle_disarm(dt, events);
         } else if self.kin.pos.u_m > 0.0 || self.kin.vel.u_m != 0.0 {
@@ -733,22 +839,27 @@ impl Vehicle {
         }
     }
 
+    /// Advances and returns the moving position target of a waypoint leg, a take-off climb or
+    /// the return leg of an RTL; `None` for the other guidance.
+    fn track_target(&mut self, dt: f64) -> Option<wpnav::Target> {
+        match &mut self.guidance {
+            Guidance::Takeoff { nav, .. }
+            | Guidance::Goto { nav, .. }
+            | Guidance::RtlReturn { nav, .. } => Some(nav.advance(dt)),
+            _ => None,
+        }
+    }
+
     fn setpoint(&self) -> Option<Setpoint> {
         let speed = self.wp_speed_m_s;
         let p = self.kin.pos;
         Some(match self.guidance {
             Guidance::Ground => return None,
             Guidance::Hold(at) => Setpoint::hold(at),
-            Guidance::Takeoff { e_m, n_m, height_m } => Setpoint {
-                target_h: Some((e_m, n_m)),
-                speed_h_m_s: speed,
-                vertical: Vertical::Height(height_m),
-            },
-            Guidance::Goto { target, .. } => Setpoint {
-                target_h: Some((target.e_m, target.n_m)),
-                speed_h_m_s: speed,
-                vertical: Vertical::Height(target.u_m),
-            },
+            // Followed as moving targets (see `track_target`); a hold at the end otherwise.
+            Guidance::Takeoff { nav, .. } | Guidance::Goto { nav, .. } => {
+                Setpoint::hold(nav.destination())
+            }
             Guidance::RtlClimb {
                 height_m, e_m, n_m, ..
             } => Setpoint {
@@ -756,11 +867,13 @@ impl Vehicle {
                 speed_h_m_s: speed,
                 vertical: Vertical::Height(height_m),
             },
-            Guidance::RtlReturn { height_m } | Guidance::RtlLoiter { height_m, .. } => Setpoint {
-                target_h: Some((0.0, 0.0)),
-                speed_h_m_s: speed,
-                vertical: Vertical::Height(height_m),
-            },
+            Guidance::RtlReturn { height_m, .. } | Guidance::RtlLoiter { height_m, .. } => {
+                Setpoint {
+                    target_h: Some((0.0, 0.0)),
+                    speed_h_m_s: speed,
+                    vertical: Vertical::Height(height_m),
+                }
+            }
             Guidance::Land { target_h, .. } => {
                 let (te, tn) = target_h.unwrap_or((p.e_m, p.n_m));
                 let far = (te - p.e_m).hypot(tn - p.n_m) > self.config.limits.accel_h_m_s2;
@@ -786,6 +899,8 @@ impl Vehicle {
     /// Moves guidance phases on; reports completed navigation to the mission.
     fn progress_guidance(&mut self, dt: f64, events: &mut Vec<VehicleEvent>) {
         let p = self.kin.pos;
+        let rtl_params = self.wpnav_params(mission_exec::DEFAULT_WP_RADIUS_M);
+        let speed = self.wp_speed_m_s;
         let mut nav_done = false;
         match &mut self.guidance {
             Guidance::Ground | Guidance::Hold(_) => {}
@@ -804,30 +919,44 @@ impl Vehicle {
                 radius_m,
                 hold_s,
                 held_s,
+                nav,
+                fast,
+                done,
             } => {
                 let d = (target.e_m - p.e_m)
                     .hypot(target.n_m - p.n_m)
                     .hypot(target.u_m - p.u_m);
-                if held_s.is_none() && d <= *radius_m {
+                if held_s.is_none() && nav.leg_done() && (*fast || d <= *radius_m) {
                     *held_s = Some(0.0);
                 }
-                if let Some(h) = held_s {
+                if let (Some(h), false) = (held_s.as_mut(), *done) {
                     *h += dt;
                     if *h >= *hold_s {
-                        self.guidance = Guidance::Hold(*target);
                         nav_done = true;
+                        if *fast {
+                            *done = true;
+                        } else {
+                            self.guidance = Guidance::Hold(*target);
+                        }
                     }
                 }
             }
             Guidance::RtlClimb { height_m, .. } => {
                 if p.u_m >= *height_m - TAKEOFF_DONE_M {
+                    let h = *height_m;
                     self.guidance = Guidance::RtlReturn {
-                        height_m: *height_m,
+                        height_m: h,
+                        nav: WpNav::new(
+                            Enu::new(p.e_m, p.n_m, h),
+                            Enu::new(0.0, 0.0, h),
+                            speed,
+                            &rtl_params,
+                        ),
                     };
                 }
             }
-            Guidance::RtlReturn { height_m } => {
-                if p.e_m.hypot(p.n_m) <= mission_exec::DEFAULT_WP_RADIUS_M {
+            Guidance::RtlReturn { height_m, nav } => {
+                if nav.leg_done() && p.e_m.hypot(p.n_m) <= mission_exec::DEFAULT_WP_RADIUS_M {
                     self.guidance = Guidance::RtlLoiter {
                         height_m: *height_m,
                         left_s: self.config.rtl_loiter_s,
@@ -917,11 +1046,7 @@ impl Vehicle {
                 ItemAction::Takeoff { height_m } => {
                     if self.flying {
                         // Already in the air: climb (if needed) where we are.
-                        self.guidance = Guidance::Takeoff {
-                            e_m: self.kin.pos.e_m,
-                            n_m: self.kin.pos.n_m,
-                            height_m: height_m.max(self.kin.pos.u_m),
-                        };
+                        self.guidance = self.climb_to(height_m.max(self.kin.pos.u_m));
                     } else {
                         self.begin_takeoff(height_m);
                     }
@@ -931,11 +1056,31 @@ impl Vehicle {
                     radius_m,
                     hold_s,
                 } => {
+                    let params = self.wpnav_params(radius_m);
+                    // Flying on from a fast waypoint whose next leg ends here: keep that leg.
+                    let continued = match self.guidance {
+                        Guidance::Goto {
+                            nav, fast: true, ..
+                        } => nav.continue_to(target),
+                        _ => None,
+                    };
+                    let mut nav = continued.unwrap_or_else(|| {
+                        WpNav::new(self.leg_origin(), target, self.wp_speed_m_s, &params)
+                    });
+                    let next = (hold_s <= 0.0)
+                        .then(|| self.next_fast_target(target))
+                        .flatten();
+                    if let Some(to) = next {
+                        nav.set_next(to, self.wp_speed_m_s, &params);
+                    }
                     self.guidance = Guidance::Goto {
                         target,
                         radius_m,
                         hold_s,
                         held_s: None,
+                        nav,
+                        fast: next.is_some(),
+                        done: false,
                     };
                 }
                 ItemAction::ReturnToLaunch => self.guidance = self.rtl_start(),

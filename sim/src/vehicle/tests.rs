@@ -112,8 +112,10 @@ fn guided_takeoff_holds_height_and_refuses_plain_disarm_in_the_air() {
     v.takeoff(20.0).unwrap();
     let ev = run_until(&mut v, 30.0, |v| v.kinematics().pos.u_m >= 19.9);
     assert!(ev.contains(&VehicleEvent::TakeoffComplete));
-    // 20 m at 2.5 m/s with a 1 m/s^2 ramp: about 9-10 s.
-    assert!(v.time_s() > 9.0 && v.time_s() < 12.0, "t = {}", v.time_s());
+    // 20 m at 2.5 m/s, ramps of 1 m/s^2 at 1 m/s^3 (WPNAV_SPEED_UP, _ACCEL_Z, _JERK): an
+    // S-curve of 11.5 s (within 0.1 m of the top a little earlier), after 1.5 s on the
+    // ground.
+    assert!(v.time_s() > 11.5 && v.time_s() < 13.5, "t = {}", v.time_s());
     run(&mut v, 10.0);
     assert!((v.kinematics().pos.u_m - 20.0).abs() < 0.05);
     assert!(matches!(v.takeoff(30.0), Err(CommandError::AlreadyFlying)));
@@ -371,4 +373,61 @@ fn do_jump_repeats_a_leg_and_loiter_time_holds() {
     // Two 20 s loiters are in the flight time.
     let flight_s = v.time_s() - t0;
     assert!(flight_s > 40.0 + 4.0 * 40.0 / 10.0, "{flight_s}");
+}
+
+/// An exclusion polygon 30 m square straddling the second leg of `survey_mission`.
+fn fence_across_the_survey() -> Vec<RawItem> {
+    let mut m = Mission::new(HOME, vec![]);
+    m.fence.push(qly_core::mission::FenceZone::Polygon {
+        inclusion: false,
+        vertices: vec![
+            offset(85.0, -15.0),
+            offset(85.0, 15.0),
+            offset(115.0, 15.0),
+            offset(115.0, -15.0),
+        ],
+    });
+    m.wire_items(qly_core::mission::MissionType::Fence)
+}
+
+#[test]
+fn an_enforced_fence_breach_returns_home_with_a_statustext() {
+    let fly = |enabled: bool| {
+        let mut c = config();
+        c.fence_enabled = enabled;
+        let mut v = Vehicle::new(c);
+        run(&mut v, 1.5);
+        v.set_mission(survey_mission());
+        v.set_fence(&fence_across_the_survey());
+        v.set_mode(FlightMode::Guided).unwrap();
+        v.arm().unwrap();
+        let mut ev = v.start_mission().unwrap();
+        ev.extend(run_until(&mut v, 600.0, |v| !v.is_armed()));
+        (v, ev)
+    };
+    let (v, ev) = fly(true);
+    let breach = ev.iter().find_map(|e| match e {
+        VehicleEvent::Notice { severity, text } if text.starts_with("Fence Breach") => {
+            Some((*severity, text.clone()))
+        }
+        _ => None,
+    });
+    assert_eq!(
+        breach,
+        Some((
+            Severity::Critical,
+            "Fence Breach: exclusion polygon, RTL".to_string()
+        ))
+    );
+    assert!(ev.contains(&VehicleEvent::ModeChanged(FlightMode::Rtl)));
+    assert!(!ev.contains(&VehicleEvent::MissionComplete));
+    assert!(ev.contains(&VehicleEvent::Landed));
+    let k = v.kinematics();
+    assert!(k.pos.e_m.hypot(k.pos.n_m) < 2.5, "{:?}", k.pos);
+    // FENCE_ENABLE 0 (ArduCopter's default): the same flight ignores the fence.
+    let (_, ev) = fly(false);
+    assert!(ev.contains(&VehicleEvent::MissionComplete));
+    assert!(!ev
+        .iter()
+        .any(|e| matches!(e, VehicleEvent::Notice { text, .. } if text.starts_with("Fence"))));
 }
