@@ -144,11 +144,12 @@ struct PlanArgs {
     /// Cruise (ground) speed, m/s.
     #[arg(long, default_value_t = SurveyParams::DEFAULT_CRUISE_SPEED_M_S)]
     speed: f64,
-    /// Distance every lane, turn and connecting leg keeps from an area's holes and exclusion
-    /// zones (which the mission also carries as exclusion fences), metres. Default:
+    /// Distance every lane, turn, connecting leg and transit to or from home keeps from an
+    /// area's holes and exclusion zones (which the mission also carries as exclusion
+    /// fences), metres. Default:
     /// WPNAV_RADIUS + v_c^2 / (2 x WPNAV_ACCEL) with ArduCopter's defaults (2 m, 2.5 m/s^2):
     /// the waypoint radius plus the distance to stop from v_c, the speed ArduCopter's S-curve
-    /// carries into a right-angle turn at the cruise speed; 3.6 m at 8 m/s. Ground within the
+    /// carries into a right-angle turn at the cruise speed; 3.7 m at 8 m/s. Ground within the
     /// margin that only a lane through it would photograph is left out, and the coverage line
     /// shows it.
     #[arg(long)]

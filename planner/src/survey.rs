@@ -160,7 +160,7 @@ impl SurveyParams {
     /// the distance to stop at the waypoint acceleration (WPNAV_ACCEL 2.5 m/s^2) from the speed
     /// ArduCopter carries into a right-angle turn such as a lane end's (`v_c`, from its S-curve
     /// corner blend at the cruise speed, [`qly_core::wpnav::corner_speed_m_s`]; at most the
-    /// cruise speed): `margin = WPNAV_RADIUS + v_c^2 / (2 WPNAV_ACCEL)`, 3.6 m at 8 m/s. A
+    /// cruise speed): `margin = WPNAV_RADIUS + v_c^2 / (2 WPNAV_ACCEL)`, 3.7 m at 8 m/s. A
     /// real ArduCopter overshot a lane end by 0.8 m, into its own exclusion fence.
     ///
     /// ```
