@@ -388,7 +388,23 @@ pub fn space_commanded_photos(
                 else {
                     break;
                 };
-                let to = prev.along_m + min_gap_m.max(this.along_m - prev.along_m + 1e-3);
+                // The first point on from here as far (straight-line, as the camera measures)
+                // from the photo before as the camera needs.
+                let far = |s: f64| dist(at_along(s).1, prev.photo.at) >= min_gap_m;
+                let (mut lo, mut hi) = (this.along_m, (prev.along_m + 2.0 * min_gap_m).min(total));
+                let to = if far(hi) {
+                    for _ in 0..50 {
+                        let mid = 0.5 * (lo + hi);
+                        if far(mid) {
+                            hi = mid;
+                        } else {
+                            lo = mid;
+                        }
+                    }
+                    hi
+                } else {
+                    total
+                };
                 let limit = lane.get(i + 1).map_or(total, &cmd_along);
                 if i == 0 || to >= limit - SAME_PLACE_M {
                     if i == 0 {
@@ -803,6 +819,67 @@ mod tests {
             turn_out: *path.last().unwrap(),
             path,
         }
+    }
+
+    #[test]
+    fn commanded_photos_wait_for_the_camera() {
+        let gaps = |p: &[PhotoPoint]| -> Vec<f64> {
+            p.windows(2).map(|w| dist(w[0].at, w[1].at)).collect()
+        };
+        // 100.5 m at 12.5 m: the exit photo would come 0.5 m after the last distance photo.
+        let t = lane(vec![coord! {x: 0.0, y: 0.0}, coord! {x: 100.5, y: 0.0}]);
+        let triggers = uniform_triggers(std::slice::from_ref(&t), 12.5);
+        let before = lane_photo_points(std::slice::from_ref(&t), &triggers);
+        assert!((gaps(&before).last().unwrap() - 0.5).abs() < 1e-9);
+        let spaced = space_commanded_photos(std::slice::from_ref(&t), &triggers, 5.6);
+        let after = lane_photo_points(std::slice::from_ref(&t), &spaced);
+        let g = gaps(&after);
+        assert!(g.iter().all(|&g| g >= 5.6 - 1e-9), "{g:?}");
+        // The last two spacings are even, from the photo before last, and no spacing is longer
+        // than the trigger distance, so the overlap holds.
+        let n = g.len();
+        assert!(
+            (g[n - 1] - 6.5).abs() < 1e-9 && (g[n - 2] - 6.5).abs() < 1e-9,
+            "{g:?}"
+        );
+        assert!(g.iter().all(|&g| g <= 12.5 + 1e-9), "{g:?}");
+        assert_eq!(after.last().unwrap().at, coord! {x: 100.5, y: 0.0});
+        // The mission emulation agrees with the prediction.
+        let f = LocalFrame::at(qly_core::geodesy::GeoPoint {
+            lat_deg: 27.0,
+            lon_deg: 106.9,
+        });
+        let items = crate::mission_build::survey_items(std::slice::from_ref(&t), &spaced, &f, 50.0);
+        let flown = mission_photos(&items, &f, coord! {x: 0.0, y: -10.0});
+        assert_eq!(flown.len(), after.len());
+
+        // A bend command 0.5 m after a distance photo moves to 5.6 m after that photo.
+        let bent = lane(vec![
+            coord! {x: 0.0, y: 0.0},
+            coord! {x: 40.5, y: 0.0},
+            coord! {x: 80.5, y: 40.0},
+        ]);
+        let cmds = vec![vec![
+            TriggerAt {
+                seg: 0,
+                at: coord! {x: 0.0, y: 0.0},
+                distance_m: 10.0,
+            },
+            TriggerAt {
+                seg: 1,
+                at: coord! {x: 40.5, y: 0.0},
+                distance_m: 8.0,
+            },
+        ]];
+        let spaced = space_commanded_photos(std::slice::from_ref(&bent), &cmds, 5.6);
+        let moved = spaced[0][1];
+        assert_eq!((moved.seg, moved.distance_m), (1, 8.0));
+        assert!(
+            (dist(moved.at, coord! {x: 40.0, y: 0.0}) - 5.6).abs() < 0.05,
+            "{moved:?}"
+        );
+        let g = gaps(&lane_photo_points(std::slice::from_ref(&bent), &spaced));
+        assert!(g.iter().all(|&g| g >= 5.6 - 1e-3), "{g:?}");
     }
 
     #[test]

@@ -151,7 +151,22 @@ fn report(what: &str, (predicted, flown, worst): (f64, f64, f64)) {
     );
 }
 
+/// No two photos of a lane closer than the camera's minimum interval at the cruise speed.
+fn photos_keep_the_camera_interval(plan: &SurveyPlan) {
+    let gap = plan.params.camera.min_trigger_interval_s * plan.params.cruise_speed_m_s;
+    for w in plan.photos.windows(2) {
+        if w[0].transect == w[1].transect {
+            let d = (w[0].at.x - w[1].at.x).hypot(w[0].at.y - w[1].at.y);
+            assert!(
+                d >= gap - 1e-3,
+                "photos {d:.2} m apart, camera needs {gap:.2} m"
+            );
+        }
+    }
+}
+
 fn check(what: &str, plan: &SurveyPlan) {
+    photos_keep_the_camera_interval(plan);
     let flown = fly(plan);
     assert!(flown.events.contains(&VehicleEvent::MissionComplete));
     let figures = compare(plan, &flown);
@@ -297,4 +312,24 @@ fn full_samples_predicted_vs_simulated() {
     let a = input("sample-area.geojson");
     let plan = plan_survey(&a, &params(first_point(&a))).unwrap();
     report("sample area", compare(&plan, &fly(&plan)));
+    for (name, over_dem) in [
+        ("sample-corridor.geojson", false),
+        ("sample-corridor.geojson", true),
+        ("sample-area.geojson", false),
+    ] {
+        let i = input(name);
+        let plan = if over_dem {
+            let ground = dem();
+            plan_survey_over_terrain(
+                &i,
+                &params_over(first_point(&i), Some(&ground)),
+                &ground,
+                &TerrainOptions::default(),
+            )
+            .unwrap()
+        } else {
+            plan_survey(&i, &params(first_point(&i))).unwrap()
+        };
+        photos_keep_the_camera_interval(&plan);
+    }
 }
