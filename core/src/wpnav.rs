@@ -145,7 +145,7 @@ impl Profile {
         } else {
             // Too short to reach the top speed: the fastest that still stops in time.
             let (mut lo, mut hi) = (0.0, v_max);
-            for _ in 0..60 {
+            for _ in 0..48 {
                 let mid = 0.5 * (lo + hi);
                 if 2.0 * ramp_dist(mid, accel, jerk) <= length_m {
                     lo = mid;
@@ -350,7 +350,7 @@ impl Leg {
         }
         // The blend only grows with the overlap: find where it stops passing the test.
         let (mut lo, mut hi) = (0.0, most);
-        for _ in 0..40 {
+        for _ in 0..24 {
             let mid = 0.5 * (lo + hi);
             if self.blend_ok(next, mid, p) {
                 lo = mid;
