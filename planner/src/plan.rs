@@ -26,7 +26,7 @@ use crate::estimate::{
 };
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
-use crate::sorties::{split_sorties, SortieParams};
+use crate::sorties::{split_sorties_with_transits, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
     SurveyParams, SurveyPlan, TerrainPlan, Transect,
@@ -348,7 +348,12 @@ fn missions(
     sortie: &SortieParams,
     transit_region: Option<&TransitRegion>,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
-    let sorties = split_sorties(transects, triggers, frame, sortie)?;
+    let route = |a: PlaneCoord, b: PlaneCoord| -> Vec<PlaneCoord> {
+        transit_region
+            .and_then(|r| transit_via(r.polygon, r.exclusions, r.margin_m, a, b))
+            .unwrap_or_default()
+    };
+    let sorties = split_sorties_with_transits(transects, triggers, frame, sortie, &route)?;
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
     // points into latitude/longitude twice is the slowest part of a long plan.

@@ -70,6 +70,23 @@ pub fn split_sorties(
     frame: &LocalFrame,
     params: &SortieParams,
 ) -> Result<Vec<Sortie>, PlanError> {
+    split_sorties_with_transits(transects, triggers, frame, params, &|_, _| Vec::new())
+}
+
+/// Via points of the transit between two plane points (empty: straight).
+pub type TransitRoute<'a> = &'a (dyn Fn(PlaneCoord, PlaneCoord) -> Vec<PlaneCoord> + Sync);
+
+/// [`split_sorties`] timing each sortie with its transits from home to its first waypoint and
+/// from its last back home flown through the via points `transit` gives (the plan routes them
+/// around no-fly zones and adds them to the missions afterwards), so that a detour cannot
+/// take a sortie past its battery.
+pub fn split_sorties_with_transits(
+    transects: &[Transect],
+    triggers: &[LaneTriggers],
+    frame: &LocalFrame,
+    params: &SortieParams,
+    transit: TransitRoute,
+) -> Result<Vec<Sortie>, PlanError> {
     if !(params.cruise_speed_m_s.is_finite() && params.cruise_speed_m_s > 0.0) {
         return Err(PlanError::BadParam {
             field: "cruise_speed_m_s",
@@ -92,6 +109,7 @@ pub fn split_sorties(
         vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
         home: PlaneCoord { x: hx, y: hy },
         params,
+        transit,
     };
     let n = ctx.traced.len();
     let whole = transect_steps(transects, triggers, true);
@@ -200,13 +218,26 @@ struct Ctx<'a> {
     vertex_along: Vec<Vec<f64>>,
     home: PlaneCoord,
     params: &'a SortieParams,
+    transit: TransitRoute<'a>,
 }
 
 impl Ctx<'_> {
     fn time_s(&self, steps: &[Step]) -> f64 {
+        let pts: Vec<PlaneCoord> = step_points(steps).collect();
+        let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
+            return flight_time_s(
+                self.home,
+                pts,
+                self.params.alt_rel_home_m,
+                self.params.cruise_speed_m_s,
+            );
+        };
+        let mut path = (self.transit)(self.home, first);
+        path.extend(pts);
+        path.extend((self.transit)(last, self.home));
         flight_time_s(
             self.home,
-            step_points(steps),
+            path,
             self.params.alt_rel_home_m,
             self.params.cruise_speed_m_s,
         )
@@ -453,6 +484,7 @@ mod tests {
             vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
             home: coord! {x: hx, y: hy},
             params: &p,
+            transit: &|_, _| Vec::new(),
         };
         let n = ctx.traced.len();
         assert_eq!(

@@ -333,3 +333,74 @@ fn full_samples_predicted_vs_simulated() {
         photos_keep_the_camera_interval(&plan);
     }
 }
+
+/// Sorties of the sample area within a small battery: the transits around the yard are part
+/// of each sortie's time, so none runs past the budget.
+#[test]
+fn sample_area_sorties_with_routed_transits_fit_the_battery() {
+    let a = input("sample-area.geojson");
+    let p = SurveyParams {
+        battery: Some(planner::survey::BatteryBudget {
+            usable_min: 8.0,
+            reserve_min: 3.0,
+        }),
+        ..params(first_point(&a))
+    };
+    let plan = plan_survey(&a, &p).unwrap();
+    assert!(plan.sorties.len() > 5, "{}", plan.sorties.len());
+    let planner::survey::PlaneRegion::Area { polygon, .. } = &plan.region else {
+        panic!("an area")
+    };
+    let yard: Vec<(f64, f64)> = polygon.interiors()[0]
+        .0
+        .iter()
+        .map(|c| (c.x, c.y))
+        .collect();
+    // Distance from a point to the yard's ring.
+    let to_yard = |x: f64, y: f64| {
+        yard.windows(2)
+            .map(|w| {
+                let ((ax, ay), (bx, by)) = (w[0], w[1]);
+                let (dx, dy) = (bx - ax, by - ay);
+                let t = (((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)).clamp(0.0, 1.0);
+                (x - ax - t * dx).hypot(y - ay - t * dy)
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let margin = p.exclusion_margin_m();
+    let (hx, hy) = plan.frame.project(plan.mission.home.point);
+    for s in &plan.sorties {
+        // Home, every waypoint, home: the whole flight keeps the margin, transits included.
+        let mut pts = vec![(hx, hy)];
+        for i in &s.mission.items {
+            if let qly_core::mission::MissionItem::Waypoint { point, .. } = i {
+                pts.push(plan.frame.project(*point));
+            }
+        }
+        pts.push((hx, hy));
+        for w in pts.windows(2) {
+            let n = ((w[1].0 - w[0].0).hypot(w[1].1 - w[0].1) / 0.5)
+                .ceil()
+                .max(1.0) as usize;
+            for k in 0..=n {
+                let f = k as f64 / n as f64;
+                let (x, y) = (
+                    w[0].0 + f * (w[1].0 - w[0].0),
+                    w[0].1 + f * (w[1].1 - w[0].1),
+                );
+                assert!(
+                    to_yard(x, y) >= margin - 0.1,
+                    "({x:.1}, {y:.1}) near the yard"
+                );
+            }
+        }
+        assert!(s.flight_time_s <= 300.0 + 0.01, "{}", s.flight_time_s);
+        let again =
+            planner::estimate::mission_flight_time_s(&s.mission, &plan.frame, p.cruise_speed_m_s);
+        assert!(
+            (again - s.flight_time_s).abs() < 0.01,
+            "{again} vs {}",
+            s.flight_time_s
+        );
+    }
+}
