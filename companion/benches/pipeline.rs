@@ -255,6 +255,7 @@ fn run(
         raw_run(&mut session)?;
     }
     let photo = |i: usize| PhotoIn {
+        boot: 0,
         image_index: i as u64,
         file: &frames[i].0,
         jpeg: &frames[i].1,

@@ -333,6 +333,7 @@ fn finish(
         pipeline.findings_mut().set_uncertainty(u);
     }
     let photo = PhotoIn {
+        boot: 0,
         image_index: job.image_index,
         file: &job.file,
         jpeg: &[],
@@ -354,6 +355,7 @@ fn finish(
     times.postprocess = t.elapsed();
     let t = Instant::now();
     let meta = FrameMeta {
+        boot: 0,
         image_index: job.image_index,
         file: job.file.clone(),
         t_utc_us: job.t_utc_us,

@@ -77,6 +77,9 @@ pub struct Config {
     /// `[journal]`: where records and exports go.
     #[serde(default)]
     pub journal: JournalSection,
+    /// `[debug]`: test aids; leave out in flight.
+    #[serde(default)]
+    pub debug: DebugSection,
     /// The folder relative paths are taken from (the config file's folder); not a key.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -334,8 +337,10 @@ pub struct FramesSection {
     pub dir: PathBuf,
     /// How often the folder is listed, milliseconds.
     pub poll_interval_ms: u64,
-    /// How long a frame may wait for its capture event and for telemetry around its capture
-    /// time before it is skipped, seconds.
+    /// How long a photo without a capture event waits once the next photo's capture event
+    /// has arrived, seconds (capture events come in order, before their photos: one that far
+    /// behind was lost on the link). The photo is then skipped (journaled). A photo waits for
+    /// its pose as long as it takes: the pose is journaled with the capture event.
     pub capture_wait_s: f64,
 }
 
@@ -344,7 +349,7 @@ impl Default for FramesSection {
         FramesSection {
             dir: PathBuf::from("frames"),
             poll_interval_ms: 200,
-            capture_wait_s: 5.0,
+            capture_wait_s: 30.0,
         }
     }
 }
@@ -369,6 +374,27 @@ pub struct JournalSection {
     /// Export the candidates and sightings (GeoJSON, GeoPackage) this often while running,
     /// seconds; 0: only at shutdown.
     pub export_every_s: f64,
+}
+
+/// `[debug]`: aids for tests, off by default. Not for flight.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DebugSection {
+    /// Test aid: the worker waits this long before each photo, milliseconds, so a test can
+    /// slow the companion deterministically (as a busy or slow computer would). Default 0.
+    pub frame_delay_ms: u64,
+    /// Test aid: the journal replay at start waits this long before each frame it replays,
+    /// milliseconds, so a test can stop the service during a long replay. Default 0.
+    pub replay_delay_ms: u64,
+}
+
+impl DebugSection {
+    pub fn frame_delay(&self) -> Duration {
+        Duration::from_millis(self.frame_delay_ms)
+    }
+    pub fn replay_delay(&self) -> Duration {
+        Duration::from_millis(self.replay_delay_ms)
+    }
 }
 
 impl Default for JournalSection {

@@ -23,11 +23,31 @@ use qly_core::terrain::Terrain;
 
 use crate::detect::Detection;
 use crate::fusion::{Attribution, Candidate, Fusion, FusionError, FusionEvent, Sighting};
-use crate::record::{BestView, CameraRecord, CandidateRecord, FrameRecord, Record, SightingRecord};
+use crate::record::{
+    BestView, CameraRecord, CandidateRecord, FrameKey, FrameRecord, Record, SightingRecord,
+};
+
+/// The fusion's frame number of a photo: its image index, with the autopilot boot in the
+/// high 32 bits (image indices are 32-bit in MAVLink; batch photos are boot 0), so photos of
+/// different boots are different frames to the fusion.
+pub fn fusion_frame(key: FrameKey) -> u64 {
+    (u64::from(key.boot) << 32) | (key.image_index & 0xffff_ffff)
+}
+
+/// The photo a fusion frame number stands for ([`fusion_frame`]'s inverse for indices below
+/// 2^32).
+pub fn frame_key(fusion_frame: u64) -> FrameKey {
+    FrameKey {
+        boot: (fusion_frame >> 32) as u32,
+        image_index: fusion_frame & 0xffff_ffff,
+    }
+}
 
 /// A photo as its source describes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FrameMeta {
+    /// The autopilot boot of the capture (0 for batch photos; see [`FrameKey`]).
+    pub boot: u32,
     pub image_index: u64,
     /// The photo file (for the journal and the evidence crop).
     pub file: String,
@@ -100,17 +120,25 @@ pub enum ResumeError {
         class_name: String,
         problem: String,
     },
-    #[error("journal sightings of image {image_index}: {source}")]
-    Fusion {
-        image_index: u64,
-        source: FusionError,
-    },
-    #[error("journal sightings of image {image_index}: the replay gave candidate {replayed} where the journal has {journaled} (journal from other fusion settings?)")]
-    Diverged {
-        image_index: u64,
-        journaled: u64,
-        replayed: u64,
-    },
+}
+
+/// What [`Findings::resume`] rebuilt, and what it could not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resumed {
+    /// Complete frames replayed (a frame record and all the sightings it counts).
+    pub frames: usize,
+    pub sightings: usize,
+    /// Frames whose record survives but not all its sightings (a crash cut it short, or
+    /// damage): left out; the service processes them again when their photo is there.
+    pub incomplete_frames: usize,
+    /// Sightings without their frame record before them (it was lost): left out.
+    pub orphan_sightings: usize,
+    /// Sightings refused by the fusion (values no fusion writes): left out, each logged.
+    pub refused_sightings: usize,
+    /// The highest candidate id the journal names; new candidates are numbered above it.
+    pub highest_id: Option<u64>,
+    /// The replay was stopped before the end (shutdown).
+    pub interrupted: bool,
 }
 
 /// The fusion's sighting back from its journal record.
@@ -131,7 +159,10 @@ pub fn sighting_from_record(s: &SightingRecord) -> Result<Sighting, ResumeError>
         .collect::<Result<Vec<_>, _>>()?;
     let [x1, y1, x2, y2] = s.bbox_px;
     Ok(Sighting {
-        frame_index: s.image_index,
+        frame_index: fusion_frame(FrameKey {
+            boot: s.boot,
+            image_index: s.image_index,
+        }),
         t_utc_us: s.t_utc_us,
         class_name: s.class_name.clone(),
         confidence: s.confidence,
@@ -155,7 +186,7 @@ pub struct Findings {
     uncertainty: Uncertainty,
     /// Last journaled revision per candidate id.
     revisions: BTreeMap<u64, u32>,
-    /// Photo file per image index, for candidates' best views.
+    /// Photo file per fusion frame ([`fusion_frame`]), for candidates' best views.
     files: BTreeMap<u64, String>,
 }
 
@@ -247,7 +278,11 @@ impl Findings {
                     file: meta.file.clone(),
                     source,
                 })?;
-        self.files.insert(meta.image_index, meta.file.clone());
+        let key = FrameKey {
+            boot: meta.boot,
+            image_index: meta.image_index,
+        };
+        self.files.insert(fusion_frame(key), meta.file.clone());
 
         let mut sighting_records = Vec::with_capacity(sightings.len());
         let mut candidates = Vec::new();
@@ -258,7 +293,7 @@ impl Findings {
             if let FusionEvent::NewCandidate(id) = event {
                 new_candidates.push(*id);
             }
-            let Some(c) = self.fusion.candidates().get(id as usize) else {
+            let Some(c) = self.fusion.candidate(id) else {
                 continue;
             };
             let revision = self.revisions.entry(id).or_insert(0);
@@ -272,7 +307,7 @@ impl Findings {
         }
         Ok(FrameOutcome {
             frame: FrameRecord {
-                boot: 0,
+                boot: meta.boot,
                 image_index: meta.image_index,
                 file: meta.file.clone(),
                 t_utc_us: meta.t_utc_us,
@@ -290,86 +325,126 @@ impl Findings {
         })
     }
 
-    /// Rebuilds the fusion from a journal's records after a restart: the sightings are fused
-    /// again frame by frame in journal order (the fusion is deterministic, so each gets the
-    /// candidate id it was journaled with), the candidates' revisions continue from the last
-    /// journaled ones, and the photo files of the frames are remembered for best views.
-    /// Nothing is geotagged again: a sighting record keeps its ground point, error and
-    /// footprint.
+    /// Rebuilds the fusion from a journal's records after a restart, keeping every intact
+    /// record's meaning even when others were lost (a damaged card):
     ///
-    /// Only complete frames count: a frame record followed by as many sighting records as it
-    /// says. A frame cut short by a crash is left out (the service processes it again), and
-    /// when a frame was journaled twice (cut short, then processed again) its last complete
-    /// copy is used. Returns the number of frames and sightings replayed.
-    pub fn resume(&mut self, records: &[Record]) -> Result<(usize, usize), ResumeError> {
-        // One journaled frame: image index, the sightings its record counts, and the
-        // sightings that follow it with their journaled candidate ids.
-        type Group = (u64, u32, Vec<(u64, Sighting)>);
+    /// - each complete frame's sightings (a frame record followed by as many sighting records
+    ///   as it counts) are put back, in journal order, into the candidates the journal gave
+    ///   them ([`Fusion::restore_frame`]): the fusion's decisions come from the journal and
+    ///   are not made again, so a lost record can never shift another candidate's id;
+    /// - new candidates are numbered above the highest id the journal names (sightings and
+    ///   candidate records), so no id is given twice, not even one whose records were all
+    ///   lost;
+    /// - revisions continue from the higher of the last journaled revision and the sightings
+    ///   restored;
+    /// - a frame cut short (by a crash, or damage) is left out and processed again when its
+    ///   photo is there; when a frame was journaled twice (cut short, then processed again)
+    ///   its last complete copy is used; a sighting without its frame record, or one the
+    ///   fusion refuses, is left out and counted.
+    ///
+    /// Nothing is geotagged again: a sighting record keeps its ground point, error and
+    /// footprint. `keep_going` is asked before each frame (and may sleep: a test's delay);
+    /// when it says no, the replay stops there ([`Resumed::interrupted`]).
+    pub fn resume(&mut self, records: &[Record], mut keep_going: impl FnMut() -> bool) -> Resumed {
+        // One journaled frame: its key, the sightings its record counts, and the sightings
+        // that follow it with their journaled candidate ids.
+        type Group = (FrameKey, u32, Vec<(u64, Sighting)>);
         let mut groups: Vec<Group> = Vec::new();
         let mut revisions = BTreeMap::new();
+        let mut out = Resumed::default();
+        let note_id = |id: u64, out: &mut Resumed| {
+            out.highest_id = Some(out.highest_id.map_or(id, |h| h.max(id)));
+        };
         for r in records {
             match r {
                 Record::Frame(f) => {
-                    self.files.insert(f.image_index, f.file.clone());
-                    groups.push((f.image_index, f.sightings, Vec::new()));
+                    let key = FrameKey {
+                        boot: f.boot,
+                        image_index: f.image_index,
+                    };
+                    self.files.insert(fusion_frame(key), f.file.clone());
+                    groups.push((key, f.sightings, Vec::new()));
                 }
                 Record::Sighting(s) => {
-                    let sighting = sighting_from_record(s)?;
-                    match groups.last_mut() {
-                        Some((index, _, group)) if *index == s.image_index => {
-                            group.push((s.candidate_id, sighting))
+                    note_id(s.candidate_id, &mut out);
+                    let key = FrameKey {
+                        boot: s.boot,
+                        image_index: s.image_index,
+                    };
+                    let sighting = match sighting_from_record(s) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            tracing::warn!("journal: sighting left out of the fusion: {e}");
+                            out.refused_sightings += 1;
+                            continue;
                         }
-                        // A sighting without its frame record before it: not a complete frame.
-                        _ => {}
+                    };
+                    match groups.last_mut() {
+                        Some((k, _, group)) if *k == key => group.push((s.candidate_id, sighting)),
+                        // Its frame record is not before it: not a complete frame.
+                        _ => out.orphan_sightings += 1,
                     }
                 }
                 Record::Candidate(c) => {
+                    note_id(c.id, &mut out);
                     let e = revisions.entry(c.id).or_insert(0u32);
                     *e = (*e).max(c.revision);
                 }
                 Record::Header(_) | Record::Capture(_) | Record::FrameSkipped(_) => {}
             }
         }
-        let complete: Vec<&Group> = groups
-            .iter()
-            .filter(|(_, expected, group)| group.len() == *expected as usize)
-            .collect();
         let mut last_copy = BTreeMap::new();
-        for (i, g) in complete.iter().enumerate() {
-            last_copy.insert(g.0, i);
-        }
-        let frames: Vec<(u64, Vec<(u64, Sighting)>)> = complete
-            .iter()
-            .enumerate()
-            .filter(|(i, g)| last_copy.get(&g.0) == Some(i))
-            .map(|(_, g)| (g.0, g.2.clone()))
-            .collect();
-        let mut sightings = 0;
-        for (image_index, group) in &frames {
-            let (ids, group): (Vec<u64>, Vec<Sighting>) = group.iter().cloned().unzip();
-            sightings += group.len();
-            let events = self
-                .fusion
-                .add_frame(group)
-                .map_err(|source| ResumeError::Fusion {
-                    image_index: *image_index,
-                    source,
-                })?;
-            for (journaled, event) in ids.iter().zip(&events) {
-                if *journaled != event.id() {
-                    return Err(ResumeError::Diverged {
-                        image_index: *image_index,
-                        journaled: *journaled,
-                        replayed: event.id(),
-                    });
-                }
+        for (i, g) in groups.iter().enumerate() {
+            if g.2.len() == g.1 as usize {
+                last_copy.insert(g.0, i);
             }
+        }
+        for (i, (key, expected, group)) in groups.into_iter().enumerate() {
+            if group.len() != expected as usize {
+                if !last_copy.contains_key(&key) {
+                    out.incomplete_frames += 1;
+                }
+                continue;
+            }
+            if last_copy.get(&key) != Some(&i) {
+                continue;
+            }
+            if !keep_going() {
+                out.interrupted = true;
+                break;
+            }
+            let n = group.len();
+            // A frame the fusion refuses as a whole is retried sighting by sighting, so one
+            // bad value costs one sighting.
+            if let Err(e) = self.fusion.restore_frame(group.clone()) {
+                tracing::warn!("journal: frame {key} not restored as a whole ({e}); restoring its sightings one by one");
+                for one in group {
+                    if let Err(e) = self.fusion.restore_frame(vec![one]) {
+                        tracing::warn!("journal: sighting of {key} left out of the fusion: {e}");
+                        out.refused_sightings += 1;
+                    } else {
+                        out.sightings += 1;
+                    }
+                }
+            } else {
+                out.sightings += n;
+            }
+            out.frames += 1;
+        }
+        if let Some(h) = out.highest_id {
+            self.fusion.reserve_ids_below(h + 1);
         }
         for (id, revision) in revisions {
             let r = self.revisions.entry(id).or_insert(0);
             *r = (*r).max(revision);
         }
-        Ok((frames.len(), sightings))
+        // A candidate whose last revisions were lost: continue above its restored sightings
+        // (each sighting made one revision).
+        for c in self.fusion.candidates() {
+            let r = self.revisions.entry(c.id).or_insert(0);
+            *r = (*r).max(c.sightings);
+        }
+        out
     }
 
     /// One detection on the ground.
@@ -412,7 +487,10 @@ impl Findings {
             Vec::new()
         };
         Ok(Sighting {
-            frame_index: meta.image_index,
+            frame_index: fusion_frame(FrameKey {
+                boot: meta.boot,
+                image_index: meta.image_index,
+            }),
             t_utc_us: meta.t_utc_us,
             class_name: d.class_name.clone(),
             confidence: d.confidence,
@@ -468,10 +546,11 @@ pub fn sighting_record(
     camera: CameraRecord,
 ) -> SightingRecord {
     let (x1, y1, x2, y2) = sighting.bbox_px;
+    let key = frame_key(sighting.frame_index);
     SightingRecord {
-        boot: 0,
+        boot: key.boot,
         candidate_id,
-        image_index: sighting.frame_index,
+        image_index: key.image_index,
         file: file.to_string(),
         t_utc_us: sighting.t_utc_us,
         class_name: sighting.class_name.clone(),
@@ -516,8 +595,8 @@ pub fn candidate_record(candidate: &Candidate, revision: u32, best_file: &str) -
         confidence_max: candidate.confidence_max,
         confidence_mean: candidate.confidence_mean,
         best: BestView {
-            boot: 0,
-            image_index: best.frame_index,
+            boot: frame_key(best.frame_index).boot,
+            image_index: frame_key(best.frame_index).image_index,
             file: best_file.to_string(),
             bbox_px: [x1, y1, x2, y2],
             confidence: best.confidence,
@@ -567,6 +646,7 @@ mod tests {
             },
         );
         let meta = FrameMeta {
+            boot: 0,
             image_index: 1,
             file: "frames/1.jpg".into(),
             t_utc_us: 1_000_000,
@@ -704,7 +784,8 @@ mod tests {
             journal.extend(out.records());
         }
         let (mut resumed, _, _, _) = setup();
-        assert_eq!(resumed.resume(&journal).unwrap(), (3, 6));
+        let r = resumed.resume(&journal, || true);
+        assert_eq!((r.frames, r.sightings, r.highest_id), (3, 6, Some(2)));
         let a = findings.fusion().candidates();
         let b = resumed.fusion().candidates();
         assert_eq!(a.len(), b.len());
@@ -730,9 +811,80 @@ mod tests {
         let mut cut: Vec<Record> = journal[..6].to_vec();
         cut.push(journal[6].clone());
         let (mut partial, _, _, _) = setup();
-        assert_eq!(partial.resume(&cut).unwrap(), (1, 2));
+        let r = partial.resume(&cut, || true);
+        assert_eq!((r.frames, r.sightings, r.incomplete_frames), (1, 2, 1));
         // Frames 1 and 2 saw this outfall (frame 3 saw another one, 30 m away).
         assert_eq!(y.candidates[0].revision, 3);
+    }
+
+    #[test]
+    fn resume_after_lost_records_keeps_the_journaled_ids_and_numbers_new_ones_above() {
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        let mut journal: Vec<Record> = Vec::new();
+        // Frame 1: outfall A (id 0). Frame 2: outfall B far away (id 1). Frame 3: A again.
+        for (i, x) in [(1u64, 2000.0f32), (2, 3500.0), (3, 2001.0)] {
+            meta.image_index = i;
+            meta.file = format!("frames/{i}.jpg");
+            let out = findings
+                .add_frame(&meta, &pose, &intrinsics, &[det("outfall", x, 1500.0)])
+                .unwrap();
+            journal.extend(out.records());
+        }
+        let ids: Vec<u64> = journal
+            .iter()
+            .filter_map(|r| match r {
+                Record::Sighting(s) => Some(s.candidate_id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ids, [0, 1, 0]);
+        // Frame 1's sighting is lost (a flipped bit): replaying by association would make
+        // B candidate 0; restoring by the journal's ids keeps B as 1 and A as 0.
+        let damaged: Vec<Record> = journal
+            .iter()
+            .filter(|r| !matches!(r, Record::Sighting(s) if s.image_index == 1))
+            .cloned()
+            .collect();
+        let (mut resumed, _, _, _) = setup();
+        let r = resumed.resume(&damaged, || true);
+        assert_eq!(
+            (r.frames, r.sightings, r.incomplete_frames, r.highest_id),
+            (2, 2, 1, Some(1))
+        );
+        let got: Vec<(u64, u32)> = resumed
+            .fusion()
+            .candidates()
+            .iter()
+            .map(|c| (c.id, c.sightings))
+            .collect();
+        assert_eq!(got, [(0, 1), (1, 1)]);
+        // Frame 1 processed again joins A (id 0), and revisions continue past the journal's.
+        meta.image_index = 1;
+        meta.file = "frames/1.jpg".into();
+        let again = resumed
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 2000.0, 1500.0)])
+            .unwrap();
+        assert_eq!(again.candidates[0].id, 0);
+        assert_eq!(again.candidates[0].revision, 3);
+        // A new source gets an id above every journaled one.
+        meta.image_index = 4;
+        let new = resumed
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 500.0, 500.0)])
+            .unwrap();
+        assert_eq!(new.new_candidates, [2]);
+        // Only candidate records survive for an id: it is never given again.
+        let only_candidates: Vec<Record> = journal
+            .iter()
+            .filter(|r| matches!(r, Record::Candidate(_)))
+            .cloned()
+            .collect();
+        let (mut bare, _, _, _) = setup();
+        let r = bare.resume(&only_candidates, || true);
+        assert_eq!((r.frames, r.highest_id), (0, Some(1)));
+        let first = bare
+            .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 500.0, 500.0)])
+            .unwrap();
+        assert_eq!(first.new_candidates, [2]);
     }
 
     #[test]

@@ -248,7 +248,10 @@ pub struct Fusion {
     settings: FusionSettings,
     river: Option<RiverCentreline>,
     frame: Option<LocalFrame>,
+    /// In order of creation, so in increasing id.
     candidates: Vec<Candidate>,
+    /// The id the next new candidate gets.
+    next_id: u64,
 }
 
 /// A validated sighting in the fusion plane.
@@ -288,6 +291,7 @@ impl Fusion {
             river,
             frame: None,
             candidates: Vec::new(),
+            next_id: 0,
         })
     }
 
@@ -307,9 +311,85 @@ impl Fusion {
         &self.settings
     }
 
-    /// The candidates, in order of creation (index = id).
+    /// The candidates, in order of creation (so of increasing id; index = id unless
+    /// [`Fusion::restore_frame`] skipped ids).
     pub fn candidates(&self) -> &[Candidate] {
         &self.candidates
+    }
+
+    /// The candidate with id `id`.
+    pub fn candidate(&self, id: u64) -> Option<&Candidate> {
+        self.index_of(id).map(|i| &self.candidates[i])
+    }
+
+    fn index_of(&self, id: u64) -> Option<usize> {
+        self.candidates.binary_search_by_key(&id, |c| c.id).ok()
+    }
+
+    /// New candidates get ids from `id` on (at least): after a journal replay, ids the
+    /// journal names are never given again, even those of candidates whose records were
+    /// lost.
+    pub fn reserve_ids_below(&mut self, id: u64) {
+        self.next_id = self.next_id.max(id);
+    }
+
+    /// Puts one journaled frame's sightings back into the candidates the journal gave them
+    /// (`(candidate id, sighting)`), creating those not known yet: the fusion's decisions
+    /// are taken from the journal, not made again, so a journal that lost records still
+    /// gives every surviving sighting its journaled candidate. Nothing is changed if any
+    /// sighting is invalid. Ids must come in the order the fusion gave them (a new id above
+    /// every known one).
+    pub fn restore_frame(&mut self, sightings: Vec<(u64, Sighting)>) -> Result<(), FusionError> {
+        for (_, s) in &sightings {
+            self.validate(s)?;
+        }
+        let frame = match (self.frame, sightings.first()) {
+            (Some(f), _) => f,
+            (None, Some((_, s))) => LocalFrame::at(s.ground.point),
+            (None, None) => return Ok(()),
+        };
+        let mut prepared = Vec::with_capacity(sightings.len());
+        for (id, s) in sightings {
+            prepared.push((id, self.prepare(s, &frame)?));
+        }
+        self.frame = Some(frame);
+        for (id, p) in prepared {
+            match self.index_of(id) {
+                Some(ci) => self.update(ci, p, &frame),
+                None => {
+                    let last = self.candidates.last().map(|c| c.id);
+                    if last.is_some_and(|l| id < l) {
+                        // Out of creation order (not what the fusion writes): keep the
+                        // list sorted by id.
+                        self.create(id, p, &frame);
+                        self.candidates.sort_by_key(|c| c.id);
+                    } else {
+                        self.create(id, p, &frame);
+                    }
+                    self.next_id = self.next_id.max(id + 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A sighting in the fusion plane, with the model-noise floor added to its covariance.
+    fn prepare(&self, s: Sighting, frame: &LocalFrame) -> Result<Prepared, FusionError> {
+        let floor = self.settings.model_noise_sigma_m.powi(2);
+        let (e, n) = frame.project(s.ground.point);
+        let c = s.ground.error.cov_en_m2;
+        let sym = 0.5 * (c[0][1] + c[1][0]);
+        let cov_m2 = [[c[0][0] + floor, sym], [sym, c[1][1] + floor]];
+        let info_m2 = gauss2::inverse_spd(cov_m2).ok_or(FusionError::SingularCovariance {
+            frame_index: s.frame_index,
+            cov_en_m2: c,
+        })?;
+        Ok(Prepared {
+            sighting: s,
+            x_en_m: [e, n],
+            cov_m2,
+            info_m2,
+        })
     }
 
     /// Fuses one sighting: into the nearest compatible candidate, or a new one.
@@ -332,23 +412,9 @@ impl Fusion {
             (None, Some(s)) => LocalFrame::at(s.ground.point),
             (None, None) => return Ok(Vec::new()),
         };
-        let floor = self.settings.model_noise_sigma_m.powi(2);
         let mut prepared = Vec::with_capacity(sightings.len());
         for s in sightings {
-            let (e, n) = frame.project(s.ground.point);
-            let c = s.ground.error.cov_en_m2;
-            let sym = 0.5 * (c[0][1] + c[1][0]);
-            let cov_m2 = [[c[0][0] + floor, sym], [sym, c[1][1] + floor]];
-            let info_m2 = gauss2::inverse_spd(cov_m2).ok_or(FusionError::SingularCovariance {
-                frame_index: s.frame_index,
-                cov_en_m2: c,
-            })?;
-            prepared.push(Prepared {
-                sighting: s,
-                x_en_m: [e, n],
-                cov_m2,
-                info_m2,
-            });
+            prepared.push(self.prepare(s, &frame)?);
         }
         self.frame = Some(frame);
 
@@ -381,11 +447,13 @@ impl Fusion {
         for (p, target) in prepared.into_iter().zip(to_candidate) {
             let event = match target {
                 Some(ci) => {
+                    let id = self.candidates[ci].id;
                     self.update(ci, p, &frame);
-                    FusionEvent::Updated(ci as u64)
+                    FusionEvent::Updated(id)
                 }
                 None => {
-                    let id = self.candidates.len() as u64;
+                    let id = self.next_id;
+                    self.next_id += 1;
                     self.create(id, p, &frame);
                     FusionEvent::NewCandidate(id)
                 }

@@ -117,23 +117,27 @@ fn run(cli: Cli) -> Result<()> {
 
 fn run_service(path: &Path) -> Result<()> {
     let config = Config::load(path)?;
-    let service = Service::prepare(config).context("the service cannot start")?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
+    // SIGTERM is caught from here on: one arriving while the journal is read and replayed
+    // stops the service with its exports, not the process.
+    let shutdown = {
+        let _runtime = rt.enter();
+        shutdown_signal()
+    };
+    let service = Service::prepare(config).context("the service cannot start")?;
     let summary = rt
-        .block_on(async {
-            let shutdown = shutdown_signal();
-            service.run(shutdown).await
-        })
+        .block_on(service.run(shutdown))
         .context("the service cannot start")?;
     eprintln!(
-        "companion: stopped; {} frames processed, {} failed, {} skipped, {} new candidates, {} confirmed; {} frames resumed from the journal",
+        "companion: stopped; {} captures journaled, {} frames processed, {} failed, {} skipped, {} new candidates, {} confirmed; {} frames resumed from the journal",
+        summary.frames.captures,
         summary.worker.frames_processed,
         summary.worker.frames_failed,
-        summary.frames.skipped,
+        summary.frames.skipped_total(),
         summary.worker.new_candidates,
         summary.worker.confirmed_candidates,
         summary.resumed_frames

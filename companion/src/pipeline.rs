@@ -55,6 +55,8 @@ pub enum PipelineError {
 /// A photo to process: its bytes, when and from where it was taken.
 #[derive(Debug, Clone, Copy)]
 pub struct PhotoIn<'a> {
+    /// The autopilot boot of the capture (0 for batch photos; see [`crate::record::FrameKey`]).
+    pub boot: u32,
     pub image_index: u64,
     /// Names the photo in records and errors.
     pub file: &'a str,
@@ -116,6 +118,7 @@ impl Pipeline {
         let detections = self.detect_timed(image, times)?;
         let t = Instant::now();
         let meta = FrameMeta {
+            boot: photo.boot,
             image_index: photo.image_index,
             file: photo.file.to_string(),
             t_utc_us: photo.t_utc_us,

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use companion::record::Record;
+use companion::record::{Record, SkipReason};
 use image::{Rgb, RgbImage};
 use qly_core::protocol::Ids;
 use qly_link::dialect::{MavCmd, MavMessage, COMMAND_LONG_DATA};
@@ -447,9 +447,19 @@ fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
     let records = journal(&journal_path);
     assert_eq!(
         kinds(&records),
-        [("frame", 1), ("sighting", 1), ("candidate", 0)]
+        [
+            ("capture", 1),
+            ("frame", 1),
+            ("sighting", 1),
+            ("candidate", 0)
+        ],
+        "the capture and its pose are journaled first"
     );
-    let Record::Sighting(s) = &records[1] else {
+    let Record::Capture(c) = &records[0] else {
+        unreachable!()
+    };
+    assert!((c.lat_deg - HOME.0).abs() < 1e-4 && (c.alt_amsl_m - HOME.2).abs() < 2.0);
+    let Record::Sighting(s) = &records[2] else {
         unreachable!()
     };
     assert_eq!(s.class_name, "plume");
@@ -459,25 +469,23 @@ fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
     // About 50 m under the camera (the marker is 40 px right of and 25 px above centre).
     assert!((s.slant_range_m - 50.0).abs() < 3.0, "{}", s.slant_range_m);
 
-    // A corrupt photo with a capture event, and a photo without one: logged, skipped.
+    // A corrupt photo with a capture event: logged and journaled as skipped. A photo without
+    // one waits (no later capture event says its own was lost) until the service stops.
     gcs.take_photo(2);
     drop_frame(&flight.join("frames"), 2, b"\xff\xd8 not a jpeg at all");
     companion.wait_log(Duration::from_secs(10), |l| {
         l.contains("frame skipped") && l.contains("2.jpg")
     });
     drop_frame(&flight.join("frames"), 3, &marker_jpeg());
-    let skipped = companion.wait_log(Duration::from_secs(15), |l| {
-        l.contains("frame skipped") && l.contains("3.jpg")
-    });
-    assert!(
-        skipped.contains("no capture event with image index 3"),
-        "{skipped}"
-    );
+    thread::sleep(Duration::from_secs(1));
     assert!(companion.running(), "the service stopped after a bad frame");
+    wait_until(Duration::from_secs(5), "photo 2's skip journaled", || {
+        journal(&journal_path).len() >= 6
+    });
     assert_eq!(
-        journal(&journal_path).len(),
-        3,
-        "nothing journaled for 2 and 3"
+        kinds(&journal(&journal_path))[4..],
+        [("capture", 2), ("frame_skipped", 2)],
+        "2 is skipped as corrupt; 3 waits"
     );
 
     let (status, log) = companion.terminate();
@@ -485,6 +493,26 @@ fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
         status.success(),
         "exit {status:?}; log:\n{}",
         log.join("\n")
+    );
+    let skipped = log
+        .iter()
+        .find(|l| l.contains("frame skipped") && l.contains("3.jpg"))
+        .unwrap_or_else(|| panic!("no skip of 3.jpg at stop:\n{}", log.join("\n")));
+    assert!(skipped.contains("no capture event"), "{skipped}");
+    let records = journal(&journal_path);
+    let skips: Vec<(u64, SkipReason)> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::FrameSkipped(s) => Some((s.image_index, s.reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        skips,
+        [
+            (2, SkipReason::CorruptFile),
+            (3, SkipReason::NoCaptureEvent)
+        ]
     );
     assert!(
         log.iter().any(|l| l.contains("exported")),
@@ -521,25 +549,29 @@ fn a_flight_through_sim_journals_reports_survives_faults_and_resumes() {
     });
     // The journal syncs within ~200 ms of an append.
     wait_until(Duration::from_secs(5), "frame 3 in the journal", || {
-        journal(&journal_path).len() >= 6
+        journal(&journal_path).len() >= 11
     });
     let records = journal(&journal_path);
     assert_eq!(
-        kinds(&records),
+        kinds(&records)[7..],
         [
-            ("frame", 1),
-            ("sighting", 1),
-            ("candidate", 0),
+            ("capture", 3),
             ("frame", 3),
             ("sighting", 3),
             ("candidate", 0),
         ],
         "frame 1 is not processed again; frame 3's plume updates candidate 0"
     );
-    let Record::Candidate(c) = &records[5] else {
+    let Record::Candidate(c) = &records[10] else {
         unreachable!()
     };
     assert_eq!((c.revision, c.sightings), (2, 2));
+    // Photo 3, skipped at the first stop, counts as processed.
+    let tally = qly_flight::view::FlightRecords::from_records(&records).tally();
+    assert_eq!(
+        (tally.captured, tally.processed, tally.skipped_total()),
+        (3, 2, 1)
+    );
     let (status, log) = companion.terminate();
     assert!(
         status.success(),
@@ -577,10 +609,10 @@ fn after_take_off_frames_are_geotagged_on_the_take_off_ground() {
     wait_until(
         Duration::from_secs(5),
         "the sighting in the journal",
-        || journal(&journal_path).len() >= 2,
+        || journal(&journal_path).len() >= 3,
     );
     let records = journal(&journal_path);
-    let Record::Sighting(s) = &records[1] else {
+    let Record::Sighting(s) = &records[2] else {
         panic!("{:?}", kinds(&records))
     };
     // Home is 584 m AMSL; the camera 30 m above it, looking down.

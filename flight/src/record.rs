@@ -55,6 +55,34 @@ pub enum MountRecord {
     EarthFrame { q: [f64; 4] },
 }
 
+impl From<qly_core::geotag::CameraMount> for MountRecord {
+    fn from(m: qly_core::geotag::CameraMount) -> MountRecord {
+        use qly_core::geotag::CameraMount;
+        let q = |q: qly_core::rotation::Quat| [q.w, q.x, q.y, q.z];
+        match m {
+            CameraMount::BodyFixed(r) => MountRecord::BodyFixed { q: q(r) },
+            CameraMount::HeadingFrame(r) => MountRecord::HeadingFrame { q: q(r) },
+            CameraMount::EarthFrame(r) => MountRecord::EarthFrame { q: q(r) },
+        }
+    }
+}
+
+impl MountRecord {
+    /// The mount back, its quaternion normalised (a zero or non-finite one is refused).
+    pub fn mount(
+        &self,
+    ) -> Result<qly_core::geotag::CameraMount, qly_core::rotation::RotationError> {
+        use qly_core::geotag::CameraMount;
+        use qly_core::rotation::Quat;
+        let quat = |[w, x, y, z]: [f64; 4]| Quat::from_wxyz("mount.q", w, x, y, z);
+        Ok(match *self {
+            MountRecord::BodyFixed { q } => CameraMount::BodyFixed(quat(q)?),
+            MountRecord::HeadingFrame { q } => CameraMount::HeadingFrame(quat(q)?),
+            MountRecord::EarthFrame { q } => CameraMount::EarthFrame(quat(q)?),
+        })
+    }
+}
+
 /// A capture event (CAMERA_FEEDBACK / CAMERA_IMAGE_CAPTURED) and the vehicle's pose at its
 /// time: everything needed to geotag the photo whenever its file arrives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +112,32 @@ impl CaptureRecord {
             image_index: self.image_index,
         }
     }
+
+    /// The camera's pose at the capture: the vehicle's, with the journaled gimbal mount or
+    /// else `fixed_mount`. A record whose values are out of range (it was written by another
+    /// program) gives the reason.
+    pub fn camera_pose(
+        &self,
+        fixed_mount: qly_core::geotag::CameraMount,
+    ) -> Result<qly_core::geotag::CameraPose, String> {
+        let position =
+            qly_core::pose::AmslPosition::new(self.lat_deg, self.lon_deg, self.alt_amsl_m)
+                .map_err(|e| format!("capture of {}: {e}", self.key()))?;
+        let [w, x, y, z] = self.q_ned_body;
+        let q_ned_body = qly_core::rotation::Quat::from_wxyz("q_ned_body", w, x, y, z)
+            .map_err(|e| format!("capture of {}: {e}", self.key()))?;
+        let mount = match &self.mount {
+            Some(m) => m
+                .mount()
+                .map_err(|e| format!("capture of {}: {e}", self.key()))?,
+            None => fixed_mount,
+        };
+        Ok(qly_core::geotag::CameraPose {
+            position,
+            q_ned_body,
+            mount,
+        })
+    }
 }
 
 /// Why a photo was not processed.
@@ -100,8 +154,11 @@ pub enum SkipReason {
     NoGround,
     /// The photo's own metadata does not place it (batch: no GPS or attitude in EXIF/XMP).
     NoMetadata,
-    /// A kind of photo the detector does not take (batch: a thermal R-JPEG).
+    /// A kind of photo the detector does not take (batch: a thermal R-JPEG), or one it could
+    /// not process (another size than the camera's calibration).
     NotProcessed,
+    /// The capture event arrived but its photo never did (the camera or renderer lost it).
+    NoPhotoFile,
 }
 
 impl SkipReason {
@@ -113,6 +170,7 @@ impl SkipReason {
             SkipReason::NoGround => "ground unknown under the camera",
             SkipReason::NoMetadata => "no position or attitude in the photo's metadata",
             SkipReason::NotProcessed => "a kind of photo not processed",
+            SkipReason::NoPhotoFile => "the photo never arrived",
         }
     }
 }

@@ -63,7 +63,10 @@ pub use clock::companion_now_ns;
 pub use config::{AttitudeMessage, FcConfig, FcSigning, ReportConfig};
 pub use intervals::{IntervalOutcome, IntervalStatus};
 pub use report::Queued;
-pub use state::{CaptureEvent, CaptureSource, FcState, GimbalStatus, GpsStatus, LinkStatus};
+pub use state::{
+    CaptureEvent, CaptureSource, FcState, GimbalStatus, GpsStatus, LinkStatus, PlacedCapture,
+    Placing,
+};
 
 use qly_core::geotag::CameraMount;
 use qly_core::pose::{PoseError, PoseSample};
@@ -187,7 +190,7 @@ impl FcHandle {
         config.validate()?;
         // Start the companion clock now, so TIMESYNC stamps are never 0.
         companion_now_ns();
-        let state = FcState::new(
+        let mut state = FcState::new(
             config.max_gap_ms,
             config.timeline_capacity,
             config.clock_window,
@@ -198,6 +201,7 @@ impl FcHandle {
             field: "timeline",
             source,
         })?;
+        state.set_gimbal_stale_ns((config.gimbal_stale_after_s * 1e9) as i64);
         let (captures, _) = broadcast::channel(256);
         Ok(FcHandle {
             shared: Arc::new(Shared {
@@ -231,6 +235,25 @@ impl FcHandle {
     /// The pose at flight-controller boot time `t_boot_ms`.
     pub fn pose_at_boot_ms(&self, t_boot_ms: f64) -> Result<PoseSample, PoseError> {
         self.with_state(|s| s.pose_at_boot_ms(t_boot_ms))
+    }
+
+    /// Places the captures that telemetry has passed (the link task does this every 50 ms).
+    pub fn place_captures(&self) {
+        let now = companion_now_ns();
+        self.update(|s| s.place_captures(Placing::WhenPassed, now));
+    }
+
+    /// Decides every capture still waiting, with a held pose when there is one (the service
+    /// is stopping: no more telemetry will be read).
+    pub fn place_all_captures(&self) {
+        let now = companion_now_ns();
+        self.update(|s| s.place_captures(Placing::Now, now));
+    }
+
+    /// The captures placed since the last call, oldest first: each capture event once, with
+    /// the vehicle's pose at its time or why there is none.
+    pub fn take_placed(&self) -> Vec<PlacedCapture> {
+        self.update(|s| s.take_placed())
     }
 
     /// A capture event by image index.
@@ -380,7 +403,20 @@ impl FcLink {
     /// Validates `config` and starts the link task on the current tokio runtime. It runs
     /// until `shutdown` is cancelled.
     pub fn spawn(config: FcConfig, shutdown: CancellationToken) -> Result<FcLink, FcError> {
+        FcLink::spawn_resuming(config, shutdown, 0, None)
+    }
+
+    /// [`FcLink::spawn`] for a flight already under way: capture events belong to autopilot
+    /// boot `boot` until a reboot is seen, and `last_t_boot_ms` (the last journaled capture's
+    /// boot time) lets a reboot during the companion's absence be seen ([`FcState::resume_boot`]).
+    pub fn spawn_resuming(
+        config: FcConfig,
+        shutdown: CancellationToken,
+        boot: u32,
+        last_t_boot_ms: Option<f64>,
+    ) -> Result<FcLink, FcError> {
         let handle = FcHandle::new(&config)?;
+        handle.update(|s| s.resume_boot(boot, last_t_boot_ms));
         let address = config.address()?;
         let signing = config.signing_config()?;
         let task = tokio::spawn(run::supervise(

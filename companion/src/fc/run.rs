@@ -24,6 +24,10 @@ use tracing::{debug, info, warn};
 const HOUSEKEEPING: Duration = Duration::from_millis(50);
 /// TIMESYNC requests remembered for matching replies.
 const TIMESYNC_OUTSTANDING: usize = 8;
+/// No position or attitude for this long while the autopilot's heartbeat goes on (and the
+/// last interval round is over) means the streams stopped: a rebooted ArduPilot forgets the
+/// intervals it was asked for. They are asked for again, at most this often.
+const STREAMS_SILENT: Duration = Duration::from_secs(3);
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +164,11 @@ struct Session<'a> {
     foreign_gate: LogGate,
     logged_unknown: RxCounts,
     unhandled_seen: HashSet<u32>,
+    /// The last position or attitude from the autopilot, or the last interval round's start.
+    last_stream: Instant,
+    /// A position or attitude came since the last interval round began (only streams that
+    /// ran and stopped are asked for again).
+    streamed_this_round: bool,
 }
 
 impl<'a> Session<'a> {
@@ -188,6 +197,8 @@ impl<'a> Session<'a> {
             foreign_gate: LogGate::new(every),
             logged_unknown: RxCounts::default(),
             unhandled_seen: HashSet::new(),
+            last_stream: Instant::now(),
+            streamed_this_round: false,
         }
     }
 
@@ -297,6 +308,20 @@ impl<'a> Session<'a> {
         }
         let statuses = self.requester.statuses().to_vec();
         self.fc.update(|s| s.status.intervals = statuses);
+        self.fc.place_captures();
+        // Streams stopped while the heartbeat goes on (a reboot forgets the intervals).
+        if let (Some(ap), true) = (self.autopilot, self.link_up()) {
+            if self.streamed_this_round
+                && self.requester.done()
+                && self.last_stream.elapsed() > STREAMS_SILENT
+            {
+                warn!(
+                    silent_s = self.last_stream.elapsed().as_secs_f64(),
+                    "no telemetry from the autopilot while its heartbeat goes on (rebooted?): requesting the streams again"
+                );
+                self.request_streams(ap, "telemetry stopped");
+            }
+        }
         // Link loss.
         let lost_after = Duration::from_secs_f64(self.cfg.link_lost_after_s);
         if let Some(last) = self.last_heartbeat {
@@ -361,6 +386,8 @@ impl<'a> Session<'a> {
     /// Starts (again) asking for the streams.
     fn request_streams(&mut self, ap: Ids, why: &str) {
         self.requester.start(ap);
+        self.last_stream = Instant::now();
+        self.streamed_this_round = false;
         let statuses = self.requester.statuses().to_vec();
         self.fc.update(|s| {
             s.status.interval_rounds += 1;
@@ -412,6 +439,7 @@ impl<'a> Session<'a> {
             Some(ap) => ap.component == component,
             None => component == 1,
         };
+        let boot_before = self.fc.with_state(|s| s.boot);
         let update = match &rx.message {
             MavMessage::HEARTBEAT(hb) => {
                 let is_autopilot = hb.autopilot != MavAutopilot::MAV_AUTOPILOT_INVALID
@@ -440,6 +468,15 @@ impl<'a> Session<'a> {
                 None
             }
             MavMessage::TIMESYNC(t) => {
+                if from_autopilot {
+                    // Its clock in either direction is its boot time: a reboot shows here
+                    // even while it streams nothing.
+                    let own = if t.tc1 == 0 { t.ts1 } else { t.tc1 };
+                    let u = self.fc.update(|s| s.note_autopilot_clock_ns(own));
+                    if u == Update::Rebooted {
+                        self.on_reboot("TIMESYNC");
+                    }
+                }
                 if t.tc1 == 0 {
                     // The autopilot's own request: answer with our clock.
                     let _ = tx.send(&MavMessage::TIMESYNC(TIMESYNC_DATA {
@@ -460,9 +497,11 @@ impl<'a> Session<'a> {
                 }
             }
             MavMessage::GLOBAL_POSITION_INT(m) if from_autopilot => {
+                self.on_stream();
                 Some(self.fc.update(|s| s.on_global_position_int(m)))
             }
             MavMessage::ATTITUDE(m) if from_autopilot => {
+                self.on_stream();
                 if self.cfg.attitude_message == AttitudeMessage::Attitude {
                     Some(self.fc.update(|s| s.on_attitude(m)))
                 } else {
@@ -470,6 +509,7 @@ impl<'a> Session<'a> {
                 }
             }
             MavMessage::ATTITUDE_QUATERNION(m) if from_autopilot => {
+                self.on_stream();
                 if self.cfg.attitude_message == AttitudeMessage::AttitudeQuaternion {
                     Some(self.fc.update(|s| s.on_attitude_quaternion(m)))
                 } else {
@@ -522,12 +562,9 @@ impl<'a> Session<'a> {
             }
         };
         match update {
-            Some(Update::Rebooted) => {
-                warn!("flight controller rebooted (time_boot_ms went back): timeline cleared");
-                // While the link is down, regaining it starts the round instead.
-                if let (Some(ap), true) = (self.autopilot, self.link_up()) {
-                    self.request_streams(ap, "reboot");
-                }
+            Some(Update::Rebooted) => self.on_reboot("time_boot_ms went back"),
+            _ if self.fc.with_state(|s| s.boot) != boot_before => {
+                self.on_reboot("an image index came again")
             }
             Some(Update::Rejected) if self.rejected_gate.open(Instant::now()) => {
                 warn!(
@@ -536,6 +573,24 @@ impl<'a> Session<'a> {
                 );
             }
             _ => {}
+        }
+    }
+
+    fn on_stream(&mut self) {
+        self.last_stream = Instant::now();
+        self.streamed_this_round = true;
+    }
+
+    /// The autopilot rebooted: it forgot the intervals we asked for, so ask again.
+    fn on_reboot(&mut self, how: &str) {
+        let boot = self.fc.with_state(|s| s.boot);
+        warn!(
+            boot,
+            how, "flight controller rebooted: timeline cleared, photos now belong to boot {boot}"
+        );
+        // While the link is down, regaining it starts the round instead.
+        if let (Some(ap), true) = (self.autopilot, self.link_up()) {
+            self.request_streams(ap, "reboot");
         }
     }
 

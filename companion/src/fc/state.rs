@@ -15,7 +15,7 @@ use qly_link::dialect::{
     GPS_RAW_INT_DATA,
 };
 use qly_link::frame::RxCounts;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// `time_boot_ms` going back by more than this means the flight controller rebooted (a
 /// reordered UDP datagram goes back by a sample period, not a second).
@@ -75,6 +75,8 @@ pub enum CaptureSource {
 /// When both messages arrive for one index their fields are merged.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureEvent {
+    /// The autopilot boot it was taken in (0: the first the flight saw; see [`FcState::boot`]).
+    pub boot: u32,
     /// CAMERA_FEEDBACK.img_idx (16 bits, wraps) or CAMERA_IMAGE_CAPTURED.image_index.
     pub image_index: u32,
     pub sources: Vec<CaptureSource>,
@@ -99,8 +101,14 @@ pub struct CaptureEvent {
 }
 
 impl CaptureEvent {
-    fn empty(image_index: u32, component: u8, received_companion_ns: i64) -> CaptureEvent {
+    fn empty(
+        boot: u32,
+        image_index: u32,
+        component: u8,
+        received_companion_ns: i64,
+    ) -> CaptureEvent {
         CaptureEvent {
+            boot,
             image_index,
             sources: Vec::new(),
             component,
@@ -175,6 +183,13 @@ pub struct LinkStatus {
     /// SYSTEM_TIME messages with a UTC time.
     pub system_times: u64,
     pub captures: u64,
+    /// Captures placed (their pose at the capture time computed) or given up on.
+    pub captures_placed: u64,
+    /// Placed captures dropped because nobody took them (`capture_capacity` waiting).
+    pub placed_dropped: u64,
+    /// The same image index reported again with another time: a reboot the telemetry had not
+    /// shown yet (ArduPilot numbers photos from 1 again after every boot).
+    pub repeated_indices: u64,
     pub reports_sent: u64,
     /// Reports dropped because the queue was full.
     pub reports_dropped: u64,
@@ -197,6 +212,45 @@ pub struct FcState {
     clock_window: usize,
     max_rtt_ns: i64,
     last_boot_ms: Option<u32>,
+    /// Autopilot boots seen since the flight began: 0 until the first reboot; resumed from
+    /// the journal after a companion restart ([`FcState::resume_boot`]). Capture events
+    /// belong to the boot they arrive in.
+    pub boot: u32,
+    /// Captures of the current boot whose pose is not placed yet, by image index.
+    unplaced: BTreeSet<u32>,
+    /// Captures placed or given up on, oldest first, until the service takes them.
+    placed: VecDeque<PlacedCapture>,
+    /// A gimbal attitude older than this is not used for a capture's mount.
+    gimbal_stale_ns: i64,
+}
+
+/// A capture event and the vehicle's pose at its time, or why that pose can never be had.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlacedCapture {
+    Placed(super::CapturePose),
+    NoPose {
+        capture: CaptureEvent,
+        reason: String,
+    },
+}
+
+impl PlacedCapture {
+    pub fn capture(&self) -> &CaptureEvent {
+        match self {
+            PlacedCapture::Placed(p) => &p.capture,
+            PlacedCapture::NoPose { capture, .. } => capture,
+        }
+    }
+}
+
+/// Whether [`FcState::place_captures`] may still wait for telemetry or must decide now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placing {
+    /// Place the captures that telemetry has passed; the others wait.
+    WhenPassed,
+    /// Decide every waiting capture now (a reboot clears the timeline; the service stops):
+    /// with a held pose when one is within `max_gap_ms`, else as no pose.
+    Now,
 }
 
 /// What an update changed that the link task must act on.
@@ -230,7 +284,26 @@ impl FcState {
             clock_window,
             max_rtt_ns,
             last_boot_ms: None,
+            boot: 0,
+            unplaced: BTreeSet::new(),
+            placed: VecDeque::new(),
+            gimbal_stale_ns: 2_000_000_000,
         })
+    }
+
+    /// Continues a flight after a companion restart: captures belong to boot `boot`, and a
+    /// `time_boot_ms` more than [`REBOOT_BACKSTEP_MS`] before `last_t_boot_ms` (the last
+    /// journaled capture's) means the autopilot rebooted while the companion was down.
+    pub fn resume_boot(&mut self, boot: u32, last_t_boot_ms: Option<f64>) {
+        self.boot = boot;
+        self.last_boot_ms = last_t_boot_ms
+            .filter(|t| t.is_finite() && *t >= 0.0 && *t <= u32::MAX as f64)
+            .map(|t| t as u32);
+    }
+
+    /// How old a gimbal attitude may be to give a capture's mount.
+    pub fn set_gimbal_stale_ns(&mut self, ns: i64) {
+        self.gimbal_stale_ns = ns;
     }
 
     /// Notes a `time_boot_ms` from the autopilot; on a reboot clears the timeline, clocks,
@@ -246,6 +319,15 @@ impl FcState {
         if !rebooted {
             return Update::Applied;
         }
+        self.rebooted();
+        Update::Rebooted
+    }
+
+    /// The autopilot rebooted: the captures of the old boot are placed with what the timeline
+    /// holds, then the timeline, clocks, captures (image indices restart) and gimbal state
+    /// are cleared and the boot count goes up.
+    fn rebooted(&mut self) {
+        self.place_captures(Placing::Now, i64::MIN);
         self.timeline.clear();
         // Both were valid when the state was built, so rebuilding cannot fail; keep the old
         // ones (cleared as far as they allow) if it somehow did.
@@ -258,7 +340,98 @@ impl FcState {
         self.captures.clear();
         self.gimbal = None;
         self.status.reboots += 1;
-        Update::Rebooted
+        self.boot += 1;
+    }
+
+    /// Places the waiting captures (see [`Placing`]) into the queue
+    /// [`FcState::take_placed`] empties. `now_ns` is the companion time, for the gimbal's
+    /// freshness (`i64::MIN`: any gimbal attitude still held is used).
+    pub fn place_captures(&mut self, placing: Placing, now_ns: i64) {
+        let now = placing == Placing::Now;
+        for index in self.unplaced.clone() {
+            let Some(capture) = self.captures.get(&index).cloned() else {
+                self.unplaced.remove(&index);
+                continue;
+            };
+            let no_pose = |reason: String| PlacedCapture::NoPose {
+                capture: capture.clone(),
+                reason,
+            };
+            let t = match capture.t_boot_ms(&self.clock) {
+                Ok(t) => t,
+                Err(PoseError::NoUtc) if !now => continue,
+                Err(e) => {
+                    self.place(index, no_pose(format!("no capture time: {e}")));
+                    continue;
+                }
+            };
+            let passed = self.timeline.covered_until_ms().is_some_and(|c| c >= t);
+            if !passed && !now {
+                continue;
+            }
+            let utc_us = self
+                .clock
+                .boot_ms_to_utc_us(t)
+                .ok()
+                .or_else(|| capture.time_utc_us.and_then(|u| i64::try_from(u).ok()));
+            let placed = match (self.timeline.at(t), utc_us) {
+                (Ok(pose), Some(utc)) => {
+                    let mount = self
+                        .gimbal
+                        .filter(|g| {
+                            now_ns == i64::MIN
+                                || now_ns - g.received_companion_ns <= self.gimbal_stale_ns
+                        })
+                        .map(|g| g.mount);
+                    PlacedCapture::Placed(super::CapturePose {
+                        capture: capture.clone(),
+                        t_boot_ms: t,
+                        utc_us: Some(utc),
+                        pose,
+                        interpolated: passed,
+                        mount,
+                    })
+                }
+                (Ok(_), None) if !now => continue,
+                (Ok(_), None) => no_pose(PoseError::NoUtc.to_string()),
+                (Err(e), _) => no_pose(format!(
+                    "no pose at the capture time (t_boot_ms = {t:.0}): {e}"
+                )),
+            };
+            self.place(index, placed);
+        }
+    }
+
+    fn place(&mut self, index: u32, placed: PlacedCapture) {
+        self.unplaced.remove(&index);
+        while self.placed.len() >= self.capture_capacity {
+            self.placed.pop_front();
+            self.status.placed_dropped += 1;
+        }
+        self.status.captures_placed += 1;
+        self.placed.push_back(placed);
+    }
+
+    /// The captures placed since the last call, oldest first.
+    pub fn take_placed(&mut self) -> Vec<PlacedCapture> {
+        self.placed.drain(..).collect()
+    }
+
+    /// Captures still waiting for telemetry past their time.
+    pub fn unplaced(&self) -> usize {
+        self.unplaced.len()
+    }
+
+    /// The autopilot's own clock as a TIMESYNC carries it (its reply's `tc1`, its request's
+    /// `ts1`): nanoseconds since boot on ArduPilot and PX4, so a reboot is seen even while no
+    /// telemetry stream is sent (a rebooted ArduPilot sends none until asked again). A value
+    /// that is no boot time (a Unix time, 0) is ignored.
+    pub fn note_autopilot_clock_ns(&mut self, ns: i64) -> Update {
+        let ms = ns / 1_000_000;
+        if ns <= 0 || ms > i64::from(u32::MAX) {
+            return Update::Applied;
+        }
+        self.note_boot_ms(ms as u32)
     }
 
     fn rejected(&mut self) -> Update {
@@ -374,7 +547,8 @@ impl FcState {
             .filter(|_| !(m.lat == 0 && m.lng == 0))
             .and_then(|p| AmslPosition::new(p.lat_deg, p.lon_deg, m.alt_msl as f64).ok());
         let q = Quat::try_from_ypr_deg(m.yaw as f64, m.pitch as f64, m.roll as f64).ok();
-        let e = self.capture_entry(m.img_idx as u32, component, now_companion_ns);
+        let utc = (m.time_usec != 0).then_some(m.time_usec);
+        let e = self.capture_entry(m.img_idx as u32, component, now_companion_ns, utc, None);
         if !e.sources.contains(&CaptureSource::CameraFeedback) {
             e.sources.push(CaptureSource::CameraFeedback);
         }
@@ -408,7 +582,14 @@ impl FcState {
             .ok()
             .map(|s| s.trim_end_matches('\0').to_string())
             .filter(|s| !s.is_empty());
-        let e = self.capture_entry(index, component, now_companion_ns);
+        let utc = (m.time_utc != 0).then_some(m.time_utc);
+        let e = self.capture_entry(
+            index,
+            component,
+            now_companion_ns,
+            utc,
+            Some(m.time_boot_ms),
+        );
         if !e.sources.contains(&CaptureSource::CameraImageCaptured) {
             e.sources.push(CaptureSource::CameraImageCaptured);
         }
@@ -426,24 +607,63 @@ impl FcState {
         Some(e)
     }
 
-    fn capture_entry(&mut self, index: u32, component: u8, now_ns: i64) -> &mut CaptureEvent {
+    /// The event of image `index` in the current boot, new or to merge into. The index seen
+    /// again with a capture time more than a second away means the autopilot rebooted and
+    /// numbers its photos from 1 again before its telemetry has shown the reboot (its streams
+    /// stop until asked for again): the reboot is taken first, so the photo starts the new
+    /// boot instead of being merged into an old one.
+    fn capture_entry(
+        &mut self,
+        index: u32,
+        component: u8,
+        now_ns: i64,
+        time_utc_us: Option<u64>,
+        time_boot_ms: Option<u32>,
+    ) -> &mut CaptureEvent {
+        let repeated = self.captures.get(&index).is_some_and(|old| {
+            let utc = matches!((old.time_utc_us, time_utc_us),
+                (Some(a), Some(b)) if a.abs_diff(b) > u64::from(REBOOT_BACKSTEP_MS) * 1000);
+            let boot = matches!((old.time_boot_ms, time_boot_ms),
+                (Some(a), Some(b)) if a.abs_diff(b) > REBOOT_BACKSTEP_MS);
+            utc || boot
+        });
+        if repeated {
+            self.status.repeated_indices += 1;
+            self.rebooted();
+            // The new boot's first time_boot_ms sets the baseline.
+            self.last_boot_ms = None;
+        }
         if !self.captures.contains_key(&index) {
             while self.captures.len() >= self.capture_capacity {
-                // Forget the one heard of longest ago.
+                // Forget the one heard of longest ago (placed first if it still waits).
                 let oldest = self
                     .captures
                     .iter()
                     .min_by_key(|(_, e)| e.received_companion_ns)
                     .map(|(k, _)| *k);
-                match oldest {
-                    Some(k) => self.captures.remove(&k),
-                    None => break,
-                };
+                let Some(k) = oldest else { break };
+                if self.unplaced.contains(&k) {
+                    if let Some(capture) = self.captures.get(&k).cloned() {
+                        self.place(
+                            k,
+                            PlacedCapture::NoPose {
+                                capture,
+                                reason: format!(
+                                    "more than {} capture events waiting for telemetry",
+                                    self.capture_capacity
+                                ),
+                            },
+                        );
+                    }
+                }
+                self.captures.remove(&k);
             }
+            self.unplaced.insert(index);
         }
+        let boot = self.boot;
         self.captures
             .entry(index)
-            .or_insert_with(|| CaptureEvent::empty(index, component, now_ns))
+            .or_insert_with(|| CaptureEvent::empty(boot, index, component, now_ns))
     }
 
     pub fn capture(&self, image_index: u32) -> Option<&CaptureEvent> {

@@ -9,9 +9,11 @@
 //!   controller. It keeps the pose timeline, the boot clock and the capture events in shared
 //!   state and sends queued STATUSTEXT reports at a limited rate; the service reads it
 //!   through [`flight::FlightController`].
-//! - the **frames** task ([`frames`]): lists the frames folder, and for each new
-//!   `<index>.jpg` waits for its capture event and the pose at the capture time, then hands it
-//!   to the worker.
+//! - the **frames** task ([`frames`]): journals each capture event with the vehicle's pose at
+//!   its time as soon as the link has placed it, lists the frames folder, and queues each new
+//!   photo (`<index>.jpg`, `<boot>_<index>.jpg` after a reboot) with its journaled capture for
+//!   the worker, however late it lands; a photo not processed is journaled as skipped with
+//!   the reason.
 //! - the **worker** ([`worker`]): one blocking thread owning the detector (ONNX Runtime is
 //!   synchronous) and the fusion; it journals each frame's records and reports candidates once
 //!   they are confirmed (`[fusion] min_sightings`).
@@ -19,8 +21,9 @@
 //!   periodically and at shutdown.
 //!
 //! They talk through two channels only: the frames task sends [`frames::Job`]s to the worker
-//! (bounded: a slow detector slows the frames task, never memory), and the worker queues
-//! reports on the link through [`flight::FlightController`].
+//! (a short channel; the photos waiting for the worker stay in the frames task's queue as
+//! keys, paths and poses, never images, so a slow detector costs neither memory nor
+//! captures), and the worker queues reports on the link through [`flight::FlightController`].
 //!
 //! Running it (what `companion run` does):
 //!
@@ -43,18 +46,24 @@
 //! Anything wrong with the configuration stops the service before it starts, with a message
 //! that names the file and the key ([`Service::prepare`]): unreadable config, unknown keys, a
 //! missing model or ONNX Runtime library, a model of unknown layout, a journal that cannot be
-//! opened or replayed. Anything that goes wrong while running is logged and the service goes
-//! on: a frame without a capture event or pose, a corrupt JPEG, a lost link, a failed journal
-//! write or export.
+//! opened, or one written with other settings (`[fusion] min_sightings`: the message names
+//! it). A journal damaged in the middle is not a fault: damaged lines are skipped and logged,
+//! and the replay keeps every intact record ([`crate::Findings::resume`]). Anything that goes
+//! wrong while running is logged (and journaled, for a photo) and the service goes on: a photo
+//! without a capture event or pose, a corrupt JPEG, a lost link, an autopilot reboot, a failed
+//! journal write or export.
 //!
 //! # Shutdown and restart
 //!
-//! On SIGINT or SIGTERM ([`shutdown_signal`]) the frames task stops, the worker finishes the
-//! frame in hand (journaled and fsynced, like every frame) and stops, the exports are written,
-//! queued reports are given a moment to go out, and the link stops. On restart the journal is
-//! reopened: frames already journaled are not processed again, and the fusion is rebuilt from
-//! the journaled sightings ([`crate::Findings::resume`]) so candidate ids and revisions
-//! continue where they were.
+//! On SIGINT or SIGTERM ([`shutdown_signal`]) the frames task places the captures still
+//! waiting, journals the skips of photos that never got a capture event and of captures whose
+//! photo never landed, and stops; the worker finishes the frame in hand (journaled and
+//! fsynced, like every frame) and stops, the exports are written, queued reports are given a
+//! moment to go out, and the link stops. A signal during the journal replay at start stops
+//! the replay and writes the exports from the journal. On restart the journal is reopened:
+//! frames already journaled are not processed again, captures come back from it (with the
+//! autopilot's boot count), and the fusion is rebuilt from the journaled sightings
+//! ([`crate::Findings::resume`]) so candidate ids and revisions continue where they were.
 
 pub mod flight;
 pub mod frames;
@@ -75,14 +84,14 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::detect::{DetectError, Detector};
 use crate::fc::FcLink;
-use crate::findings::{Findings, ResumeError};
+use crate::findings::Findings;
 use crate::fusion::{Fusion, FusionError};
 use crate::journal::{Journal, JournalError, JournalOptions};
 use crate::pipeline::Pipeline;
 use crate::record::Record;
 
 use flight::{FlightController, LinkedFc};
-use frames::{FrameCounts, FrameSettings, FrameTracker};
+use frames::{FrameCounts, FrameSettings, FrameTracker, Resumed};
 use worker::{Worker, WorkerSummary};
 
 /// Why the service did not start.
@@ -94,8 +103,6 @@ pub enum StartError {
     Fusion(#[from] FusionError),
     #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("journal {path}: cannot resume: {source}")]
-    Resume { path: PathBuf, source: ResumeError },
     #[error(
         "journal {path}: written with `{setting}` = {journal}, but the configuration says {config}: \
          a flight keeps one setting; use the journal's value or start a new flight folder"
@@ -111,6 +118,8 @@ pub enum StartError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("journal {path}: the replay failed: {reason}")]
+    Replay { path: PathBuf, reason: String },
     #[error("flight-controller link: {0}")]
     Link(#[from] crate::fc::FcError),
     #[error("config {path}: {source}")]
@@ -162,6 +171,10 @@ pub struct RunSummary {
     /// Frames journaled before this run.
     pub resumed_frames: usize,
     pub resumed_sightings: usize,
+    /// What the journal replay rebuilt and left out.
+    pub replay: crate::findings::Resumed,
+    /// Damaged spans of the journal skipped at start (a torn tail included).
+    pub journal_damage: usize,
     pub frames: FrameCounts,
     pub worker: WorkerSummary,
     pub exports: Vec<PathBuf>,
@@ -174,9 +187,9 @@ pub struct Service {
     pipeline: Pipeline,
     journal: Journal,
     records: Vec<Record>,
-    done: BTreeSet<u64>,
+    done: BTreeSet<qly_flight::record::FrameKey>,
     takeoff_ground: Option<TakeoffGround>,
-    resumed: (usize, usize),
+    journal_damage: usize,
 }
 
 impl std::fmt::Debug for Service {
@@ -190,7 +203,8 @@ impl std::fmt::Debug for Service {
 }
 
 impl Service {
-    /// Loads the detector, opens the journal and replays it into the fusion.
+    /// Loads the detector and opens the journal (its replay into the fusion is the first
+    /// thing [`Service::run`] does, so a stop signal can end it).
     pub fn prepare(config: Config) -> Result<Service, StartError> {
         let detector_config = config.detector_config();
         // Checked before ONNX Runtime is loaded, so the message names the model even on a
@@ -233,16 +247,20 @@ impl Service {
                     (Box::new(g.clone()), Some(g))
                 }
             };
-        let mut findings = Findings::new(fusion, terrain, config.geotag.uncertainty());
+        let findings = Findings::new(fusion, terrain, config.geotag.uncertainty());
         let journal_path = config.journal_path();
         let (journal, contents) = Journal::open(&journal_path, JournalOptions::default())?;
-        // Boot 0 only until frames are keyed by (boot, image index) here.
-        let done: BTreeSet<u64> = contents
-            .completed_frames()
-            .into_iter()
-            .filter(|k| k.boot == 0)
-            .map(|k| k.image_index)
-            .collect();
+        let done = contents.completed_frames();
+        let journal_damage = contents.damage.len();
+        if journal_damage > 0 {
+            tracing::warn!(
+                journal = %journal_path.display(),
+                damaged_spans = journal_damage,
+                damaged_bytes = contents.damage.iter().map(|d| d.len).sum::<u64>(),
+                intact_records = contents.records.len(),
+                "journal damaged: damaged lines skipped, every intact record kept"
+            );
+        }
         let mut records = contents.records;
         let header = flight_header(&config, &detector_config.model_path, &meta.class_names)?;
         match records.iter().find_map(|r| match r {
@@ -265,25 +283,14 @@ impl Service {
                 journal.append(&record)?;
                 records.push(record);
             }
+            None if journal_damage > 0 => tracing::error!(
+                journal = %journal_path.display(),
+                "the journal's flight header is lost (damaged); continuing the flight without one"
+            ),
             None => tracing::warn!(
                 journal = %journal_path.display(),
                 "the journal has no flight header (written by an older companion); continuing it without one"
             ),
-        }
-        let resumed = findings
-            .resume(&records)
-            .map_err(|source| StartError::Resume {
-                path: journal_path.clone(),
-                source,
-            })?;
-        if !records.is_empty() {
-            tracing::info!(
-                journal = %journal_path.display(),
-                frames = done.len(),
-                sightings = resumed.1,
-                candidates = findings.fusion().candidates().len(),
-                "resumed from the journal"
-            );
         }
         Ok(Service {
             pipeline: Pipeline::new(detector, findings),
@@ -292,33 +299,112 @@ impl Service {
             records,
             done,
             takeoff_ground,
-            resumed,
+            journal_damage,
         })
     }
 
-    /// Runs until `shutdown` resolves, then stops in order (see the module doc).
+    /// Replays the journal into the fusion, then runs until `shutdown` resolves and stops in
+    /// order (see the module doc). `shutdown` during the replay stops it: the exports are
+    /// written from the journal and nothing else starts.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<RunSummary, StartError> {
         let Service {
             config,
-            pipeline,
+            mut pipeline,
             journal,
             records,
             done,
             takeoff_ground,
-            resumed,
+            journal_damage,
         } = self;
         let intrinsics = config.intrinsics().map_err(|source| StartError::Config {
             path: config.path.clone(),
             source,
         })?;
+        let flight_dir = config.flight_dir();
+        let min_sightings = config.fusion.min_sightings;
+        let journal_path = journal.path().to_path_buf();
+        tokio::pin!(shutdown);
+
+        // The replay, on a blocking thread, stoppable between frames.
+        let stop_replay = Arc::new(AtomicBool::new(false));
+        let replay_delay = config.debug.replay_delay();
+        let replay = {
+            let stop = stop_replay.clone();
+            tokio::task::spawn_blocking(move || {
+                let resumed = pipeline.findings_mut().resume(&records, || {
+                    pause(replay_delay, &stop);
+                    !stop.load(Ordering::SeqCst)
+                });
+                (pipeline, records, resumed)
+            })
+        };
+        tokio::pin!(replay);
+        let replayed = tokio::select! {
+            r = &mut replay => r,
+            _ = &mut shutdown => {
+                tracing::info!("shutting down during the journal replay");
+                stop_replay.store(true, Ordering::SeqCst);
+                (&mut replay).await
+            }
+        };
+        let (pipeline, records, replay) = match replayed {
+            Ok(r) => r,
+            Err(e) => {
+                return Err(StartError::Replay {
+                    path: journal_path,
+                    reason: e.to_string(),
+                })
+            }
+        };
+        if replay.interrupted {
+            let exports = write_exports(&flight_dir, &records, min_sightings);
+            tracing::info!(
+                frames = replay.frames,
+                "stopped during the journal replay; exports written from the journal"
+            );
+            return Ok(RunSummary {
+                resumed_frames: replay.frames,
+                resumed_sightings: replay.sightings,
+                replay,
+                journal_damage,
+                exports,
+                ..RunSummary::default()
+            });
+        }
+        if !records.is_empty() {
+            let damaged =
+                replay.incomplete_frames + replay.orphan_sightings + replay.refused_sightings;
+            tracing::info!(
+                journal = %journal_path.display(),
+                frames = replay.frames,
+                sightings = replay.sightings,
+                candidates = pipeline.findings().fusion().candidates().len(),
+                "resumed from the journal"
+            );
+            if damaged > 0 || journal_damage > 0 {
+                tracing::warn!(
+                    incomplete_frames = replay.incomplete_frames,
+                    orphan_sightings = replay.orphan_sightings,
+                    refused_sightings = replay.refused_sightings,
+                    next_candidate_id = replay.highest_id.map_or(0, |h| h + 1),
+                    "journal replay: sightings whose records were lost or cut are left out of the fusion (frames that lost records are processed again when their photo is there); new candidates are numbered above every journaled id"
+                );
+            }
+        }
+
+        let resumed_frames = Resumed::from_records(&records, done);
+        let (boot, last_t_boot_ms) = resumed_frames.boot();
         let stop_link = CancellationToken::new();
-        let link = FcLink::spawn(config.flight_controller.clone(), stop_link.clone())?;
-        tracing::info!(address = %config.flight_controller.address, "flight-controller link started");
+        let link = FcLink::spawn_resuming(
+            config.flight_controller.clone(),
+            stop_link.clone(),
+            boot,
+            last_t_boot_ms,
+        )?;
+        tracing::info!(address = %config.flight_controller.address, boot, "flight-controller link started");
         let linked = Arc::new(LinkedFc::new(link.handle()));
         let fc: Arc<dyn FlightController> = linked.clone();
 
-        let flight_dir = config.flight_dir();
-        let min_sightings = config.fusion.min_sightings;
         let settings = FrameSettings {
             dir: config.frames_dir(),
             flight_dir: flight_dir.clone(),
@@ -327,17 +413,23 @@ impl Service {
             fixed_mount: config.camera.mount.mount(),
             takeoff_ground,
         };
-        let journal_path = journal.path().to_path_buf();
         tracing::info!(frames = %settings.dir.display(), journal = %journal_path.display(), "watching for frames");
-        let tracker = FrameTracker::new(settings, fc.clone(), done);
-        let (jobs_tx, jobs_rx) = mpsc::channel(16);
+        let tracker = FrameTracker::new(settings, resumed_frames, tokio::time::Instant::now());
+        let journal = Arc::new(journal);
+        let (jobs_tx, jobs_rx) = mpsc::channel(4);
         let (stop_frames_tx, stop_frames_rx) = watch::channel(false);
-        let frames_task = tokio::spawn(frames::run(tracker, jobs_tx, stop_frames_rx));
+        let frames_task = tokio::spawn(frames::run(
+            tracker,
+            fc.clone(),
+            journal.clone(),
+            jobs_tx,
+            stop_frames_rx,
+        ));
 
         let worker = Worker {
             pipeline,
             intrinsics,
-            journal,
+            journal: journal.clone(),
             records,
             fc: fc.clone(),
             uncertainty: config.geotag.uncertainty(),
@@ -346,6 +438,7 @@ impl Service {
             export_every: (config.journal.export_every_s > 0.0)
                 .then(|| Duration::from_secs_f64(config.journal.export_every_s)),
             min_sightings,
+            frame_delay: config.debug.frame_delay(),
         };
         let stop_worker = Arc::new(AtomicBool::new(false));
         let worker_task = {
@@ -375,6 +468,9 @@ impl Service {
                 }
             }
         };
+        if let Err(e) = journal.flush() {
+            tracing::error!("journal not flushed at shutdown: {e}");
+        }
         let exports = write_exports(&flight_dir, &worker.records, min_sightings);
         for p in &exports {
             tracing::info!(file = %p.display(), "exported");
@@ -389,6 +485,7 @@ impl Service {
             Ok(status) => tracing::info!(
                 frames_received = status.rx.accepted,
                 captures = status.captures,
+                reboots = status.reboots,
                 reports_sent = status.reports_sent,
                 reports_dropped = status.reports_dropped,
                 "flight-controller link stopped"
@@ -397,19 +494,35 @@ impl Service {
         }
         worker.records = Vec::new();
         tracing::info!(
+            captures = frames.captures,
             processed = worker.frames_processed,
             failed = worker.frames_failed,
-            skipped = frames.skipped,
+            skipped = frames.skipped_total() + worker.frames_failed,
+            left_queued = frames.left_queued + worker.left_queued,
             new_candidates = worker.new_candidates,
             "stopped"
         );
         Ok(RunSummary {
-            resumed_frames: resumed.0,
-            resumed_sightings: resumed.1,
+            resumed_frames: replay.frames,
+            resumed_sightings: replay.sightings,
+            replay,
+            journal_damage,
             frames,
             worker,
             exports,
         })
+    }
+}
+
+/// Sleeps `d` in short steps, returning early once `stop` is set.
+fn pause(d: Duration, stop: &AtomicBool) {
+    let until = std::time::Instant::now() + d;
+    while !stop.load(Ordering::SeqCst) {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(20)));
     }
 }
 

@@ -6,7 +6,12 @@
 //! disk, report each candidate to the ground as a STATUSTEXT once it is confirmed (fused from
 //! `[fusion] min_sightings` photos). A frame that cannot be read or decoded, or whose
 //! findings fail, is logged and skipped; a journal write that fails is logged and the records
-//! are kept in memory for the exports. Nothing a frame does stops the worker.
+//! are kept in memory for the exports. Nothing a frame does stops the worker. A photo that
+//! cannot be read or decoded is journaled as skipped (a corrupt file), one the pipeline
+//! refuses (another size than the calibration) as not processed.
+//!
+//! `[debug] frame_delay_ms` (a test aid) makes the worker wait that long before each photo,
+//! so tests can slow the companion deterministically.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
+use crate::detect::DetectError;
 use crate::journal::Journal;
-use crate::pipeline::{PhotoIn, Pipeline, StageTimes};
-use crate::record::Record;
+use crate::pipeline::{PhotoIn, Pipeline, PipelineError, StageTimes};
+use crate::record::{FrameSkipRecord, Record, SkipReason};
 use qly_core::geotag::Uncertainty;
 use qly_core::intrinsics::CameraIntrinsics;
 
@@ -27,7 +33,7 @@ use super::frames::Job;
 pub struct Worker {
     pub pipeline: Pipeline,
     pub intrinsics: CameraIntrinsics,
-    pub journal: Journal,
+    pub journal: Arc<Journal>,
     /// Every record so far, journaled before this run and in it (for the exports).
     pub records: Vec<Record>,
     pub fc: Arc<dyn FlightController>,
@@ -40,6 +46,8 @@ pub struct Worker {
     pub export_every: Option<Duration>,
     /// Photos a candidate needs before it is reported and exported.
     pub min_sightings: u32,
+    /// `[debug] frame_delay_ms`: a wait before each photo (tests), cut short at stop.
+    pub frame_delay: Duration,
 }
 
 /// What the worker did, returned when it stops.
@@ -48,6 +56,9 @@ pub struct WorkerSummary {
     pub frames_processed: u64,
     /// Frames that could not be read, decoded or placed.
     pub frames_failed: u64,
+    /// Photos handed over but not processed when the worker stopped (a restart processes
+    /// them).
+    pub left_queued: u64,
     pub sightings: u64,
     pub new_candidates: u64,
     /// Candidates that reached `min_sightings` (were reported to the ground).
@@ -66,16 +77,23 @@ impl Worker {
         let mut last_export = Instant::now();
         while let Some(job) = jobs.blocking_recv() {
             if stop.load(Ordering::SeqCst) {
+                summary.left_queued += 1;
                 break;
             }
+            self.delay(&stop);
             // A panic in one frame (a bug, not bad input: bad input is an error) costs that
             // frame, not the flight.
             let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.process(&job, &mut summary)
             }));
             if caught.is_err() {
-                summary.frames_failed += 1;
-                tracing::error!(frame = %job.file, "frame skipped: processing panicked");
+                tracing::error!(frame = %job.file, "processing panicked (a bug)");
+                self.skip(
+                    &job,
+                    SkipReason::NotProcessed,
+                    "processing panicked".into(),
+                    &mut summary,
+                );
             }
             if let Some(every) = self.export_every {
                 if last_export.elapsed() >= every {
@@ -87,6 +105,15 @@ impl Worker {
                 break;
             }
         }
+        while jobs.try_recv().is_ok() {
+            summary.left_queued += 1;
+        }
+        if summary.left_queued > 0 {
+            tracing::warn!(
+                photos = summary.left_queued,
+                "photos queued but not processed at stop; the next run processes them"
+            );
+        }
         if let Err(e) = self.journal.flush() {
             tracing::error!("journal not flushed at shutdown: {e}");
         }
@@ -94,12 +121,46 @@ impl Worker {
         summary
     }
 
+    /// `[debug] frame_delay_ms`, in steps so a stop cuts it short.
+    fn delay(&self, stop: &AtomicBool) {
+        let until = Instant::now() + self.frame_delay;
+        while !stop.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+
+    /// Journals why a photo was not processed, and logs it.
+    fn skip(&mut self, job: &Job, reason: SkipReason, detail: String, summary: &mut WorkerSummary) {
+        tracing::warn!(frame = %job.file, key = %job.key, reason = reason.describe(), "frame skipped: {detail}");
+        summary.frames_failed += 1;
+        let record = Record::FrameSkipped(FrameSkipRecord {
+            boot: job.key.boot,
+            image_index: job.key.image_index,
+            file: Some(job.file.clone()),
+            reason,
+            detail,
+        });
+        if let Err(e) = self.journal.append(&record) {
+            summary.journal_errors += 1;
+            tracing::error!(frame = %job.file, "journal append failed: {e}");
+        }
+        self.records.push(record);
+    }
+
     fn process(&mut self, job: &Job, summary: &mut WorkerSummary) {
         let jpeg = match std::fs::read(&job.path) {
             Ok(b) => b,
             Err(e) => {
-                tracing::warn!(frame = %job.file, "frame skipped: cannot read: {e}");
-                summary.frames_failed += 1;
+                self.skip(
+                    job,
+                    SkipReason::CorruptFile,
+                    format!("cannot read {}: {e}", job.path.display()),
+                    summary,
+                );
                 return;
             }
         };
@@ -112,7 +173,8 @@ impl Worker {
         }
         self.pipeline.findings_mut().set_uncertainty(uncertainty);
         let photo = PhotoIn {
-            image_index: job.image_index,
+            boot: job.key.boot,
+            image_index: job.key.image_index,
             file: &job.file,
             jpeg: &jpeg,
             t_utc_us: job.capture.t_utc_us,
@@ -123,8 +185,17 @@ impl Worker {
         let (outcome, times) = match self.pipeline.process(&photo) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(frame = %job.file, "frame skipped: {e}");
-                summary.frames_failed += 1;
+                // A photo that does not decode is a corrupt file; one the findings refuse
+                // (another size than the calibration) is not processed.
+                let reason = match &e {
+                    PipelineError::Detect(
+                        DetectError::Decode(_)
+                        | DetectError::Photo(_)
+                        | DetectError::EmptyImage { .. },
+                    ) => SkipReason::CorruptFile,
+                    _ => SkipReason::NotProcessed,
+                };
+                self.skip(job, reason, e.to_string(), summary);
                 return;
             }
         };
@@ -172,7 +243,7 @@ impl Worker {
         summary.times.add(&times);
         tracing::info!(
             frame = %job.file,
-            image_index = job.image_index,
+            key = %job.key,
             detections = outcome.frame.detections,
             sightings = outcome.sightings.len(),
             ms = times.total().as_secs_f64() * 1e3,
