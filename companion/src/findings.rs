@@ -887,6 +887,96 @@ mod tests {
         assert_eq!(first.new_candidates, [2]);
     }
 
+    /// A journal written by the flight's journal writer: 60 frames over a dozen sources (two
+    /// sightings in most frames), then one bit flipped at a random offset, 100 seeded trials.
+    /// Every trial opens, keeps every record whose line the flip did not touch, and rebuilds
+    /// a fusion whose candidates keep their journaled ids; new ids come above them all.
+    #[test]
+    fn a_journal_with_a_flipped_bit_anywhere_always_resumes_keeping_every_intact_record() {
+        use crate::journal::{Journal, JournalOptions};
+        use rand::{RngExt, SeedableRng};
+        let (mut findings, pose, intrinsics, mut meta) = setup();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.qlj");
+        let mut original: Vec<Record> = Vec::new();
+        {
+            let (journal, _) = Journal::open(&path, JournalOptions::default()).unwrap();
+            for i in 1..=60u64 {
+                meta.image_index = i;
+                meta.file = format!("frames/{i}.jpg");
+                // Sources 150 px apart along the flight, each in three consecutive frames.
+                let x = 200.0 + 150.0 * ((i / 3) % 12) as f32;
+                let dets = [det("outfall", x, 1500.0), det("plume", x, 600.0)];
+                let out = findings
+                    .add_frame(&meta, &pose, &intrinsics, &dets)
+                    .unwrap();
+                for r in out.records() {
+                    journal.append(&r).unwrap();
+                    original.push(r);
+                }
+            }
+            journal.flush().unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let originals: std::collections::BTreeMap<u64, (String, u32)> = findings
+            .fusion()
+            .candidates()
+            .iter()
+            .map(|c| (c.id, (c.class_name.clone(), c.sightings)))
+            .collect();
+        let highest = *originals.keys().last().unwrap();
+        // Each record's line, to know which ones a flip touched.
+        let mut lines = Vec::new();
+        let mut start = 0;
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'\n' {
+                lines.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        assert_eq!(lines.len(), original.len());
+        let mut rng = rand_pcg::Pcg64::seed_from_u64(21);
+        for trial in 0..100 {
+            let offset = rng.random_range(0..bytes.len());
+            let bit = rng.random_range(0..8);
+            let mut damaged = bytes.clone();
+            damaged[offset] ^= 1 << bit;
+            let trial_path = dir.path().join(format!("t{trial}.qlj"));
+            std::fs::write(&trial_path, &damaged).unwrap();
+            let (journal, contents) = Journal::open(&trial_path, JournalOptions::default())
+                .unwrap_or_else(|e| panic!("trial {trial} (byte {offset}): {e}"));
+            // Every record on an untouched line is kept (a flip that makes a newline may
+            // also cost the next line).
+            let touched = lines.iter().position(|l| l.contains(&offset)).unwrap();
+            for (i, r) in original.iter().enumerate() {
+                if i != touched && i != touched + 1 {
+                    assert!(
+                        contents.records.contains(r),
+                        "trial {trial}: record {i} lost (flip in record {touched})"
+                    );
+                }
+            }
+            let (mut resumed, _, _, _) = setup();
+            let r = resumed.resume(&contents.records, || true);
+            assert!(r.frames >= 58, "trial {trial}: {r:?}");
+            for c in resumed.fusion().candidates() {
+                let (class, sightings) = &originals[&c.id];
+                assert_eq!(&c.class_name, class, "trial {trial}: candidate {}", c.id);
+                assert!(c.sightings <= *sightings, "trial {trial}");
+            }
+            // Appends continue, and a new source gets an id above every journaled one.
+            meta.image_index = 1000;
+            let new = resumed
+                .add_frame(&meta, &pose, &intrinsics, &[det("outfall", 3900.0, 2900.0)])
+                .unwrap();
+            assert!(new.new_candidates[0] > highest, "trial {trial}: {new:?}");
+            for rec in new.records() {
+                journal.append(&rec).unwrap();
+            }
+            journal.flush().unwrap();
+        }
+    }
+
     #[test]
     fn a_frame_of_another_size_than_the_calibration_is_refused() {
         let (mut findings, pose, intrinsics, mut meta) = setup();

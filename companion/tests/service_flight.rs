@@ -279,6 +279,15 @@ struct Companion {
 
 impl Companion {
     fn start(config: &Path) -> Companion {
+        let mut c = Companion::spawn(config);
+        c.wait_log(Duration::from_secs(30), |l| {
+            l.contains("watching for frames")
+        });
+        c
+    }
+
+    /// Starts it without waiting for anything.
+    fn spawn(config: &Path) -> Companion {
         let mut child = Command::new(env!("CARGO_BIN_EXE_companion"))
             .args(["run", "--config", config.to_str().unwrap()])
             .env("COMPANION_LOG", "info")
@@ -287,15 +296,11 @@ impl Companion {
             .spawn()
             .unwrap();
         let stderr = lines_of(child.stderr.take().unwrap());
-        let mut c = Companion {
+        Companion {
             child: ChildGuard(child),
             stderr,
             seen: Vec::new(),
-        };
-        c.wait_log(Duration::from_secs(30), |l| {
-            l.contains("watching for frames")
-        });
-        c
+        }
     }
 
     fn wait_log(&mut self, timeout: Duration, want: impl Fn(&str) -> bool) -> String {
@@ -621,4 +626,72 @@ fn after_take_off_frames_are_geotagged_on_the_take_off_ground() {
     let (status, log) = companion.terminate();
     assert!(status.success(), "{}", log.join("\n"));
     drop(router);
+}
+
+/// SIGTERM during a long journal replay (slowed by `[debug] replay_delay_ms`: 400 frames at
+/// 50 ms each would take 20 s) stops the service within seconds, with its exports written
+/// from the journal and exit 0.
+#[test]
+fn sigterm_during_the_journal_replay_stops_with_exports() {
+    let test = "sigterm_during_the_journal_replay_stops_with_exports";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-replay");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+    let port = qly_test_support::net::free_udp_port();
+    let config = write_config(&flight, port, m, "ground_amsl_m = 534.0");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("\n[debug]\nreplay_delay_ms = 50\n");
+    std::fs::write(&config, text).unwrap();
+    {
+        let path = flight.join(companion::journal::JOURNAL_FILE_NAME);
+        let (journal, _) = companion::journal::Journal::open(&path, Default::default()).unwrap();
+        for i in 1..=400u64 {
+            let frame = companion::record::FrameRecord {
+                boot: 0,
+                image_index: i,
+                file: format!("frames/{i}.jpg"),
+                t_utc_us: 1_800_000_000_000_000 + i as i64 * 1_000_000,
+                t_boot_ms: Some(i as f64 * 1000.0),
+                width_px: 640,
+                height_px: 480,
+                camera: companion::record::CameraRecord {
+                    lat_deg: HOME.0,
+                    lon_deg: HOME.1,
+                    alt_amsl_m: HOME.2,
+                    height_above_ground_m: Some(50.0),
+                    roll_deg: 0.0,
+                    pitch_deg: 0.0,
+                    yaw_deg: 0.0,
+                    camera_pitch_deg: -90.0,
+                    camera_yaw_deg: 0.0,
+                },
+                detections: 0,
+                sightings: 0,
+            };
+            journal.append(&Record::Frame(frame)).unwrap();
+        }
+        journal.flush().unwrap();
+    }
+    let mut companion = Companion::spawn(&config);
+    companion.wait_log(Duration::from_secs(30), |l| {
+        l.contains("replaying the journal")
+    });
+    thread::sleep(Duration::from_millis(500));
+    let t = Instant::now();
+    let (status, log) = companion.terminate();
+    assert!(status.success(), "{}", log.join("\n"));
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "took {:?}: the replay was not stopped",
+        t.elapsed()
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("stopped during the journal replay")),
+        "{}",
+        log.join("\n")
+    );
+    assert!(flight.join("candidates.geojson").is_file());
+    assert!(flight.join("sightings.geojson").is_file());
 }

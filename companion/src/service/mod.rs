@@ -326,6 +326,13 @@ impl Service {
         tokio::pin!(shutdown);
 
         // The replay, on a blocking thread, stoppable between frames.
+        if !records.is_empty() {
+            tracing::info!(
+                journal = %journal_path.display(),
+                records = records.len(),
+                "replaying the journal"
+            );
+        }
         let stop_replay = Arc::new(AtomicBool::new(false));
         let replay_delay = config.debug.replay_delay();
         let replay = {
