@@ -695,3 +695,60 @@ fn sigterm_during_the_journal_replay_stops_with_exports() {
     assert!(flight.join("candidates.geojson").is_file());
     assert!(flight.join("sightings.geojson").is_file());
 }
+
+/// Nothing recorded is lost under load: the photos land late (a slow renderer: each after
+/// every capture and 5 s more) into a companion slowed by `[debug] frame_delay_ms` (1.5 s a
+/// photo) whose pose timeline holds only 2 s of attitude (`timeline_capacity = 40` at 20 Hz).
+/// Each capture's pose was journaled when its event arrived, so every photo is placed:
+/// every capture ends as a frame record, none skipped.
+#[test]
+fn a_slowed_companion_with_late_photos_loses_none() {
+    let test = "a_slowed_companion_with_late_photos_loses_none";
+    let Some(m) = models(test) else { return };
+    let flight = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("companion-service-slowed");
+    let _ = std::fs::remove_dir_all(&flight);
+    std::fs::create_dir_all(flight.join("frames")).unwrap();
+    let (_sim, sim_port) = start_sim(&[]);
+    let router = Router::start(SocketAddr::from(([127, 0, 0, 1], sim_port)));
+    let gcs = Gcs::connect(router.port);
+    let config = write_config(&flight, router.port, m, "ground_amsl_m = 534.0");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "[flight_controller]\n",
+        "[flight_controller]\ntimeline_capacity = 40\n",
+    );
+    std::fs::write(&config, format!("{text}\n[debug]\nframe_delay_ms = 1500\n")).unwrap();
+    let companion = Companion::start(&config);
+    thread::sleep(Duration::from_millis(1500));
+    const N: u64 = 8;
+    for i in 1..=N {
+        gcs.take_photo(i as u16);
+        thread::sleep(Duration::from_millis(400));
+    }
+    // The renderer is slow: the photos land 5 s after the last capture.
+    thread::sleep(Duration::from_secs(5));
+    for i in 1..=N {
+        drop_frame(&flight.join("frames"), i, &marker_jpeg());
+    }
+    let journal_path = flight.join(companion::journal::JOURNAL_FILE_NAME);
+    let frames = |records: &[Record]| {
+        records
+            .iter()
+            .filter(|r| matches!(r, Record::Frame(_) | Record::FrameSkipped(_)))
+            .count() as u64
+    };
+    wait_until(Duration::from_secs(60), "every photo processed", || {
+        frames(&journal(&journal_path)) >= N
+    });
+    let (status, log) = companion.terminate();
+    assert!(status.success(), "{}", log.join("\n"));
+    let records = journal(&journal_path);
+    let tally = qly_flight::view::FlightRecords::from_records(&records).tally();
+    assert_eq!(
+        (tally.captured, tally.processed, tally.skipped_total()),
+        (N, N, 0),
+        "{:?}\n{}",
+        kinds(&records),
+        log.join("\n")
+    );
+    drop(router);
+}

@@ -260,6 +260,11 @@ struct Args {
     /// STATUSTEXT (FENCE_ACTION 1).
     #[arg(long)]
     fence_enable: bool,
+    /// At SIGTERM, render the photos still queued for at most this long, seconds (every photo
+    /// taken is rendered however late, within this bound; the rest are counted as not
+    /// rendered).
+    #[arg(long, default_value_t = 300.0)]
+    render_drain_s: f64,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
     #[arg(long, default_value_t = 5000)]
     mission_capacity: usize,
@@ -605,6 +610,12 @@ fn fly(args: Args) -> Result<()> {
     if !(args.disarm_delay_s >= 0.0 && args.gps_lock_s >= 0.0) {
         bail!("--disarm-delay-s and --gps-lock-s must be >= 0");
     }
+    if !(args.render_drain_s.is_finite() && args.render_drain_s >= 0.0) {
+        bail!(
+            "--render-drain-s {}: expected a finite number of seconds >= 0",
+            args.render_drain_s
+        );
+    }
     vc.disarm_delay_s = args.disarm_delay_s;
     vc.gps_lock_after_s = args.gps_lock_s;
     vc.fence_enabled = args.fence_enable;
@@ -696,7 +707,14 @@ fn fly(args: Args) -> Result<()> {
         })
         .with_context(|| format!("links {}", names.join(", ")))?;
     if let Some(w) = writer {
-        let f = w.finish(false);
+        let queued = w.queued();
+        if queued > 0 {
+            println!(
+                "sim: rendering the {queued} photos still queued before stopping (at most {:.0} s)",
+                args.render_drain_s
+            );
+        }
+        let f = w.finish_within(Duration::from_secs_f64(args.render_drain_s.max(0.0)));
         println!(
             "sim: frames written {}, failed {}, not rendered at stop {}",
             f.written, f.failed, f.dropped

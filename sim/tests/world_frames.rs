@@ -244,3 +244,57 @@ fn dataset_command_writes_images_labels_and_truth() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("/nonexistent.geojson"));
 }
+
+/// At stop the writer renders every photo still queued (the queue holds poses, so it is
+/// small), within a bound; past the bound the rest are counted, never lost silently.
+#[test]
+fn queued_photos_are_rendered_at_stop_within_a_bound() {
+    let home_pt = GeoPoint::new(27.035, 106.935).unwrap();
+    let corridor = Corridor::new(vec![home_pt, home_pt.destination(35.0, 1500.0)], 60.0).unwrap();
+    let mut wc = WorldConfig::new(4);
+    wc.ground_amsl_m = 1000.0;
+    let world = Arc::new(World::new(&corridor, wc).unwrap());
+    let f = 4.5 * 2048.0 / 6.17;
+    let cam =
+        CameraIntrinsics::new(96, 72, f / 16.0, f / 16.0, 48.0, 36.0, BrownConrady::NONE).unwrap();
+    let pose = sim::vehicle::Pose {
+        lat_deg: home_pt.lat_deg,
+        lon_deg: home_pt.lon_deg,
+        alt_amsl_m: 1050.0,
+        alt_rel_home_m: 50.0,
+        alt_ellipsoid_m: 1050.0,
+        roll_rad: 0.0,
+        pitch_rad: 0.0,
+        yaw_rad: 0.0,
+    };
+    let pose = camera_pose(&pose, gimbal_mount(0.0)).unwrap();
+    for (limit, name) in [(Duration::from_secs(120), "drain"), (Duration::ZERO, "cut")] {
+        let dir = temp_dir(name);
+        let writer = FrameWriter::spawn(
+            world.clone(),
+            FrameSettings {
+                dir: dir.clone(),
+                camera: cam,
+                options: RenderOptions {
+                    samples_per_axis: 1,
+                    ..RenderOptions::default()
+                },
+                jpeg_quality: 85,
+            },
+        )
+        .unwrap();
+        let tx = writer.sender().unwrap();
+        for image_index in 1..=30 {
+            tx.send(FrameJob { image_index, pose }).unwrap();
+        }
+        let stats = writer.finish_within(limit);
+        assert_eq!(stats.failed, 0);
+        assert_eq!(stats.written + stats.dropped, 30, "{name}: {stats:?}");
+        if limit > Duration::ZERO {
+            assert_eq!(stats.written, 30, "every queued photo rendered");
+        }
+        let files = std::fs::read_dir(&dir).unwrap().count() as u32;
+        assert_eq!(files, stats.written, "{name}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -6,10 +6,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Sender};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use qly_core::geotag::{CameraMount, CameraPose};
 use qly_core::intrinsics::CameraIntrinsics;
@@ -55,6 +56,24 @@ pub struct FrameJob {
     pub pose: CameraPose,
 }
 
+/// Queues photos for a [`FrameWriter`] from another thread (never blocks).
+#[derive(Clone)]
+pub struct FrameSender {
+    tx: Sender<FrameJob>,
+    queued: Arc<AtomicU32>,
+}
+
+impl FrameSender {
+    /// Queues a photo; `Err` when the writer has stopped (the photo is not rendered).
+    pub fn send(&self, job: FrameJob) -> Result<(), FrameJob> {
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        self.tx.send(job).map_err(|e| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            e.0
+        })
+    }
+}
+
 /// What the writer did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WriterStats {
@@ -79,6 +98,11 @@ pub struct FrameWriter {
     tx: Option<Sender<FrameJob>>,
     handle: Option<JoinHandle<WriterStats>>,
     stop: Arc<AtomicBool>,
+    /// Photos queued and not yet rendered (the queue holds poses, not images).
+    queued: Arc<AtomicU32>,
+    /// No more photos are coming: the worker ends once the queue is empty (even while a
+    /// sender is still held somewhere).
+    closing: Arc<AtomicBool>,
 }
 
 impl FrameWriter {
@@ -91,11 +115,28 @@ impl FrameWriter {
         let (tx, rx) = channel::<FrameJob>();
         let stop = Arc::new(AtomicBool::new(false));
         let stop_w = stop.clone();
+        let queued = Arc::new(AtomicU32::new(0));
+        let queued_w = queued.clone();
+        let closing = Arc::new(AtomicBool::new(false));
+        let closing_w = closing.clone();
         let handle = std::thread::Builder::new()
             .name("sim-frames".into())
             .spawn(move || {
                 let mut stats = WriterStats::default();
-                for job in rx {
+                loop {
+                    let job = match rx.recv_timeout(Duration::from_millis(50)) {
+                        Ok(job) => job,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                        Err(RecvTimeoutError::Timeout) => {
+                            let done = closing_w.load(Ordering::Relaxed)
+                                && queued_w.load(Ordering::Relaxed) == 0;
+                            if done || stop_w.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
+                    queued_w.fetch_sub(1, Ordering::Relaxed);
                     if stop_w.load(Ordering::Relaxed) {
                         stats.dropped += 1;
                         continue;
@@ -116,6 +157,10 @@ impl FrameWriter {
                         }
                     }
                 }
+                // Sent after the stop: not rendered, counted.
+                while rx.try_recv().is_ok() {
+                    stats.dropped += 1;
+                }
                 stats
             })
             .map_err(|source| RenderError::Io {
@@ -126,20 +171,42 @@ impl FrameWriter {
             tx: Some(tx),
             handle: Some(handle),
             stop,
+            queued,
+            closing,
         })
     }
 
     /// Queues a photo (never blocks the caller).
     pub fn submit(&self, job: FrameJob) {
-        if let Some(tx) = &self.tx {
-            // The worker only goes away when stopped; a late photo then is dropped.
-            let _ = tx.send(job);
+        if let Some(s) = self.sender() {
+            // Only after the writer stopped; the photo is then not rendered.
+            let _ = s.send(job);
         }
     }
 
     /// A handle for queueing photos from another thread.
-    pub fn sender(&self) -> Option<Sender<FrameJob>> {
-        self.tx.clone()
+    pub fn sender(&self) -> Option<FrameSender> {
+        self.tx.clone().map(|tx| FrameSender {
+            tx,
+            queued: self.queued.clone(),
+        })
+    }
+
+    /// Photos queued and not yet rendered.
+    pub fn queued(&self) -> u32 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// Stops taking photos and renders every queued one, for at most `limit` (then the rest
+    /// is dropped and counted): every photo taken is rendered however late, within a bound.
+    pub fn finish_within(mut self, limit: Duration) -> WriterStats {
+        self.tx = None;
+        self.closing.store(true, Ordering::Relaxed);
+        let until = Instant::now() + limit;
+        while self.handle.as_ref().is_some_and(|h| !h.is_finished()) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.close(false)
     }
 
     /// Stops taking photos and waits for the worker: `drain` renders what is queued, else
@@ -152,6 +219,7 @@ impl FrameWriter {
         if !drain {
             self.stop.store(true, Ordering::Relaxed);
         }
+        self.closing.store(true, Ordering::Relaxed);
         self.tx = None;
         match self.handle.take().map(|h| h.join()) {
             Some(Ok(stats)) => stats,
