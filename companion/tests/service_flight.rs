@@ -698,9 +698,9 @@ fn sigterm_during_the_journal_replay_stops_with_exports() {
 
 /// Nothing recorded is lost under load: the photos land late (a slow renderer: each after
 /// every capture and 5 s more) into a companion slowed by `[debug] frame_delay_ms` (1.5 s a
-/// photo) whose pose timeline holds only 2 s of attitude (`timeline_capacity = 40` at 20 Hz).
-/// Each capture's pose was journaled when its event arrived, so every photo is placed:
-/// every capture ends as a frame record, none skipped.
+/// photo) with a short pose timeline (`timeline_capacity = 40`). Each capture's pose is
+/// journaled when its event arrives and each photo is queued for the slow worker: every
+/// capture ends as a frame record, none skipped.
 #[test]
 fn a_slowed_companion_with_late_photos_loses_none() {
     let test = "a_slowed_companion_with_late_photos_loses_none";
