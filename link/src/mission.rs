@@ -9,8 +9,8 @@ use crate::dialect::MavMessage;
 use crate::frame::Received;
 use qly_core::mission::{Mission, MissionType, RawItem};
 use qly_core::protocol::{
-    list_name, DownloadClient, Ids, MissionServer, ProtocolMsg, Timeouts, TransferError,
-    TransferState, UploadClient,
+    check_stored, list_name, Autopilot, DownloadClient, Ids, ItemDifference, MissionServer,
+    ProtocolMsg, Timeouts, TransferError, TransferState, UploadClient,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,6 +27,11 @@ pub struct UploadOptions {
     pub overall_timeout: Option<Duration>,
     /// Download each list after uploading it and compare item by item.
     pub verify: bool,
+    /// Whose storage rules the comparison allows for ([`check_stored`]): an autopilot
+    /// returns items in its own form (ArduPilot: NaN yaw as 0, altitudes in whole
+    /// centimetres, ...). Take it from the vehicle's `HEARTBEAT.autopilot`
+    /// ([`Autopilot::from_mav_autopilot`]); [`Autopilot::Verbatim`] expects items as sent.
+    pub autopilot: Autopilot,
     /// Also compare mission item 0 (home). ArduPilot replaces it with its own home on
     /// download, so it is skipped by default.
     pub verify_home: bool,
@@ -38,6 +43,7 @@ impl Default for UploadOptions {
             timeouts: Timeouts::default(),
             overall_timeout: None,
             verify: true,
+            autopilot: Autopilot::Verbatim,
             verify_home: false,
         }
     }
@@ -95,13 +101,9 @@ pub enum UploadError {
         sent: usize,
         got: usize,
     },
-    #[error("{list} verification: item {seq} differs: sent {sent:?}, vehicle holds {got:?}")]
-    Mismatch {
-        list: &'static str,
-        seq: usize,
-        sent: Box<RawItem>,
-        got: Box<RawItem>,
-    },
+    /// A downloaded item does not hold what was sent, beyond the autopilot's normalisation.
+    #[error("verification by download: {0}")]
+    Mismatch(Box<ItemDifference>),
     #[error("gave up after {elapsed:?} (overall deadline) during {list} {phase:?}")]
     Deadline {
         list: &'static str,
@@ -241,7 +243,8 @@ async fn drive<M: Machine>(
 
 /// Uploads `mission` (and its fence and rally lists when non-empty) to
 /// `target_system/target_component`, then, with `opts.verify`, downloads each list back and
-/// compares it item by item ([`RawItem::same_on_wire`]) before reporting success.
+/// compares it item by item as `opts.autopilot` stores items ([`check_stored`]) before
+/// reporting success.
 ///
 /// Every item is checked for encodability before anything is sent. Progress is reported
 /// as transfers advance. The vehicle keeps its old list if this fails part-way (if it
@@ -329,7 +332,7 @@ pub async fn upload_mission(
                 })
             })
             .await?;
-            compare(mission_type, &items, &got, opts.verify_home)?;
+            compare(mission_type, &items, &got, opts.autopilot, opts.verify_home)?;
             verify_time = Some(t1.elapsed());
         }
         reports.push(ListReport {
@@ -350,6 +353,7 @@ fn compare(
     mission_type: MissionType,
     sent: &[RawItem],
     got: &[RawItem],
+    autopilot: Autopilot,
     verify_home: bool,
 ) -> Result<(), UploadError> {
     let list = list_name(mission_type);
@@ -362,14 +366,8 @@ fn compare(
     }
     let skip = usize::from(mission_type == MissionType::Mission && !verify_home);
     for (seq, (a, b)) in sent.iter().zip(got).enumerate().skip(skip) {
-        if !a.same_on_wire(b) {
-            return Err(UploadError::Mismatch {
-                list,
-                seq,
-                sent: Box::new(*a),
-                got: Box::new(*b),
-            });
-        }
+        check_stored(autopilot, mission_type, seq, a, b)
+            .map_err(|d| UploadError::Mismatch(Box::new(d)))?;
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::{Altitude, FenceZone, Home, Mission, MissionItem, MissionType, RallyPoint};
-use qly_core::protocol::{Ids, MissionServer, ServerConfig, Timeouts};
+use qly_core::protocol::{Autopilot, Ids, ItemField, MissionServer, ServerConfig, Timeouts};
 use qly_link::{
     serve_missions, upload_mission, Address, Connection, ConnectionConfig, Impairment,
     SigningConfig, UploadError, UploadOptions,
@@ -101,6 +101,14 @@ async fn vehicle(
     imp: Option<Impairment>,
     signing: Option<SigningConfig>,
 ) -> (Arc<Mutex<MissionServer>>, u16) {
+    vehicle_storing_as(imp, signing, Autopilot::Verbatim).await
+}
+
+async fn vehicle_storing_as(
+    imp: Option<Impairment>,
+    signing: Option<SigningConfig>,
+    autopilot: Autopilot,
+) -> (Arc<Mutex<MissionServer>>, u16) {
     let addr: Address = "udpin:127.0.0.1:0".parse().unwrap();
     let cfg = ConnectionConfig {
         impairment: imp,
@@ -113,6 +121,7 @@ async fn vehicle(
         VEHICLE,
         ServerConfig {
             timeouts: fast(),
+            autopilot,
             ..ServerConfig::default()
         },
     )));
@@ -177,6 +186,7 @@ async fn no_space_fails_with_a_clear_message() {
             ServerConfig {
                 capacity: [50, 10, 10],
                 timeouts: fast(),
+                ..ServerConfig::default()
             },
         );
     }
@@ -247,4 +257,49 @@ async fn signed_lossy_upload_succeeds_and_refuses_replays() {
         "duplicates must be refused as replays: {rx:?}"
     );
     assert_eq!(rx.bad_signature + rx.unsigned_rejected, 0, "{rx:?}");
+}
+
+/// Issue 15 A1: against a vehicle that stores items as ArduPilot does, a bit-for-bit check
+/// fails on the first waypoint's NaN yaw; the check that knows ArduPilot's storage passes
+/// for mission, fence (autocontinue 0) and rally (whole metres) alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_allows_for_how_ardupilot_stores_items() {
+    let (_server, port) = vehicle_storing_as(None, None, Autopilot::ArduPilot).await;
+    let mut conn = gcs(port, None, None).await;
+    let mut m = mission(5);
+    // An altitude ArduPilot cuts to whole centimetres, a rally height to whole metres.
+    if let MissionItem::Waypoint { alt, .. } = &mut m.items[1] {
+        alt.alt_m = 75.018_73;
+    }
+    m.rally[0].alt_rel_home_m = 30.6;
+    let opts = UploadOptions {
+        timeouts: fast(),
+        ..UploadOptions::default()
+    };
+    let err = upload_mission(&mut conn, 1, 1, &m, opts, |_| {})
+        .await
+        .expect_err("a bit-for-bit check cannot pass on ArduPilot");
+    let UploadError::Mismatch(d) = &err else {
+        panic!("expected a mismatch, got {err}");
+    };
+    assert_eq!((d.seq, d.field), (1, ItemField::Param(4)), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("mission item 1") && text.contains("param4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sent NaN") && text.contains("holds 0"),
+        "{text}"
+    );
+
+    let opts = UploadOptions {
+        autopilot: Autopilot::ArduPilot,
+        ..opts
+    };
+    let report = upload_mission(&mut conn, 1, 1, &m, opts, |_| {})
+        .await
+        .expect("verified as ArduPilot stores items");
+    assert_eq!(report.lists.len(), 3);
+    assert!(report.lists.iter().all(|l| l.verify_time.is_some()));
 }

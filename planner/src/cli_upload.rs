@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qly_core::mission::{Mission, MissionType};
-use qly_core::protocol::{Ids, Timeouts};
+use qly_core::protocol::{Autopilot, Ids, Timeouts};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::{
     upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Impairment, Phase,
@@ -162,7 +162,7 @@ async fn upload(
     // how a vehicle listening with `udpin` learns where we are.
     let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
     let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
-    let Some((vehicle, _)) = wait_for_vehicle(&mut conn, wait).await else {
+    let Some((vehicle, heartbeat_data)) = wait_for_vehicle(&mut conn, wait).await else {
         bail!(
             "no autopilot heartbeat on {} within {:.0} s: is the vehicle on and the connection \
              string right?",
@@ -170,9 +170,12 @@ async fn upload(
             args.wait_s
         );
     };
+    // The download is compared with what this autopilot keeps of each item (ArduPilot
+    // returns a NaN yaw as 0, altitudes in whole centimetres, ...).
+    let autopilot = Autopilot::from_mav_autopilot(heartbeat_data.autopilot as u8);
     eprintln!(
-        "vehicle: system {} component {} on {}",
-        vehicle.system, vehicle.component, args.connect
+        "vehicle: system {} component {} on {} ({})",
+        vehicle.system, vehicle.component, args.connect, autopilot
     );
     let options = UploadOptions {
         timeouts: Timeouts {
@@ -182,6 +185,7 @@ async fn upload(
         },
         overall_timeout: args.overall_timeout_s.map(Duration::from_secs_f64),
         verify: !args.no_verify,
+        autopilot,
         verify_home: false,
     };
     let bar = ProgressBar::new(0);

@@ -115,9 +115,10 @@ fn plan_then_upload_waypoints_and_plan_over_a_lossy_signed_link() {
         assert!(sent > rows.len(), "no re-sends at 20 % loss? {stdout}");
         eprintln!("{f}: {wall:?}\n{stdout}");
         // Independent check: pymavlink, signed, over the same impaired link. Item 0 reads
-        // back as the vehicle's home (ArduPilot convention), so compare from item 1.
+        // back as the vehicle's home (ArduPilot convention), so compare from item 1; the
+        // items read back as ArduPilot stores them.
         let vehicle = download_with_pymavlink(&python, port, Some(KEY_HEX));
-        assert_same_items(&rows, &vehicle, 1);
+        assert_same_items(&ardupilot_rows(&rows), &vehicle, 1);
     }
 }
 
@@ -242,7 +243,7 @@ fn refused_upload_names_no_space_and_keeps_the_previous_mission() {
     assert!(wall < Duration::from_secs(15), "took {wall:?}");
 
     let vehicle = download_with_pymavlink(&python, port, None);
-    assert_same_items(&read_wpl(&small), &vehicle, 1);
+    assert_same_items(&ardupilot_rows(&read_wpl(&small)), &vehicle, 1);
 }
 
 /// Starts `planner upload` in the background and waits until it has found the vehicle.
@@ -339,7 +340,7 @@ fn aborted_upload_leaves_the_previous_mission_in_place() {
     std::thread::sleep(Duration::from_millis(1200));
     drop(upload);
     let vehicle = download_with_pymavlink(&python, port, None);
-    assert_same_items(&read_wpl(&small), &vehicle, 1);
+    assert_same_items(&ardupilot_rows(&read_wpl(&small)), &vehicle, 1);
 }
 
 /// Runs `planner ARGS`, which must fail at once with a message containing every needle.
@@ -457,8 +458,9 @@ fn mavproxy_uploads_a_planned_waypoints_file_to_sim() {
         listed.push(line.rsplit("> ").next().unwrap_or(&line).to_string());
     }
     let _ = writeln!(mavproxy.stdin, "exit");
-    // Item 0 is the vehicle's home (ArduPilot replaces it), so compare from item 1.
-    for (row, line) in rows.iter().zip(&listed).skip(1) {
+    // Item 0 is the vehicle's home (ArduPilot replaces it), so compare from item 1, with
+    // the items as ArduPilot (and so `sim`) stores them.
+    for (row, line) in ardupilot_rows(&rows).iter().zip(&listed).skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();
         let num = |s: &str| -> f64 {
             let v = s.split('=').next_back().unwrap_or(s);

@@ -266,7 +266,8 @@ struct Args {
     #[arg(long, default_value_t = 300.0)]
     render_drain_s: f64,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
-    #[arg(long, default_value_t = 5000)]
+    /// The default is what a real ArduCopter SITL build held (MAV_MISSION_NO_SPACE at 651).
+    #[arg(long, default_value_t = 650)]
     mission_capacity: usize,
     /// Outgoing frames lost, percent.
     #[arg(long, default_value_t = 0.0)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::start_sim;
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::{Altitude, Home, Mission, MissionItem};
-use qly_core::protocol::{Ids, Timeouts};
+use qly_core::protocol::{Autopilot, Ids, Timeouts};
 use qly_link::dialect::*;
 use qly_link::heartbeat::gcs_heartbeat;
 use qly_link::{
@@ -93,9 +93,13 @@ async fn signed_lossy_link_uploads_and_verifies_and_capacity_is_enforced() {
     assert_eq!(vehicle, Ids::new(1, 1));
     assert_eq!(heartbeat.mavtype, MavType::MAV_TYPE_QUADROTOR);
 
+    // The sim announces itself as ArduPilot and stores items as ArduPilot does.
+    let autopilot = Autopilot::from_mav_autopilot(heartbeat.autopilot as u8);
+    assert_eq!(autopilot, Autopilot::ArduPilot);
     let opts = UploadOptions {
         timeouts: Timeouts::lossy_link(),
         overall_timeout: Some(Duration::from_secs(120)),
+        autopilot,
         ..UploadOptions::default()
     };
     let report = upload_mission(&mut conn, 1, 1, &survey(30), opts, |_| {})

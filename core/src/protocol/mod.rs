@@ -44,6 +44,7 @@
 mod download;
 mod message;
 mod server;
+mod stored;
 mod transfer;
 mod upload;
 
@@ -53,6 +54,7 @@ mod lossy_tests;
 pub use download::DownloadClient;
 pub use message::{list_name, Ids, MissionMsg, MissionResult, ProtocolMsg};
 pub use server::{MissionServer, ServerConfig, ServerEvent};
+pub use stored::{check_stored, Autopilot, ItemDifference, ItemField};
 pub use upload::UploadClient;
 
 use crate::mission::MissionType;

@@ -1,7 +1,7 @@
 //! Vehicle side of the mission protocol: stores the mission, fence and rally lists and serves
 //! uploads, downloads, clear-all and set-current (what an autopilot does; used by the sim).
 
-use super::{type_index, Ids, MissionMsg, MissionResult, ProtocolMsg, Timeouts};
+use super::{type_index, Autopilot, Ids, MissionMsg, MissionResult, ProtocolMsg, Timeouts};
 use crate::mission::{MissionType, RawItem};
 use std::time::Duration;
 
@@ -12,15 +12,19 @@ pub struct ServerConfig {
     /// `MISSION_COUNT` is refused with `MAV_MISSION_NO_SPACE`.
     pub capacity: [usize; 3],
     pub timeouts: Timeouts,
+    /// Whose storage rules the received items go through ([`Autopilot::stored_form`]): a
+    /// download returns them as that autopilot would.
+    pub autopilot: Autopilot,
 }
 
 impl Default for ServerConfig {
     /// Capacities in the range of an ArduPilot board with a microSD card (mission 5000,
-    /// fence 256, rally 100) and the spec's timeouts.
+    /// fence 256, rally 100), the spec's timeouts, items kept as received.
     fn default() -> Self {
         ServerConfig {
             capacity: [5000, 256, 100],
             timeouts: Timeouts::default(),
+            autopilot: Autopilot::Verbatim,
         }
     }
 }
@@ -393,7 +397,8 @@ impl MissionServer {
             }
             return Vec::new();
         }
-        r.items.push(item);
+        r.items
+            .push(self.config.autopilot.stored_form(mission_type, &item));
         r.retries = 0;
         if r.items.len() < r.count as usize {
             r.deadline = now + item_timeout;

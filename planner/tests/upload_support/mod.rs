@@ -133,6 +133,39 @@ pub fn read_wpl(path: &Path) -> Vec<WplRow> {
         .collect()
 }
 
+/// The rows as ArduPilot (and `sim`, which stores items as ArduPilot does) returns them on
+/// download: `qly_core::protocol::Autopilot::stored_form`, whose rules are read from
+/// ArduPilot's source (NaN yaw as 0, altitudes in whole centimetres, frame 0 for commands
+/// without a position).
+pub fn ardupilot_rows(rows: &[WplRow]) -> Vec<WplRow> {
+    use qly_core::mission::{MissionType, RawItem};
+    use qly_core::protocol::Autopilot;
+    rows.iter()
+        .map(|r| {
+            let raw = RawItem {
+                frame: r.frame as u8,
+                command: r.command as u16,
+                params: r.params.map(|p| p as f32),
+                lat_deg: r.lat,
+                lon_deg: r.lon,
+                alt_m: r.alt as f32,
+                autocontinue: r.autocontinue != 0,
+            };
+            let s = Autopilot::ArduPilot.stored_form(MissionType::Mission, &raw);
+            WplRow {
+                seq: r.seq,
+                frame: u32::from(s.frame),
+                command: u32::from(s.command),
+                params: s.params.map(f64::from),
+                lat: s.lat_deg,
+                lon: s.lon_deg,
+                alt: f64::from(s.alt_m),
+                autocontinue: u32::from(s.autocontinue),
+            }
+        })
+        .collect()
+}
+
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
 }

@@ -71,6 +71,11 @@ impl Autopilot {
     pub fn new(vehicle: Vehicle, own: Ids, clock: VehicleClock, mission_capacity: usize) -> Self {
         let mut cfg = ServerConfig::default();
         cfg.capacity[0] = mission_capacity;
+        // Items are kept, and downloaded, in the form ArduPilot stores them (NaN yaw as 0,
+        // altitudes in whole centimetres, commands without a position in frame 0, fence and
+        // rally with autocontinue 0, rally heights in whole metres): see
+        // `qly_core::protocol::Autopilot::stored_form` for the ArduPilot sources modelled.
+        cfg.autopilot = qly_core::protocol::Autopilot::ArduPilot;
         Autopilot {
             vehicle,
             server: MissionServer::new(own, cfg),
