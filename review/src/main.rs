@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use qly_core::datum::Datum;
 use review::checks::{locate_reports, report_warnings, Warning};
+use review::evidence::signature;
 use review::input::{parse_features, parse_timestamp, targets_from};
 use review::leaderboard::score_contest;
 use review::model::TeamReports;
@@ -42,6 +43,8 @@ enum Command {
     Export(ExportArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
     Verify(VerifyArgs),
+    /// Create the office's signing key pair: FILE (secret, permissions 0600) and FILE.pub.
+    Keygen(KeygenArgs),
     /// Figures of a simulated patrol: candidates against the world's ground truth.
     Patrol(patrol_cmd::PatrolArgs),
 }
@@ -71,12 +74,29 @@ struct ExportArgs {
     /// The aircraft (model and registration / serial number).
     #[arg(long)]
     aircraft: String,
+    /// Sign the manifest head with the office's secret key file (from `review keygen`).
+    #[arg(long, value_name = "FILE")]
+    signing_key: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
 struct VerifyArgs {
     /// The evidence folder (with manifest.json).
     evidence_dir: PathBuf,
+    /// Require a valid signature by this public key file (repeat for several trusted keys);
+    /// without it a signature is reported but not checked against a trusted key.
+    #[arg(long = "public-key", value_name = "FILE")]
+    public_keys: Vec<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct KeygenArgs {
+    /// The secret key file to create; the public key goes beside it with extension .pub.
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Whose key it is (the office), stored with both keys and named by `review verify`.
+    #[arg(long)]
+    signer: String,
 }
 
 #[derive(clap::Args)]
@@ -283,6 +303,12 @@ fn export(a: &ExportArgs) -> Result<()> {
     }
     let ids = flight.candidates.iter().map(|c| c.id).collect();
     let decisions = review::evidence::decisions::read_decisions(&a.decisions, &ids)?;
+    // Read before anything is written: a bad key file stops the export.
+    let signing_key = match &a.signing_key {
+        Some(p) => Some(signature::read_secret_key(p).context("--signing-key")?),
+        None => None,
+    };
+    let signed_by = signing_key.as_ref().map(|k| k.public());
     let outcome = review::evidence::export_evidence(
         &flight,
         &decisions,
@@ -291,6 +317,7 @@ fn export(a: &ExportArgs) -> Result<()> {
         &review::evidence::ExportOptions {
             inspector: a.inspector.clone(),
             aircraft: a.aircraft.clone(),
+            signing_key,
         },
     )?;
     for w in &outcome.warnings {
@@ -303,13 +330,39 @@ fn export(a: &ExportArgs) -> Result<()> {
         outcome.files.len(),
         outcome.head_sha256
     );
+    if let Some(k) = signed_by {
+        println!("signed by '{}' (public key {})", k.signer, k.hex());
+    }
+    Ok(())
+}
+
+fn keygen(a: &KeygenArgs) -> Result<()> {
+    let public = signature::generate(&a.out, &a.signer)?;
+    println!(
+        "{}: secret key of '{}' (keep it private: whoever holds it signs as the office)",
+        a.out.display(),
+        public.signer
+    );
+    println!(
+        "{}: public key {} (give it to whoever verifies)",
+        signature::public_key_path(&a.out).display(),
+        public.hex()
+    );
     Ok(())
 }
 
 fn verify(a: &VerifyArgs) -> Result<bool> {
-    let v = review::evidence::manifest::verify(&a.evidence_dir);
+    let trusted = a
+        .public_keys
+        .iter()
+        .map(|p| signature::read_public_key(p).context("--public-key"))
+        .collect::<Result<Vec<_>>>()?;
+    let v = review::evidence::manifest::verify_with_keys(&a.evidence_dir, &trusted);
     for p in &v.problems {
         println!("{p}");
+    }
+    if !matches!(v.signature, signature::SignatureCheck::Invalid(_)) {
+        println!("{}", v.signature);
     }
     if v.ok() {
         println!(
@@ -335,6 +388,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score(a),
         Command::Report(a) => report(a),
         Command::Export(a) => export(a),
+        Command::Keygen(a) => keygen(a),
         Command::Patrol(a) => patrol_cmd::patrol(a),
         Command::Verify(a) => match verify(a) {
             Ok(true) => Ok(()),

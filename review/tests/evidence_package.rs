@@ -279,3 +279,138 @@ fn gdal_reads_the_kml_and_the_geopackage() {
         assert!(t.contains("Feature Count: 2"), "{file}: {t}");
     }
 }
+
+/// `review keygen --out FILE --signer NAME`: the office's key pair.
+fn keygen(dir: &Path, name: &str, signer: &str) -> (PathBuf, PathBuf) {
+    let key = dir.join(format!("{name}.key"));
+    let o = review(&[
+        "keygen".as_ref(),
+        "--out".as_ref(),
+        key.as_os_str(),
+        "--signer".as_ref(),
+        signer.as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    (key.clone(), key.with_extension("pub"))
+}
+
+/// The package of [`package`], exported again signed with `key` into `name`.
+fn signed_package(tmp: &Path, key: &Path, name: &str) -> PathBuf {
+    let (flight, _) = package(&tmp.join(format!("{name}-src")));
+    let out = tmp.join(name);
+    let o = review(&[
+        "export".as_ref(),
+        flight.as_os_str(),
+        "--decisions".as_ref(),
+        tmp.join(format!("{name}-src/decisions.json")).as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--inspector".as_ref(),
+        "Li Wei (0427)".as_ref(),
+        "--aircraft".as_ref(),
+        "M300 RTK SN 1ZNBJ7".as_ref(),
+        "--signing-key".as_ref(),
+        key.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("signed by 'Kaiyang EEB'"), "{}", text(&o));
+    out
+}
+
+fn verify_with(dir: &Path, public: &Path) -> (bool, String) {
+    let o = review(&[
+        "verify".as_ref(),
+        dir.as_os_str(),
+        "--public-key".as_ref(),
+        public.as_os_str(),
+    ]);
+    (o.status.success(), text(&o))
+}
+
+#[test]
+fn a_signed_package_names_its_signer_and_an_unsigned_one_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(tmp.path(), "office", "Kaiyang EEB");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the secret key is private");
+    }
+    std::fs::create_dir_all(tmp.path().join("a-src")).unwrap();
+    let out = signed_package(tmp.path(), &key, "a");
+    let (ok, report) = verify_with(&out, &public);
+    assert!(ok, "{report}");
+    assert!(report.contains("SIGNED by 'Kaiyang EEB'"), "{report}");
+    // Without a trusted key: the signature is reported, but as unchecked.
+    let (ok, report) = verify(&out);
+    assert!(ok, "{report}");
+    assert!(report.contains("SIGNED BUT UNCHECKED"), "{report}");
+    // An unsigned package says so, and fails when a signature is required.
+    std::fs::create_dir_all(tmp.path().join("plain")).unwrap();
+    let (_, unsigned) = package(&tmp.path().join("plain"));
+    let (ok, report) = verify(&unsigned);
+    assert!(ok && report.contains("UNSIGNED"), "{report}");
+    let (ok, report) = verify_with(&unsigned, &public);
+    assert!(!ok && report.contains("unsigned"), "{report}");
+}
+
+#[test]
+fn a_tampered_and_rechained_package_and_a_wrong_key_are_caught() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(tmp.path(), "office", "Kaiyang EEB");
+    std::fs::create_dir_all(tmp.path().join("a-src")).unwrap();
+    let out = signed_package(tmp.path(), &key, "a");
+    // The forger moves candidate 1 and rebuilds the whole chain, as anyone can.
+    let mp = out.join("manifest.json");
+    let mut m: Value = serde_json::from_str(&std::fs::read_to_string(&mp).unwrap()).unwrap();
+    let mut bodies: Vec<serde_json::Map<String, Value>> = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_object().unwrap().clone())
+        .collect();
+    let i = bodies
+        .iter()
+        .position(|e| e["kind"] == "candidate" && e["candidate_id"] == 1)
+        .unwrap();
+    let lat = bodies[i]["lat_wgs84_deg"].as_f64().unwrap();
+    bodies[i].insert("lat_wgs84_deg".into(), json!(lat + 1e-4));
+    let head = review::evidence::manifest::chain(&mut bodies);
+    m["entries"] = Value::Array(bodies.into_iter().map(Value::Object).collect());
+    m["head_sha256"] = json!(head);
+    std::fs::write(&mp, serde_json::to_string_pretty(&m).unwrap()).unwrap();
+    // The chain alone is now consistent again...
+    let (_, report) = verify(&out);
+    assert!(!report.contains("CHAIN BROKEN"), "{report}");
+    // ...but the signature does not cover the new head, checked or not.
+    assert!(report.contains("SIGNATURE INVALID"), "{report}");
+    let (ok, report) = verify_with(&out, &public);
+    assert!(!ok, "{report}");
+    assert!(report.contains("changed after it was signed"), "{report}");
+
+    // A package signed by another key under the office's name fails against the office's
+    // public key, and names the key it was signed with.
+    let (other_key, other_public) = keygen(tmp.path(), "forger", "Kaiyang EEB");
+    std::fs::create_dir_all(tmp.path().join("b-src")).unwrap();
+    let forged = signed_package(tmp.path(), &other_key, "b");
+    let (ok, report) = verify_with(&forged, &public);
+    assert!(!ok, "{report}");
+    assert!(report.contains("none of the trusted keys"), "{report}");
+    assert!(verify_with(&forged, &other_public).0);
+    // Keys are never overwritten, and a bad key file is named.
+    let o = review(&[
+        "keygen".as_ref(),
+        "--out".as_ref(),
+        key.as_os_str(),
+        "--signer".as_ref(),
+        "x".as_ref(),
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("already exists"),
+        "{}",
+        text(&o)
+    );
+    let (ok, report) = verify_with(&out, &key);
+    assert!(!ok && report.contains("--public-key"), "{report}");
+}

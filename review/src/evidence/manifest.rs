@@ -16,6 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::signature::{self, PublicKey, SignatureCheck};
+
 pub const MANIFEST_FILE_NAME: &str = "manifest.json";
 pub const MANIFEST_FORMAT: &str = "qly-evidence-1";
 /// The fixed value the first entry is chained to.
@@ -69,6 +71,9 @@ pub enum Problem {
     Missing { path: String },
     /// A file not in the manifest.
     Added { path: String },
+    /// The signature does not cover the package, is not by a trusted key, or is missing
+    /// where a trusted key was required.
+    Signature(String),
     /// An entry's `prev_sha256` is not the previous entry's hash, or its own hash does not
     /// match its content (the manifest was edited).
     ChainBroken {
@@ -97,6 +102,7 @@ impl std::fmt::Display for Problem {
             Problem::Added { path } => {
                 write!(f, "ADDED {path}: in the package, not in the manifest")
             }
+            Problem::Signature(why) => write!(f, "SIGNATURE INVALID: {why}"),
             Problem::ChainBroken {
                 entry,
                 what,
@@ -117,6 +123,8 @@ pub struct Verification {
     pub files_checked: usize,
     pub entries_checked: usize,
     pub head_sha256: Option<String>,
+    /// What the office's signature says (see [`super::signature`]).
+    pub signature: SignatureCheck,
     pub problems: Vec<Problem>,
 }
 
@@ -149,12 +157,20 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Recomputes every hash of the package in `dir` against its manifest.
+/// Recomputes every hash of the package in `dir` against its manifest; an unsigned package
+/// or one signed by an unchecked key passes (its [`Verification::signature`] says which).
 pub fn verify(dir: &Path) -> Verification {
+    verify_with_keys(dir, &[])
+}
+
+/// [`verify`], and the package must be signed over its head by one of `trusted` (when any is
+/// given): a package edited and re-chained, unsigned, or signed by another key fails.
+pub fn verify_with_keys(dir: &Path, trusted: &[PublicKey]) -> Verification {
     let mut v = Verification {
         files_checked: 0,
         entries_checked: 0,
         head_sha256: None,
+        signature: SignatureCheck::Unsigned,
         problems: Vec::new(),
     };
     let manifest_path: PathBuf = dir.join(MANIFEST_FILE_NAME);
@@ -276,6 +292,12 @@ pub fn verify(dir: &Path) -> Verification {
             what: "head".into(),
             reason: format!("head_sha256 {head} is not the last entry's hash {prev}"),
         });
+    }
+    v.signature = signature::check(&manifest, &prev, trusted);
+    match &v.signature {
+        SignatureCheck::Invalid(why) => v.problems.push(Problem::Signature(why.clone())),
+        c if !c.passes(!trusted.is_empty()) => v.problems.push(Problem::Signature(c.to_string())),
+        _ => {}
     }
     v.head_sha256 = Some(prev);
     let mut present = Vec::new();

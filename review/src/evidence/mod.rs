@@ -13,6 +13,7 @@
 pub mod decisions;
 pub mod manifest;
 pub mod record;
+pub mod signature;
 pub mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,6 +72,8 @@ fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> E
 pub struct ExportOptions {
     pub inspector: String,
     pub aircraft: String,
+    /// The office's key: the manifest head is signed with it (see [`signature`]).
+    pub signing_key: Option<signature::SecretKey>,
 }
 
 /// What [`export_evidence`] wrote.
@@ -365,7 +368,7 @@ fn write_package(
         bodies.push(m);
     }
     let head = chain(&mut bodies);
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "format": MANIFEST_FORMAT,
         "hash": "SHA-256",
         "chain": "entry_sha256 = SHA-256(prev_sha256 + \"\\n\" + the entry without prev_sha256/entry_sha256 as compact JSON, keys sorted); the first prev_sha256 is the genesis value",
@@ -373,6 +376,9 @@ fn write_package(
         "entries": bodies.into_iter().map(Value::Object).collect::<Vec<_>>(),
         "head_sha256": head,
     });
+    if let (Some(key), Value::Object(m)) = (&options.signing_key, &mut manifest) {
+        m.insert("signature".into(), signature::sign_head(key, &head));
+    }
     let mp = stage.join(MANIFEST_FILE_NAME);
     let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     std::fs::write(&mp, text + "\n").map_err(io_err(&mp, "writing"))?;
