@@ -9,11 +9,11 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qly_core::mission::{Mission, MissionType};
-use qly_core::protocol::{Autopilot, Ids, Timeouts};
+use qly_core::protocol::{list_name, Autopilot, Ids, MissionResult, Timeouts, TransferError};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::{
     upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Impairment, Phase,
-    SigningConfig, UploadOptions,
+    SigningConfig, UploadError, UploadOptions,
 };
 
 #[derive(Args)]
@@ -218,6 +218,30 @@ async fn upload(
     .await;
     bar.finish_and_clear();
     heartbeat.abort();
+    // A vehicle that refuses the count tells us its store is smaller: say how to fit it.
+    let report = match report {
+        Err(UploadError::Transfer(TransferError::Rejected {
+            list,
+            result: MissionResult::NoSpace,
+            message,
+        })) => {
+            let count = mission.wire_items(MissionType::Mission).len();
+            let hint = if list == list_name(MissionType::Mission) {
+                format!(
+                    "; the vehicle holds fewer than {count} mission items (home included): \
+                     plan sorties that fit with `planner plan --max-items N` (N below {count}; \
+                     650 fits common ArduPilot boards) and upload each sortie file"
+                )
+            } else {
+                String::new()
+            };
+            Err(anyhow::anyhow!(
+                "{list} transfer rejected with {}: {message}{hint}",
+                MissionResult::NoSpace.name()
+            ))
+        }
+        other => other.map_err(anyhow::Error::from),
+    };
     let report = report.with_context(|| {
         format!(
             "uploading {} to system {} on {}",

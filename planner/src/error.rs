@@ -42,6 +42,21 @@ pub enum PlanError {
         needed_min: f64,
         allowed_min: f64,
     },
+    /// A sortie would hold more mission items than the vehicle can store.
+    #[error(
+        "{items} mission items (home included) for photos {first_photo}..{} of {photos}, but \
+         the vehicle holds at most {max_items} (--max-items): raise --max-items if the \
+         vehicle stores more, or fly a simpler path (fewer lane bends or terrain waypoints)",
+        first_photo + photos_taken.saturating_sub(1)
+    )]
+    TooManyItems {
+        /// 1-based, in flight order; 0 when the survey takes no photo.
+        first_photo: usize,
+        photos: usize,
+        photos_taken: usize,
+        items: usize,
+        max_items: usize,
+    },
     #[error(transparent)]
     Camera(#[from] CameraError),
     /// Terrain following refused the plan (no ground height, ceiling, clearance).

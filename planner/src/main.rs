@@ -169,6 +169,11 @@ struct PlanArgs {
     /// Photos each sortie re-takes before where the previous one stopped.
     #[arg(long, default_value_t = SurveyParams::DEFAULT_RESUME_OVERLAP_PHOTOS)]
     resume_photos: u32,
+    /// Most mission items (home included) the vehicle stores; longer surveys are split into
+    /// sorties that fit. 650 is what a common ArduPilot board (and its SITL build) holds;
+    /// raise it for a vehicle that keeps missions on an SD card, 0 for no limit.
+    #[arg(long, default_value_t = planner::sorties::DEFAULT_MAX_ITEMS)]
+    max_items: usize,
     /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
     #[arg(long)]
     home: Option<String>,
@@ -325,6 +330,7 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         },
         battery,
         resume_overlap_photos: args.resume_photos,
+        max_items: (args.max_items > 0).then_some(args.max_items),
         home,
         exclusion_margin_m: args.exclusion_margin_m,
     })

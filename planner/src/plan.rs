@@ -15,7 +15,7 @@ use std::ops::Range;
 use geo::{LineString, Polygon};
 use qly_core::camera::check_overlap;
 use qly_core::geodesy::{GeoPoint, LocalFrame};
-use qly_core::mission::{Home, Mission};
+use qly_core::mission::{Home, Mission, MissionType};
 
 use crate::area::{area_transects, transit_via, AreaOptions};
 use crate::corridor::corridor_transects;
@@ -26,12 +26,12 @@ use crate::estimate::{
 };
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
-use crate::sorties::{split_sorties_with_transits, SortieParams};
+use crate::sorties::{split_sorties_within, SortieParams};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
     SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
-use crate::terrain::follow::{flown_amsl_at, follow_mission};
+use crate::terrain::follow::{flown_amsl_at, follow_mission, FollowedMission};
 use crate::terrain::{photo_footprint_scales, FollowParams, TerrainFollowError, TerrainOptions};
 use qly_core::terrain::Terrain;
 
@@ -158,6 +158,7 @@ fn plan(
         cruise_speed_m_s: params.cruise_speed_m_s,
         battery: params.battery,
         resume_overlap_photos: params.resume_overlap_photos,
+        max_items: params.max_items,
     };
     let fence = no_fly_fence(&region, &frame);
     // Transits to and from home keep the exclusion margin too.
@@ -194,6 +195,7 @@ fn plan(
                     photos.len(),
                     &sortie_params,
                     transit.as_ref(),
+                    &|m| Ok(m.wire_items(MissionType::Mission).len()),
                 );
                 let coverage = proof
                     .join()
@@ -204,6 +206,16 @@ fn plan(
             (coverage, mission, survey_range, sorties, None)
         }
         Some((ground, options)) => {
+            let follow = FollowParams {
+                target_agl_m: alt_rel_home_m,
+                max_agl_m: params.ceiling_m,
+                options: *options,
+                cruise_speed_m_s: params.cruise_speed_m_s,
+            };
+            // A sortie's size on the vehicle counts the waypoints terrain following adds. The
+            // first mission counted is the whole one: kept, so it is not followed twice.
+            let first_followed: std::cell::RefCell<Option<(Mission, FollowedMission)>> =
+                std::cell::RefCell::new(None);
             let (flat, flat_range, flat_sorties) = missions(
                 &transects,
                 &triggers,
@@ -211,14 +223,20 @@ fn plan(
                 photos.len(),
                 &sortie_params,
                 transit.as_ref(),
+                &|m| {
+                    let followed = follow_mission(m, &frame, ground, &follow)?;
+                    let n = followed.mission.wire_items(MissionType::Mission).len();
+                    let mut first = first_followed.borrow_mut();
+                    if first.is_none() {
+                        *first = Some((m.clone(), followed));
+                    }
+                    Ok(n)
+                },
             )?;
-            let follow = FollowParams {
-                target_agl_m: alt_rel_home_m,
-                max_agl_m: params.ceiling_m,
-                options: *options,
-                cruise_speed_m_s: params.cruise_speed_m_s,
+            let whole = match first_followed.into_inner() {
+                Some((m, followed)) if m == flat => followed,
+                _ => follow_mission(&flat, &frame, ground, &follow)?,
             };
-            let whole = follow_mission(&flat, &frame, ground, &follow)?;
             let range = whole.new_index[flat_range.start]
                 ..whole.new_index[flat_range.end.saturating_sub(1).max(flat_range.start)] + 1;
             let mut sorties = Vec::with_capacity(flat_sorties.len());
@@ -347,13 +365,14 @@ fn missions(
     photo_count: usize,
     sortie: &SortieParams,
     transit_region: Option<&TransitRegion>,
+    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
     let route = |a: PlaneCoord, b: PlaneCoord| -> Vec<PlaneCoord> {
         transit_region
             .and_then(|r| transit_via(r.polygon, r.exclusions, r.margin_m, a, b))
             .unwrap_or_default()
     };
-    let sorties = split_sorties_with_transits(transects, triggers, frame, sortie, &route)?;
+    let sorties = split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?;
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
     // points into latitude/longitude twice is the slowest part of a long plan.

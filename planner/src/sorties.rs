@@ -15,7 +15,7 @@
 //! pattern's own connecting legs do.
 
 use qly_core::geodesy::LocalFrame;
-use qly_core::mission::Home;
+use qly_core::mission::{Home, Mission, MissionType};
 
 use crate::error::PlanError;
 use crate::estimate::wpnav_params;
@@ -34,7 +34,17 @@ pub struct SortieParams {
     pub battery: Option<BatteryBudget>,
     /// Photos re-taken at the start of each sortie before where the previous one stopped.
     pub resume_overlap_photos: u32,
+    /// Most mission items (home included, as `MISSION_COUNT` counts them) one sortie may
+    /// have: the vehicle's mission store. `None`: no limit.
+    pub max_items: Option<usize>,
 }
+
+/// Mission items a common ArduPilot board holds, home included: ArduPilot keeps the mission
+/// in fixed-size storage of 15-byte commands (`AP_Mission::write_cmd_to_storage`,
+/// `num_commands_max`), and the ArduCopter 4.7 SITL build we flew held 650
+/// (`MAV_MISSION_NO_SPACE` at 651). Boards that keep missions on an SD card hold more: raise
+/// `--max-items` for them.
+pub const DEFAULT_MAX_ITEMS: usize = 650;
 
 /// Take-off to landing time of a flight through `points` (plane, metres) from and back to
 /// `home`, as ArduCopter flies the sortie's mission (see [`crate::estimate`]): a vertical
@@ -87,6 +97,23 @@ pub fn split_sorties_with_transits(
     params: &SortieParams,
     transit: TransitRoute,
 ) -> Result<Vec<Sortie>, PlanError> {
+    split_sorties_within(transects, triggers, frame, params, transit, &|m| {
+        Ok(m.wire_items(MissionType::Mission).len())
+    })
+}
+
+/// [`split_sorties_with_transits`] within `params.max_items` as well, where `count_items`
+/// gives the number of items a sortie's mission will have on the vehicle (home included):
+/// more than the mission itself when a later step adds items, as terrain following does.
+/// One sortie, the whole mission, when it fits both the battery and the item limit.
+pub fn split_sorties_within(
+    transects: &[Transect],
+    triggers: &[LaneTriggers],
+    frame: &LocalFrame,
+    params: &SortieParams,
+    transit: TransitRoute,
+    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+) -> Result<Vec<Sortie>, PlanError> {
     if !(params.cruise_speed_m_s.is_finite() && params.cruise_speed_m_s > 0.0) {
         return Err(PlanError::BadParam {
             field: "cruise_speed_m_s",
@@ -114,61 +141,100 @@ pub fn split_sorties_with_transits(
     let n = ctx.traced.len();
     let whole = transect_steps(transects, triggers, true);
     let whole_time = ctx.time_s(&whole);
-    let whole_sortie = || Sortie {
-        mission: ctx.mission(&whole, frame),
-        photos: 0..n,
-        flight_time_s: whole_time,
+    let whole_mission = ctx.mission(&whole, frame);
+    let limit_s = match params.battery {
+        Some(budget) => budget_s(&budget)?,
+        None => f64::INFINITY,
     };
-    let Some(budget) = params.battery else {
-        return Ok(vec![whole_sortie()]);
+    if let Some(max) = params.max_items {
+        if max < 4 {
+            return Err(PlanError::BadParam {
+                field: "max_items",
+                value: max as f64,
+                expected: "at least 4 mission items (home, take-off, a waypoint, return)",
+            });
+        }
+    }
+    let items_fit = |m: &Mission| -> Result<bool, PlanError> {
+        Ok(match params.max_items {
+            Some(max) => count_items(m)? <= max,
+            None => true,
+        })
     };
-    let limit_s = budget_s(&budget)?;
+    if whole_time <= limit_s && items_fit(&whole_mission)? {
+        return Ok(vec![Sortie {
+            mission: whole_mission,
+            photos: 0..n,
+            flight_time_s: whole_time,
+        }]);
+    }
     let too_small = || PlanError::BadParam {
         field: "battery.usable_min",
-        value: budget.usable_min,
+        value: params.battery.map_or(f64::NAN, |b| b.usable_min),
         expected: "enough minutes, after the reserve, to take off, fly to the survey, take \
                    at least resume_overlap_photos + 1 photos and fly back",
     };
-    if whole_time <= limit_s {
-        return Ok(vec![whole_sortie()]);
-    }
     if n == 0 {
-        return Err(too_small());
+        return Err(match params.max_items {
+            Some(max) if whole_time <= limit_s => PlanError::TooManyItems {
+                first_photo: 0,
+                photos: 0,
+                photos_taken: 0,
+                items: count_items(&whole_mission)?,
+                max_items: max,
+            },
+            _ => too_small(),
+        });
     }
     let overlap = params.resume_overlap_photos as usize;
     let mut sorties = Vec::new();
     let mut a = 0usize;
     loop {
         let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
-        let fits = |b: usize| {
+        // Why photos a..b do not fit one sortie, if they do not.
+        let fits = |b: usize| -> Result<Result<Candidate, PlanError>, PlanError> {
             let steps = ctx.range_steps(a, b);
             let t = ctx.time_s(&steps);
-            (t <= limit_s).then_some((steps, t))
+            if t > limit_s {
+                return Ok(Err(PlanError::OutOfReach {
+                    first_photo: a + 1,
+                    photos: n,
+                    distance_from_home_m: dist(ctx.home, ctx.traced[a].photo.at),
+                    photos_taken: b - a,
+                    needed_min: t / 60.0,
+                    allowed_min: limit_s / 60.0,
+                }));
+            }
+            let mission = ctx.mission(&steps, frame);
+            if let Some(max) = params.max_items {
+                let items = count_items(&mission)?;
+                if items > max {
+                    return Ok(Err(PlanError::TooManyItems {
+                        first_photo: a + 1,
+                        photos: n,
+                        photos_taken: b - a,
+                        items,
+                        max_items: max,
+                    }));
+                }
+            }
+            Ok(Ok((steps, t, mission)))
         };
-        let Some(mut best) = fits(min_b) else {
-            return Err(PlanError::OutOfReach {
-                first_photo: a + 1,
-                photos: n,
-                distance_from_home_m: dist(ctx.home, ctx.traced[a].photo.at),
-                photos_taken: min_b - a,
-                needed_min: ctx.time_s(&ctx.range_steps(a, min_b)) / 60.0,
-                allowed_min: limit_s / 60.0,
-            });
-        };
+        let mut best = fits(min_b)??;
         let (mut lo, mut hi) = (min_b, n);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            match fits(mid) {
-                Some(found) => {
+            match fits(mid)? {
+                Ok(found) => {
                     lo = mid;
                     best = found;
                 }
-                None => hi = mid - 1,
+                Err(_) => hi = mid - 1,
             }
         }
-        let (steps, t) = best;
+        let (_, t, mission) = best;
         sorties.push(Sortie {
-            mission: ctx.mission(&steps, frame),
+            mission,
             photos: a..lo,
             flight_time_s: t,
         });
@@ -178,6 +244,9 @@ pub fn split_sorties_with_transits(
         a = lo.saturating_sub(overlap);
     }
 }
+
+/// A sortie that fits: its steps, flight time in seconds and mission.
+type Candidate = (Vec<Step>, f64, Mission);
 
 /// The flying time a budget allows, seconds.
 fn budget_s(b: &BatteryBudget) -> Result<f64, PlanError> {
@@ -445,6 +514,7 @@ mod tests {
             cruise_speed_m_s: 10.0,
             battery,
             resume_overlap_photos: overlap,
+            max_items: None,
         }
     }
 
@@ -618,6 +688,71 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn an_item_limit_splits_the_survey_into_sorties_that_fit() {
+        let f = frame();
+        let ts = bendy_lanes();
+        let triggers = uniform_triggers(&ts, 15.0);
+        let photos = crate::photos::lane_photo_points(&ts, &triggers);
+        let whole = split_sorties(&ts, &triggers, &f, &params(None, 2)).unwrap();
+        assert_eq!(whole.len(), 1);
+        let whole_items = whole[0].mission.wire_items(MissionType::Mission).len();
+        for max in [whole_items, whole_items - 1, whole_items / 2, 30] {
+            let p = SortieParams {
+                max_items: Some(max),
+                ..params(None, 2)
+            };
+            let sorties = split_sorties(&ts, &triggers, &f, &p).unwrap();
+            assert_eq!(sorties.len() == 1, max >= whole_items, "max {max}");
+            assert_eq!(sorties[0].photos.start, 0);
+            assert_eq!(sorties.last().unwrap().photos.end, photos.len());
+            for w in sorties.windows(2) {
+                assert_eq!(w[0].photos.end - w[1].photos.start, 2, "max {max}");
+            }
+            for s in &sorties {
+                let n = s.mission.wire_items(MissionType::Mission).len();
+                assert!(n <= max, "{n} items > {max}");
+            }
+        }
+        // The counter decides: one that adds items (as terrain following does) gives more
+        // sorties for the same limit.
+        let p = SortieParams {
+            max_items: Some(whole_items / 2),
+            ..params(None, 2)
+        };
+        let plain = split_sorties(&ts, &triggers, &f, &p).unwrap().len();
+        let padded = split_sorties_within(&ts, &triggers, &f, &p, &|_, _| Vec::new(), &|m| {
+            Ok(2 * m.wire_items(MissionType::Mission).len())
+        })
+        .unwrap();
+        assert!(padded.len() > plain, "{} vs {plain}", padded.len());
+        for s in &padded {
+            assert!(2 * s.mission.wire_items(MissionType::Mission).len() <= whole_items / 2);
+        }
+    }
+
+    #[test]
+    fn an_item_limit_too_small_for_one_photo_names_the_figures() {
+        let f = frame();
+        let p = SortieParams {
+            max_items: Some(5),
+            ..params(None, 2)
+        };
+        let e = split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap_err();
+        assert!(
+            matches!(e, PlanError::TooManyItems { max_items: 5, .. }),
+            "{e}"
+        );
+        let text = e.to_string();
+        assert!(text.contains("at most 5 (--max-items)"), "{text}");
+        let p = SortieParams {
+            max_items: Some(2),
+            ..params(None, 2)
+        };
+        let e = split_sorties(&lanes(), &uniform_triggers(&lanes(), 15.0), &f, &p).unwrap_err();
+        assert!(e.to_string().contains("max_items = 2"), "{e}");
     }
 
     #[test]

@@ -98,6 +98,9 @@ pub struct SurveyParams {
     pub battery: Option<BatteryBudget>,
     /// Photos re-taken at the start of each sortie before the point the previous one stopped.
     pub resume_overlap_photos: u32,
+    /// Most mission items (home included) the vehicle stores: longer surveys are split into
+    /// sorties that fit. `None`: no limit.
+    pub max_items: Option<usize>,
     /// Take-off point; `None`: the start of the first lane.
     pub home: Option<Home>,
     /// Distance lanes and transits keep from every hole and exclusion zone, metres; `None`:
@@ -120,7 +123,9 @@ impl SurveyParams {
     /// The planner's defaults (the same as the `planner plan` command line's) for this camera
     /// and altitude: landscape mounting, 70 % side and 80 % front overlap, 120 m ceiling, 10 m
     /// turnarounds at 8 m/s, the fastest sweep angle, no extra corridor lanes, one sortie, two
-    /// photos re-taken when a sortie resumes, take-off at the first lane. Change a field with
+    /// photos re-taken when a sortie resumes, take-off at the first lane. One difference:
+    /// no item limit here, while the command line's `--max-items` defaults to
+    /// [`crate::sorties::DEFAULT_MAX_ITEMS`] (the vehicle's store is the pilot's concern). Change a field with
     /// struct update syntax.
     ///
     /// ```
@@ -149,6 +154,7 @@ impl SurveyParams {
             corridor: CorridorOptions::default(),
             battery: None,
             resume_overlap_photos: Self::DEFAULT_RESUME_OVERLAP_PHOTOS,
+            max_items: None,
             home: None,
             exclusion_margin_m: None,
         }

@@ -144,6 +144,7 @@ fn sample_plans() -> Vec<(SurveyPlan, &'static str)> {
         corridor: CorridorOptions::default(),
         battery: None,
         resume_overlap_photos: 2,
+        max_items: None,
         home: None,
         exclusion_margin_m: None,
     };

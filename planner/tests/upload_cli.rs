@@ -240,6 +240,12 @@ fn refused_upload_names_no_space_and_keeps_the_previous_mission() {
         stderr.contains(&format!("no space for {big_rows} mission items")),
         "{stderr}"
     );
+    // What to do about it, with the figure.
+    assert!(
+        stderr.contains(&format!("holds fewer than {big_rows} mission items"))
+            && stderr.contains("--max-items"),
+        "{stderr}"
+    );
     assert!(wall < Duration::from_secs(15), "took {wall:?}");
 
     let vehicle = download_with_pymavlink(&python, port, None);

@@ -46,17 +46,19 @@ fn mavproxy_uploads_and_lists_a_wpl_file() {
 
     mavproxy.send("wp list");
     // The listing prints "COMMAND FRAME LAT LON ALT p1=.. .." per item; the last is RTL (20).
+    // The sim stores items as ArduPilot does: commands without a position (RTL, camera) read
+    // back in frame 0 whatever frame they were sent in.
     let first_wp = mavproxy
         .wait_line(Duration::from_secs(30), |l| l.starts_with("16 3 -35.3624"))
         .unwrap_or_else(|| panic!("no listing of waypoint 3: {:#?}", mavproxy.seen));
     assert!(first_wp.contains("149.1652"), "{first_wp}");
     mavproxy
-        .wait_line(Duration::from_secs(10), |l| l.starts_with("20 3 "))
+        .wait_line(Duration::from_secs(10), |l| l.starts_with("20 0 "))
         .unwrap_or_else(|| panic!("no RTL in the listing: {:#?}", mavproxy.seen));
     let cam = mavproxy
         .seen
         .iter()
-        .filter(|l| l.starts_with("206 3 "))
+        .filter(|l| l.starts_with("206 0 "))
         .collect::<Vec<_>>();
     assert_eq!(cam.len(), 2, "camera items listed: {cam:?}");
     assert!(
