@@ -347,7 +347,7 @@ pub struct FramesSection {
 impl Default for FramesSection {
     fn default() -> Self {
         FramesSection {
-            dir: PathBuf::from("frames"),
+            dir: PathBuf::from(qly_flight::folder::Entry::Frames.name()),
             poll_interval_ms: 200,
             capture_wait_s: 30.0,
         }

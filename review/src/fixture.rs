@@ -1,12 +1,15 @@
 //! A small synthetic flight folder for tests and demos: frames, sightings and candidate
 //! records written through the real journal, small JPEG frames made with `image`, a
-//! `telemetry.tlog` of GLOBAL_POSITION_INT frames and a planner-style `plan/plan.geojson`.
+//! telemetry log of GLOBAL_POSITION_INT frames and a planner-style plan GeoJSON, in the
+//! places `qly_flight::folder::FlightFolder` names.
 //! Nothing here is measured data: positions and errors are invented but consistent.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::{ImageBuffer, Rgb};
+use qly_flight::folder::{FlightFolder, FrameKey};
+use qly_flight::header::{CameraInfo, FlightHeader, FlightSource, ModelInfo, VehicleInfo};
 use qly_flight::journal::Journal;
 use qly_flight::record::{
     BestView, CameraRecord, CandidateRecord, FrameRecord, HorizontalError, Record, SightingRecord,
@@ -17,12 +20,51 @@ use crate::tlog::{global_position_record, TrackPoint};
 /// What to leave out or break.
 #[derive(Debug, Clone, Default)]
 pub struct FixtureOptions {
-    /// Do not write `telemetry.tlog`.
+    /// Do not write the telemetry log.
     pub no_tlog: bool,
     /// Do not write these frames' JPEG files (the journal still names them).
     pub missing_frames: Vec<u64>,
-    /// Do not write `plan/`.
+    /// Do not write the plan folder.
     pub no_plan: bool,
+    /// Open the journal with a flight header whose confirmation rule is this many photos
+    /// (candidate 1 has two sightings, 2 and 3 one each); `None`: no header, as journals
+    /// written before headers existed (every candidate confirmed).
+    pub min_sightings: Option<u32>,
+}
+
+/// The flight id the fixture's header gives (a fixed ULID, so pages and tests can name it).
+pub const FLIGHT_ID: &str = "01KBVQ3Z8K2M4N6P8R0T2V4W6X";
+
+/// The fixture's flight header with confirmation rule `min_sightings`.
+pub fn header(min_sightings: u32) -> FlightHeader {
+    FlightHeader {
+        journal_format: qly_flight::header::JOURNAL_FORMAT,
+        flight_id: FLIGHT_ID.parse().expect("a valid ULID"),
+        created_utc_us: T0_UTC_US - 60_000_000,
+        source: FlightSource::Live,
+        vehicle: VehicleInfo {
+            id: "mavlink:1".into(),
+            description: "synthetic fixture".into(),
+        },
+        camera: CameraInfo {
+            name: "fixture".into(),
+            width_px: FRAME_W,
+            height_px: FRAME_H,
+            fx_px: 300.0,
+            fy_px: 300.0,
+            cx_px: f64::from(FRAME_W) / 2.0,
+            cy_px: f64::from(FRAME_H) / 2.0,
+            distortion: [0.0; 5],
+        },
+        model: ModelInfo {
+            file: "fixture.onnx".into(),
+            sha256: "0".repeat(64),
+            classes: vec!["outfall".into(), "plume".into()],
+        },
+        min_sightings,
+        datum: "WGS-84".into(),
+        software: format!("review-fixture {}", env!("CARGO_PKG_VERSION")),
+    }
 }
 
 /// Start of the synthetic flight, 2027-01-15T08:00:00Z.
@@ -96,9 +138,10 @@ fn error(sigma_major_m: f64, sigma_minor_m: f64, bearing_deg: f64) -> Horizontal
     }
 }
 
-/// The frame's file name as the journal records it.
+/// The frame's file name as the journal records it (relative to the flight folder).
 pub fn frame_file(i: u64) -> String {
-    format!("frames/{i}.jpg")
+    let f = FlightFolder::new("");
+    f.record_name(&f.frame(FrameKey::first_boot(i)))
 }
 
 struct Seen {
@@ -178,9 +221,13 @@ fn draw_frame(i: u64) -> ImageBuffer<Rgb<u8>, Vec<u8>> {
 /// Writes the synthetic flight into `dir` (created if needed) and returns the records
 /// written, in order.
 pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>, FixtureError> {
-    let frames_dir = dir.join("frames");
+    let folder = FlightFolder::new(dir);
+    let frames_dir = folder.frames_dir();
     std::fs::create_dir_all(&frames_dir).map_err(io(&frames_dir))?;
     let mut records = Vec::new();
+    if let Some(n) = options.min_sightings {
+        records.push(Record::Header(header(n)));
+    }
     let mut candidates: Vec<CandidateRecord> = Vec::new();
     for i in 0..FRAME_COUNT {
         let t = T0_UTC_US + i as i64 * 2_000_000;
@@ -284,7 +331,7 @@ pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>,
         journal.flush()?;
     }
     if !options.no_tlog {
-        let path = dir.join(crate::flight::TLOG_FILE_NAME);
+        let path = folder.telemetry();
         let mut bytes = Vec::new();
         // 1 Hz along the lane, from 2 s before the first photo to 2 s after the last.
         for k in 0..(FRAME_COUNT as i64 * 2 + 3) {
@@ -300,7 +347,7 @@ pub fn write_flight(dir: &Path, options: &FixtureOptions) -> Result<Vec<Record>,
         std::fs::write(&path, bytes).map_err(io(&path))?;
     }
     if !options.no_plan {
-        let plan_dir = dir.join(crate::flight::PLAN_DIR);
+        let plan_dir = folder.plan_dir();
         std::fs::create_dir_all(&plan_dir).map_err(io(&plan_dir))?;
         let path = plan_dir.join("plan.geojson");
         let lane = |e: f64| {

@@ -1,42 +1,30 @@
-//! A flight folder read back for review (layout in `shared/DESIGN.md`): the journal's
-//! records, the current revision of each candidate, the frames on disk, the planned lanes
-//! from `plan/*.geojson` and the flown track from `telemetry.tlog`.
+//! A flight folder read back for review (layout: `flight/README.md`, owned by
+//! `qly_flight::folder::FlightFolder`): the journal's records typed and arranged
+//! (`qly_flight::view::FlightRecords`, read by qly-flight), the frames on disk, and review's
+//! own concerns: the planned lanes from the plan folder's GeoJSON and the flown track from the
+//! telemetry log, for drawing.
 //!
 //! Missing or damaged pieces are warnings naming the file (and the byte offset for journal
 //! damage) so that a review still happens; only a missing journal, which holds the findings
 //! themselves, is an error.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use qly_flight::export::latest_candidates;
-use qly_flight::journal::{read_journal, JournalError, JOURNAL_FILE_NAME};
-use qly_flight::record::{CandidateRecord, FrameRecord, Record, SightingRecord};
+use qly_flight::folder::{FlightFolder, FrameKey};
+use qly_flight::read::ReadError;
+use qly_flight::record::{CandidateRecord, FrameRecord, Record};
+use qly_flight::view::FlightRecords;
 
 use crate::tlog::{read_tlog, TlogError, TrackPoint};
 
-pub const TLOG_FILE_NAME: &str = "telemetry.tlog";
-pub const PLAN_DIR: &str = "plan";
-
-#[derive(Debug, thiserror::Error)]
-pub enum FlightError {
-    #[error("{dir}: not a flight folder (not a directory)")]
-    NotAFolder { dir: PathBuf },
-    #[error(
-        "{path}: no journal: a flight folder holds its findings in `{JOURNAL_FILE_NAME}`; \
-         is {dir} the flight folder?"
-    )]
-    NoJournal { dir: PathBuf, path: PathBuf },
-    #[error(transparent)]
-    Journal(#[from] JournalError),
-}
+pub type FlightError = ReadError;
 
 /// Something the reviewer must hear about; the review goes on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FlightWarning {
     /// A frame named by the journal is not in the folder.
-    MissingFrame { path: PathBuf, image_index: u64 },
+    MissingFrame { path: PathBuf, key: FrameKey },
     /// A span of the journal could not be read.
     JournalDamage {
         path: PathBuf,
@@ -57,9 +45,9 @@ pub enum FlightWarning {
 impl fmt::Display for FlightWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FlightWarning::MissingFrame { path, image_index } => write!(
+            FlightWarning::MissingFrame { path, key } => write!(
                 f,
-                "{}: frame missing (image {image_index}); shown as a placeholder",
+                "{}: frame missing ({key}); shown as a placeholder",
                 path.display()
             ),
             FlightWarning::JournalDamage {
@@ -91,7 +79,7 @@ impl fmt::Display for FlightWarning {
 /// Where the drawn track came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackSource {
-    /// GLOBAL_POSITION_INT from `telemetry.tlog`.
+    /// GLOBAL_POSITION_INT from the flight's telemetry log.
     Telemetry,
     /// The camera positions of the frame records (no usable telemetry log).
     FrameRecords,
@@ -108,12 +96,10 @@ pub struct PlanShape {
 /// A flight folder read back.
 #[derive(Debug, Clone)]
 pub struct Flight {
-    pub dir: PathBuf,
-    pub journal_path: PathBuf,
-    pub frames: BTreeMap<u64, FrameRecord>,
-    pub sightings: Vec<SightingRecord>,
-    /// The current revision of each candidate, by id.
-    pub candidates: Vec<CandidateRecord>,
+    pub folder: FlightFolder,
+    /// The journal's records arranged: header, frames, sightings, candidates (current
+    /// revision of each, confirmed or not) and the flight's confirmation rule.
+    pub view: FlightRecords,
     /// All intact journal records, in file order.
     pub records: Vec<Record>,
     pub track: Vec<TrackPoint>,
@@ -123,48 +109,64 @@ pub struct Flight {
 }
 
 impl Flight {
-    /// The path of a frame file named by a record: relative names are inside the flight
-    /// folder (`frames/12.jpg`); a bare file name is looked for in `frames/`.
+    /// The path of a frame file named by a record.
     pub fn frame_path(&self, file: &str) -> PathBuf {
-        frame_path(&self.dir, file)
+        self.folder.resolve_frame_file(file)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.folder.journal()
+    }
+
+    /// Every candidate (current revision), confirmed or not.
+    pub fn candidates(&self) -> &[CandidateRecord] {
+        &self.view.candidates
+    }
+
+    /// The confirmed candidates (the flight's one rule, `qly_flight::confirm`).
+    pub fn confirmed(&self) -> impl Iterator<Item = &CandidateRecord> {
+        self.view.confirmed()
+    }
+
+    /// Whether candidate `c` is confirmed.
+    pub fn is_confirmed(&self, c: &CandidateRecord) -> bool {
+        self.view.confirmation().confirms(c)
+    }
+
+    /// The frame record of a photo.
+    pub fn frame(&self, boot: u32, image_index: u64) -> Option<&FrameRecord> {
+        self.view.frames.get(&FrameKey { boot, image_index })
+    }
+
+    /// The frame record of a candidate's best view.
+    pub fn best_frame(&self, c: &CandidateRecord) -> Option<&FrameRecord> {
+        self.frame(c.best.boot, c.best.image_index)
     }
 
     /// The sightings of candidate `id`, in journal order.
-    pub fn sightings_of(&self, id: u64) -> impl Iterator<Item = &SightingRecord> {
-        self.sightings.iter().filter(move |s| s.candidate_id == id)
+    pub fn sightings_of(
+        &self,
+        id: u64,
+    ) -> impl Iterator<Item = &qly_flight::record::SightingRecord> {
+        self.view.sightings_of(id)
     }
-}
 
-fn frame_path(dir: &Path, file: &str) -> PathBuf {
-    let p = Path::new(file);
-    if p.is_absolute() {
-        return p.to_path_buf();
-    }
-    let inside = dir.join(p);
-    if p.components().count() == 1 && !inside.exists() {
-        dir.join("frames").join(p)
-    } else {
-        inside
+    /// The candidate's id across flights (`<flight id>/<id>`), when the journal has a header.
+    pub fn uid(&self, id: u64) -> Option<String> {
+        self.view
+            .header
+            .as_ref()
+            .map(|h| h.candidate_uid(id).to_string())
     }
 }
 
 /// Reads a flight folder. Errors: not a folder, no journal, an unreadable journal.
 pub fn read_flight(dir: &Path) -> Result<Flight, FlightError> {
-    if !dir.is_dir() {
-        return Err(FlightError::NotAFolder {
-            dir: dir.to_path_buf(),
-        });
-    }
-    let journal_path = dir.join(JOURNAL_FILE_NAME);
-    if !journal_path.exists() {
-        return Err(FlightError::NoJournal {
-            dir: dir.to_path_buf(),
-            path: journal_path,
-        });
-    }
-    let contents = read_journal(&journal_path)?;
+    let read = FlightFolder::new(dir).read_records()?;
+    let folder = read.folder.clone();
+    let journal_path = folder.journal();
     let mut warnings = Vec::new();
-    for d in &contents.damage {
+    for d in &read.damage {
         warnings.push(FlightWarning::JournalDamage {
             path: journal_path.clone(),
             offset: d.offset,
@@ -172,51 +174,19 @@ pub fn read_flight(dir: &Path) -> Result<Flight, FlightError> {
             reason: d.reason.to_string(),
         });
     }
-    if contents.records.is_empty() {
+    if read.records.is_empty() {
         warnings.push(FlightWarning::EmptyJournal {
             path: journal_path.clone(),
         });
     }
-    let mut frames = BTreeMap::new();
-    let mut sightings = Vec::new();
-    for r in &contents.records {
-        match r {
-            Record::Frame(f) => {
-                frames.insert(f.image_index, f.clone());
-            }
-            Record::Sighting(s) => sightings.push(s.clone()),
-            _ => {}
-        }
-    }
-    let candidates: Vec<CandidateRecord> = latest_candidates(&contents.records)
-        .into_iter()
-        .cloned()
-        .collect();
-
-    // Every frame the journal names, once, in index order.
-    let mut named: BTreeMap<u64, String> = frames
-        .values()
-        .map(|f| (f.image_index, f.file.clone()))
-        .collect();
-    for s in &sightings {
-        named.entry(s.image_index).or_insert_with(|| s.file.clone());
-    }
-    for c in &candidates {
-        named
-            .entry(c.best.image_index)
-            .or_insert_with(|| c.best.file.clone());
-    }
-    for (image_index, file) in &named {
-        let path = frame_path(dir, file);
+    for (key, file) in read.named_frames() {
+        let path = folder.resolve_frame_file(&file);
         if !path.is_file() {
-            warnings.push(FlightWarning::MissingFrame {
-                path,
-                image_index: *image_index,
-            });
+            warnings.push(FlightWarning::MissingFrame { path, key });
         }
     }
 
-    let tlog_path = dir.join(TLOG_FILE_NAME);
+    let tlog_path = folder.telemetry();
     let mut track = Vec::new();
     if tlog_path.exists() {
         match read_tlog(&tlog_path) {
@@ -260,7 +230,9 @@ pub fn read_flight(dir: &Path) -> Result<Flight, FlightError> {
         });
     }
     let track_source = if track.is_empty() {
-        track = frames
+        track = read
+            .view
+            .frames
             .values()
             .map(|f| TrackPoint {
                 t_utc_us: f.t_utc_us,
@@ -275,14 +247,11 @@ pub fn read_flight(dir: &Path) -> Result<Flight, FlightError> {
         TrackSource::Telemetry
     };
 
-    let plan = read_plan(&dir.join(PLAN_DIR), &mut warnings);
+    let plan = read_plan(&folder.plan_dir(), &mut warnings);
     Ok(Flight {
-        dir: dir.to_path_buf(),
-        journal_path,
-        frames,
-        sightings,
-        candidates,
-        records: contents.records,
+        folder,
+        view: read.view,
+        records: read.records,
         track,
         track_source,
         plan,

@@ -39,7 +39,7 @@ enum Command {
     Score(Box<ScoreArgs>),
     /// Render a flight folder's review page (one offline HTML file).
     Report(ReportArgs),
-    /// Write the evidence package of the candidates confirmed in decisions.json.
+    /// Write the evidence package of the candidates confirmed in the decisions file.
     Export(ExportArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
     Verify(VerifyArgs),
@@ -51,9 +51,9 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ReportArgs {
-    /// The flight folder (journal.qlj, frames/, telemetry.tlog, plan/).
+    /// The flight folder (its journal, frames, telemetry log and plan).
     flight_dir: PathBuf,
-    /// Where to write the page; default FLIGHT_DIR/report.html.
+    /// Where to write the page; default: the flight folder's review page.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 }
@@ -62,15 +62,16 @@ struct ReportArgs {
 struct ExportArgs {
     /// The flight folder.
     flight_dir: PathBuf,
-    /// The review page's decisions.json.
+    /// The decisions file (the review page's download); default: the flight folder's.
     #[arg(long, value_name = "FILE")]
-    decisions: PathBuf,
+    decisions: Option<PathBuf>,
     /// The evidence folder to create (must be new or empty).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Who confirmed the candidates (name and badge number).
+    /// Who makes the package (name and badge number); also who confirmed the decisions that
+    /// name nobody. Default: the inspectors the decisions name.
     #[arg(long)]
-    inspector: String,
+    inspector: Option<String>,
     /// The aircraft (model and registration / serial number).
     #[arg(long)]
     aircraft: String,
@@ -105,8 +106,15 @@ struct ScoreArgs {
     #[arg(long, value_name = "TARGETS.geojson")]
     targets: PathBuf,
     /// A team and its reports: GeoJSON Points, properties id, class, time (optional).
-    #[arg(long = "team", value_name = "NAME=REPORTS.geojson", required = true)]
+    #[arg(
+        long = "team",
+        value_name = "NAME=REPORTS.geojson",
+        required_unless_present = "flights"
+    )]
     teams: Vec<String>,
+    /// One of our own flights as a team: its journal's confirmed candidates (no times).
+    #[arg(long = "flight", value_name = "NAME=FLIGHT_DIR")]
+    flights: Vec<String>,
     /// The datum a team's reports are in (default WGS84): e.g. `--datum blue=gcj02`.
     #[arg(long = "datum", value_name = "NAME=DATUM")]
     datums: Vec<String>,
@@ -258,6 +266,27 @@ fn score(a: &ScoreArgs) -> Result<()> {
             reports,
         });
     }
+    for f in &a.flights {
+        let (name, dir) = split_pair("flight", f)?;
+        let flight = qly_flight::folder::FlightFolder::new(dir).read_records()?;
+        let (team, _) = review::patrol::flight_reports(name, &flight.view);
+        let file = flight.folder.journal().display().to_string();
+        let labels: Vec<String> = team
+            .reports
+            .iter()
+            .map(|r| format!("candidate {}", r.id))
+            .collect();
+        warnings.extend(report_warnings(
+            name,
+            &file,
+            &labels,
+            &team.reports,
+            &targets,
+            &s,
+            Datum::Wgs84,
+        ));
+        teams.push(team);
+    }
     if let Some(team) = datums.keys().next() {
         bail!("--datum names team '{team}', which no --team gives");
     }
@@ -281,16 +310,15 @@ fn report(a: &ReportArgs) -> Result<()> {
     for w in &page.warnings {
         eprintln!("warning: {w}");
     }
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| a.flight_dir.join("report.html"));
+    let out = a.out.clone().unwrap_or_else(|| flight.folder.report());
     std::fs::write(&out, &page.html).with_context(|| format!("{}: cannot write", out.display()))?;
+    let confirmed = flight.confirmed().count();
     println!(
-        "{}: {} candidates, {} photos, {} warnings",
+        "{}: {} confirmed candidates ({} unconfirmed), {} photos, {} warnings",
         out.display(),
-        flight.candidates.len(),
-        flight.frames.len(),
+        confirmed,
+        flight.candidates().len() - confirmed,
+        flight.view.frames.len(),
         page.warnings.len()
     );
     Ok(())
@@ -301,8 +329,13 @@ fn export(a: &ExportArgs) -> Result<()> {
     for w in &flight.warnings {
         eprintln!("warning: {w}");
     }
-    let ids = flight.candidates.iter().map(|c| c.id).collect();
-    let decisions = review::evidence::decisions::read_decisions(&a.decisions, &ids)?;
+    let ids = flight.candidates().iter().map(|c| c.id).collect();
+    let decisions_path = a
+        .decisions
+        .clone()
+        .unwrap_or_else(|| flight.folder.decisions());
+    let flight_id = flight.view.header.as_ref().map(|h| &h.flight_id);
+    let decisions = qly_flight::decisions::read_decisions(&decisions_path, &ids, flight_id)?;
     // Read before anything is written: a bad key file stops the export.
     let signing_key = match &a.signing_key {
         Some(p) => Some(signature::read_secret_key(p).context("--signing-key")?),
@@ -312,7 +345,7 @@ fn export(a: &ExportArgs) -> Result<()> {
     let outcome = review::evidence::export_evidence(
         &flight,
         &decisions,
-        &a.decisions,
+        &decisions_path,
         &a.out,
         &review::evidence::ExportOptions {
             inspector: a.inspector.clone(),

@@ -3,24 +3,52 @@
 //! the companion's predicted error told the truth about them, and how many false reports an
 //! inspector would chase per kilometre of river.
 //!
-//! Pure: targets, the candidates (as one team's reports), each candidate's predicted error
-//! and the river length in; [`PatrolFigures`] out. `review patrol` reads the files.
+//! Pure: targets, the candidates (as one team's reports: [`flight_reports`] makes them from a
+//! flight's journal records), each candidate's predicted error and the river length in;
+//! [`PatrolFigures`] out. `review patrol` reads the files.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::{Target, TeamReports};
+use qly_core::geodesy::GeoPoint;
+use qly_flight::record::HorizontalError;
+use qly_flight::view::FlightRecords;
+
+use crate::model::{Report, Target, TeamReports};
 use crate::score::{score_team, ScoreError};
 use crate::settings::ScoreSettings;
 
-/// A candidate's predicted horizontal error, metres (from the companion's error model).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct PredictedError {
-    /// Radius holding the true position with 50 % probability.
-    pub cep50_m: f64,
-    /// Radius holding the true position with 90 % probability.
-    pub ce90_m: f64,
+/// A flight's confirmed candidates (the flight's one rule, `qly_flight::confirm`) as one
+/// team's reports, and each one's predicted error by report id (the candidate's id within the
+/// flight). Reports carry no time: a patrol's speed is not scored.
+pub fn flight_reports(
+    team: &str,
+    flight: &FlightRecords,
+) -> (TeamReports, BTreeMap<String, HorizontalError>) {
+    let mut reports = Vec::new();
+    let mut predicted = BTreeMap::new();
+    for c in flight.confirmed() {
+        let id = c.id.to_string();
+        reports.push(Report {
+            id: id.clone(),
+            position: GeoPoint::new(c.lat_deg, c.lon_deg).ok(),
+            class: Some(c.class_name.clone()),
+            attributes: BTreeMap::new(),
+            time_s: None,
+            // As the GeoJSON export read before: no autonomy claimed (it scores 0 here).
+            autonomous: false,
+            approved: true,
+        });
+        predicted.insert(id, c.error);
+    }
+    (
+        TeamReports {
+            team: team.to_string(),
+            reports,
+        },
+        predicted,
+    )
 }
 
 /// Per target class: how many there were and how many were found within `act_within_m`.
@@ -87,7 +115,7 @@ fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 pub fn patrol_figures(
     targets: &[Target],
     candidates: &TeamReports,
-    predicted: &BTreeMap<String, PredictedError>,
+    predicted: &BTreeMap<String, HorizontalError>,
     river_km: f64,
     act_within_m: f64,
     settings: &ScoreSettings,
@@ -267,15 +295,16 @@ mod tests {
                 report("3", "outfall", 2000.0, 0.0), // false
             ],
         };
-        let predicted: BTreeMap<String, PredictedError> =
+        let predicted: BTreeMap<String, HorizontalError> =
             [("1", 1.0, 3.0), ("2", 4.0, 9.0), ("3", 1.0, 2.0)]
                 .into_iter()
                 .map(|(id, c50, c90)| {
                     (
                         id.to_string(),
-                        PredictedError {
+                        HorizontalError {
                             cep50_m: c50,
                             ce90_m: c90,
+                            ..HorizontalError::default()
                         },
                     )
                 })

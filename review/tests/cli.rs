@@ -187,3 +187,84 @@ fn bad_input_fails_naming_the_file() {
     assert!(err.contains("invalid settings"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `review patrol` and `review score --flight` read our own flight's journal, typed, and
+/// count only its confirmed candidates (the header's rule), whatever GeoJSON lies about.
+#[test]
+fn patrol_and_score_read_the_flights_journal_and_its_confirmed_candidates() {
+    let dir = temp_dir("journal");
+    let flight = dir.join("flight");
+    review::fixture::write_flight(
+        &flight,
+        &review::fixture::FixtureOptions {
+            min_sightings: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let folder = qly_flight::folder::FlightFolder::new(&flight);
+    // A stale export naming other candidates must not be read.
+    std::fs::write(
+        folder.candidates_geojson(),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"id":99},"geometry":{"type":"Point","coordinates":[0.0,0.0]}}]}"#,
+    )
+    .unwrap();
+    // The truth: a target under every candidate (confirmed or not).
+    let read = folder.read_records().unwrap();
+    let features: Vec<serde_json::Value> = read
+        .view
+        .candidates
+        .iter()
+        .map(|c| {
+            serde_json::json!({"type": "Feature",
+                "properties": {"id": format!("T{}", c.id), "class": c.class_name},
+                "geometry": {"type": "Point", "coordinates": [c.lon_deg, c.lat_deg]}})
+        })
+        .collect();
+    assert_eq!(features.len(), 3);
+    let truth = dir.join("truth.geojson");
+    std::fs::write(
+        &truth,
+        serde_json::json!({"type": "FeatureCollection", "features": features}).to_string(),
+    )
+    .unwrap();
+    let corridor = dir.join("corridor.geojson");
+    std::fs::write(
+        &corridor,
+        r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[106.95,27.05],[106.95,27.06]]}}"#,
+    )
+    .unwrap();
+    let json = dir.join("figures.json");
+    let (ok, out, err) = review(&[
+        "patrol",
+        flight.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--corridor",
+        corridor.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}\n{err}");
+    let f: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    // Only candidate 1 is confirmed (two photos); it finds its target.
+    assert_eq!(f["candidates"], 1, "{f}");
+    assert_eq!(f["found_within_act_m"], 1, "{f}");
+    assert_eq!(f["false_reports"], 0, "{f}");
+
+    let (ok, out, err) = review(&[
+        "score",
+        "--targets",
+        truth.to_str().unwrap(),
+        "--flight",
+        &format!("ours={}", flight.display()),
+    ]);
+    assert!(ok, "{out}\n{err}");
+    let row = out
+        .lines()
+        .find(|l| l.contains("ours"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("1/3"), "{row}\n{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

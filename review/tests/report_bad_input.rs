@@ -124,7 +124,10 @@ fn an_empty_journal_is_a_warning_and_an_empty_review() {
         "{err}"
     );
     let html = std::fs::read_to_string(page).unwrap();
-    assert!(html.contains("0 candidates"), "page");
+    assert!(
+        html.contains("0 confirmed candidates (0 unconfirmed)"),
+        "page"
+    );
 }
 
 #[test]

@@ -388,3 +388,203 @@ fn clicking_confirm_changes_the_exported_decisions_and_the_download_drives_expor
         .collect();
     assert_eq!(ids, vec![1, 3]);
 }
+
+/// A flight with a header confirming at 2 photos (candidate 1 confirmed; 2 and 3 seen once),
+/// and its report.
+fn make_confirming_report(dir: &Path) -> PathBuf {
+    let flight = dir.join("flight2");
+    review::fixture::write_flight(
+        &flight,
+        &review::fixture::FixtureOptions {
+            min_sightings: Some(2),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        .arg("report")
+        .arg(&flight)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    flight
+}
+
+fn hidden(cdp: &mut Cdp, selector: &str) -> bool {
+    cdp.eval(&format!(
+        "getComputedStyle(document.querySelector('{selector}')).display === 'none'"
+    )) == json!(true)
+}
+
+#[test]
+fn decisions_survive_a_reload_and_unconfirmed_sightings_wait_behind_the_switch() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = make_confirming_report(tmp.path());
+    let page = qly_flight::folder::FlightFolder::new(&flight).report();
+    let (_browser, mut cdp) = open_page(&chrome, &tmp.path().join("profile"), &file_url(&page));
+
+    // Confirmed candidates are shown; the two single sightings wait behind the switch.
+    assert!(!hidden(&mut cdp, "#cand-1"));
+    assert!(hidden(&mut cdp, "#cand-2") && hidden(&mut cdp, "#cand-3"));
+    assert_eq!(
+        cdp.eval("document.getElementById('unconfirmed-switch').textContent.trim()"),
+        json!(
+            "show 2 unconfirmed sightings (candidates seen in fewer than 2 photos; the \
+             companion did not report them)"
+        )
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('cand-1').dataset.uid"),
+        json!(format!("{}/1", review::fixture::FLIGHT_ID))
+    );
+
+    // The inspector types a name, confirms candidate 1 with a real click...
+    cdp.click("#inspector");
+    cdp.call("Input.insertText", json!({"text": "Li Wei (0427)"}));
+    cdp.click("#cand-1 button.confirm");
+    assert_eq!(cdp.eval("window.qlyUnsaved()"), json!(true));
+    assert_eq!(
+        cdp.eval("document.getElementById('unsaved').textContent"),
+        json!("decisions not yet downloaded")
+    );
+
+    // ... and reloads. With a decision not downloaded the page asks before leaving (a
+    // beforeunload dialog), and after the reload the decision is still there.
+    cdp.call("Page.enable", json!({}));
+    cdp.next_id += 1;
+    let reload_id = cdp.next_id;
+    cdp.ws
+        .send(Message::text(
+            json!({"id": reload_id, "method": "Page.reload", "params": {}}).to_string(),
+        ))
+        .unwrap();
+    let mut asked = false;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        assert!(Instant::now() < deadline, "the reload did not finish");
+        let Message::Text(t) = cdp.ws.read().unwrap() else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["method"] == "Page.javascriptDialogOpening" {
+            assert_eq!(v["params"]["type"], json!("beforeunload"), "{v}");
+            asked = true;
+            cdp.next_id += 1;
+            let id = cdp.next_id;
+            cdp.ws
+                .send(Message::text(
+                    json!({"id": id, "method": "Page.handleJavaScriptDialog",
+                           "params": {"accept": true}})
+                    .to_string(),
+                ))
+                .unwrap();
+        }
+        if v["method"] == "Page.loadEventFired" {
+            break;
+        }
+    }
+    assert!(
+        asked,
+        "no warning before leaving with decisions not downloaded"
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cdp.eval("typeof window.qlyDecisions === 'function'") != json!(true) {
+        assert!(Instant::now() < deadline, "page did not load again");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        cdp.eval("document.getElementById('status-1').textContent"),
+        json!("confirmed")
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('inspector').value"),
+        json!("Li Wei (0427)")
+    );
+    let d = cdp.decisions();
+    assert_eq!(d["format"], json!("qly-decisions-2"));
+    assert_eq!(d["flight_id"], json!(review::fixture::FLIGHT_ID));
+    assert_eq!(d["decisions"][0]["candidate_id"], json!(1));
+    assert_eq!(d["decisions"][0]["inspector"], json!("Li Wei (0427)"));
+    // Kept under the flight's id, so another flight's page does not see it.
+    assert_eq!(
+        cdp.eval(&format!(
+            "localStorage.getItem('qly-decision/{}/1') !== null",
+            review::fixture::FLIGHT_ID
+        )),
+        json!(true)
+    );
+
+    // The switch shows the unconfirmed sightings, which can be decided too.
+    assert!(hidden(&mut cdp, "#cand-2"));
+    cdp.click("#show-unconfirmed");
+    assert!(!hidden(&mut cdp, "#cand-2") && !hidden(&mut cdp, "#cand-3"));
+    cdp.click("#cand-2 button.reject");
+
+    // Downloaded: nothing left unsaved; `review export` takes the file with no --inspector
+    // and records who confirmed from it.
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    cdp.call(
+        "Page.setDownloadBehavior",
+        json!({"behavior": "allow", "downloadPath": downloads.display().to_string()}),
+    );
+    cdp.click("#download");
+    let saved = downloads.join(qly_flight::folder::Entry::Decisions.name());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !saved.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "the decisions were not downloaded"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(cdp.eval("window.qlyUnsaved()"), json!(false));
+    let evidence = tmp.path().join("evidence");
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        .arg("export")
+        .arg(&flight)
+        .arg("--decisions")
+        .arg(&saved)
+        .arg("--out")
+        .arg(&evidence)
+        .args(["--aircraft", "M300 RTK SN 1ZNBJ7"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(evidence.join("manifest.json")).unwrap())
+            .unwrap();
+    let confirmed: Vec<(u64, String, String)> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "candidate")
+        .map(|e| {
+            (
+                e["candidate_id"].as_u64().unwrap(),
+                e["candidate_uid"].as_str().unwrap().to_string(),
+                e["confirmed_by"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        confirmed,
+        vec![(
+            1,
+            format!("{}/1", review::fixture::FLIGHT_ID),
+            "Li Wei (0427)".to_string()
+        )]
+    );
+    if let Some(dir) = std::env::var_os("QLY_SCREENSHOT_DIR") {
+        let shot = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("review-decisions.png"), png).unwrap();
+    }
+}

@@ -11,9 +11,9 @@ fn the_page_is_self_contained_and_draws_plan_track_photos_and_candidates() {
     write_flight(tmp.path(), &FixtureOptions::default()).unwrap();
     let flight = read_flight(tmp.path()).unwrap();
     assert_eq!(flight.track_source, TrackSource::Telemetry);
-    assert_eq!(flight.candidates.len(), 3);
+    assert_eq!(flight.candidates().len(), 3);
     // Candidate 1 was journaled twice; the page shows revision 2.
-    assert_eq!(flight.candidates[0].revision, 2);
+    assert_eq!(flight.candidates()[0].revision, 2);
     let page = render_report(&flight);
     assert!(page.warnings.is_empty(), "{:?}", page.warnings);
     let html = page.html;
@@ -47,4 +47,45 @@ fn the_page_is_self_contained_and_draws_plan_track_photos_and_candidates() {
     assert_eq!(html.matches(r#"data-decision="confirmed""#).count(), 3);
     assert!(html.contains("GCJ-02"));
     assert!(html.contains("2027-01-15T16:00:04.000+08:00 (China Standard Time)"));
+}
+
+#[test]
+fn the_page_follows_the_flights_confirmation_rule_and_names_candidates_across_flights() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = FixtureOptions {
+        min_sightings: Some(2),
+        ..Default::default()
+    };
+    write_flight(tmp.path(), &options).unwrap();
+    let flight = read_flight(tmp.path()).unwrap();
+    // Candidate 1 is seen in two photos, 2 and 3 in one each.
+    let confirmed: Vec<u64> = flight.confirmed().map(|c| c.id).collect();
+    assert_eq!(confirmed, vec![1]);
+    let html = render_report(&flight).html;
+    assert!(
+        html.contains("1 confirmed candidates (2 unconfirmed)"),
+        "summary"
+    );
+    assert!(html.contains("show 2 unconfirmed sightings"));
+    // Every candidate has a card; the unconfirmed ones are marked for the page to hide.
+    assert_eq!(html.matches(r#"class="cand undecided""#).count(), 1);
+    assert_eq!(
+        html.matches(r#"class="cand undecided unconfirmed""#)
+            .count(),
+        2
+    );
+    // On the map too.
+    assert_eq!(html.matches(r#"<g class="unconfirmed">"#).count(), 2);
+    let uid = format!("{}/1", review::fixture::FLIGHT_ID);
+    assert!(
+        html.contains(&format!(r#"data-uid="{uid}""#)),
+        "uid attribute"
+    );
+
+    // Without a header (journals written before it) every candidate is confirmed.
+    let old = tmp.path().join("old");
+    write_flight(&old, &FixtureOptions::default()).unwrap();
+    let html = render_report(&read_flight(&old).unwrap()).html;
+    assert!(html.contains("3 confirmed candidates (0 unconfirmed)"));
+    assert!(!html.contains("unconfirmed-switch"));
 }

@@ -5,6 +5,7 @@
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
 
+use crate::header::{CandidateUid, FlightId};
 use crate::record::{CandidateRecord, SightingRecord};
 
 /// A column's type (GeoPackage names; GeoJSON numbers and strings).
@@ -63,6 +64,8 @@ use ColumnType::{DateTime, Integer, Real, Text};
 /// true north; boxes in photo pixels (x right, y down).
 pub const CANDIDATE_COLUMNS: &[(&str, ColumnType)] = &[
     ("id", Integer),
+    ("uid", Text),
+    ("flight_id", Text),
     ("revision", Integer),
     ("class", Text),
     ("confidence_max", Real),
@@ -94,6 +97,8 @@ pub const CANDIDATE_COLUMNS: &[(&str, ColumnType)] = &[
 /// Columns of the `sightings` layer (units as for candidates).
 pub const SIGHTING_COLUMNS: &[(&str, ColumnType)] = &[
     ("candidate_id", Integer),
+    ("candidate_uid", Text),
+    ("flight_id", Text),
     ("image_index", Integer),
     ("photo", Text),
     ("time_utc", DateTime),
@@ -140,15 +145,34 @@ fn bbox(b: [f32; 4]) -> [Value; 4] {
     b.map(real32)
 }
 
-/// The `candidates` feature of one candidate record.
-pub fn candidate_feature(c: &CandidateRecord) -> PointFeature {
+/// The flight id and a candidate's id across flights (`<flight id>/<id>`) as attributes;
+/// null when the journal has no header (written before flight ids existed).
+fn uid_values(flight: Option<&FlightId>, id: u64) -> [Value; 2] {
+    match flight {
+        Some(f) => [
+            Value::Text(
+                CandidateUid {
+                    flight: f.clone(),
+                    id,
+                }
+                .to_string(),
+            ),
+            Value::Text(f.to_string()),
+        ],
+        None => [Value::Null, Value::Null],
+    }
+}
+
+/// The `candidates` feature of one candidate record of flight `flight`.
+pub fn candidate_feature(c: &CandidateRecord, flight: Option<&FlightId>) -> PointFeature {
     let position = GeoPoint {
         lat_deg: c.lat_deg,
         lon_deg: c.lon_deg,
     };
     let gcj = gcj02_from_wgs84(position);
-    let mut values = vec![
-        int(c.id),
+    let mut values = vec![int(c.id)];
+    values.extend(uid_values(flight, c.id));
+    values.extend([
         int(u64::from(c.revision)),
         Value::Text(c.class_name.clone()),
         real32(c.confidence_max),
@@ -169,7 +193,7 @@ pub fn candidate_feature(c: &CandidateRecord) -> PointFeature {
         real(gcj.lon_deg),
         Value::Text(c.best.file.clone()),
         int(c.best.image_index),
-    ];
+    ]);
     values.extend(bbox(c.best.bbox_px));
     values.push(real32(c.best.confidence));
     values.push(real(c.best.slant_range_m));
@@ -177,21 +201,22 @@ pub fn candidate_feature(c: &CandidateRecord) -> PointFeature {
     PointFeature { position, values }
 }
 
-/// The `sightings` feature of one sighting record.
-pub fn sighting_feature(s: &SightingRecord) -> PointFeature {
+/// The `sightings` feature of one sighting record of flight `flight`.
+pub fn sighting_feature(s: &SightingRecord, flight: Option<&FlightId>) -> PointFeature {
     let position = GeoPoint {
         lat_deg: s.lat_deg,
         lon_deg: s.lon_deg,
     };
     let gcj = gcj02_from_wgs84(position);
-    let mut values = vec![
-        int(s.candidate_id),
+    let mut values = vec![int(s.candidate_id)];
+    values.extend(uid_values(flight, s.candidate_id));
+    values.extend([
         int(s.image_index),
         Value::Text(s.file.clone()),
         Value::DateTime(s.t_utc_us),
         Value::Text(s.class_name.clone()),
         real32(s.confidence),
-    ];
+    ]);
     values.extend(bbox(s.bbox_px));
     values.extend([
         real(s.ground_amsl_m),

@@ -7,6 +7,9 @@
 //! *confirmed*: fused from at least `min_sightings` photos (1: every candidate). The journal
 //! keeps the others; a later export shows them once more photos confirm them. Every sighting
 //! is a feature, whatever its candidate.
+//! Candidate ids are unique within a flight; both layers also carry the flight id
+//! (`flight_id`) and the id across flights (`uid`, `candidate_uid`: `<flight id>/<id>`) from
+//! the journal's header, so merging flights never duplicates ids (null without a header).
 //! Both exports carry the same attributes under the same names ([`attributes`]), positions
 //! WGS-84 (GeoJSON in RFC 7946 longitude, latitude order; GeoPackage in EPSG:4326), plus a
 //! GCJ-02 latitude/longitude pair as attributes for Chinese map apps.
@@ -28,6 +31,7 @@ pub use attributes::{
 pub use geopackage::write_geopackage;
 
 use crate::confirm::Confirmation;
+use crate::header::FlightId;
 use crate::record::{CandidateRecord, Record};
 
 use crate::folder::Entry;
@@ -71,6 +75,14 @@ pub fn latest_candidates(records: &[Record]) -> Vec<&CandidateRecord> {
     latest.into_values().collect()
 }
 
+/// The flight id of the records' header (the first), if any.
+fn flight_id(records: &[Record]) -> Option<&FlightId> {
+    records.iter().find_map(|r| match r {
+        Record::Header(h) => Some(&h.flight_id),
+        _ => None,
+    })
+}
+
 fn finite(f: &PointFeature) -> bool {
     f.position.lat_deg.is_finite() && f.position.lon_deg.is_finite()
 }
@@ -80,6 +92,7 @@ fn finite(f: &PointFeature) -> bool {
 /// counted by [`export_flight`]).
 pub fn candidates_layer(records: &[Record], min_sightings: u32) -> Layer {
     let rule = Confirmation::new(min_sightings);
+    let flight = flight_id(records);
     Layer {
         name: "candidates",
         description: "Pollution source candidates (latest revision of each)",
@@ -87,7 +100,7 @@ pub fn candidates_layer(records: &[Record], min_sightings: u32) -> Layer {
         features: latest_candidates(records)
             .into_iter()
             .filter(|c| rule.confirms(c))
-            .map(attributes::candidate_feature)
+            .map(|c| attributes::candidate_feature(c, flight))
             .filter(finite)
             .collect(),
     }
@@ -95,6 +108,7 @@ pub fn candidates_layer(records: &[Record], min_sightings: u32) -> Layer {
 
 /// The `sightings` layer: every sighting, in journal order.
 pub fn sightings_layer(records: &[Record]) -> Layer {
+    let flight = flight_id(records);
     Layer {
         name: "sightings",
         description: "Geotagged detections, each assigned to a candidate",
@@ -102,7 +116,7 @@ pub fn sightings_layer(records: &[Record]) -> Layer {
         features: records
             .iter()
             .filter_map(|r| match r {
-                Record::Sighting(s) => Some(attributes::sighting_feature(s)),
+                Record::Sighting(s) => Some(attributes::sighting_feature(s, flight)),
                 _ => None,
             })
             .filter(finite)

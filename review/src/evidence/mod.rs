@@ -5,12 +5,13 @@
 //! EVIDENCE_DIR/
 //!   frames/<name>.jpg        byte copies of every photo of a confirmed candidate
 //!   crops/candidate-<id>.jpg the detection with context, from the best view
-//!   candidates.geojson, sightings.geojson, candidates.gpkg   (qly_flight::export)
+//!   the flight folder's GeoJSON and GeoPackage exports   (qly_flight::export, same names)
 //!   candidates.kml, candidates.csv
 //!   manifest.json            hash chain over all of the above + field records (see manifest)
 //! ```
 
-pub mod decisions;
+/// The decisions file is qly-flight's ([`qly_flight::decisions`]); re-exported for callers.
+pub use qly_flight::decisions;
 pub mod manifest;
 pub mod record;
 pub mod signature;
@@ -21,11 +22,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use qly_flight::export::{candidates_layer, sightings_layer, write_geojson, write_geopackage};
+use qly_flight::export::{
+    candidates_layer, sightings_layer, write_geojson, write_geopackage, CANDIDATES_GEOJSON,
+    CANDIDATES_GPKG, SIGHTINGS_GEOJSON,
+};
+use qly_flight::folder::Entry;
 use qly_flight::record::Record;
 
 use crate::flight::Flight;
-use decisions::{Decisions, DecisionsError, Verdict};
+use decisions::{Decisions, DecisionsError};
 use manifest::{chain, sha256_hex, MANIFEST_FILE_NAME, MANIFEST_FORMAT};
 use record::{field_record, FieldRecord, RecordInputs};
 
@@ -43,6 +48,11 @@ pub enum EvidenceError {
     },
     #[error("{decisions}: no candidate is confirmed; an evidence package needs at least one")]
     NothingConfirmed { decisions: PathBuf },
+    #[error(
+        "{decisions}: candidate {id} was confirmed by nobody named: the decisions file names no \
+         inspector for it; pass --inspector"
+    )]
+    NoInspector { decisions: PathBuf, id: u64 },
     #[error(
         "candidate {id}: its evidence photo {path} is missing; the package would have no photo \
          of it (restore the frame, or reject the candidate)"
@@ -70,10 +80,19 @@ fn io_err(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> E
 /// Who and what made the package.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
-    pub inspector: String,
+    /// Who makes the package; also who confirmed a decision that names no inspector
+    /// (decisions format 1). `None`: the inspectors the decisions name.
+    pub inspector: Option<String>,
     pub aircraft: String,
     /// The office's key: the manifest head is signed with it (see [`signature`]).
     pub signing_key: Option<signature::SecretKey>,
+}
+
+/// What the package records of one confirmed decision.
+#[derive(Debug, Clone)]
+struct Confirmed {
+    decided_utc: Option<String>,
+    inspector: String,
 }
 
 /// What [`export_evidence`] wrote.
@@ -93,10 +112,12 @@ fn package_frame_name(file: &str, taken: &BTreeSet<String>) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.replace(['/', '\\'], "_"));
-    let mut rel = format!("frames/{name}");
+    // The package keeps its photos where a flight folder does.
+    let frames = Entry::Frames.name();
+    let mut rel = format!("{frames}/{name}");
     let mut n = 1;
     while taken.contains(&rel) {
-        rel = format!("frames/{n}-{name}");
+        rel = format!("{frames}/{n}-{name}");
         n += 1;
     }
     rel
@@ -124,12 +145,24 @@ pub fn export_evidence(
             }
         }
     }
-    let confirmed: BTreeMap<u64, Option<String>> = decisions
-        .decisions
-        .iter()
-        .filter(|d| d.decision == Verdict::Confirmed)
-        .map(|d| (d.candidate_id, d.decided_utc.clone()))
-        .collect();
+    let mut confirmed: BTreeMap<u64, Confirmed> = BTreeMap::new();
+    for d in decisions.confirmed() {
+        let inspector = d
+            .inspector
+            .clone()
+            .or_else(|| options.inspector.clone())
+            .ok_or_else(|| EvidenceError::NoInspector {
+                decisions: decisions_path.to_path_buf(),
+                id: d.candidate_id,
+            })?;
+        confirmed.insert(
+            d.candidate_id,
+            Confirmed {
+                decided_utc: d.decided_utc.clone(),
+                inspector,
+            },
+        );
+    }
     if confirmed.is_empty() {
         return Err(EvidenceError::NothingConfirmed {
             decisions: decisions_path.to_path_buf(),
@@ -139,7 +172,7 @@ pub fn export_evidence(
     for d in &decisions.decisions {
         if let (Some(r), Some(c)) = (
             d.revision,
-            flight.candidates.iter().find(|c| c.id == d.candidate_id),
+            flight.candidates().iter().find(|c| c.id == d.candidate_id),
         ) {
             if r != c.revision {
                 warnings.push(format!(
@@ -185,13 +218,13 @@ pub fn export_evidence(
 /// Writes the package into `stage` and renames it to `out`.
 fn write_package(
     flight: &Flight,
-    confirmed: &BTreeMap<u64, Option<String>>,
+    confirmed: &BTreeMap<u64, Confirmed>,
     stage: &Path,
     out: &Path,
     options: &ExportOptions,
     mut warnings: Vec<String>,
 ) -> Result<ExportOutcome, EvidenceError> {
-    let frames_dir = stage.join("frames");
+    let frames_dir = stage.join(Entry::Frames.name());
     let crops_dir = stage.join("crops");
     for d in [&frames_dir, &crops_dir] {
         std::fs::create_dir_all(d).map_err(io_err(d, "creating"))?;
@@ -203,10 +236,10 @@ fn write_package(
     let mut copied: BTreeMap<String, (String, String)> = BTreeMap::new();
     let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut records = Vec::new();
-    for c in flight
-        .candidates
+    for (c, decision) in flight
+        .candidates()
         .iter()
-        .filter(|c| confirmed.contains_key(&c.id))
+        .filter_map(|c| confirmed.get(&c.id).map(|d| (c, d)))
     {
         let best_src = flight.frame_path(&c.best.file);
         if !best_src.is_file() {
@@ -268,14 +301,14 @@ fn write_package(
                 best_src.display()
             )),
         }
-        let frame = flight.frames.get(&c.best.image_index);
+        let frame = flight.best_frame(c);
         records.push(field_record(RecordInputs {
             candidate: c,
             photo_time_utc_us: frame.map_or(c.last_t_utc_us, |f| f.t_utc_us),
             camera: frame.map(|f| f.camera).or_else(|| {
                 flight
                     .sightings_of(c.id)
-                    .find(|s| s.image_index == c.best.image_index)
+                    .find(|s| s.boot == c.best.boot && s.image_index == c.best.image_index)
                     .map(|s| s.camera)
             }),
             photo_file: copied
@@ -288,8 +321,9 @@ fn write_package(
                 .unwrap_or_default(),
             crop_file: crop_rel,
             aircraft: &options.aircraft,
-            inspector: &options.inspector,
-            decided_utc: confirmed.get(&c.id).cloned().flatten(),
+            inspector: &decision.inspector,
+            decided_utc: decision.decided_utc.clone(),
+            uid: flight.uid(c.id),
         }));
     }
 
@@ -300,6 +334,8 @@ fn write_package(
         .filter(|r| match r {
             Record::Candidate(c) => confirmed.contains_key(&c.id),
             Record::Sighting(s) => confirmed.contains_key(&s.candidate_id),
+            // The header gives the exports their flight id and candidate uids.
+            Record::Header(_) => true,
             _ => false,
         })
         .cloned()
@@ -307,10 +343,10 @@ fn write_package(
     // The inspector's decisions choose what goes in, whatever the sighting count.
     let cands = candidates_layer(&kept, 1);
     let sights = sightings_layer(&kept);
-    write_geojson(&stage.join("candidates.geojson"), &cands)?;
-    write_geojson(&stage.join("sightings.geojson"), &sights)?;
-    write_geopackage(&stage.join("candidates.gpkg"), &[&cands, &sights])?;
-    let name = crate::report::flight_name(&flight.dir);
+    write_geojson(&stage.join(CANDIDATES_GEOJSON), &cands)?;
+    write_geojson(&stage.join(SIGHTINGS_GEOJSON), &sights)?;
+    write_geopackage(&stage.join(CANDIDATES_GPKG), &[&cands, &sights])?;
+    let name = crate::report::flight_name(flight.folder.root());
     for (rel, text) in [
         ("candidates.kml", tables::kml(&name, &records)),
         ("candidates.csv", tables::csv(&records)),
@@ -320,9 +356,9 @@ fn write_package(
     }
     files.extend(
         [
-            "candidates.geojson",
-            "sightings.geojson",
-            "candidates.gpkg",
+            CANDIDATES_GEOJSON,
+            SIGHTINGS_GEOJSON,
+            CANDIDATES_GPKG,
             "candidates.kml",
             "candidates.csv",
         ]
@@ -338,7 +374,15 @@ fn write_package(
         "journal_sha256".into(),
         crate::report::journal_sha256(flight).into(),
     );
-    pkg.insert("inspector".into(), options.inspector.clone().into());
+    let inspectors: BTreeSet<&str> = confirmed.values().map(|d| d.inspector.as_str()).collect();
+    let package_by = options
+        .inspector
+        .clone()
+        .unwrap_or_else(|| inspectors.iter().copied().collect::<Vec<_>>().join("; "));
+    pkg.insert("inspector".into(), package_by.into());
+    if let Some(h) = &flight.view.header {
+        pkg.insert("flight_id".into(), h.flight_id.to_string().into());
+    }
     pkg.insert("aircraft".into(), options.aircraft.clone().into());
     pkg.insert(
         "created_utc".into(),

@@ -6,22 +6,16 @@ use serde::Serialize;
 
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
-use qly_flight::record::{CameraRecord, CandidateRecord};
+use qly_flight::record::{CameraRecord, CandidateRecord, HorizontalError};
 
 use crate::flight::utc_and_china_time;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PredictedError {
-    pub ce90_m: f64,
-    pub cep50_m: f64,
-    pub sigma_major_m: f64,
-    pub sigma_minor_m: f64,
-    pub major_axis_bearing_deg: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldRecord {
+    /// The candidate's id within its flight.
     pub candidate_id: u64,
+    /// Its id across flights, `<flight id>/<id>` (journals with a header).
+    pub candidate_uid: Option<String>,
     pub revision: u32,
     pub class: String,
     /// Time of the evidence photo (the best view).
@@ -50,7 +44,8 @@ pub struct FieldRecord {
     pub confidence_max: f32,
     pub confidence_mean: f32,
     pub sightings: u32,
-    pub predicted_error: PredictedError,
+    /// Predicted error of the reported position (core's error model, as journaled).
+    pub predicted_error: HorizontalError,
     pub confirmed_by: String,
     /// When the inspector decided, as the review page recorded it.
     pub decided_utc: Option<String>,
@@ -66,6 +61,7 @@ pub struct RecordInputs<'a> {
     pub aircraft: &'a str,
     pub inspector: &'a str,
     pub decided_utc: Option<String>,
+    pub uid: Option<String>,
 }
 
 pub fn field_record(i: RecordInputs<'_>) -> FieldRecord {
@@ -77,6 +73,7 @@ pub fn field_record(i: RecordInputs<'_>) -> FieldRecord {
     });
     FieldRecord {
         candidate_id: c.id,
+        candidate_uid: i.uid,
         revision: c.revision,
         class: c.class_name.clone(),
         time_utc,
@@ -99,13 +96,7 @@ pub fn field_record(i: RecordInputs<'_>) -> FieldRecord {
         confidence_max: c.confidence_max,
         confidence_mean: c.confidence_mean,
         sightings: c.sightings,
-        predicted_error: PredictedError {
-            ce90_m: c.error.ce90_m,
-            cep50_m: c.error.cep50_m,
-            sigma_major_m: c.error.sigma_major_m,
-            sigma_minor_m: c.error.sigma_minor_m,
-            major_axis_bearing_deg: c.error.major_axis_bearing_deg,
-        },
+        predicted_error: c.error,
         confirmed_by: i.inspector.to_string(),
         decided_utc: i.decided_utc,
     }

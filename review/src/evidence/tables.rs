@@ -19,6 +19,7 @@ pub fn kml(flight: &str, records: &[FieldRecord]) -> String {
     );
     for r in records {
         let data = [
+            ("uid", r.candidate_uid.clone().unwrap_or_default()),
             ("class", r.class.clone()),
             ("time_utc", r.time_utc.clone()),
             ("time_local", r.time_local.clone()),
@@ -66,7 +67,7 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| format!("{v:.2}"))
 }
 
-pub const CSV_HEADER: &str = "candidate_id,class,time_utc,time_local,lat_wgs84_deg,lon_wgs84_deg,lat_gcj02_deg,lon_gcj02_deg,photo_file,aircraft,height_above_ground_m,confidence_max,sightings,ce90_m,confirmed_by";
+pub const CSV_HEADER: &str = "candidate_id,class,time_utc,time_local,lat_wgs84_deg,lon_wgs84_deg,lat_gcj02_deg,lon_gcj02_deg,photo_file,aircraft,height_above_ground_m,confidence_max,sightings,ce90_m,confirmed_by,uid";
 
 /// One row per record (RFC 4180 quoting).
 pub fn csv(records: &[FieldRecord]) -> String {
@@ -89,6 +90,8 @@ pub fn csv(records: &[FieldRecord]) -> String {
             r.sightings.to_string(),
             format!("{:.2}", r.predicted_error.ce90_m),
             csv_field(&r.confirmed_by),
+            // Last, so the columns before it keep their places: `<flight id>/<id>`.
+            csv_field(r.candidate_uid.as_deref().unwrap_or("")),
         ];
         s.push_str(&row.join(","));
         s.push_str("\r\n");

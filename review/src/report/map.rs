@@ -5,6 +5,8 @@
 
 use std::fmt::Write;
 
+use qly_flight::folder::FrameKey;
+
 use crate::flight::{Flight, TrackSource};
 
 const R_EARTH_M: f64 = 6_371_008.8;
@@ -59,11 +61,12 @@ pub fn svg(flight: &Flight) -> String {
     );
     pts.extend(
         flight
+            .view
             .frames
             .values()
             .map(|f| (f.camera.lat_deg, f.camera.lon_deg)),
     );
-    pts.extend(flight.candidates.iter().map(|c| (c.lat_deg, c.lon_deg)));
+    pts.extend(flight.candidates().iter().map(|c| (c.lat_deg, c.lon_deg)));
     pts.retain(|(a, b)| a.is_finite() && b.is_finite());
     let mut out = String::new();
     if pts.is_empty() {
@@ -86,7 +89,7 @@ pub fn svg(flight: &Flight) -> String {
     let (x1, y1) = plane.to_xy(lat_max, lon_max);
     // Leave room for error circles at the edges.
     let pad_m = flight
-        .candidates
+        .candidates()
         .iter()
         .map(|c| c.error.ce90_m)
         .filter(|v| v.is_finite())
@@ -135,7 +138,7 @@ pub fn svg(flight: &Flight) -> String {
         })
         .collect();
     let track_title = match flight.track_source {
-        TrackSource::Telemetry => "flown track (telemetry.tlog)",
+        TrackSource::Telemetry => "flown track (telemetry log)",
         TrackSource::FrameRecords => "flown track (from photo camera positions: no telemetry)",
     };
     let _ = write!(
@@ -143,18 +146,26 @@ pub fn svg(flight: &Flight) -> String {
         r##"<polyline id="track" points="{}" fill="none" stroke="#202020" stroke-width="2"><title>{track_title}</title></polyline>"##,
         track.join(" ")
     );
-    for f in flight.frames.values() {
+    for f in flight.view.frames.values() {
         let (x, y) = to_px(f.camera.lat_deg, f.camera.lon_deg);
         let _ = write!(
             out,
-            r##"<circle class="photo" cx="{x:.1}" cy="{y:.1}" r="3.5" fill="#ffffff" stroke="#202020"><title>photo {} ({})</title></circle>"##,
-            f.image_index,
+            r##"<circle class="photo" cx="{x:.1}" cy="{y:.1}" r="3.5" fill="#ffffff" stroke="#202020"><title>photo: {} ({})</title></circle>"##,
+            FrameKey {
+                boot: f.boot,
+                image_index: f.image_index
+            },
             esc(&f.file)
         );
     }
-    for c in &flight.candidates {
+    for c in flight.candidates() {
         let (x, y) = to_px(c.lat_deg, c.lon_deg);
         let e = &c.error;
+        // Unconfirmed candidates are drawn in a group the page hides until its switch.
+        let confirmed = flight.is_confirmed(c);
+        if !confirmed {
+            out.push_str(r#"<g class="unconfirmed">"#);
+        }
         if e.ce90_m.is_finite() {
             let _ = write!(
                 out,
@@ -184,6 +195,9 @@ pub fn svg(flight: &Flight) -> String {
             tx = x + 8.0,
             ty = y - 8.0
         );
+        if !confirmed {
+            out.push_str("</g>");
+        }
     }
     // Scale bar (bottom left) and north arrow (top right).
     let bar_m = nice_length_m((W - 2.0 * MARGIN) / 4.0 / px_per_m);

@@ -1,8 +1,11 @@
 //! The post-flight review page (`review report`): one self-contained HTML file (inline CSS,
 //! SVG and script; thumbnails as `data:` URIs; nothing fetched) with the map of the flight
-//! and one card per candidate that the inspector confirms or rejects. The decisions stay in
-//! the page and download as `decisions.json` (format in [`crate::evidence::decisions`]),
-//! which `review export` turns into an evidence package.
+//! and one card per candidate that the inspector confirms or rejects. The page shows the
+//! confirmed candidates (the flight's one rule, `qly_flight::confirm`); the unconfirmed ones
+//! are behind a switch. The page keeps each decision in the browser's storage (keyed by flight
+//! and candidate, restored on reload, a warning before leaving with decisions not downloaded)
+//! and downloads them as the flight's decisions file (`qly_flight::decisions`), which
+//! `review export` turns into an evidence package.
 
 pub mod map;
 pub mod thumbs;
@@ -14,6 +17,7 @@ use std::path::{Path, PathBuf};
 use image::DynamicImage;
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
+use qly_flight::folder::Entry;
 use qly_flight::record::CandidateRecord;
 
 use crate::flight::{utc_and_china_time, Flight, FlightWarning, TrackSource};
@@ -128,15 +132,34 @@ fn candidate_card(
         lon_deg: c.lon_deg,
     });
     let hag = flight
-        .frames
-        .get(&c.best.image_index)
+        .best_frame(c)
         .and_then(|f| f.camera.height_above_ground_m)
         .map_or("unknown".to_string(), |h| format!("{h:.1} m"));
+    let confirmed = flight.is_confirmed(c);
+    let (extra_class, badge) = if confirmed {
+        ("", String::new())
+    } else {
+        (
+            " unconfirmed",
+            format!(
+                r#" <span class="unconf-badge">unconfirmed: {} of {} photos</span>"#,
+                c.sightings,
+                flight.view.confirmation().min_sightings()
+            ),
+        )
+    };
+    let uid = flight.uid(c.id);
+    let uid_row = uid.as_deref().map_or(String::new(), |u| {
+        format!(
+            "<tr><th>id across flights</th><td class=\"uid\">{}</td></tr>\n",
+            escape_html(u)
+        )
+    });
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"<section class="cand undecided" id="cand-{id}">
-<h3>Candidate {id} <span class="cls">{class}</span> <span class="status" id="status-{id}">undecided</span></h3>
+        r#"<section class="cand undecided{extra_class}" id="cand-{id}" data-uid="{uid_attr}">
+<h3>Candidate {id} <span class="cls">{class}</span> <span class="status" id="status-{id}">undecided</span>{badge}</h3>
 <div class="imgs"><figure>{crop_html}<figcaption>crop (best view)</figcaption></figure><figure>{frame_html}<figcaption>{file}</figcaption></figure></div>
 <table>
 <tr><th>class</th><td>{class}</td></tr>
@@ -150,7 +173,7 @@ fn candidate_card(
 <tr><th>predicted error</th><td>CE90 {ce90:.1} m, CEP50 {cep50:.1} m; 1-sigma ellipse {smaj:.1} x {smin:.1} m, major axis {brg:.0}&deg; from north</td></tr>
 <tr><th>camera</th><td>height above ground {hag}, slant range {slant:.1} m</td></tr>
 <tr><th>revision</th><td>{rev}</td></tr>
-</table>
+{uid_row}</table>
 <p><button type="button" class="confirm" data-id="{id}" data-decision="confirmed">Confirm</button>
 <button type="button" class="reject" data-id="{id}" data-decision="rejected">Reject</button></p>
 </section>
@@ -173,6 +196,7 @@ fn candidate_card(
         brg = c.error.major_axis_bearing_deg,
         slant = c.best.slant_range_m,
         rev = c.revision,
+        uid_attr = escape_html(uid.as_deref().unwrap_or("")),
     );
     s
 }
@@ -185,8 +209,7 @@ trait BestTime {
 impl BestTime for CandidateRecord {
     fn best_time_utc_us(&self, flight: &Flight) -> i64 {
         flight
-            .frames
-            .get(&self.best.image_index)
+            .best_frame(self)
             .map_or(self.last_t_utc_us, |f| f.t_utc_us)
     }
 }
@@ -194,9 +217,7 @@ impl BestTime for CandidateRecord {
 /// SHA-256 (hex) of the flight's journal, which the decisions carry so that they cannot be
 /// applied to another flight's candidates by mistake.
 pub fn journal_sha256(flight: &Flight) -> Option<String> {
-    std::fs::read(&flight.journal_path)
-        .ok()
-        .map(|b| crate::evidence::manifest::sha256_hex(&b))
+    qly_flight::header::sha256_file(&flight.journal_path()).ok()
 }
 
 /// The flight's folder name, which names the flight in decisions and evidence.
@@ -211,31 +232,50 @@ pub fn flight_name(dir: &Path) -> String {
 pub fn render_report(flight: &Flight) -> Report {
     let mut warnings: Vec<String> = flight.warnings.iter().map(|w| w.to_string()).collect();
     let mut frames = HashMap::new();
-    let cards: String = flight
-        .candidates
+    // Confirmed candidates first (by id), then the unconfirmed ones (hidden by default).
+    let (confirmed, unconfirmed): (Vec<&CandidateRecord>, Vec<&CandidateRecord>) = flight
+        .candidates()
         .iter()
+        .partition(|c| flight.is_confirmed(c));
+    let cards: String = confirmed
+        .iter()
+        .chain(&unconfirmed)
         .map(|c| candidate_card(c, flight, &mut frames, &mut warnings))
         .collect();
-    let name = flight_name(&flight.dir);
+    let name = flight_name(flight.folder.root());
+    let flight_id = flight.view.header.as_ref().map(|h| h.flight_id.to_string());
     let data = serde_json::json!({
         "flight": name,
+        "flight_id": flight_id,
         "journal_sha256": journal_sha256(flight),
-        "candidates": flight.candidates.iter().map(|c| serde_json::json!({
+        "decisions_file": Entry::Decisions.name(),
+        "candidates": flight.candidates().iter().map(|c| serde_json::json!({
             "id": c.id, "revision": c.revision, "class": c.class_name,
+            "confirmed": flight.is_confirmed(c), "uid": flight.uid(c.id),
         })).collect::<Vec<_>>(),
     });
+    let switch = if unconfirmed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<p id="unconfirmed-switch"><label><input type="checkbox" id="show-unconfirmed"> show {} unconfirmed sightings</label> (candidates seen in fewer than {} photos; the companion did not report them)</p>"#,
+            unconfirmed.len(),
+            flight.view.confirmation().min_sightings()
+        )
+    };
     let track_note = match flight.track_source {
         TrackSource::Telemetry => format!(
-            "Flown track: {} positions from telemetry.tlog (GLOBAL_POSITION_INT).",
-            flight.track.len()
+            "Flown track: {} positions from {} (GLOBAL_POSITION_INT).",
+            flight.track.len(),
+            Entry::Telemetry.name()
         ),
         TrackSource::FrameRecords => format!(
             "Flown track: NO TELEMETRY LOG; drawn from the {} photos' camera positions.",
             flight.track.len()
         ),
     };
-    let first = flight.frames.values().map(|f| f.t_utc_us).min();
-    let last = flight.frames.values().map(|f| f.t_utc_us).max();
+    let first = flight.view.frames.values().map(|f| f.t_utc_us).min();
+    let last = flight.view.frames.values().map(|f| f.t_utc_us).max();
     let span = match (first, last) {
         (Some(a), Some(b)) => {
             let (au, ac) = utc_and_china_time(a);
@@ -285,21 +325,28 @@ button {{ font-size: 15px; padding: 6px 16px; margin-right: 8px; cursor: pointer
 button.confirm {{ background: #d8f5dc; }} button.reject {{ background: #f8dcdc; }}
 pre {{ background: #f6f6f6; border: 1px solid #ddd; padding: 8px; }}
 .legend span {{ margin-right: 16px; }}
+body:not(.show-unconfirmed) .unconfirmed {{ display: none; }}
+.cand.unconfirmed {{ border-style: dashed; }}
+.unconf-badge {{ font-size: 12px; padding: 1px 6px; border-radius: 4px; background: #fff0c0; }}
+#unsaved {{ color: #a05000; font-weight: bold; }}
 </style></head>
 <body>
 <h1>Flight review: {name_h}</h1>
-<p>{candidates} candidates, {frames} photos, {sightings} sightings. {span}<br>{track_note}{missing}</p>
+<p>{candidates} confirmed candidates ({unconfirmed_n} unconfirmed), {frames} photos, {sightings} sightings. {span}<br>{track_note}{missing}</p>
 {warn_html}
 <h2>Map</h2>
 {svg}
 <p class="legend"><span>dashed blue: planned lanes</span><span>black line: flown track</span><span>white dots: photo points</span><span>red: candidates with CE90 circle (shaded) and 1-sigma ellipse (dashed)</span><span>local east/north metres, north up</span></p>
 <h2>Candidates <small id="decided-count"></small></h2>
+{switch}
 <p>Coordinates: WGS-84 is what GPS, GIS tools and the exports use; GCJ-02 is the offset datum
 of Chinese map apps (Amap/Gaode, Tencent): paste that pair there. Baidu maps use BD-09, a
 further offset, so neither pair is right in Baidu.</p>
 {cards}
 <h2>Decisions</h2>
-<p><button type="button" id="download">Download decisions.json</button></p>
+<p>Decisions are kept by this browser for this flight until you download them.
+<label>Inspector (name and badge number): <input type="text" id="inspector" size="30"></label></p>
+<p><button type="button" id="download">Download {decisions_file}</button> <span id="unsaved"></span></p>
 <pre id="decisions-json"></pre>
 <script type="application/json" id="flight-data">{data}</script>
 <script>{SCRIPT}</script>
@@ -307,9 +354,11 @@ further offset, so neither pair is right in Baidu.</p>
 "#,
         name = escape_html(&name),
         name_h = escape_html(&name),
-        candidates = flight.candidates.len(),
-        frames = flight.frames.len(),
-        sightings = flight.sightings.len(),
+        candidates = confirmed.len(),
+        unconfirmed_n = unconfirmed.len(),
+        decisions_file = Entry::Decisions.name(),
+        frames = flight.view.frames.len(),
+        sightings = flight.view.sightings.len(),
         missing = if missing_frames > 0 {
             format!("<br><b>{missing_frames} frame(s) missing</b> (see warnings).")
         } else {
