@@ -11,6 +11,7 @@ use qly_flight::record::{CameraRecord, FrameRecord, Record};
 
 fn frame(i: u64) -> Record {
     Record::Frame(FrameRecord {
+        boot: 0,
         image_index: i,
         file: format!("frames/{i}.jpg"),
         t_utc_us: 1_800_000_000_000_000 + i as i64,

@@ -20,7 +20,7 @@ fn campaign(target: &str, inputs: Inputs) -> Campaign {
         inputs,
         corpus_dir: fuzz_dir().join("corpus").join(target),
         // Generous for a loaded 2-core machine and a debug build; a real hang runs forever.
-        timeout: Duration::from_secs(30),
+        timeout: Duration::from_secs(60),
         memory_limit: 2 << 30,
         budget: None,
         findings_dir: std::env::var_os("QLY_FUZZ_FINDINGS").map(PathBuf::from),
