@@ -9,6 +9,7 @@ use qly_core::protocol::Ids;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use thiserror::Error;
@@ -143,6 +144,8 @@ enum Sink {
         writer: Option<BoxWrite>,
         replace: mpsc::UnboundedReceiver<BoxWrite>,
     },
+    /// The clients of a `tcpin` server.
+    Clients(Arc<Mutex<Vec<TcpClient>>>),
 }
 
 impl Sink {
@@ -170,6 +173,18 @@ impl Sink {
                     }
                     None => false,
                 }
+            }
+            Sink::Clients(clients) => {
+                let Ok(mut list) = clients.lock() else {
+                    return false;
+                };
+                let mut sent = false;
+                list.retain(|c| {
+                    let ok = c.offer(bytes);
+                    sent |= ok;
+                    ok
+                });
+                sent
             }
         }
     }
@@ -392,6 +407,10 @@ impl Connection {
         }
     }
 
+    /// A `tcpin` server: every client is served at once (each read by its own task, each
+    /// written through its own queue), so a silent or slow client never holds up another.
+    /// Outgoing frames go to every client; a client with more than
+    /// [`TCP_CLIENT_QUEUE_BYTES`] queued (it does not read) is dropped with a warning.
     fn tcp_server(listener: TcpListener, cfg: ConnectionConfig) -> Connection {
         let Parts {
             sender,
@@ -401,33 +420,46 @@ impl Connection {
             stats,
         } = Self::parts(&cfg);
         let local_addr = listener.local_addr().ok();
-        let (replace_tx, replace_rx) = mpsc::unbounded_channel::<BoxWrite>();
+        let clients: Arc<Mutex<Vec<TcpClient>>> = Arc::default();
         let acceptor = {
-            let stats = stats.clone();
-            // One decoder for all clients: counters and signing replay state survive a
-            // reconnect (a replayed frame on a new TCP connection is still a replay).
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
+            let (stats, clients) = (stats.clone(), clients.clone());
+            // One decoder for all clients (each keeps its own partial frame): counters and
+            // signing replay state are the link's, so a replayed frame on another TCP
+            // connection is still a replay.
+            let dec = Arc::new(Mutex::new(Decoder::new(
+                cfg.accept_mavlink1,
+                cfg.signing.clone(),
+            )));
             tokio::spawn(async move {
-                // One client at a time; when it leaves, wait for the next.
-                while let Ok((stream, _)) = listener.accept().await {
+                while let Ok((stream, peer)) = listener.accept().await {
                     let _ = stream.set_nodelay(true);
                     let (r, w) = stream.into_split();
-                    if replace_tx.send(Box::new(w)).is_err() {
-                        return;
-                    }
-                    dec.end_of_datagram();
-                    if !read_stream(Box::new(r), &mut dec, &in_tx, &stats).await {
-                        return;
+                    let (queue, queue_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+                    let queued = Arc::new(AtomicUsize::new(0));
+                    let gone = Arc::new(AtomicBool::new(false));
+                    let writer = tokio::spawn(client_writer(w, queue_rx, queued.clone()));
+                    let reader = tokio::spawn(client_reader(
+                        r,
+                        dec.clone(),
+                        in_tx.clone(),
+                        stats.clone(),
+                        gone.clone(),
+                    ));
+                    if let Ok(mut list) = clients.lock() {
+                        list.push(TcpClient {
+                            peer,
+                            queue,
+                            queued,
+                            gone,
+                            tasks: [reader.abort_handle(), writer.abort_handle()],
+                        });
                     }
                 }
             })
         };
         let writer = tokio::spawn(write_loop(
             out_rx,
-            Sink::Stream {
-                writer: None,
-                replace: replace_rx,
-            },
+            Sink::Clients(clients),
             cfg.impairment,
             stats.clone(),
         ));
@@ -437,6 +469,97 @@ impl Connection {
             stats,
             local_addr,
             tasks: vec![acceptor, writer],
+        }
+    }
+}
+
+/// Bytes that may wait to be sent to one `tcpin` client; past this the client is dropped as
+/// not reading. About 30 s of the sim's full telemetry (some 30 KiB/s), far more than a
+/// client that reads ever has waiting; so a client that never reads costs at most this.
+pub const TCP_CLIENT_QUEUE_BYTES: usize = 1 << 20;
+
+/// One client of a `tcpin` server.
+struct TcpClient {
+    peer: SocketAddr,
+    queue: mpsc::UnboundedSender<Vec<u8>>,
+    /// Bytes in `queue` not yet written to the socket.
+    queued: Arc<AtomicUsize>,
+    /// Set when the client closed its side or its socket failed.
+    gone: Arc<AtomicBool>,
+    tasks: [tokio::task::AbortHandle; 2],
+}
+
+impl Drop for TcpClient {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl TcpClient {
+    /// Queues `bytes`; `false` when the client is gone or has been dropped for not reading.
+    fn offer(&self, bytes: &[u8]) -> bool {
+        if self.gone.load(Ordering::Relaxed) || self.queue.is_closed() {
+            return false;
+        }
+        let queued = self.queued.load(Ordering::Relaxed);
+        if queued + bytes.len() > TCP_CLIENT_QUEUE_BYTES {
+            tracing::warn!(
+                peer = %self.peer,
+                queued_bytes = queued,
+                limit_bytes = TCP_CLIENT_QUEUE_BYTES,
+                "tcpin: dropping a client that does not read what is sent to it"
+            );
+            return false;
+        }
+        self.queued.fetch_add(bytes.len(), Ordering::Relaxed);
+        self.queue.send(bytes.to_vec()).is_ok()
+    }
+}
+
+/// Reads one `tcpin` client through the server's shared decoder until it closes.
+async fn client_reader(
+    mut r: tokio::net::tcp::OwnedReadHalf,
+    dec: Arc<Mutex<Decoder>>,
+    to: mpsc::Sender<Received>,
+    stats: Arc<Mutex<LinkStats>>,
+    gone: Arc<AtomicBool>,
+) {
+    let mut partial = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let open = match dec.lock() {
+            Ok(mut dec) => {
+                dec.swap_buffer(&mut partial);
+                let open = feed(&mut dec, &buf[..n], &to, &stats);
+                dec.swap_buffer(&mut partial);
+                open
+            }
+            Err(_) => false,
+        };
+        if !open {
+            break;
+        }
+    }
+    gone.store(true, Ordering::Relaxed);
+}
+
+/// Writes one `tcpin` client's queue until the socket fails or the client is dropped.
+async fn client_writer(
+    mut w: tokio::net::tcp::OwnedWriteHalf,
+    mut queue: mpsc::UnboundedReceiver<Vec<u8>>,
+    queued: Arc<AtomicUsize>,
+) {
+    while let Some(bytes) = queue.recv().await {
+        let ok = w.write_all(&bytes).await.is_ok();
+        queued.fetch_sub(bytes.len(), Ordering::Relaxed);
+        if !ok {
+            return;
         }
     }
 }

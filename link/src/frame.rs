@@ -132,6 +132,13 @@ impl Decoder {
         self.buf.clear();
     }
 
+    /// Exchanges the buffer of incomplete frame bytes with `other`: a server reading several
+    /// streams through one decoder (one signing replay state) keeps each stream's partial
+    /// frame apart.
+    pub fn swap_buffer(&mut self, other: &mut Vec<u8>) {
+        std::mem::swap(&mut self.buf, other);
+    }
+
     pub fn push(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
     }

@@ -507,6 +507,11 @@ fn dataset(a: &DatasetArgs) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
+    // The link library logs through `tracing` (a `tcpin` client dropped for not reading).
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let cli = Cli::parse();
     let result = match &cli.command {
         Some(Cmd::Dataset(a)) => dataset(a),

@@ -9,6 +9,13 @@
 //! costs one record, never the rest of the file. The length catches a payload that was cut
 //! short or ran into the next write; the CRC catches bytes changed in place (a torn sector,
 //! zeros after a power cut). A damaged line is reported with its byte offset and the reason.
+//!
+//! A record's payload is at most [`MAX_PAYLOAD_BYTES`]: [`encode`] refuses a larger one, and
+//! [`scan_reader`] reports a longer line as damage at its offset while skipping it, never
+//! holding more than one line of that size. So reading a journal needs memory for the records
+//! it holds plus one [`MAX_LINE_BYTES`] line, whatever the file contains.
+
+use std::io::{self, BufRead, Read};
 
 use crate::record::Record;
 
@@ -16,11 +23,25 @@ use crate::record::Record;
 pub const TAG: &[u8; 4] = b"qj1 ";
 /// `qj1 ` + 8 hex + space + 8 hex + space.
 pub const HEADER_LEN: usize = 4 + 8 + 1 + 8 + 1;
+/// Largest payload a record may have, bytes. Records are a few hundred bytes (a candidate with
+/// its sighting list a few KiB); a longer line is damage (a run of bytes with no newline, or
+/// a corrupted file), never a record to allocate whole.
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// Longest line read as a record: header, payload, newline.
+pub const MAX_LINE_BYTES: usize = HEADER_LEN + MAX_PAYLOAD_BYTES + 1;
 
 /// The framed line of `record`. Fails for a record that JSON cannot carry faithfully (a
-/// NaN or infinite number would be written as `null` and could not be read back).
+/// NaN or infinite number would be written as `null` and could not be read back), and for
+/// one over [`MAX_PAYLOAD_BYTES`], which a reader would refuse.
 pub fn encode(record: &Record) -> Result<Vec<u8>, serde_json::Error> {
     let payload = serde_json::to_vec(record)?;
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(<serde_json::Error as serde::ser::Error>::custom(format!(
+            "the record is {} bytes of JSON, more than a journal record may hold ({} bytes)",
+            payload.len(),
+            MAX_PAYLOAD_BYTES
+        )));
+    }
     // Reading back is the only complete check that the line will be readable later; it costs
     // a few microseconds per record.
     serde_json::from_slice::<Record>(&payload)?;
@@ -46,6 +67,9 @@ pub enum DamageReason {
     ChecksumMismatch { declared: u32, computed: u32 },
     /// The framing is intact but the payload is not a record this version knows.
     NotARecord(String),
+    /// The line is longer than any record may be ([`MAX_LINE_BYTES`]); it was skipped
+    /// without being read whole.
+    TooLong { len: u64, limit: u64 },
 }
 
 impl std::fmt::Display for DamageReason {
@@ -62,6 +86,10 @@ impl std::fmt::Display for DamageReason {
                 "CRC-32 mismatch: header {declared:08x}, payload {computed:08x}"
             ),
             DamageReason::NotARecord(e) => write!(f, "intact line but not a known record: {e}"),
+            DamageReason::TooLong { len, limit } => write!(
+                f,
+                "a line of {len} bytes, longer than a record may be ({limit} bytes): skipped"
+            ),
         }
     }
 }
@@ -88,51 +116,94 @@ pub struct Scan {
 
 /// Reads every line of `bytes`.
 pub fn scan(bytes: &[u8]) -> Scan {
+    // Reading from a slice cannot fail.
+    scan_reader(bytes).unwrap_or_default()
+}
+
+/// Reads every line from `reader`, holding at most one line of [`MAX_LINE_BYTES`] besides the
+/// records: a longer line is reported as [`DamageReason::TooLong`] and skipped unread.
+pub fn scan_reader(reader: impl Read) -> io::Result<Scan> {
+    let mut reader = io::BufReader::with_capacity(64 * 1024, reader);
     let mut out = Scan::default();
-    let mut pos = 0usize;
-    while pos < bytes.len() {
-        let rest = &bytes[pos..];
-        let (line, next) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (&rest[..i], pos + i + 1),
-            None => (rest, bytes.len()),
-        };
-        let terminated = next <= bytes.len() && bytes[next - 1] == b'\n';
-        let parsed = if terminated {
-            parse_line(line)
+    let mut line: Vec<u8> = Vec::new();
+    let mut pos = 0u64;
+    loop {
+        // One line: `line` holds it while it fits, `len` counts all of it.
+        line.clear();
+        let mut len = 0u64;
+        let mut terminated = false;
+        loop {
+            let buf = reader.fill_buf()?;
+            if buf.is_empty() {
+                break;
+            }
+            let (chunk, done) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (&buf[..i], true),
+                None => (buf, false),
+            };
+            if len + chunk.len() as u64 <= MAX_LINE_BYTES as u64 {
+                line.extend_from_slice(chunk);
+            } else if !line.is_empty() {
+                // Too long: give the memory back at once.
+                line = Vec::new();
+            }
+            len += chunk.len() as u64;
+            let used = chunk.len() + usize::from(done);
+            reader.consume(used);
+            if done {
+                terminated = true;
+                break;
+            }
+        }
+        if len == 0 && !terminated {
+            break;
+        }
+        let next = pos + len + u64::from(terminated);
+        let parsed = if len + 1 > MAX_LINE_BYTES as u64 {
+            Err(DamageReason::TooLong {
+                len: next - pos,
+                limit: MAX_LINE_BYTES as u64,
+            })
+        } else if terminated {
+            parse_line(&line)
         } else {
             Err(DamageReason::Unterminated)
         };
         match parsed {
             Ok(record) => {
                 out.records.push(record);
-                out.intact_len = next as u64;
+                out.intact_len = next;
             }
             Err(DamageReason::NotARecord(e)) => {
                 // Intact framing: a record of a later version, kept in the file.
-                out.intact_len = next as u64;
+                out.intact_len = next;
                 push_damage(&mut out.damage, pos, next, DamageReason::NotARecord(e));
             }
             Err(reason) => push_damage(&mut out.damage, pos, next, reason),
         }
         pos = next;
     }
-    out
+    Ok(out)
 }
 
-fn push_damage(damage: &mut Vec<Damage>, start: usize, end: usize, reason: DamageReason) {
-    let mergeable = !matches!(reason, DamageReason::NotARecord(_));
+fn push_damage(damage: &mut Vec<Damage>, start: u64, end: u64, reason: DamageReason) {
+    // A line that is not a record of this version, or too long to read, is reported on its
+    // own; runs of other damage (garbage, a torn sector) are merged.
+    let alone = |r: &DamageReason| {
+        matches!(
+            r,
+            DamageReason::NotARecord(_) | DamageReason::TooLong { .. }
+        )
+    };
     if let Some(last) = damage.last_mut() {
-        if mergeable
-            && !matches!(last.reason, DamageReason::NotARecord(_))
-            && last.offset + last.len == start as u64
-        {
-            last.len = end as u64 - last.offset;
+        if !alone(&reason) && !alone(&last.reason) && last.offset + last.len == start {
+            last.len = end - last.offset;
             return;
         }
     }
     damage.push(Damage {
-        offset: start as u64,
-        len: (end - start) as u64,
+        offset: start,
+        len: end - start,
         reason,
     });
 }

@@ -69,7 +69,7 @@ pub mod frame;
 mod writer;
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -232,27 +232,33 @@ impl JournalContents {
 
 /// Reads a journal without opening it for writing: all intact records and a report of what
 /// was skipped. The file is not changed.
+///
+/// Lines are read one at a time: memory is the records plus one line of at most
+/// [`frame::MAX_LINE_BYTES`]; a longer line is reported as damage and skipped unread.
 pub fn read_journal(path: &Path) -> Result<JournalContents, JournalError> {
-    let mut bytes = Vec::new();
-    File::open(path)
-        .and_then(|mut f| f.read_to_end(&mut bytes))
-        .map_err(|source| JournalError::Io {
-            path: path.to_path_buf(),
-            action: "reading",
-            source,
-        })?;
-    Ok(contents(path, &bytes))
+    let file = File::open(path).map_err(|source| JournalError::Io {
+        path: path.to_path_buf(),
+        action: "reading",
+        source,
+    })?;
+    contents(path, &file).map_err(|source| JournalError::Io {
+        path: path.to_path_buf(),
+        action: "reading",
+        source,
+    })
 }
 
-fn contents(path: &Path, bytes: &[u8]) -> JournalContents {
-    let scan = frame::scan(bytes);
-    JournalContents {
+/// Scans `file`, just opened (at offset 0), to its end.
+fn contents(path: &Path, mut file: &File) -> io::Result<JournalContents> {
+    let scan = frame::scan_reader(file)?;
+    let file_len = file.stream_position()?;
+    Ok(JournalContents {
         path: path.to_path_buf(),
         records: scan.records,
         damage: scan.damage,
         intact_len: scan.intact_len,
-        file_len: bytes.len() as u64,
-    }
+        file_len,
+    })
 }
 
 /// Where the writer thread writes: the journal file, or a test's faulty disk.
@@ -360,7 +366,7 @@ impl Journal {
             }
         };
         let existed = path.exists();
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
@@ -380,9 +386,7 @@ impl Journal {
             // The new file's directory entry must survive a power cut too.
             sync_parent_dir(path).map_err(io_err("syncing the flight folder"))?;
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(io_err("reading"))?;
-        let contents = contents(path, &bytes);
+        let contents = contents(path, &file).map_err(io_err("reading"))?;
         let mut skipped_damaged_bytes = 0;
         for d in &contents.damage {
             if d.offset >= contents.intact_len {

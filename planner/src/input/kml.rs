@@ -21,6 +21,13 @@ use super::validate::{check_pairs, check_width, clean_points, AxisOrder};
 use super::{Ctx, InputError};
 use crate::survey::{InputGeometry, Site, SurveyInput};
 
+/// Deepest element nesting read. Real KML nests Document/Folder/Placemark/MultiGeometry/
+/// Polygon/outerBoundaryIs/LinearRing/coordinates some ten levels deep; the element tree is
+/// walked and dropped recursively, so an unbounded depth (a file of 100 000 nested Folders)
+/// would overflow the stack. With this bound a reader's memory is a few times the file's size
+/// (the tree holds the text once) and its stack a few hundred KiB.
+pub const MAX_XML_DEPTH: usize = 100;
+
 /// One XML element: local name, attributes, text content and children.
 #[derive(Debug, Default)]
 struct Element {
@@ -83,6 +90,21 @@ fn parse_xml(ctx: &Ctx, text: &str) -> Result<Element, InputError> {
         match event {
             Event::Start(_) | Event::Empty(_) if root.is_some() && stack.is_empty() => {
                 return Err(xml_err(pos, "a second root element".into()));
+            }
+            Event::Start(_) if stack.len() >= MAX_XML_DEPTH => {
+                return Err(xml_err(
+                    pos,
+                    format!(
+                        "elements nested more than {MAX_XML_DEPTH} deep (inside {})",
+                        stack
+                            .iter()
+                            .take(4)
+                            .map(|e| e.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                            + "/..."
+                    ),
+                ));
             }
             Event::Start(e) => stack.push(start_element(&e)),
             Event::Empty(e) => {

@@ -20,7 +20,16 @@ use thiserror::Error;
 
 use crate::survey::SurveyInput;
 
-pub use validate::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
+pub use kml::MAX_XML_DEPTH;
+pub use validate::{
+    in_china, MAX_CORRIDOR_LENGTH_M, MAX_CORRIDOR_WIDTH_M, MAX_SURVEY_EXTENT_M, SWAP_HINT_LAT_LON,
+    SWAP_HINT_LON_LAT,
+};
+
+/// Largest input file read, bytes. Survey geometry and missions are kilobytes to a few
+/// megabytes; a reader holds the text and a parsed copy a few times its size, so this bounds
+/// a reader's memory to a few hundred MiB whatever the file holds.
+pub const MAX_INPUT_BYTES: u64 = 64 << 20;
 
 /// Why an input file was refused.
 #[derive(Debug, Error)]
@@ -72,10 +81,26 @@ impl Ctx {
     }
 
     pub fn read(&self, path: &Path) -> Result<String, InputError> {
-        let bytes = std::fs::read(path).map_err(|io| InputError::Io {
+        use std::io::Read;
+        let io = |io| InputError::Io {
             file: self.file.clone(),
             io,
-        })?;
+        };
+        let mut bytes = Vec::new();
+        // `take` one byte more than allowed, so a file that grows while read is caught too.
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_INPUT_BYTES {
+            return Err(self.err(
+                "(file)",
+                format!(
+                    "larger than {} MiB: expected a survey or mission file (kilobytes to a few \
+                     megabytes)",
+                    MAX_INPUT_BYTES >> 20
+                ),
+            ));
+        }
         // A UTF-8 byte order mark is common in files from Windows tools.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
         let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -111,7 +136,7 @@ pub fn read_survey_input(
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    match ext.as_str() {
+    let input = match ext.as_str() {
         "geojson" | "json" => geojson::read(&ctx, &ctx.read(path)?, datum_override),
         "kml" => kml::read(&ctx, &ctx.read(path)?, datum_override),
         "plan" => plan::read_survey(&ctx, &ctx.read(path)?, datum_override),
@@ -122,7 +147,9 @@ pub fn read_survey_input(
                  (a WPL .waypoints file is a finished mission: read it with read_wpl)"
             ),
         )),
-    }
+    }?;
+    validate::check_extent(&ctx, &input)?;
+    Ok(input)
 }
 
 /// Reads a QGroundControl `.plan` as the mission a vehicle would fly: its simple items and
@@ -167,7 +194,9 @@ pub mod from_text {
         let ctx = Ctx {
             file: source.to_string(),
         };
-        geojson::read(&ctx, text, datum_override)
+        let input = geojson::read(&ctx, text, datum_override)?;
+        validate::check_extent(&ctx, &input)?;
+        Ok(input)
     }
 
     pub fn kml(
@@ -178,7 +207,9 @@ pub mod from_text {
         let ctx = Ctx {
             file: source.to_string(),
         };
-        kml::read(&ctx, text, datum_override)
+        let input = kml::read(&ctx, text, datum_override)?;
+        validate::check_extent(&ctx, &input)?;
+        Ok(input)
     }
 
     pub fn plan_survey(
@@ -189,7 +220,9 @@ pub mod from_text {
         let ctx = Ctx {
             file: source.to_string(),
         };
-        plan::read_survey(&ctx, text, datum_override)
+        let input = plan::read_survey(&ctx, text, datum_override)?;
+        validate::check_extent(&ctx, &input)?;
+        Ok(input)
     }
 
     pub fn plan_mission(source: &str, text: &str) -> Result<Mission, InputError> {

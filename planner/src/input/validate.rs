@@ -1,6 +1,11 @@
 //! Coordinate checks shared by every reader: finite numbers, latitude/longitude ranges, the
 //! latitude/longitude swap, and enough distinct points for a line or a ring.
 //!
+//! Before anything is planned, [`check_extent`] refuses geometry whose size alone would make
+//! planning run for hours and take gigabytes (a mistyped vertex that jumps a continent): the
+//! work of planning grows with the corridor's length, the surveyed extent and the corridor's
+//! width, so they are bounded here, where the geometry is read, with the figure named.
+//!
 //! The swap is the most common hand-made mistake: GeoJSON and KML store longitude first,
 //! WPL and `.plan` latitude first. A swap is reported when:
 //! 1. some point is out of range as given but every point is in range swapped; or
@@ -14,6 +19,21 @@ use qly_core::datum::{in_gcj02_region, Datum};
 use qly_core::geodesy::GeoPoint;
 
 use super::{Ctx, InputError};
+use crate::survey::{InputGeometry, SurveyInput};
+
+/// Longest corridor centreline planned at once, metres. The sample corridor is 8 km; a river
+/// patrol longer than this is planned in sections. Planning cost grows with the length (lanes,
+/// photos, mission items, the coverage raster); at this length a plan takes seconds and well
+/// under a gigabyte (BENCHMARKS.md, "Input bounds").
+pub const MAX_CORRIDOR_LENGTH_M: f64 = 100_000.0;
+/// Largest side of the box around every point of the survey geometry and the exclusions,
+/// metres (east-west measured at the box's middle latitude). Bounds the coverage raster's tile
+/// index and the area an area survey can sweep.
+pub const MAX_SURVEY_EXTENT_M: f64 = 100_000.0;
+/// Widest corridor, metres: a wider strip is an area survey.
+pub const MAX_CORRIDOR_WIDTH_M: f64 = 2_000.0;
+/// Metres per degree of latitude (and of longitude at the equator), for the extent estimate.
+const M_PER_DEG: f64 = 111_320.0;
 
 /// The hint for files that store longitude first.
 pub const SWAP_HINT_LON_LAT: &str =
@@ -142,17 +162,22 @@ pub(crate) fn clean_points(
     if ring && out.len() > 1 && out.first() == out.last() {
         out.pop();
     }
-    let mut distinct: Vec<GeoPoint> = Vec::new();
-    for p in &out {
-        if !distinct.contains(p) {
-            distinct.push(*p);
-        }
-    }
     let (min, what) = if ring {
         (3, "a ring (polygon boundary)")
     } else {
         (2, "a line")
     };
+    // Only whether `min` distinct points exist matters: stop there, so that a long line costs
+    // linear time (a full distinct count would be quadratic).
+    let mut distinct: Vec<GeoPoint> = Vec::with_capacity(min);
+    for p in &out {
+        if distinct.len() >= min {
+            break;
+        }
+        if !distinct.contains(p) {
+            distinct.push(*p);
+        }
+    }
     if distinct.len() < min {
         return Err(ctx.err(
             field,
@@ -173,7 +198,86 @@ pub(crate) fn check_width(ctx: &Ctx, field: &str, width_m: f64) -> Result<f64, I
             format!("width_m = {width_m}: expected a finite width in metres > 0"),
         ));
     }
+    if width_m > MAX_CORRIDOR_WIDTH_M {
+        return Err(ctx.err(
+            field,
+            format!(
+                "width_m = {width_m}: expected at most {MAX_CORRIDOR_WIDTH_M} m (a wider strip \
+                 is an area: give a Polygon)"
+            ),
+        ));
+    }
     Ok(width_m)
+}
+
+/// Refuses survey geometry too large to plan (see the module doc): a corridor longer than
+/// [`MAX_CORRIDOR_LENGTH_M`], or geometry (with exclusions) spanning more than
+/// [`MAX_SURVEY_EXTENT_M`]. Runs in time linear in the number of points and allocates
+/// nothing, so it can run before any planning work is estimated or allocated.
+pub(crate) fn check_extent(ctx: &Ctx, input: &SurveyInput) -> Result<(), InputError> {
+    if let InputGeometry::Centreline(line) = &input.geometry {
+        let mut length_m = 0.0;
+        let mut longest = (0usize, 0.0f64);
+        for (i, w) in line.windows(2).enumerate() {
+            let d = w[0].distance_m(w[1]);
+            length_m += d;
+            if d > longest.1 {
+                longest = (i, d);
+            }
+        }
+        if length_m > MAX_CORRIDOR_LENGTH_M {
+            let (i, d) = longest;
+            return Err(ctx.err(
+                "centreline",
+                format!(
+                    "the corridor is {:.1} km long: expected at most {:.0} km (plan a longer \
+                     river in sections); its longest step, point {i} to point {}, is {:.1} km \
+                     (a mistyped coordinate?)",
+                    length_m / 1000.0,
+                    MAX_CORRIDOR_LENGTH_M / 1000.0,
+                    i + 1,
+                    d / 1000.0
+                ),
+            ));
+        }
+    }
+    let main: Box<dyn Iterator<Item = &GeoPoint>> = match &input.geometry {
+        InputGeometry::Centreline(line) => Box::new(line.iter()),
+        InputGeometry::Area { boundary, holes } => {
+            Box::new(boundary.iter().chain(holes.iter().flatten()))
+        }
+    };
+    let mut lat = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut lon = (f64::INFINITY, f64::NEG_INFINITY);
+    for p in main.chain(input.exclusions.iter().flatten()) {
+        lat = (lat.0.min(p.lat_deg), lat.1.max(p.lat_deg));
+        lon = (lon.0.min(p.lon_deg), lon.1.max(p.lon_deg));
+    }
+    if lat.0 > lat.1 {
+        return Ok(());
+    }
+    let north_south_m = (lat.1 - lat.0) * M_PER_DEG;
+    let mid_lat = ((lat.0 + lat.1) / 2.0).to_radians();
+    let east_west_m = (lon.1 - lon.0) * M_PER_DEG * mid_lat.cos();
+    let extent_m = north_south_m.max(east_west_m);
+    if extent_m > MAX_SURVEY_EXTENT_M {
+        return Err(ctx.err(
+            "geometry",
+            format!(
+                "the survey spans {:.1} km east-west by {:.1} km north-south (latitude \
+                 {:.5}..{:.5}, longitude {:.5}..{:.5}, exclusions included): expected at most \
+                 {:.0} km either way (a mistyped coordinate?)",
+                east_west_m / 1000.0,
+                north_south_m / 1000.0,
+                lat.0,
+                lat.1,
+                lon.0,
+                lon.1,
+                MAX_SURVEY_EXTENT_M / 1000.0
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
