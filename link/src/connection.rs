@@ -5,6 +5,7 @@ use crate::address::Address;
 use crate::dialect::MavMessage;
 use crate::frame::{signing_time_now, Decoder, Encoder, Received, RxCounts, SigningConfig};
 use crate::impair::{Impairer, Impairment};
+use crate::signing_streams::SigningStreams;
 use qly_core::protocol::Ids;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -29,6 +30,12 @@ pub struct ConnectionConfig {
     pub accept_mavlink1: bool,
     /// Damage our outgoing frames (tests).
     pub impairment: Option<Impairment>,
+    /// The signing clock and replay table; `None`: one of its own, in memory. Give the same
+    /// one to every link of a system (a replay on another link is then refused), persisted
+    /// to refuse replays after a restart.
+    pub signing_streams: Option<SigningStreams>,
+    /// Whom a `udpin` link answers.
+    pub udp_peer: UdpPeer,
 }
 
 impl ConnectionConfig {
@@ -38,6 +45,29 @@ impl ConnectionConfig {
             signing: None,
             accept_mavlink1: true,
             impairment: None,
+            signing_streams: None,
+            udp_peer: UdpPeer::default(),
+        }
+    }
+}
+
+/// Whom a `udpin` link talks to. Only a datagram holding a frame that passed every check
+/// (CRC, and the signature when signing is required) makes its sender the peer; junk or
+/// unsigned frames from a stranger never redirect the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpPeer {
+    /// Lock to the first valid peer and ignore every other sender, as MAVLink routers do;
+    /// another sender may take over only after the locked peer has sent no valid frame for
+    /// `release_after` (a ground station restarted on a new port; a GCS heartbeats at 1 Hz).
+    FirstValid { release_after: Duration },
+    /// Follow whichever sender sent the latest valid frame.
+    LatestValid,
+}
+
+impl Default for UdpPeer {
+    fn default() -> Self {
+        UdpPeer::FirstValid {
+            release_after: Duration::from_secs(3),
         }
     }
 }
@@ -56,6 +86,79 @@ pub struct LinkStats {
     pub rx_queue_overflow: u64,
     pub impair_dropped: u64,
     pub impair_duplicated: u64,
+    /// Datagrams ignored on a `udpin` link because they came from another sender than the
+    /// locked peer.
+    pub other_peer_ignored: u64,
+    /// The sender of the last datagram with a frame refused for signing (bad signature,
+    /// unsigned, replayed), on socket links.
+    pub signing_rejected_from: Option<SocketAddr>,
+}
+
+impl LinkStats {
+    /// What went wrong with signing on this link, if anything: every client adds it to its
+    /// error, so a wrong or missing key is named as such. `have_key`: we sign.
+    pub fn signing_trouble(&self, have_key: bool) -> Option<SigningTrouble> {
+        let rx = &self.rx;
+        let kind = if rx.bad_signature > 0 {
+            SigningTroubleKind::BadSignature(rx.bad_signature)
+        } else if rx.unsigned_rejected > 0 {
+            SigningTroubleKind::Unsigned(rx.unsigned_rejected)
+        } else if rx.replayed > 0 {
+            SigningTroubleKind::Replayed(rx.replayed)
+        } else if !have_key && rx.signed_unchecked > 0 {
+            SigningTroubleKind::PeerSignsWeDoNot(rx.signed_unchecked)
+        } else {
+            return None;
+        };
+        Some(SigningTrouble {
+            kind,
+            from: self.signing_rejected_from,
+        })
+    }
+}
+
+/// Frames refused (or left unchecked) for signing reasons: see [`LinkStats::signing_trouble`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigningTrouble {
+    pub kind: SigningTroubleKind,
+    /// Who sent them, when known.
+    pub from: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningTroubleKind {
+    /// Frames signed with another key.
+    BadSignature(u64),
+    /// Unsigned frames refused because we require signing.
+    Unsigned(u64),
+    /// Signed frames refused as replays.
+    Replayed(u64),
+    /// The peer signs its frames and we have no key: it probably refuses ours.
+    PeerSignsWeDoNot(u64),
+}
+
+impl std::fmt::Display for SigningTrouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let from = self.from.map(|a| format!(" from {a}")).unwrap_or_default();
+        match self.kind {
+            SigningTroubleKind::BadSignature(n) => write!(
+                f,
+                "{n} frames{from} had a bad signature: wrong --signing-key?"
+            ),
+            SigningTroubleKind::Unsigned(n) => write!(
+                f,
+                "{n} unsigned frames{from} were refused because signing is required: the peer has no signing key?"
+            ),
+            SigningTroubleKind::Replayed(n) => write!(
+                f,
+                "{n} signed frames{from} were refused as replays (timestamp not newer than its stream's last, or over a minute behind ours)"
+            ),
+            SigningTroubleKind::PeerSignsWeDoNot(n) => write!(
+                f,
+                "the vehicle signs its frames ({n} signed frames received) but we have no key, so it probably refuses ours: give --signing-key"
+            ),
+        }
+    }
 }
 
 /// Why a connection could not be opened or used.
@@ -184,11 +287,13 @@ struct Parts {
     in_tx: mpsc::Sender<Received>,
     in_rx: mpsc::Receiver<Received>,
     stats: Arc<Mutex<LinkStats>>,
+    /// Sharing the encoder's signing streams.
+    decoder: Decoder,
 }
 
 impl Connection {
     /// Opens `address` (see [`Address`]). `tcpin` returns at once and accepts clients in the
-    /// background; `udpin` replies to whoever sent the last datagram.
+    /// background; `udpin` replies to the peer chosen by [`ConnectionConfig::udp_peer`].
     pub async fn open(address: &Address, cfg: ConnectionConfig) -> Result<Connection, LinkError> {
         let name = address.to_string();
         let io = |source| LinkError::Io {
@@ -292,9 +397,13 @@ impl Connection {
     fn parts(cfg: &ConnectionConfig) -> Parts {
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (in_tx, in_rx) = mpsc::channel(RX_QUEUE);
+        let streams = cfg.signing_streams.clone().unwrap_or_default();
         let sender = LinkSender {
             own: cfg.own,
-            encoder: Arc::new(Mutex::new(Encoder::new(cfg.signing.clone()))),
+            encoder: Arc::new(Mutex::new(Encoder::with_streams(
+                cfg.signing.clone(),
+                streams.clone(),
+            ))),
             out: out_tx,
         };
         Parts {
@@ -303,6 +412,7 @@ impl Connection {
             in_tx,
             in_rx,
             stats: Arc::new(Mutex::new(LinkStats::default())),
+            decoder: Decoder::with_streams(cfg.accept_mavlink1, cfg.signing.clone(), streams),
         }
     }
 
@@ -313,16 +423,19 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: mut dec,
         } = Self::parts(&cfg);
         let local_addr = sock.local_addr().ok();
         let sock = Arc::new(sock);
         let peer = Arc::new(Mutex::new(fixed_peer));
         let learn_peer = fixed_peer.is_none();
+        let policy = cfg.udp_peer;
         let reader = {
             let (sock, peer, stats) = (sock.clone(), peer.clone(), stats.clone());
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
+                // When the locked peer last sent a valid frame.
+                let mut peer_heard = Instant::now();
                 loop {
                     let Ok((n, from)) = sock.recv_from(&mut buf).await else {
                         // ICMP "port unreachable" surfaces as an error on some systems:
@@ -330,16 +443,34 @@ impl Connection {
                         tokio::task::yield_now().await;
                         continue;
                     };
-                    if learn_peer {
-                        if let Ok(mut p) = peer.lock() {
-                            *p = Some(from);
+                    let locked = if learn_peer {
+                        peer.lock().ok().and_then(|p| *p)
+                    } else {
+                        None
+                    };
+                    if let (Some(p), UdpPeer::FirstValid { release_after }) = (locked, policy) {
+                        if p != from && peer_heard.elapsed() < release_after {
+                            // Not our peer: never decoded, so it cannot disturb anything.
+                            if let Ok(mut s) = stats.lock() {
+                                s.other_peer_ignored += 1;
+                            }
+                            continue;
                         }
                     }
-                    if !feed(&mut dec, &buf[..n], &in_tx, &stats) {
+                    let accepted_before = dec.counts.accepted;
+                    if !feed(&mut dec, &buf[..n], &in_tx, &stats, Some(from)) {
                         return;
                     }
                     // A datagram holds whole frames: drop any partial remainder.
                     dec.end_of_datagram();
+                    if learn_peer && dec.counts.accepted > accepted_before {
+                        // Only a sender of a valid frame becomes (or stays) the peer; with
+                        // FirstValid another sender gets here only once the lock expired.
+                        if let Ok(mut p) = peer.lock() {
+                            *p = Some(from);
+                        }
+                        peer_heard = Instant::now();
+                    }
                 }
             })
         };
@@ -365,11 +496,11 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: mut dec,
         } = Self::parts(&cfg);
         let (_replace_tx, replace_rx) = mpsc::unbounded_channel();
         let reader = {
             let stats = stats.clone();
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 read_stream(r, &mut dec, &in_tx, &stats).await;
             })
@@ -399,6 +530,7 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: mut dec,
         } = Self::parts(&cfg);
         let local_addr = listener.local_addr().ok();
         let (replace_tx, replace_rx) = mpsc::unbounded_channel::<BoxWrite>();
@@ -406,7 +538,6 @@ impl Connection {
             let stats = stats.clone();
             // One decoder for all clients: counters and signing replay state survive a
             // reconnect (a replayed frame on a new TCP connection is still a replay).
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 // One client at a time; when it leaves, wait for the next.
                 while let Ok((stream, _)) = listener.accept().await {
@@ -447,8 +578,11 @@ fn feed(
     bytes: &[u8],
     to: &mpsc::Sender<Received>,
     stats: &Arc<Mutex<LinkStats>>,
+    from: Option<SocketAddr>,
 ) -> bool {
     dec.observe_time(signing_time_now());
+    let signing_rejects = |c: &RxCounts| c.bad_signature + c.unsigned_rejected + c.replayed;
+    let rejected_before = signing_rejects(&dec.counts);
     dec.push(bytes);
     let mut overflow = 0;
     let mut open = true;
@@ -462,6 +596,9 @@ fn feed(
     if let Ok(mut s) = stats.lock() {
         s.rx = dec.counts;
         s.rx_queue_overflow += overflow;
+        if signing_rejects(&dec.counts) > rejected_before && from.is_some() {
+            s.signing_rejected_from = from;
+        }
     }
     open
 }
@@ -478,7 +615,7 @@ async fn read_stream(
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => return !to.is_closed(),
             Ok(n) => {
-                if !feed(dec, &buf[..n], to, stats) {
+                if !feed(dec, &buf[..n], to, stats, None) {
                     return false;
                 }
             }
