@@ -22,7 +22,7 @@ use qly_core::protocol::Ids;
 use qly_core::terrain::{
     read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
 };
-use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
+use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig, SigningStreams};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
 use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
@@ -293,6 +293,11 @@ struct Args {
     /// With --signing-key: drop unsigned and badly signed frames.
     #[arg(long, requires = "signing_key")]
     require_signing: bool,
+    /// With --signing-key: keep the signing timestamp and the last timestamp of every
+    /// incoming signing stream in FILE across restarts, so frames recorded before a restart
+    /// are refused after it (a real autopilot keeps them in its storage). Default: in memory.
+    #[arg(long, value_name = "FILE", requires = "signing_key")]
+    signing_state: Option<PathBuf>,
 }
 
 fn parse_home(s: &str) -> Result<Home> {
@@ -680,6 +685,12 @@ fn fly(args: Args) -> Result<()> {
             link_id: 0,
             require_signed: args.require_signing,
         });
+        // One signing clock and stream table for every link, as ArduPilot keeps one for all
+        // its channels: a frame recorded on one link is a replay on another.
+        cfg.signing_streams = Some(match &args.signing_state {
+            Some(path) => SigningStreams::persistent(path).context("--signing-state")?,
+            None => SigningStreams::in_memory(),
+        });
     }
     let impairment = Impairment {
         seed: args.seed,
@@ -700,6 +711,7 @@ fn fly(args: Args) -> Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     let names: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    let cfg_streams = cfg.signing_streams.clone();
     let all_stats = rt
         .block_on(async {
             // Hook SIGTERM before the links bind and announce their ports.
@@ -707,6 +719,18 @@ fn fly(args: Args) -> Result<()> {
             run_links(autopilot, &addresses, cfg, shutdown).await
         })
         .with_context(|| format!("links {}", names.join(", ")))?;
+    if let Some(streams) = &cfg_streams {
+        if let Some(path) = streams.path() {
+            streams
+                .flush()
+                .with_context(|| format!("--signing-state {}", path.display()))?;
+            println!(
+                "sim: signing state ({} streams) kept in {}",
+                streams.stream_count(),
+                path.display()
+            );
+        }
+    }
     if let Some(w) = writer {
         let queued = w.queued();
         if queued > 0 {

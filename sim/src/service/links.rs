@@ -28,6 +28,7 @@ pub async fn run_links(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Vec<LinkStats>, LinkError> {
     let own = cfg.own;
+    let signing_clock = cfg.signing_streams.clone();
     let mut senders: Vec<LinkSender> = Vec::with_capacity(addresses.len());
     let (in_tx, mut in_rx) = mpsc::channel::<(LinkIndex, Received)>(4096);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -94,7 +95,13 @@ pub async fn run_links(
             },
             _ = tick.tick() => {
                 let wall = start.elapsed();
-                autopilot.advance_to(wall.as_secs_f64() * speedup, wall)
+                let out = autopilot.advance_to(wall.as_secs_f64() * speedup, wall);
+                if let Some(s) = &signing_clock {
+                    // The vehicle signs on its own clock (GPS time; sped up with the
+                    // simulation), as ArduPilot's update_signing_timestamp does.
+                    s.advance_timestamp(autopilot.signing_time());
+                }
+                out
             }
         };
         for m in &out {

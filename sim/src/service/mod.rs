@@ -14,6 +14,7 @@ pub mod connection;
 pub mod links;
 pub mod router;
 pub mod telemetry;
+pub mod validate;
 
 use std::time::Duration;
 
@@ -112,6 +113,11 @@ impl Autopilot {
         &self.clock
     }
 
+    /// The vehicle's MAVLink signing time now (its UTC clock, sped up with the simulation).
+    pub fn signing_time(&self) -> u64 {
+        self.clock.signing_time(self.vehicle.time_s())
+    }
+
     fn home_raw(&self) -> RawItem {
         let h = &self.vehicle.config().home;
         qly_core::mission::Mission::new(*h, Vec::new()).home_raw()
@@ -189,6 +195,9 @@ impl Autopilot {
     ) -> Vec<MavMessage> {
         let mut out = Vec::new();
         if let Some(p) = from_mavlink(header, msg) {
+            if let Some(refusal) = self.refuse_item(&p, wall) {
+                return refusal;
+            }
             let replies = self.server.handle(&p, wall);
             out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
             self.apply_server_events(&mut out);
@@ -225,6 +234,60 @@ impl Autopilot {
             _ => {}
         }
         out
+    }
+
+    /// An uploaded item ArduPilot would not store: the MISSION_ACK with its result, and the
+    /// upload abandoned (the old list stays), as ArduPilot's MissionItemProtocol does.
+    fn refuse_item(
+        &mut self,
+        p: &qly_core::protocol::ProtocolMsg,
+        wall: Duration,
+    ) -> Option<Vec<MavMessage>> {
+        use qly_core::protocol::{MissionMsg, MissionResult, ProtocolMsg};
+        let MissionMsg::ItemInt {
+            mission_type,
+            seq,
+            item,
+            ..
+        } = p.msg
+        else {
+            return None;
+        };
+        if !self.server.is_receiving() || !self.own.accepts(p.target) {
+            return None;
+        }
+        let result = validate::check_item(&item, mission_type).err()?;
+        // The uploader's own non-accepting ack is what cancels its upload in the server.
+        self.server.handle(
+            &ProtocolMsg {
+                source: p.source,
+                target: self.own,
+                msg: MissionMsg::Ack {
+                    mission_type,
+                    result: MissionResult::OperationCancelled,
+                    opaque_id: 0,
+                },
+            },
+            wall,
+        );
+        let mut out: Vec<MavMessage> = to_mavlink(&ProtocolMsg {
+            source: self.own,
+            target: p.source,
+            msg: MissionMsg::Ack {
+                mission_type,
+                result,
+                opaque_id: 0,
+            },
+        })
+        .ok()
+        .into_iter()
+        .collect();
+        out.push(status_text(
+            Severity::Warning,
+            &format!("Mission item {seq} refused: {}", result.name()),
+        ));
+        self.apply_server_events(&mut out);
+        Some(out)
     }
 
     fn addressed(&self, system: u8, component: u8) -> bool {
@@ -295,14 +358,13 @@ impl Autopilot {
                 self.finish(r, out)
             }
             cmd_id::SET_MESSAGE_INTERVAL => {
-                let id = p[0] as u32;
+                use validate::IntervalRequest as R;
                 let now = self.vehicle.time_s();
-                let ok = if p[1] == 0.0 {
-                    self.schedule.reset(id, now)
-                } else if p[1] < 0.0 {
-                    self.schedule.set_interval(id, None, now)
-                } else {
-                    self.schedule.set_interval(id, Some(p[1] as f64 / 1e6), now)
+                let ok = match validate::interval_request(p[0], p[1]) {
+                    Some(R::Default(id)) => self.schedule.reset(id, now),
+                    Some(R::Stop(id)) => self.schedule.set_interval(id, None, now),
+                    Some(R::Every(id, s)) => self.schedule.set_interval(id, Some(s), now),
+                    None => false,
                 };
                 if ok {
                     MavResult::MAV_RESULT_ACCEPTED
