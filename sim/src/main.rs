@@ -31,7 +31,7 @@ use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
 use sim::service::connection::shutdown_signal;
 use sim::service::links::run_links;
-use sim::service::Autopilot;
+use sim::service::{Autopilot, StreamDefaults};
 use sim::vehicle::{Vehicle, VehicleConfig};
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
 
@@ -174,6 +174,13 @@ struct DatasetArgs {
     png: bool,
 }
 
+/// `--streams`: see [`StreamDefaults`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StreamsArg {
+    OnRequest,
+    Always,
+}
+
 /// `--plume-box`: see [`PlumeBox`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PlumeBoxArg {
@@ -265,6 +272,11 @@ struct Args {
     /// rendered).
     #[arg(long, default_value_t = 300.0)]
     render_drain_s: f64,
+    /// Telemetry a link gets before it asks: on-request (ArduPilot: HEARTBEAT only until a
+    /// SET_MESSAGE_INTERVAL or REQUEST_DATA_STREAM from that link; forgotten on reboot) or
+    /// always (every stream at MAVProxy's usual rates, unasked).
+    #[arg(long, value_enum, default_value_t = StreamsArg::OnRequest)]
+    streams: StreamsArg,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
     /// The default is what a real ArduCopter SITL build held (MAV_MISSION_NO_SPACE at 651).
     #[arg(long, default_value_t = 650)]
@@ -647,6 +659,10 @@ fn fly(args: Args) -> Result<()> {
     let own = Ids::new(args.sysid, 1);
     let clock = VehicleClock::new(args.speedup, boot_unix_s);
     let mut autopilot = Autopilot::new(Vehicle::new(vc), own, clock, args.mission_capacity);
+    autopilot.set_stream_defaults(match args.streams {
+        StreamsArg::OnRequest => StreamDefaults::OnRequest,
+        StreamsArg::Always => StreamDefaults::Always,
+    });
     let mount = gimbal_mount(args.gimbal_tilt_deg);
     if let qly_core::geotag::CameraMount::HeadingFrame(q) = mount {
         autopilot.set_gimbal(q);
@@ -662,14 +678,17 @@ fn fly(args: Args) -> Result<()> {
             let writer = FrameWriter::spawn(w.clone(), settings)
                 .with_context(|| format!("--frames-dir {}", dir.display()))?;
             if let Some(tx) = writer.sender() {
-                autopilot.set_photo_sink(Box::new(move |c| match camera_pose(&c.truth, mount) {
-                    Ok(pose) => {
-                        let _ = tx.send(FrameJob {
-                            image_index: c.image_index,
-                            pose,
-                        });
+                autopilot.set_photo_sink(Box::new(move |boot, c| {
+                    match camera_pose(&c.truth, mount) {
+                        Ok(pose) => {
+                            let _ = tx.send(FrameJob {
+                                boot,
+                                image_index: c.image_index,
+                                pose,
+                            });
+                        }
+                        Err(e) => eprintln!("sim: photo {}: {e}", c.image_index),
                     }
-                    Err(e) => eprintln!("sim: photo {}: {e}", c.image_index),
                 }));
             }
             println!("sim: frames to {}", dir.display());
