@@ -434,8 +434,14 @@ impl Connection {
             let (sock, peer, stats) = (sock.clone(), peer.clone(), stats.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
-                // When the locked peer last sent a valid frame.
-                let mut peer_heard = Instant::now();
+                // The locked peer (the last sender of a valid frame) and when it sent it.
+                let mut lock: Option<(SocketAddr, Instant)> = None;
+                let lock_held = |lock: Option<(SocketAddr, Instant)>| match policy {
+                    UdpPeer::FirstValid { release_after } => {
+                        lock.is_some_and(|(_, heard)| heard.elapsed() < release_after)
+                    }
+                    UdpPeer::LatestValid => lock.is_some(),
+                };
                 loop {
                     let Ok((n, from)) = sock.recv_from(&mut buf).await else {
                         // ICMP "port unreachable" surfaces as an error on some systems:
@@ -443,13 +449,10 @@ impl Connection {
                         tokio::task::yield_now().await;
                         continue;
                     };
-                    let locked = if learn_peer {
-                        peer.lock().ok().and_then(|p| *p)
-                    } else {
-                        None
-                    };
-                    if let (Some(p), UdpPeer::FirstValid { release_after }) = (locked, policy) {
-                        if p != from && peer_heard.elapsed() < release_after {
+                    if let (Some((p, heard)), UdpPeer::FirstValid { release_after }) =
+                        (lock, policy)
+                    {
+                        if learn_peer && p != from && heard.elapsed() < release_after {
                             // Not our peer: never decoded, so it cannot disturb anything.
                             if let Ok(mut s) = stats.lock() {
                                 s.other_peer_ignored += 1;
@@ -457,19 +460,31 @@ impl Connection {
                             continue;
                         }
                     }
-                    let accepted_before = dec.counts.accepted;
+                    let (accepted_before, replayed_before) =
+                        (dec.counts.accepted, dec.counts.replayed);
                     if !feed(&mut dec, &buf[..n], &in_tx, &stats, Some(from)) {
                         return;
                     }
                     // A datagram holds whole frames: drop any partial remainder.
                     dec.end_of_datagram();
-                    if learn_peer && dec.counts.accepted > accepted_before {
+                    if !learn_peer {
+                        continue;
+                    }
+                    if dec.counts.accepted > accepted_before {
                         // Only a sender of a valid frame becomes (or stays) the peer; with
                         // FirstValid another sender gets here only once the lock expired.
                         if let Ok(mut p) = peer.lock() {
                             *p = Some(from);
                         }
-                        peer_heard = Instant::now();
+                        lock = Some((from, Instant::now()));
+                    } else if dec.counts.replayed > replayed_before && !lock_held(lock) {
+                        // Correctly signed but older than our clock: a key holder whose clock
+                        // is behind ours (ours may run ahead), or a replay. It gets our
+                        // frames, so a real peer can adopt our timestamp and then sign newer
+                        // ones, but not the lock: its frames are still refused.
+                        if let Ok(mut p) = peer.lock() {
+                            *p = Some(from);
+                        }
                     }
                 }
             })

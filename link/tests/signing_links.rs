@@ -360,3 +360,47 @@ async fn signing_failures_are_named_with_the_sender() {
     b1.abort();
     b2.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ground_station_behind_a_vehicle_clock_ahead_hears_it_and_catches_up_on_udpin() {
+    // The vehicle listens (udpin) with its clock an hour ahead; a ground station connects
+    // with its own clock: its first frames are refused as too old, but it gets the vehicle's
+    // frames, adopts the timestamp, and is then accepted.
+    let streams = SigningStreams::in_memory();
+    streams.advance_timestamp(signing_time_now() + 360_000_000);
+    let (mut vehicle, port) = udpin(ConnectionConfig {
+        signing: signing(0),
+        signing_streams: Some(streams),
+        ..ConnectionConfig::new(VEHICLE)
+    })
+    .await;
+    let beat = spawn_heartbeat(
+        vehicle.sender(),
+        copter_heartbeat(),
+        Duration::from_millis(50),
+    );
+    let mut gcs = udpout(
+        port,
+        ConnectionConfig {
+            signing: signing(1),
+            ..ConnectionConfig::new(GCS)
+        },
+    )
+    .await;
+    gcs.send(&text("hello")).unwrap();
+    wait_for_vehicle(&mut gcs, Duration::from_secs(3))
+        .await
+        .expect("the vehicle answers a key holder whose clock is behind");
+    assert!(vehicle
+        .recv_timeout(Duration::from_millis(200))
+        .await
+        .is_none());
+    assert_eq!(vehicle.stats().rx.replayed, 1);
+    gcs.send(&text("again")).unwrap();
+    let got = vehicle
+        .recv_timeout(Duration::from_secs(2))
+        .await
+        .expect("accepted now");
+    assert_eq!(got.message, text("again"));
+    beat.abort();
+}

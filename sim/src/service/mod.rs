@@ -221,7 +221,7 @@ impl Autopilot {
                 if due.is_empty() {
                     continue;
                 }
-                let t = t.get_or_insert_with(|| self.vehicle.telemetry()).clone();
+                let t = *t.get_or_insert_with(|| self.vehicle.telemetry());
                 for id in due {
                     if let Some(m) = self.build(id, &t) {
                         out.push((Dest::Link(link), m));
