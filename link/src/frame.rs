@@ -76,6 +76,26 @@ pub struct RxCounts {
     pub signed_unchecked: u64,
 }
 
+impl std::ops::Add for RxCounts {
+    type Output = RxCounts;
+
+    /// Counters of two links (or two connections of one link) together.
+    fn add(self, b: RxCounts) -> RxCounts {
+        RxCounts {
+            accepted: self.accepted + b.accepted,
+            bad_crc: self.bad_crc + b.bad_crc,
+            unknown_message: self.unknown_message + b.unknown_message,
+            undecodable: self.undecodable + b.undecodable,
+            mavlink1_dropped: self.mavlink1_dropped + b.mavlink1_dropped,
+            unsigned_rejected: self.unsigned_rejected + b.unsigned_rejected,
+            bad_signature: self.bad_signature + b.bad_signature,
+            replayed: self.replayed + b.replayed,
+            stream_table_full: self.stream_table_full + b.stream_table_full,
+            signed_unchecked: self.signed_unchecked + b.signed_unchecked,
+        }
+    }
+}
+
 impl RxCounts {
     pub fn count(&mut self, r: Reject) {
         match r {
