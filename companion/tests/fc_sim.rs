@@ -269,8 +269,7 @@ async fn signed_link_works_and_a_wrong_key_gets_nothing() {
     link.join().await.expect("clean end");
     peer.stop().await;
 
-    // A wrong key: the autopilot drops our frames and, as its udpin link answers only a
-    // sender of valid frames, sends us nothing at all.
+    // A wrong key: the autopilot drops our frames, we drop its.
     let mut wrong = hex.into_bytes();
     wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
     let (peer, link, shutdown) = run(String::from_utf8(wrong).unwrap()).await;
@@ -278,7 +277,7 @@ async fn signed_link_works_and_a_wrong_key_gets_nothing() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let s = fc.status();
     assert!(!s.link_up && s.autopilot.is_none(), "{s:?}");
-    assert_eq!(s.rx.accepted + s.rx.bad_signature, 0, "{s:?}");
+    assert!(s.rx.bad_signature > 0, "{s:?}");
     assert!(peer.log.lock().unwrap().received.is_empty());
     shutdown.cancel();
     link.join().await.expect("clean end");

@@ -460,8 +460,10 @@ impl Connection {
                             continue;
                         }
                     }
-                    let (accepted_before, replayed_before) =
-                        (dec.counts.accepted, dec.counts.replayed);
+                    let signing_refused =
+                        |c: &RxCounts| c.bad_signature + c.unsigned_rejected + c.replayed;
+                    let (accepted_before, refused_before) =
+                        (dec.counts.accepted, signing_refused(&dec.counts));
                     if !feed(&mut dec, &buf[..n], &in_tx, &stats, Some(from)) {
                         return;
                     }
@@ -477,11 +479,13 @@ impl Connection {
                             *p = Some(from);
                         }
                         lock = Some((from, Instant::now()));
-                    } else if dec.counts.replayed > replayed_before && !lock_held(lock) {
-                        // Correctly signed but older than our clock: a key holder whose clock
-                        // is behind ours (ours may run ahead), or a replay. It gets our
-                        // frames, so a real peer can adopt our timestamp and then sign newer
-                        // ones, but not the lock: its frames are still refused.
+                    } else if signing_refused(&dec.counts) > refused_before && !lock_held(lock) {
+                        // Well-formed frames refused only for signing (unsigned, another key,
+                        // or older than our clock): while no valid peer holds the link, the
+                        // sender hears us, so it can adopt our timestamp (ours may run ahead)
+                        // or tell that its key is wrong or missing. It never gets the lock:
+                        // its frames stay refused. Signing authenticates; it never hid
+                        // telemetry, which any radio listener hears. Junk gets nothing.
                         if let Ok(mut p) = peer.lock() {
                             *p = Some(from);
                         }
