@@ -682,8 +682,10 @@ fn fly(args: Args) -> Result<()> {
                     match camera_pose(&c.truth, mount) {
                         Ok(pose) => {
                             let _ = tx.send(FrameJob {
-                                boot,
-                                image_index: c.image_index,
+                                key: qly_flight::folder::FrameKey {
+                                    boot,
+                                    image_index: u64::from(c.image_index),
+                                },
                                 pose,
                             });
                         }

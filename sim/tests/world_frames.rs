@@ -83,8 +83,7 @@ fn each_photo_becomes_index_jpg_and_the_gimbal_is_published() {
     ap.set_photo_sink(Box::new(move |_boot, c| {
         let pose = camera_pose(&c.truth, mount).unwrap();
         tx.send(FrameJob {
-            boot: 0,
-            image_index: c.image_index,
+            key: qly_flight::folder::FrameKey::first_boot(u64::from(c.image_index)),
             pose,
         })
         .unwrap();

@@ -1,10 +1,10 @@
 //! Frames for the companion: each photo the vehicle takes is rendered from its TRUE pose on
 //! a worker thread, off the simulation loop (which keeps its simulated clock), and written as
 //! `DIR/<name>.jpg` atomically: first `DIR/.<name>.jpg.tmp`, then a rename, so a reader
-//! polling the folder never sees half a file. The name is [`frame_file_name`]: the
-//! CAMERA_FEEDBACK `img_idx` (from 1), prefixed with the boot number after a reboot (ArduPilot
-//! numbers photos from 1 again after every boot). A frame lands after its CAMERA_FEEDBACK,
-//! by the render time.
+//! polling the folder never sees half a file. The name is the flight folder's
+//! [`FrameKey::file_name`] (qly-flight owns the rule): the CAMERA_FEEDBACK `img_idx` (from 1),
+//! prefixed with the boot number after a reboot (ArduPilot numbers photos from 1 again after
+//! every boot). A frame lands after its CAMERA_FEEDBACK, by the render time.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,7 @@ use qly_core::geotag::{CameraMount, CameraPose};
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::pose::AmslPosition;
 use qly_core::rotation::Quat;
+use qly_flight::folder::FrameKey;
 
 use super::{render, RenderError, RenderOptions};
 use crate::vehicle::Pose;
@@ -33,27 +34,10 @@ pub fn camera_pose(p: &Pose, mount: CameraMount) -> Result<CameraPose, RenderErr
     })
 }
 
-/// The file name of photo `image_index` taken in boot `boot` (0: since the sim started,
-/// k: after the k-th reboot): `<image_index>.jpg` in boot 0, `<boot>_<image_index>.jpg`
-/// after a reboot, where image indices start again at 1. The one place this rule lives in
-/// the sim (the flight folder's frame key will own it once it exists).
-pub fn frame_file_name(boot: u32, image_index: u32) -> String {
-    if boot == 0 {
-        format!("{image_index}.jpg")
-    } else {
-        format!("{boot}_{image_index}.jpg")
-    }
-}
-
 /// Writes `bytes` as `dir/<name>` through `dir/.<name>.tmp` and a rename (`name` from
-/// [`frame_file_name`]).
-pub fn write_frame_atomic(
-    dir: &Path,
-    boot: u32,
-    image_index: u32,
-    bytes: &[u8],
-) -> Result<PathBuf, RenderError> {
-    let name = frame_file_name(boot, image_index);
+/// [`FrameKey::file_name`]).
+pub fn write_frame_atomic(dir: &Path, key: FrameKey, bytes: &[u8]) -> Result<PathBuf, RenderError> {
+    let name = key.file_name();
     let tmp = dir.join(format!(".{name}.tmp"));
     let path = dir.join(name);
     let io = |p: &Path| {
@@ -68,9 +52,8 @@ pub fn write_frame_atomic(
 /// One photo to render.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameJob {
-    /// Boot of the vehicle that took it (0 until the first reboot).
-    pub boot: u32,
-    pub image_index: u32,
+    /// Boot of the vehicle that took it (0 until the first reboot) and its image index.
+    pub key: FrameKey,
     /// The true camera pose at the exposure.
     pub pose: CameraPose,
 }
@@ -163,19 +146,17 @@ impl FrameWriter {
                     let opts = RenderOptions {
                         seed: settings.options.seed
                             ^ crate::world::noise::mix64(
-                                job.image_index as u64 | (job.boot as u64) << 32,
+                                job.key.image_index | (job.key.boot as u64) << 32,
                             ),
                         ..settings.options
                     };
                     let result = render(&world, &settings.camera, &job.pose, &opts)
                         .and_then(|img| img.to_jpeg(settings.jpeg_quality))
-                        .and_then(|jpg| {
-                            write_frame_atomic(&settings.dir, job.boot, job.image_index, &jpg)
-                        });
+                        .and_then(|jpg| write_frame_atomic(&settings.dir, job.key, &jpg));
                     match result {
                         Ok(_) => stats.written += 1,
                         Err(e) => {
-                            let name = frame_file_name(job.boot, job.image_index);
+                            let name = job.key.file_name();
                             eprintln!("sim: frame {name}: {e}");
                             stats.failed += 1;
                         }
