@@ -285,7 +285,8 @@ fn queued_photos_are_rendered_at_stop_within_a_bound() {
         .unwrap();
         let tx = writer.sender().unwrap();
         for image_index in 1..=30 {
-            tx.send(FrameJob { image_index, pose }).unwrap();
+            let key = qly_flight::folder::FrameKey::first_boot(image_index);
+            tx.send(FrameJob { key, pose }).unwrap();
         }
         let stats = writer.finish_within(limit);
         assert_eq!(stats.failed, 0);
