@@ -8,7 +8,8 @@ use thiserror::Error;
 /// Where a [`Connection`](crate::Connection) talks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Address {
-    /// Listen on HOST:PORT; reply to whoever sent the last datagram.
+    /// Listen on HOST:PORT; reply to the first sender of a valid frame (see
+    /// [`UdpPeer`](crate::connection::UdpPeer)).
     UdpIn(String),
     /// Send to HOST:PORT from an ephemeral port; receive the replies.
     UdpOut(String),

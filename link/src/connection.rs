@@ -5,6 +5,7 @@ use crate::address::Address;
 use crate::dialect::MavMessage;
 use crate::frame::{signing_time_now, Decoder, Encoder, Received, RxCounts, SigningConfig};
 use crate::impair::{Impairer, Impairment};
+use crate::signing_streams::SigningStreams;
 use qly_core::protocol::Ids;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -30,6 +31,12 @@ pub struct ConnectionConfig {
     pub accept_mavlink1: bool,
     /// Damage our outgoing frames (tests).
     pub impairment: Option<Impairment>,
+    /// The signing clock and replay table; `None`: one of its own, in memory. Give the same
+    /// one to every link of a system (a replay on another link is then refused), persisted
+    /// to refuse replays after a restart.
+    pub signing_streams: Option<SigningStreams>,
+    /// Whom a `udpin` link answers.
+    pub udp_peer: UdpPeer,
 }
 
 impl ConnectionConfig {
@@ -39,6 +46,29 @@ impl ConnectionConfig {
             signing: None,
             accept_mavlink1: true,
             impairment: None,
+            signing_streams: None,
+            udp_peer: UdpPeer::default(),
+        }
+    }
+}
+
+/// Whom a `udpin` link talks to. Only a datagram holding a frame that passed every check
+/// (CRC, and the signature when signing is required) makes its sender the peer; junk or
+/// unsigned frames from a stranger never redirect the link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UdpPeer {
+    /// Lock to the first valid peer and ignore every other sender, as MAVLink routers do;
+    /// another sender may take over only after the locked peer has sent no valid frame for
+    /// `release_after` (a ground station restarted on a new port; a GCS heartbeats at 1 Hz).
+    FirstValid { release_after: Duration },
+    /// Follow whichever sender sent the latest valid frame.
+    LatestValid,
+}
+
+impl Default for UdpPeer {
+    fn default() -> Self {
+        UdpPeer::FirstValid {
+            release_after: Duration::from_secs(3),
         }
     }
 }
@@ -57,6 +87,79 @@ pub struct LinkStats {
     pub rx_queue_overflow: u64,
     pub impair_dropped: u64,
     pub impair_duplicated: u64,
+    /// Datagrams ignored on a `udpin` link because they came from another sender than the
+    /// locked peer.
+    pub other_peer_ignored: u64,
+    /// The sender of the last datagram with a frame refused for signing (bad signature,
+    /// unsigned, replayed), on socket links.
+    pub signing_rejected_from: Option<SocketAddr>,
+}
+
+impl LinkStats {
+    /// What went wrong with signing on this link, if anything: every client adds it to its
+    /// error, so a wrong or missing key is named as such. `have_key`: we sign.
+    pub fn signing_trouble(&self, have_key: bool) -> Option<SigningTrouble> {
+        let rx = &self.rx;
+        let kind = if rx.bad_signature > 0 {
+            SigningTroubleKind::BadSignature(rx.bad_signature)
+        } else if rx.unsigned_rejected > 0 {
+            SigningTroubleKind::Unsigned(rx.unsigned_rejected)
+        } else if rx.replayed > 0 {
+            SigningTroubleKind::Replayed(rx.replayed)
+        } else if !have_key && rx.signed_unchecked > 0 {
+            SigningTroubleKind::PeerSignsWeDoNot(rx.signed_unchecked)
+        } else {
+            return None;
+        };
+        Some(SigningTrouble {
+            kind,
+            from: self.signing_rejected_from,
+        })
+    }
+}
+
+/// Frames refused (or left unchecked) for signing reasons: see [`LinkStats::signing_trouble`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SigningTrouble {
+    pub kind: SigningTroubleKind,
+    /// Who sent them, when known.
+    pub from: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningTroubleKind {
+    /// Frames signed with another key.
+    BadSignature(u64),
+    /// Unsigned frames refused because we require signing.
+    Unsigned(u64),
+    /// Signed frames refused as replays.
+    Replayed(u64),
+    /// The peer signs its frames and we have no key: it probably refuses ours.
+    PeerSignsWeDoNot(u64),
+}
+
+impl std::fmt::Display for SigningTrouble {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let from = self.from.map(|a| format!(" from {a}")).unwrap_or_default();
+        match self.kind {
+            SigningTroubleKind::BadSignature(n) => write!(
+                f,
+                "{n} frames{from} had a bad signature: wrong --signing-key?"
+            ),
+            SigningTroubleKind::Unsigned(n) => write!(
+                f,
+                "{n} unsigned frames{from} were refused because signing is required: the peer has no signing key?"
+            ),
+            SigningTroubleKind::Replayed(n) => write!(
+                f,
+                "{n} signed frames{from} were refused as replays (timestamp not newer than its stream's last, or over a minute behind ours)"
+            ),
+            SigningTroubleKind::PeerSignsWeDoNot(n) => write!(
+                f,
+                "the vehicle signs its frames ({n} signed frames received) but we have no key, so it probably refuses ours: give --signing-key"
+            ),
+        }
+    }
 }
 
 /// Why a connection could not be opened or used.
@@ -199,11 +302,13 @@ struct Parts {
     in_tx: mpsc::Sender<Received>,
     in_rx: mpsc::Receiver<Received>,
     stats: Arc<Mutex<LinkStats>>,
+    /// Sharing the encoder's signing streams.
+    decoder: Decoder,
 }
 
 impl Connection {
     /// Opens `address` (see [`Address`]). `tcpin` returns at once and accepts clients in the
-    /// background; `udpin` replies to whoever sent the last datagram.
+    /// background; `udpin` replies to the peer chosen by [`ConnectionConfig::udp_peer`].
     pub async fn open(address: &Address, cfg: ConnectionConfig) -> Result<Connection, LinkError> {
         let name = address.to_string();
         let io = |source| LinkError::Io {
@@ -307,9 +412,13 @@ impl Connection {
     fn parts(cfg: &ConnectionConfig) -> Parts {
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (in_tx, in_rx) = mpsc::channel(RX_QUEUE);
+        let streams = cfg.signing_streams.clone().unwrap_or_default();
         let sender = LinkSender {
             own: cfg.own,
-            encoder: Arc::new(Mutex::new(Encoder::new(cfg.signing.clone()))),
+            encoder: Arc::new(Mutex::new(Encoder::with_streams(
+                cfg.signing.clone(),
+                streams.clone(),
+            ))),
             out: out_tx,
         };
         Parts {
@@ -318,6 +427,7 @@ impl Connection {
             in_tx,
             in_rx,
             stats: Arc::new(Mutex::new(LinkStats::default())),
+            decoder: Decoder::with_streams(cfg.accept_mavlink1, cfg.signing.clone(), streams),
         }
     }
 
@@ -328,16 +438,25 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: mut dec,
         } = Self::parts(&cfg);
         let local_addr = sock.local_addr().ok();
         let sock = Arc::new(sock);
         let peer = Arc::new(Mutex::new(fixed_peer));
         let learn_peer = fixed_peer.is_none();
+        let policy = cfg.udp_peer;
         let reader = {
             let (sock, peer, stats) = (sock.clone(), peer.clone(), stats.clone());
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
+                // The locked peer (the last sender of a valid frame) and when it sent it.
+                let mut lock: Option<(SocketAddr, Instant)> = None;
+                let lock_held = |lock: Option<(SocketAddr, Instant)>| match policy {
+                    UdpPeer::FirstValid { release_after } => {
+                        lock.is_some_and(|(_, heard)| heard.elapsed() < release_after)
+                    }
+                    UdpPeer::LatestValid => lock.is_some(),
+                };
                 loop {
                     let Ok((n, from)) = sock.recv_from(&mut buf).await else {
                         // ICMP "port unreachable" surfaces as an error on some systems:
@@ -345,16 +464,47 @@ impl Connection {
                         tokio::task::yield_now().await;
                         continue;
                     };
-                    if learn_peer {
-                        if let Ok(mut p) = peer.lock() {
-                            *p = Some(from);
+                    if let (Some((p, heard)), UdpPeer::FirstValid { release_after }) =
+                        (lock, policy)
+                    {
+                        if learn_peer && p != from && heard.elapsed() < release_after {
+                            // Not our peer: never decoded, so it cannot disturb anything.
+                            if let Ok(mut s) = stats.lock() {
+                                s.other_peer_ignored += 1;
+                            }
+                            continue;
                         }
                     }
-                    if !feed(&mut dec, &buf[..n], &in_tx, &stats) {
+                    let signing_refused =
+                        |c: &RxCounts| c.bad_signature + c.unsigned_rejected + c.replayed;
+                    let (accepted_before, refused_before) =
+                        (dec.counts.accepted, signing_refused(&dec.counts));
+                    if !feed(&mut dec, &buf[..n], &in_tx, &stats, Some(from)) {
                         return;
                     }
                     // A datagram holds whole frames: drop any partial remainder.
                     dec.end_of_datagram();
+                    if !learn_peer {
+                        continue;
+                    }
+                    if dec.counts.accepted > accepted_before {
+                        // Only a sender of a valid frame becomes (or stays) the peer; with
+                        // FirstValid another sender gets here only once the lock expired.
+                        if let Ok(mut p) = peer.lock() {
+                            *p = Some(from);
+                        }
+                        lock = Some((from, Instant::now()));
+                    } else if signing_refused(&dec.counts) > refused_before && !lock_held(lock) {
+                        // Well-formed frames refused only for signing (unsigned, another key,
+                        // or older than our clock): while no valid peer holds the link, the
+                        // sender hears us, so it can adopt our timestamp (ours may run ahead)
+                        // or tell that its key is wrong or missing. It never gets the lock:
+                        // its frames stay refused. Signing authenticates; it never hid
+                        // telemetry, which any radio listener hears. Junk gets nothing.
+                        if let Ok(mut p) = peer.lock() {
+                            *p = Some(from);
+                        }
+                    }
                 }
             })
         };
@@ -380,11 +530,11 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: mut dec,
         } = Self::parts(&cfg);
         let (_replace_tx, replace_rx) = mpsc::unbounded_channel();
         let reader = {
             let stats = stats.clone();
-            let mut dec = Decoder::new(cfg.accept_mavlink1, cfg.signing.clone());
             tokio::spawn(async move {
                 read_stream(r, &mut dec, &in_tx, &stats).await;
             })
@@ -418,6 +568,7 @@ impl Connection {
             in_tx,
             in_rx,
             stats,
+            decoder: dec,
         } = Self::parts(&cfg);
         let local_addr = listener.local_addr().ok();
         let clients: Arc<Mutex<Vec<TcpClient>>> = Arc::default();
@@ -426,10 +577,7 @@ impl Connection {
             // One decoder for all clients (each keeps its own partial frame): counters and
             // signing replay state are the link's, so a replayed frame on another TCP
             // connection is still a replay.
-            let dec = Arc::new(Mutex::new(Decoder::new(
-                cfg.accept_mavlink1,
-                cfg.signing.clone(),
-            )));
+            let dec = Arc::new(Mutex::new(dec));
             tokio::spawn(async move {
                 while let Ok((stream, peer)) = listener.accept().await {
                     let _ = stream.set_nodelay(true);
@@ -440,6 +588,7 @@ impl Connection {
                     let writer = tokio::spawn(client_writer(w, queue_rx, queued.clone()));
                     let reader = tokio::spawn(client_reader(
                         r,
+                        peer,
                         dec.clone(),
                         in_tx.clone(),
                         stats.clone(),
@@ -521,6 +670,7 @@ impl TcpClient {
 /// Reads one `tcpin` client through the server's shared decoder until it closes.
 async fn client_reader(
     mut r: tokio::net::tcp::OwnedReadHalf,
+    peer: SocketAddr,
     dec: Arc<Mutex<Decoder>>,
     to: mpsc::Sender<Received>,
     stats: Arc<Mutex<LinkStats>>,
@@ -536,7 +686,7 @@ async fn client_reader(
         let open = match dec.lock() {
             Ok(mut dec) => {
                 dec.swap_buffer(&mut partial);
-                let open = feed(&mut dec, &buf[..n], &to, &stats);
+                let open = feed(&mut dec, &buf[..n], &to, &stats, Some(peer));
                 dec.swap_buffer(&mut partial);
                 open
             }
@@ -570,8 +720,11 @@ fn feed(
     bytes: &[u8],
     to: &mpsc::Sender<Received>,
     stats: &Arc<Mutex<LinkStats>>,
+    from: Option<SocketAddr>,
 ) -> bool {
     dec.observe_time(signing_time_now());
+    let signing_rejects = |c: &RxCounts| c.bad_signature + c.unsigned_rejected + c.replayed;
+    let rejected_before = signing_rejects(&dec.counts);
     dec.push(bytes);
     let mut overflow = 0;
     let mut open = true;
@@ -585,6 +738,9 @@ fn feed(
     if let Ok(mut s) = stats.lock() {
         s.rx = dec.counts;
         s.rx_queue_overflow += overflow;
+        if signing_rejects(&dec.counts) > rejected_before && from.is_some() {
+            s.signing_rejected_from = from;
+        }
     }
     open
 }
@@ -601,7 +757,7 @@ async fn read_stream(
         match r.read(&mut buf).await {
             Ok(0) | Err(_) => return !to.is_closed(),
             Ok(n) => {
-                if !feed(dec, &buf[..n], to, stats) {
+                if !feed(dec, &buf[..n], to, stats, None) {
                     return false;
                 }
             }

@@ -5,9 +5,9 @@
 //! framing here is what lets a link report *why* frames were refused.
 
 use crate::dialect::MavMessage;
+use crate::signing_streams::{SigningStreams, StreamRefusal};
 use mavlink::{MAVLinkV2MessageRaw, MavHeader, MavlinkVersion, Message};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 
 const STX_V1: u8 = 0xFE;
 const STX_V2: u8 = 0xFD;
@@ -15,8 +15,6 @@ const IFLAG_SIGNED: u8 = 0x01;
 const SIGNATURE_LEN: usize = 13;
 /// Signing timestamps count 10 µs units since 2015-01-01 00:00:00 UTC.
 pub const SIGNING_EPOCH_UNIX_S: u64 = 1_420_070_400;
-/// A new stream whose timestamp is more than this far behind ours is a replay (1 minute).
-const NEW_STREAM_WINDOW: u64 = 6_000_000;
 
 /// MAVLink 2 signing setup of one end.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,6 +54,8 @@ pub enum Reject {
     /// Timestamp not newer than the last one of its stream, or a new stream over a minute
     /// behind: a replay.
     Replay,
+    /// A new signing stream while the stream table is full.
+    StreamTableFull,
 }
 
 /// Counters of received frames by outcome.
@@ -69,6 +69,31 @@ pub struct RxCounts {
     pub unsigned_rejected: u64,
     pub bad_signature: u64,
     pub replayed: u64,
+    /// New signing streams refused because the stream table was full.
+    pub stream_table_full: u64,
+    /// Accepted frames that carried a signature we could not check (no key configured):
+    /// the peer signs, and probably requires signing from us.
+    pub signed_unchecked: u64,
+}
+
+impl std::ops::Add for RxCounts {
+    type Output = RxCounts;
+
+    /// Counters of two links (or two connections of one link) together.
+    fn add(self, b: RxCounts) -> RxCounts {
+        RxCounts {
+            accepted: self.accepted + b.accepted,
+            bad_crc: self.bad_crc + b.bad_crc,
+            unknown_message: self.unknown_message + b.unknown_message,
+            undecodable: self.undecodable + b.undecodable,
+            mavlink1_dropped: self.mavlink1_dropped + b.mavlink1_dropped,
+            unsigned_rejected: self.unsigned_rejected + b.unsigned_rejected,
+            bad_signature: self.bad_signature + b.bad_signature,
+            replayed: self.replayed + b.replayed,
+            stream_table_full: self.stream_table_full + b.stream_table_full,
+            signed_unchecked: self.signed_unchecked + b.signed_unchecked,
+        }
+    }
 }
 
 impl RxCounts {
@@ -81,6 +106,7 @@ impl RxCounts {
             Reject::Unsigned => self.unsigned_rejected += 1,
             Reject::BadSignature => self.bad_signature += 1,
             Reject::Replay => self.replayed += 1,
+            Reject::StreamTableFull => self.stream_table_full += 1,
         }
     }
 }
@@ -101,21 +127,29 @@ pub struct Decoder {
     buf: Vec<u8>,
     accept_v1: bool,
     signing: Option<SigningConfig>,
-    /// Last timestamp per (system, component, link id).
-    streams: HashMap<(u8, u8, u8), u64>,
-    /// Newest timestamp accepted or sent (our idea of "now" in signing units).
-    newest: u64,
+    /// Last timestamp per (system, component, link id) and our signing clock, shared with
+    /// the encoder and the system's other links.
+    streams: SigningStreams,
     pub counts: RxCounts,
 }
 
 impl Decoder {
+    /// A decoder with a stream table of its own.
     pub fn new(accept_v1: bool, signing: Option<SigningConfig>) -> Self {
+        Self::with_streams(accept_v1, signing, SigningStreams::in_memory())
+    }
+
+    /// A decoder checking replays against `streams` (shared by a system's links).
+    pub fn with_streams(
+        accept_v1: bool,
+        signing: Option<SigningConfig>,
+        streams: SigningStreams,
+    ) -> Self {
         Decoder {
             buf: Vec::new(),
             accept_v1,
             signing,
-            streams: HashMap::new(),
-            newest: 0,
+            streams,
             counts: RxCounts::default(),
         }
     }
@@ -123,7 +157,7 @@ impl Decoder {
     /// Tells the replay check what time it is (signing units), so a new stream far in the
     /// past is refused.
     pub fn observe_time(&mut self, now_signing: u64) {
-        self.newest = self.newest.max(now_signing);
+        self.streams.advance_timestamp(now_signing);
     }
 
     /// Forgets any incomplete frame: at the end of a datagram (datagrams carry whole
@@ -230,17 +264,17 @@ impl Decoder {
                 let mut ts = [0u8; 8];
                 ts[..6].copy_from_slice(&frame[sig_at + 1..sig_at + 7]);
                 let ts = u64::from_le_bytes(ts);
-                let key = (system, component, link_id);
-                match self.streams.get(&key) {
-                    Some(last) if ts <= *last => return Err(Reject::Replay),
-                    None if ts + NEW_STREAM_WINDOW < self.newest => return Err(Reject::Replay),
-                    _ => {}
-                }
-                self.streams.insert(key, ts);
-                self.newest = self.newest.max(ts);
+                self.streams
+                    .accept((system, component, link_id), ts)
+                    .map_err(|r| match r {
+                        StreamRefusal::Replay => Reject::Replay,
+                        StreamRefusal::TableFull => Reject::StreamTableFull,
+                    })?;
             } else if cfg.require_signed {
                 return Err(Reject::Unsigned);
             }
+        } else if signed {
+            self.counts.signed_unchecked += 1;
         }
         let version = if v2 {
             MavlinkVersion::V2
@@ -281,15 +315,22 @@ fn signature(key: &[u8; 32], frame_to_timestamp: &[u8]) -> [u8; 6] {
 pub struct Encoder {
     sequence: u8,
     signing: Option<SigningConfig>,
-    last_timestamp: u64,
+    streams: SigningStreams,
 }
 
 impl Encoder {
+    /// An encoder with a signing clock of its own.
     pub fn new(signing: Option<SigningConfig>) -> Self {
+        Self::with_streams(signing, SigningStreams::in_memory())
+    }
+
+    /// An encoder whose signing timestamps follow `streams` (which the decoder moves forward
+    /// to the newest timestamp received).
+    pub fn with_streams(signing: Option<SigningConfig>, streams: SigningStreams) -> Self {
         Encoder {
             sequence: 0,
             signing,
-            last_timestamp: 0,
+            streams,
         }
     }
 
@@ -316,9 +357,9 @@ impl Encoder {
             }
             Some(cfg) => {
                 raw.serialize_message_for_signing(header, message);
-                // Strictly increasing, and never behind the clock.
-                let ts = now_signing.max(self.last_timestamp + 1);
-                self.last_timestamp = ts;
+                // Strictly increasing, never behind the clock, and after the newest
+                // timestamp received (a peer whose clock runs ahead).
+                let ts = self.streams.next_send_timestamp(now_signing);
                 let mut bytes = raw.raw_bytes().to_vec();
                 // raw_bytes() of a signed-flagged frame includes 13 signature bytes.
                 let sig_at = bytes.len() - SIGNATURE_LEN;

@@ -5,6 +5,8 @@
 //! - [`Address`]: connection strings (`udpin:`, `udpout:`, `tcp:`, `tcpin:`, `serial:`).
 //! - [`Connection`] / [`LinkSender`]: send and receive [`dialect::MavMessage`]s with headers.
 //! - [`frame`]: framing, CRC and signing without I/O ([`SigningConfig`], [`frame::RxCounts`]).
+//! - [`signing_streams`]: the signing clock and replay table shared by a system's links,
+//!   optionally kept in a file across restarts ([`SigningStreams`]).
 //! - [`Impairment`]: loss, duplication, reordering, latency, jitter, bandwidth cap.
 //! - [`convert`]: `RawItem` <-> `MISSION_ITEM_INT`, `ProtocolMsg` <-> `MavMessage`.
 //! - [`mission`]: [`upload_mission`] (upload + verify by download), [`download_list`],
@@ -50,6 +52,7 @@ pub mod frame;
 pub mod heartbeat;
 pub mod impair;
 pub mod mission;
+pub mod signing_streams;
 pub mod tlog;
 
 /// The MAVLink dialect every link speaks: ArduPilot's, which includes `common`.
@@ -57,7 +60,9 @@ pub use mavlink::dialects::ardupilotmega as dialect;
 
 pub use address::{Address, AddressError};
 pub use command::{arm, command_long, set_mode, CommandError, CommandOptions};
-pub use connection::{Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
+pub use connection::{
+    Connection, ConnectionConfig, LinkError, LinkSender, LinkStats, SigningTrouble, UdpPeer,
+};
 pub use frame::{Received, SigningConfig};
 pub use heartbeat::{spawn_heartbeat, wait_for_vehicle};
 pub use impair::Impairment;
@@ -65,3 +70,4 @@ pub use mission::{
     download_list, serve_message, serve_missions, serve_poll, upload_mission, ListReport, Phase,
     Progress, UploadError, UploadOptions, UploadReport,
 };
+pub use signing_streams::{SigningStateError, SigningStreams};

@@ -2,6 +2,7 @@
 //! MISSION_START, as a ground station does for a copter on the ground) and follow it to the
 //! landing, showing progress. The command protocol lives in `qly_link::command`.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
@@ -16,9 +17,17 @@ use qly_link::dialect::{MavAutopilot, MavCmd, MavMessage, MavModeFlag};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::tlog::TlogWriter;
 use qly_link::{
-    arm, command_long, set_mode, wait_for_vehicle, Address, CommandOptions, Connection,
-    ConnectionConfig, Received,
+    arm, command_long, set_mode, wait_for_vehicle, Address, CommandError, CommandOptions,
+    Connection, ConnectionConfig, Received,
 };
+
+use crate::fly_streams::{self, AskAgain, StreamWatch};
+
+/// Vehicle messages kept to explain a refused command (ArduPilot says why in a STATUSTEXT,
+/// "PreArm: ...", just before its COMMAND_ACK).
+const RECENT_TEXTS: usize = 8;
+/// Streams silent this long while heartbeats go on: ask for them again.
+const STREAM_SILENCE: Duration = Duration::from_secs(3);
 
 #[derive(Args)]
 pub struct FlyArgs {
@@ -72,6 +81,18 @@ struct Flight {
     total: u16,
     tlog: Option<TlogWriter<BufWriter<File>>>,
     tlog_error: Option<std::io::Error>,
+    /// The vehicle's latest STATUSTEXTs, newest last.
+    recent_texts: VecDeque<String>,
+}
+
+/// Prints a line above the progress bar, or plainly when there is no bar to draw (output
+/// not a terminal): vehicle messages must reach logs too.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        println!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 impl Flight {
@@ -82,7 +103,7 @@ impl Flight {
                 .map(|d| d.as_micros() as u64)
                 .unwrap_or(0);
             if let Err(e) = tlog.write(now_us, rx.header, &rx.message) {
-                bar.println(format!("warning: telemetry log stopped: {e}"));
+                say(bar, format!("warning: telemetry log stopped: {e}"));
                 self.tlog_error = Some(e);
             }
         }
@@ -112,11 +133,48 @@ impl Flight {
                     .take_while(|&&b| b != 0)
                     .map(|&b| b as char)
                     .collect();
-                bar.println(format!("vehicle: {text}"));
+                say(bar, format!("vehicle: {text}"));
+                if self.recent_texts.len() == RECENT_TEXTS {
+                    self.recent_texts.pop_front();
+                }
+                self.recent_texts.push_back(text);
             }
             _ => {}
         }
     }
+}
+
+impl Flight {
+    /// A refused command's error with the vehicle's own explanation, when it gave one: the
+    /// latest "PreArm:"/"Arm:" message for arming, else its latest message.
+    fn explain(&self, e: CommandError, arming: bool) -> anyhow::Error {
+        let refused = matches!(e, CommandError::Refused { .. });
+        let reason = self
+            .recent_texts
+            .iter()
+            .rev()
+            .find(|t| !arming || t.starts_with("PreArm") || t.starts_with("Arm"))
+            .or_else(|| self.recent_texts.back())
+            .filter(|_| refused);
+        match reason {
+            Some(r) => anyhow::Error::new(e).context(format!("the vehicle says: {r}")),
+            None => anyhow::Error::new(e),
+        }
+    }
+}
+
+/// Asks for the telemetry `fly` needs and says what came of it.
+async fn request_streams(
+    conn: &mut Connection,
+    vehicle: Ids,
+    flight: &mut Flight,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let requested = fly_streams::request(conn, vehicle, |m| flight.observe(m, bar))
+        .await
+        .context("asking the vehicle for telemetry")?;
+    say(bar, format!("telemetry requested: {requested}"));
+    Ok(())
 }
 
 async fn fly(args: FlyArgs, address: Address) -> Result<()> {
@@ -148,22 +206,25 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
             .with_context(|| format!("creating the telemetry log {}", path.display()))?;
         flight.tlog = Some(TlogWriter::new(BufWriter::new(file)));
     }
+    // ArduPilot streams nothing to a ground station until asked.
+    request_streams(&mut conn, vehicle, &mut flight, &bar).await?;
     let opts = CommandOptions::default();
     // ArduCopter arms in GUIDED (not in AUTO), then AUTO + MISSION_START takes off.
-    set_mode(&mut conn, vehicle, copter_mode::GUIDED, opts, |m| {
+    let r = set_mode(&mut conn, vehicle, copter_mode::GUIDED, opts, |m| {
         flight.observe(m, &bar)
     })
-    .await
-    .context("setting GUIDED")?;
-    arm(&mut conn, vehicle, true, opts, |m| flight.observe(m, &bar))
-        .await
-        .context("arming")?;
-    set_mode(&mut conn, vehicle, copter_mode::AUTO, opts, |m| {
+    .await;
+    r.map_err(|e| flight.explain(e, false))
+        .context("setting GUIDED")?;
+    let r = arm(&mut conn, vehicle, true, opts, |m| flight.observe(m, &bar)).await;
+    r.map_err(|e| flight.explain(e, true)).context("arming")?;
+    let r = set_mode(&mut conn, vehicle, copter_mode::AUTO, opts, |m| {
         flight.observe(m, &bar)
     })
-    .await
-    .context("setting AUTO")?;
-    command_long(
+    .await;
+    r.map_err(|e| flight.explain(e, false))
+        .context("setting AUTO")?;
+    let r = command_long(
         &mut conn,
         vehicle,
         MavCmd::MAV_CMD_MISSION_START,
@@ -171,12 +232,16 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
         opts,
         |m| flight.observe(m, &bar),
     )
-    .await
-    .context("starting the mission")?;
-    bar.println(format!(
-        "mission started on system {} component {}",
-        vehicle.system, vehicle.component
-    ));
+    .await;
+    r.map_err(|e| flight.explain(e, false))
+        .context("starting the mission")?;
+    say(
+        &bar,
+        format!(
+            "mission started on system {} component {}",
+            vehicle.system, vehicle.component
+        ),
+    );
     if args.no_follow {
         if let Some(tlog) = flight.tlog.as_mut() {
             tlog.flush().context("writing the telemetry log")?;
@@ -187,6 +252,7 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
     }
     flight.armed = true;
     let started = tokio::time::Instant::now();
+    let mut watch = StreamWatch::new(Duration::ZERO, STREAM_SILENCE);
     let deadline = started + Duration::from_secs_f64(args.timeout_s);
     while flight.armed {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -203,6 +269,24 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
             Ok(Some(rx)) => {
                 if u32::from(vehicle.system) == rx.header.system_id {
                     flight.observe(&rx, &bar);
+                    let now = started.elapsed();
+                    let from_autopilot = rx.header.component_id == vehicle.component;
+                    if let Some(why) = watch.observe(&rx.message, now).filter(|_| from_autopilot) {
+                        say(
+                            &bar,
+                            match why {
+                                AskAgain::Rebooted { from_ms, to_ms } => format!(
+                                    "the vehicle rebooted (time since boot {from_ms} ms -> {to_ms} ms): asking for telemetry again"
+                                ),
+                                AskAgain::Silent(d) => format!(
+                                    "no telemetry for {:.0} s while the vehicle is there: asking again",
+                                    d.as_secs_f64()
+                                ),
+                            },
+                        );
+                        request_streams(&mut conn, vehicle, &mut flight, &bar).await?;
+                        watch.requested(started.elapsed());
+                    }
                 }
             }
             Ok(None) => bail!("the link to {} closed", args.connect),

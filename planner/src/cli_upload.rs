@@ -153,6 +153,7 @@ async fn upload(
     mission: Mission,
 ) -> Result<()> {
     let mut cfg = ConnectionConfig::new(Ids::new(args.system_id, args.component_id));
+    let have_key = signing.is_some();
     cfg.signing = signing;
     cfg.impairment = impairment;
     let mut conn = Connection::open(&address, cfg)
@@ -163,6 +164,13 @@ async fn upload(
     let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
     let wait = Duration::from_secs_f64(args.wait_s.max(0.0));
     let Some((vehicle, heartbeat_data)) = wait_for_vehicle(&mut conn, wait).await else {
+        if let Some(trouble) = conn.stats().signing_trouble(have_key) {
+            bail!(
+                "no autopilot heartbeat on {} within {:.0} s: {trouble}",
+                args.connect,
+                args.wait_s
+            );
+        }
         bail!(
             "no autopilot heartbeat on {} within {:.0} s: is the vehicle on and the connection \
              string right?",
@@ -219,6 +227,8 @@ async fn upload(
     bar.finish_and_clear();
     heartbeat.abort();
     // A vehicle that refuses the count tells us its store is smaller: say how to fit it.
+    // A signing problem is the cause to name, whatever step it broke.
+    let trouble = conn.stats().signing_trouble(have_key);
     let report = match report {
         Err(UploadError::Transfer(TransferError::Rejected {
             list,
@@ -240,7 +250,11 @@ async fn upload(
                 MissionResult::NoSpace.name()
             ))
         }
-        other => other.map_err(anyhow::Error::from),
+        Err(e) => match trouble {
+            Some(t) => Err(anyhow::Error::new(e).context(t.to_string())),
+            None => Err(anyhow::Error::from(e)),
+        },
+        Ok(r) => Ok(r),
     };
     let report = report.with_context(|| {
         format!(

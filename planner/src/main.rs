@@ -3,6 +3,7 @@
 
 mod cli_fly;
 mod cli_upload;
+mod fly_streams;
 
 use std::path::PathBuf;
 

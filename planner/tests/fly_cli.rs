@@ -52,6 +52,21 @@ fn fly_starts_the_mission_and_returns_after_the_landing() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "fly failed: {stdout}\n{stderr}");
     assert!(stdout.contains("landed and disarmed"), "{stdout}");
+    // The sim, as ArduPilot, streams only what was asked for: fly asked.
+    assert!(
+        stdout.contains("telemetry requested: MISSION_CURRENT, GLOBAL_POSITION_INT"),
+        "{stdout}"
+    );
+    // The vehicle's messages reach the output even though it is not a terminal.
+    assert!(stdout.contains("vehicle: "), "{stdout}");
+    // Progress counted the mission's items (MISSION_CURRENT streamed): "last item N/7".
+    let total: u32 = stdout
+        .split("last item ")
+        .nth(1)
+        .and_then(|s| s.split('/').nth(1))
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no item count in {stdout}"));
+    assert_eq!(total, 7, "{stdout}");
     // The two legs are 90 m and ~75 m long with a photo every 20 m: several photos.
     let photos: u32 = stdout
         .split_whitespace()
@@ -97,6 +112,24 @@ fn fly_starts_the_mission_and_returns_after_the_landing() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn a_refused_command_names_the_vehicles_reason() {
+    // No GPS fix for the whole test: the vehicle refuses GUIDED and arming, and says why.
+    let (_sim, port, _out) = start_sim(&["--gps-lock-s", "1000"]);
+    let connect = format!("udpout:127.0.0.1:{port}");
+    let (out, _) = planner(&["fly", "--connect", &connect], Duration::from_secs(60));
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(
+        stderr.contains("the vehicle says: PreArm: need position estimate"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("MAV_RESULT_TEMPORARILY_REJECTED"),
+        "{stderr}"
+    );
 }
 
 #[test]

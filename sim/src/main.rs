@@ -22,7 +22,7 @@ use qly_core::protocol::Ids;
 use qly_core::terrain::{
     read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
 };
-use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig};
+use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig, SigningStreams};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
 use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
@@ -31,7 +31,7 @@ use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
 use sim::service::connection::shutdown_signal;
 use sim::service::links::run_links;
-use sim::service::Autopilot;
+use sim::service::{Autopilot, StreamDefaults};
 use sim::vehicle::{Vehicle, VehicleConfig};
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
 
@@ -174,6 +174,13 @@ struct DatasetArgs {
     png: bool,
 }
 
+/// `--streams`: see [`StreamDefaults`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StreamsArg {
+    OnRequest,
+    Always,
+}
+
 /// `--plume-box`: see [`PlumeBox`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum PlumeBoxArg {
@@ -265,6 +272,11 @@ struct Args {
     /// rendered).
     #[arg(long, default_value_t = 300.0)]
     render_drain_s: f64,
+    /// Telemetry a link gets before it asks: on-request (ArduPilot: HEARTBEAT only until a
+    /// SET_MESSAGE_INTERVAL or REQUEST_DATA_STREAM from that link; forgotten on reboot) or
+    /// always (every stream at MAVProxy's usual rates, unasked).
+    #[arg(long, value_enum, default_value_t = StreamsArg::OnRequest)]
+    streams: StreamsArg,
     /// Mission store size, items including home; larger uploads get MAV_MISSION_NO_SPACE.
     /// The default is what a real ArduCopter SITL build held (MAV_MISSION_NO_SPACE at 651).
     #[arg(long, default_value_t = 650)]
@@ -293,6 +305,11 @@ struct Args {
     /// With --signing-key: drop unsigned and badly signed frames.
     #[arg(long, requires = "signing_key")]
     require_signing: bool,
+    /// With --signing-key: keep the signing timestamp and the last timestamp of every
+    /// incoming signing stream in FILE across restarts, so frames recorded before a restart
+    /// are refused after it (a real autopilot keeps them in its storage). Default: in memory.
+    #[arg(long, value_name = "FILE", requires = "signing_key")]
+    signing_state: Option<PathBuf>,
 }
 
 fn parse_home(s: &str) -> Result<Home> {
@@ -647,6 +664,10 @@ fn fly(args: Args) -> Result<()> {
     let own = Ids::new(args.sysid, 1);
     let clock = VehicleClock::new(args.speedup, boot_unix_s);
     let mut autopilot = Autopilot::new(Vehicle::new(vc), own, clock, args.mission_capacity);
+    autopilot.set_stream_defaults(match args.streams {
+        StreamsArg::OnRequest => StreamDefaults::OnRequest,
+        StreamsArg::Always => StreamDefaults::Always,
+    });
     let mount = gimbal_mount(args.gimbal_tilt_deg);
     if let qly_core::geotag::CameraMount::HeadingFrame(q) = mount {
         autopilot.set_gimbal(q);
@@ -662,14 +683,19 @@ fn fly(args: Args) -> Result<()> {
             let writer = FrameWriter::spawn(w.clone(), settings)
                 .with_context(|| format!("--frames-dir {}", dir.display()))?;
             if let Some(tx) = writer.sender() {
-                autopilot.set_photo_sink(Box::new(move |c| match camera_pose(&c.truth, mount) {
-                    Ok(pose) => {
-                        let _ = tx.send(FrameJob {
-                            image_index: c.image_index,
-                            pose,
-                        });
+                autopilot.set_photo_sink(Box::new(move |boot, c| {
+                    match camera_pose(&c.truth, mount) {
+                        Ok(pose) => {
+                            let _ = tx.send(FrameJob {
+                                key: qly_flight::folder::FrameKey {
+                                    boot,
+                                    image_index: u64::from(c.image_index),
+                                },
+                                pose,
+                            });
+                        }
+                        Err(e) => eprintln!("sim: photo {}: {e}", c.image_index),
                     }
-                    Err(e) => eprintln!("sim: photo {}: {e}", c.image_index),
                 }));
             }
             println!("sim: frames to {}", dir.display());
@@ -684,6 +710,12 @@ fn fly(args: Args) -> Result<()> {
             key: parse_key(hex)?,
             link_id: 0,
             require_signed: args.require_signing,
+        });
+        // One signing clock and stream table for every link, as ArduPilot keeps one for all
+        // its channels: a frame recorded on one link is a replay on another.
+        cfg.signing_streams = Some(match &args.signing_state {
+            Some(path) => SigningStreams::persistent(path).context("--signing-state")?,
+            None => SigningStreams::in_memory(),
         });
     }
     let impairment = Impairment {
@@ -705,6 +737,7 @@ fn fly(args: Args) -> Result<()> {
         .build()
         .context("starting the tokio runtime")?;
     let names: Vec<String> = addresses.iter().map(|a| a.to_string()).collect();
+    let cfg_streams = cfg.signing_streams.clone();
     let all_stats = rt
         .block_on(async {
             // Hook SIGTERM before the links bind and announce their ports.
@@ -712,6 +745,18 @@ fn fly(args: Args) -> Result<()> {
             run_links(autopilot, &addresses, cfg, shutdown).await
         })
         .with_context(|| format!("links {}", names.join(", ")))?;
+    if let Some(streams) = &cfg_streams {
+        if let Some(path) = streams.path() {
+            streams
+                .flush()
+                .with_context(|| format!("--signing-state {}", path.display()))?;
+            println!(
+                "sim: signing state ({} streams) kept in {}",
+                streams.stream_count(),
+                path.display()
+            );
+        }
+    }
     if let Some(w) = writer {
         let queued = w.queued();
         if queued > 0 {

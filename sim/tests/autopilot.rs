@@ -10,7 +10,7 @@ use qly_link::dialect::*;
 use qly_test_support::gcs::{self, command, gcs_header, VEHICLE};
 use sim::noise::NoiseConfig;
 use sim::service::clock::VehicleClock;
-use sim::service::Autopilot;
+use sim::service::{Autopilot, Dest, StreamDefaults};
 use sim::vehicle::{Vehicle, VehicleConfig};
 
 const HOME: Home = Home {
@@ -27,13 +27,16 @@ fn autopilot(capacity: usize) -> Autopilot {
     autopilot_with(c, capacity)
 }
 
+/// An autopilot streaming everything unasked (these tests are about flying, not streams).
 fn autopilot_with(c: VehicleConfig, capacity: usize) -> Autopilot {
-    Autopilot::new(
+    let mut ap = Autopilot::new(
         Vehicle::new(c),
         VEHICLE,
         VehicleClock::new(1.0, 1_767_225_600),
         capacity,
-    )
+    );
+    ap.set_stream_defaults(StreamDefaults::Always);
+    ap
 }
 
 fn ack_of(out: &[MavMessage], cmd: MavCmd) -> MavResult {
@@ -452,4 +455,159 @@ fn command_int_takeoff_and_set_mode_message() {
         ack_of(&out, MavCmd::MAV_CMD_NAV_TAKEOFF),
         MavResult::MAV_RESULT_FAILED
     );
+}
+
+fn cmd(ap: &mut Autopilot, link: usize, c: MavCmd, p: [f32; 7]) -> Vec<MavMessage> {
+    ap.handle_on(link, &gcs_header(), &command(c, p), Duration::ZERO)
+}
+
+#[test]
+fn streams_start_when_a_link_asks_and_a_reboot_forgets_them_but_keeps_the_mission() {
+    let mut c = VehicleConfig::new(HOME);
+    c.noise = NoiseConfig::none();
+    let mut ap = Autopilot::new(
+        Vehicle::new(c),
+        VEHICLE,
+        VehicleClock::new(1.0, 1_767_225_600),
+        100,
+    );
+    ap.set_links(2);
+    let photos = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    {
+        let photos = photos.clone();
+        ap.set_photo_sink(Box::new(move |boot, c| {
+            photos.lock().unwrap().push((boot, c.image_index))
+        }));
+    }
+    // As ArduPilot SITL: nothing but HEARTBEAT until asked.
+    let out = advance(&mut ap, 10.0);
+    assert_eq!(count(&out, 0), 10);
+    for id in [1, 2, 24, 30, 33, 42, 74] {
+        assert_eq!(count(&out, id), 0, "message {id} unasked");
+    }
+    // Link 1 asks for GLOBAL_POSITION_INT at 5 Hz and the position stream group at 2 Hz
+    // (REQUEST_DATA_STREAM, as MAVProxy); link 0 gets none of it.
+    let out = cmd(
+        &mut ap,
+        1,
+        MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+        [30.0, 200_000.0, 0., 0., 0., 0., 0.],
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    #[allow(deprecated)]
+    let rds = MavMessage::REQUEST_DATA_STREAM(REQUEST_DATA_STREAM_DATA {
+        req_message_rate: 2,
+        target_system: 1,
+        target_component: 1,
+        req_stream_id: MavDataStream::MAV_DATA_STREAM_POSITION,
+        start_stop: 1,
+    });
+    ap.handle_on(1, &gcs_header(), &rds, Duration::ZERO);
+    let t = ap.vehicle().time_s() + 10.0;
+    let out = ap.advance_links(t, Duration::from_secs_f64(t));
+    let on = |link: usize, id: u32| {
+        out.iter()
+            .filter(|(d, m)| *d == Dest::Link(link) && mavlink::Message::message_id(m) == id)
+            .count()
+    };
+    // From the moment of the request: one more at the boundary.
+    assert!((50..=51).contains(&on(1, 30)), "{}", on(1, 30));
+    assert!((20..=21).contains(&on(1, 33)), "{}", on(1, 33));
+    assert_eq!(on(0, 30) + on(0, 33), 0);
+
+    // A mission and two photos before the reboot.
+    let client = upload(&mut ap, short_mission());
+    assert_eq!(client.outcome(), Some(Ok(())));
+    let photo = [0., 0., 0., 0., 1., 0., 0.];
+    cmd(&mut ap, 0, MavCmd::MAV_CMD_DO_DIGICAM_CONTROL, photo);
+    let out = cmd(&mut ap, 0, MavCmd::MAV_CMD_DO_DIGICAM_CONTROL, photo);
+    let idx = |out: &[MavMessage]| {
+        out.iter()
+            .find_map(|m| match m {
+                MavMessage::CAMERA_FEEDBACK(f) => Some(f.img_idx),
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(idx(&out), 2);
+    let before_s = ap.vehicle().time_s();
+    assert!(before_s > 19.0);
+
+    // Reboot refused while armed, done when disarmed.
+    advance(&mut ap, 2.0);
+    cmd(
+        &mut ap,
+        0,
+        MavCmd::MAV_CMD_DO_SET_MODE,
+        [1.0, 4.0, 0., 0., 0., 0., 0.],
+    );
+    let arm = [1.0, 0., 0., 0., 0., 0., 0.];
+    cmd(&mut ap, 0, MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, arm);
+    assert!(ap.vehicle().is_armed());
+    let reboot = [1.0, 0., 0., 0., 0., 0., 0.];
+    let out = cmd(
+        &mut ap,
+        0,
+        MavCmd::MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN,
+        reboot,
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN),
+        MavResult::MAV_RESULT_FAILED
+    );
+    cmd(&mut ap, 0, MavCmd::MAV_CMD_COMPONENT_ARM_DISARM, [0.0; 7]);
+    let out = cmd(
+        &mut ap,
+        0,
+        MavCmd::MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN,
+        reboot,
+    );
+    assert_eq!(
+        ack_of(&out, MavCmd::MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN),
+        MavResult::MAV_RESULT_ACCEPTED
+    );
+    assert_eq!(ap.boot(), 1);
+    assert!(ap.vehicle().time_s() < 0.1, "time since boot restarts");
+    assert_eq!(ap.vehicle().mission_items().len(), 6, "the mission is kept");
+
+    // Every stream forgotten, on every link.
+    let t = before_s + 2.0 + 5.0;
+    let out = ap.advance_links(t, Duration::from_secs_f64(t));
+    assert!(out.iter().all(|(_, m)| !matches!(
+        m,
+        MavMessage::ATTITUDE(_) | MavMessage::GLOBAL_POSITION_INT(_)
+    )));
+    // Each link still gets its own 1 Hz heartbeat.
+    assert_eq!(
+        out.iter()
+            .filter(|(d, m)| *d == Dest::Link(0) && matches!(m, MavMessage::HEARTBEAT(_)))
+            .count(),
+        5
+    );
+    // Asked again: time_boot_ms counts from the reboot; photos number from 1 again.
+    cmd(
+        &mut ap,
+        0,
+        MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+        [33.0, 1_000_000.0, 0., 0., 0., 0., 0.],
+    );
+    let t = t + 1.5;
+    let out = ap.advance_to(t, Duration::from_secs_f64(t));
+    let boot_ms = out
+        .iter()
+        .find_map(|m| match m {
+            MavMessage::GLOBAL_POSITION_INT(p) => Some(p.time_boot_ms),
+            _ => None,
+        })
+        .expect("GLOBAL_POSITION_INT once asked");
+    assert!(
+        boot_ms < 7_000,
+        "time_boot_ms {boot_ms} restarted at the reboot"
+    );
+    let out = cmd(&mut ap, 0, MavCmd::MAV_CMD_DO_DIGICAM_CONTROL, photo);
+    assert_eq!(idx(&out), 1);
+    assert_eq!(*photos.lock().unwrap(), vec![(0, 1), (0, 2), (1, 1)]);
 }

@@ -80,10 +80,10 @@ fn each_photo_becomes_index_jpg_and_the_gimbal_is_published() {
     };
     ap.set_gimbal(q);
     let tx = writer.sender().unwrap();
-    ap.set_photo_sink(Box::new(move |c| {
+    ap.set_photo_sink(Box::new(move |_boot, c| {
         let pose = camera_pose(&c.truth, mount).unwrap();
         tx.send(FrameJob {
-            image_index: c.image_index,
+            key: qly_flight::folder::FrameKey::first_boot(u64::from(c.image_index)),
             pose,
         })
         .unwrap();
@@ -285,7 +285,8 @@ fn queued_photos_are_rendered_at_stop_within_a_bound() {
         .unwrap();
         let tx = writer.sender().unwrap();
         for image_index in 1..=30 {
-            tx.send(FrameJob { image_index, pose }).unwrap();
+            let key = qly_flight::folder::FrameKey::first_boot(image_index);
+            tx.send(FrameJob { key, pose }).unwrap();
         }
         let stats = writer.finish_within(limit);
         assert_eq!(stats.failed, 0);

@@ -83,7 +83,11 @@ async fn photos_over_mavlink_land_as_index_jpg() {
                     MavCmd::MAV_CMD_NAV_TAKEOFF,
                     [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 50.0],
                 ),
-                3 => MavMessage::HEARTBEAT(HEARTBEAT_DATA::default()),
+                // As ArduPilot, the sim streams the position only once asked.
+                3 => cmd(
+                    MavCmd::MAV_CMD_SET_MESSAGE_INTERVAL,
+                    [33.0, 250_000.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                ),
                 _ => cmd(
                     MavCmd::MAV_CMD_DO_DIGICAM_CONTROL,
                     [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0],

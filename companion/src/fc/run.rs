@@ -71,16 +71,7 @@ fn heartbeat() -> HEARTBEAT_DATA {
 }
 
 fn add_counts(a: RxCounts, b: RxCounts) -> RxCounts {
-    RxCounts {
-        accepted: a.accepted + b.accepted,
-        bad_crc: a.bad_crc + b.bad_crc,
-        unknown_message: a.unknown_message + b.unknown_message,
-        undecodable: a.undecodable + b.undecodable,
-        mavlink1_dropped: a.mavlink1_dropped + b.mavlink1_dropped,
-        unsigned_rejected: a.unsigned_rejected + b.unsigned_rejected,
-        bad_signature: a.bad_signature + b.bad_signature,
-        replayed: a.replayed + b.replayed,
-    }
+    a + b
 }
 
 /// Opens the link and keeps it open until `shutdown`.

@@ -41,15 +41,21 @@ pub fn init_tracing() {
 }
 
 /// A sim autopilot without sensor noise (so its CAMERA_FEEDBACK pose is the true pose).
+///
+/// It streams every message unasked (`StreamDefaults::Always`), as the sim did before it
+/// learnt ArduPilot's "only when asked": the companion's reboot detection still relies on
+/// telemetry arriving before it asks again (issue 15 A5, the companion's part).
 pub fn quiet_autopilot(speedup: f64) -> Autopilot {
     let mut c = VehicleConfig::new(HOME);
     c.noise = NoiseConfig::none();
-    Autopilot::new(
+    let mut ap = Autopilot::new(
         Vehicle::new(c),
         VEHICLE,
         VehicleClock::new(speedup, BOOT_UNIX_S),
         100,
-    )
+    );
+    ap.set_stream_defaults(sim::service::StreamDefaults::Always);
+    ap
 }
 
 pub fn offset(north_m: f64, east_m: f64) -> GeoPoint {

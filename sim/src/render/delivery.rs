@@ -1,8 +1,10 @@
 //! Frames for the companion: each photo the vehicle takes is rendered from its TRUE pose on
 //! a worker thread, off the simulation loop (which keeps its simulated clock), and written as
-//! `DIR/<image_index>.jpg` atomically: first `DIR/.<image_index>.jpg.tmp`, then a rename, so
-//! a reader polling the folder never sees half a file. `image_index` is the CAMERA_FEEDBACK
-//! `img_idx` (from 1). A frame lands after its CAMERA_FEEDBACK, by the render time.
+//! `DIR/<name>.jpg` atomically: first `DIR/.<name>.jpg.tmp`, then a rename, so a reader
+//! polling the folder never sees half a file. The name is the flight folder's
+//! [`FrameKey::file_name`] (qly-flight owns the rule): the CAMERA_FEEDBACK `img_idx` (from 1),
+//! prefixed with the boot number after a reboot (ArduPilot numbers photos from 1 again after
+//! every boot). A frame lands after its CAMERA_FEEDBACK, by the render time.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use qly_core::geotag::{CameraMount, CameraPose};
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::pose::AmslPosition;
 use qly_core::rotation::Quat;
+use qly_flight::folder::FrameKey;
 
 use super::{render, RenderError, RenderOptions};
 use crate::vehicle::Pose;
@@ -31,14 +34,12 @@ pub fn camera_pose(p: &Pose, mount: CameraMount) -> Result<CameraPose, RenderErr
     })
 }
 
-/// Writes `bytes` as `dir/<index>.jpg` through `dir/.<index>.jpg.tmp` and a rename.
-pub fn write_frame_atomic(
-    dir: &Path,
-    image_index: u32,
-    bytes: &[u8],
-) -> Result<PathBuf, RenderError> {
-    let tmp = dir.join(format!(".{image_index}.jpg.tmp"));
-    let path = dir.join(format!("{image_index}.jpg"));
+/// Writes `bytes` as `dir/<name>` through `dir/.<name>.tmp` and a rename (`name` from
+/// [`FrameKey::file_name`]).
+pub fn write_frame_atomic(dir: &Path, key: FrameKey, bytes: &[u8]) -> Result<PathBuf, RenderError> {
+    let name = key.file_name();
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let path = dir.join(name);
     let io = |p: &Path| {
         let p = p.display().to_string();
         move |source| RenderError::Io { path: p, source }
@@ -51,7 +52,8 @@ pub fn write_frame_atomic(
 /// One photo to render.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FrameJob {
-    pub image_index: u32,
+    /// Boot of the vehicle that took it (0 until the first reboot) and its image index.
+    pub key: FrameKey,
     /// The true camera pose at the exposure.
     pub pose: CameraPose,
 }
@@ -143,16 +145,19 @@ impl FrameWriter {
                     }
                     let opts = RenderOptions {
                         seed: settings.options.seed
-                            ^ crate::world::noise::mix64(job.image_index as u64),
+                            ^ crate::world::noise::mix64(
+                                job.key.image_index | (job.key.boot as u64) << 32,
+                            ),
                         ..settings.options
                     };
                     let result = render(&world, &settings.camera, &job.pose, &opts)
                         .and_then(|img| img.to_jpeg(settings.jpeg_quality))
-                        .and_then(|jpg| write_frame_atomic(&settings.dir, job.image_index, &jpg));
+                        .and_then(|jpg| write_frame_atomic(&settings.dir, job.key, &jpg));
                     match result {
                         Ok(_) => stats.written += 1,
                         Err(e) => {
-                            eprintln!("sim: frame {}: {e}", job.image_index);
+                            let name = job.key.file_name();
+                            eprintln!("sim: frame {name}: {e}");
                             stats.failed += 1;
                         }
                     }

@@ -35,6 +35,15 @@ impl VehicleClock {
         ((sim_s.max(0.0) * 1000.0) as u64 % (u32::MAX as u64 + 1)) as u32
     }
 
+    /// MAVLink signing time (10 µs units since 2015-01-01 UTC) at simulated time `sim_s`:
+    /// the vehicle's clock, which runs ahead of the wall clock when sped up.
+    pub fn signing_time(&self, sim_s: f64) -> u64 {
+        let since_2015_us = self
+            .unix_us(sim_s)
+            .saturating_sub(qly_link::frame::SIGNING_EPOCH_UNIX_S * 1_000_000);
+        since_2015_us / 10
+    }
+
     /// Microseconds since the Unix epoch at simulated time `sim_s`.
     pub fn unix_us(&self, sim_s: f64) -> u64 {
         self.boot_unix_us + (sim_s.max(0.0) * 1e6) as u64
@@ -52,5 +61,10 @@ mod tests {
         assert_eq!(c.time_boot_ms(30.0), 30_000);
         assert_eq!(c.unix_us(30.0), 1_767_225_630_000_000);
         assert_eq!(c.time_boot_ms(4_294_967.296), 0); // u32 wrap
+                                                      // 2026-01-01 is 11 years after the signing epoch; 30 simulated seconds later.
+        assert_eq!(
+            c.signing_time(30.0),
+            (1_767_225_630 - 1_420_070_400) * 100_000
+        );
     }
 }

@@ -24,6 +24,7 @@ pub async fn run(
     cfg: ConnectionConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<LinkStats, LinkError> {
+    let signing_clock = cfg.signing_streams.clone();
     let mut conn = Connection::open(address, cfg).await?;
     match conn.local_addr() {
         Some(a) => println!("sim: {address} bound to {a}"),
@@ -43,7 +44,12 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 let wall = start.elapsed();
-                autopilot.advance_to(wall.as_secs_f64() * speedup, wall)
+                let out = autopilot.advance_to(wall.as_secs_f64() * speedup, wall);
+                if let Some(s) = &signing_clock {
+                    // The vehicle signs on its own (sped-up) clock.
+                    s.advance_timestamp(autopilot.signing_time());
+                }
+                out
             }
         };
         for m in &out {

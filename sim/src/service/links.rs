@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::connection::TICK;
 use super::router::{LinkIndex, Router};
-use super::Autopilot;
+use super::{Autopilot, Dest};
 
 /// Opens every link (printing each bound address, so a caller that asked for port 0 learns
 /// the port), then runs the autopilot until `shutdown` or until every link has closed.
@@ -28,6 +28,7 @@ pub async fn run_links(
     shutdown: impl Future<Output = ()>,
 ) -> Result<Vec<LinkStats>, LinkError> {
     let own = cfg.own;
+    let signing_clock = cfg.signing_streams.clone();
     let mut senders: Vec<LinkSender> = Vec::with_capacity(addresses.len());
     let (in_tx, mut in_rx) = mpsc::channel::<(LinkIndex, Received)>(4096);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -69,6 +70,7 @@ pub async fn run_links(
     drop(in_tx);
 
     let mut router = Router::new(own, addresses.len());
+    autopilot.set_links(addresses.len());
     let start = Instant::now();
     let speedup = autopilot.clock().speedup;
     let mut tick = tokio::time::interval(TICK);
@@ -85,7 +87,11 @@ pub async fn run_links(
                         senders[to].send_as(source, &rx.message)?;
                     }
                     if route.local {
-                        autopilot.handle(&rx.header, &rx.message, start.elapsed())
+                        autopilot
+                            .handle_on(from, &rx.header, &rx.message, start.elapsed())
+                            .into_iter()
+                            .map(|m| (Dest::All, m))
+                            .collect()
                     } else {
                         Vec::new()
                     }
@@ -94,12 +100,23 @@ pub async fn run_links(
             },
             _ = tick.tick() => {
                 let wall = start.elapsed();
-                autopilot.advance_to(wall.as_secs_f64() * speedup, wall)
+                let out = autopilot.advance_links(wall.as_secs_f64() * speedup, wall);
+                if let Some(s) = &signing_clock {
+                    // The vehicle signs on its own clock (GPS time; sped up with the
+                    // simulation), as ArduPilot's update_signing_timestamp does.
+                    s.advance_timestamp(autopilot.signing_time());
+                }
+                out
             }
         };
-        for m in &out {
-            for to in router.outgoing(m) {
-                senders[to].send(m)?;
+        for (dest, m) in &out {
+            match dest {
+                Dest::All => {
+                    for to in router.outgoing(m) {
+                        senders[to].send(m)?;
+                    }
+                }
+                Dest::Link(to) => senders[*to].send(m)?,
             }
         }
     }

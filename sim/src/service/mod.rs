@@ -14,6 +14,7 @@ pub mod connection;
 pub mod links;
 pub mod router;
 pub mod telemetry;
+pub mod validate;
 
 use std::time::Duration;
 
@@ -32,14 +33,44 @@ use telemetry::Schedule;
 /// increments keeps a seeded run identical whatever the wall-clock scheduling.
 pub const VEHICLE_DT_S: f64 = 0.01;
 
-/// Called with each photo as it is taken (the frame renderer's queue).
-pub type PhotoSink = Box<dyn FnMut(&CaptureEvent) + Send>;
+/// Called with each photo as it is taken (the frame renderer's queue), with the boot it was
+/// taken in (0 until the first reboot; image indices start again at 1 after each).
+pub type PhotoSink = Box<dyn FnMut(u32, &CaptureEvent) + Send>;
+
+/// Which telemetry a link gets before it asks for any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamDefaults {
+    /// Only HEARTBEAT (and event messages: STATUSTEXT, COMMAND_ACK, MISSION_ITEM_REACHED,
+    /// CAMERA_FEEDBACK, the gimbal's status); every stream starts on SET_MESSAGE_INTERVAL or
+    /// REQUEST_DATA_STREAM from that link, and is forgotten on reboot. ArduPilot SITL's
+    /// behaviour: its SRn_ stream rates are 0 until a ground station asks.
+    #[default]
+    OnRequest,
+    /// Every stream at MAVProxy's usual rates on every link, unasked.
+    Always,
+}
+
+/// Where one of the vehicle's messages goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// Wherever the router sends the vehicle's messages (events, replies).
+    All,
+    /// Only this link (telemetry it asked for).
+    Link(usize),
+}
 
 /// The simulated autopilot.
 pub struct Autopilot {
     vehicle: Vehicle,
     server: MissionServer,
-    schedule: Schedule,
+    /// Telemetry schedule of each link (ArduPilot keeps stream rates per channel).
+    schedules: Vec<Schedule>,
+    stream_defaults: StreamDefaults,
+    /// The link the message being handled came in on.
+    link: usize,
+    /// Reboots so far, and the simulated time (since the sim started) of the last one.
+    boot: u32,
+    boot_offset_s: f64,
     clock: VehicleClock,
     own: Ids,
     photo_sink: Option<PhotoSink>,
@@ -56,6 +87,7 @@ mod cmd_id {
     pub const DO_DIGICAM_CONTROL: u32 = 203;
     pub const DO_SET_CAM_TRIGG_DIST: u32 = 206;
     pub const DO_SET_MISSION_CURRENT: u32 = 224;
+    pub const PREFLIGHT_REBOOT_SHUTDOWN: u32 = 246;
     pub const MISSION_START: u32 = 300;
     pub const COMPONENT_ARM_DISARM: u32 = 400;
     pub const GET_HOME_POSITION: u32 = 410;
@@ -79,12 +111,53 @@ impl Autopilot {
         Autopilot {
             vehicle,
             server: MissionServer::new(own, cfg),
-            schedule: Schedule::default(),
+            schedules: vec![Schedule::on_request()],
+            stream_defaults: StreamDefaults::OnRequest,
+            link: 0,
+            boot: 0,
+            boot_offset_s: 0.0,
             clock,
             own,
             photo_sink: None,
             gimbal: None,
         }
+    }
+
+    /// What links get before they ask (default: only HEARTBEAT, as ArduPilot); resets every
+    /// link's schedule.
+    pub fn set_stream_defaults(&mut self, defaults: StreamDefaults) {
+        self.stream_defaults = defaults;
+        let n = self.schedules.len();
+        self.schedules = (0..n).map(|_| self.fresh_schedule()).collect();
+    }
+
+    /// Serves `links` links (ArduPilot's SERIALn), each with its own stream rates.
+    pub fn set_links(&mut self, links: usize) {
+        while self.schedules.len() < links.max(1) {
+            let s = self.fresh_schedule();
+            self.schedules.push(s);
+        }
+    }
+
+    /// Reboots so far (0 until the first MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN).
+    pub fn boot(&self) -> u32 {
+        self.boot
+    }
+
+    fn fresh_schedule(&self) -> Schedule {
+        let mut s = match self.stream_defaults {
+            StreamDefaults::OnRequest => Schedule::on_request(),
+            StreamDefaults::Always => Schedule::default(),
+        };
+        if self.gimbal.is_some() {
+            // The mount driver reports the gimbal unasked.
+            s.add(
+                telemetry::ID_GIMBAL_DEVICE_ATTITUDE_STATUS,
+                0.1,
+                self.vehicle.time_s(),
+            );
+        }
+        s
     }
 
     /// Hands every photo to `sink` as it is taken, after its CAMERA_FEEDBACK is queued.
@@ -97,11 +170,10 @@ impl Autopilot {
     /// GIMBAL_DEVICE_ATTITUDE_STATUS at 10 Hz with YAW_IN_VEHICLE_FRAME.
     pub fn set_gimbal(&mut self, q_heading_gimbal: qly_core::rotation::Quat) {
         self.gimbal = Some(q_heading_gimbal);
-        self.schedule.add(
-            telemetry::ID_GIMBAL_DEVICE_ATTITUDE_STATUS,
-            0.1,
-            self.vehicle.time_s(),
-        );
+        let now = self.vehicle.time_s();
+        for s in &mut self.schedules {
+            s.add(telemetry::ID_GIMBAL_DEVICE_ATTITUDE_STATUS, 0.1, now);
+        }
     }
 
     pub fn vehicle(&self) -> &Vehicle {
@@ -112,36 +184,77 @@ impl Autopilot {
         &self.clock
     }
 
+    /// The vehicle's MAVLink signing time now (its UTC clock, sped up with the simulation).
+    pub fn signing_time(&self) -> u64 {
+        self.clock.signing_time(self.vehicle.time_s())
+    }
+
     fn home_raw(&self) -> RawItem {
         let h = &self.vehicle.config().home;
         qly_core::mission::Mission::new(*h, Vec::new()).home_raw()
     }
 
-    /// Advances the vehicle to simulated time `sim_s` in fixed steps and returns the
-    /// messages produced on the way: event messages and the telemetry that fell due.
-    /// `wall` drives the mission protocol's timeouts.
+    /// Advances the vehicle to simulated time `sim_s` (since the sim started) in fixed steps
+    /// and returns the messages produced on the way for link 0: event messages and the
+    /// telemetry that fell due. `wall` drives the mission protocol's timeouts.
     pub fn advance_to(&mut self, sim_s: f64, wall: Duration) -> Vec<MavMessage> {
+        self.advance_links(sim_s, wall)
+            .into_iter()
+            .filter(|(d, _)| matches!(d, Dest::All | Dest::Link(0)))
+            .map(|(_, m)| m)
+            .collect()
+    }
+
+    /// As [`Autopilot::advance_to`], for every link: each message with where it goes.
+    pub fn advance_links(&mut self, sim_s: f64, wall: Duration) -> Vec<(Dest, MavMessage)> {
         let mut out = Vec::new();
-        while self.vehicle.time_s() + VEHICLE_DT_S * 0.5 <= sim_s {
+        let vehicle_s = sim_s - self.boot_offset_s;
+        while self.vehicle.time_s() + VEHICLE_DT_S * 0.5 <= vehicle_s {
             let events = self.vehicle.step(VEHICLE_DT_S);
-            self.publish_events(events, &mut out);
+            let mut ev_out = Vec::new();
+            self.publish_events(events, &mut ev_out);
+            out.extend(ev_out.into_iter().map(|m| (Dest::All, m)));
             let now = self.vehicle.time_s();
-            let due = self.schedule.due(now);
-            if !due.is_empty() {
-                let t = self.vehicle.telemetry();
+            let mut t = None;
+            for link in 0..self.schedules.len() {
+                let due = self.schedules[link].due(now);
+                if due.is_empty() {
+                    continue;
+                }
+                let t = *t.get_or_insert_with(|| self.vehicle.telemetry());
                 for id in due {
                     if let Some(m) = self.build(id, &t) {
-                        out.push(m);
+                        out.push((Dest::Link(link), m));
                     }
                 }
             }
         }
         if self.server.next_deadline().is_some_and(|d| wall >= d) {
             let replies = self.server.poll(wall);
-            out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
-            self.apply_server_events(&mut out);
+            let mut r: Vec<MavMessage> =
+                replies.iter().filter_map(|p| to_mavlink(p).ok()).collect();
+            self.apply_server_events(&mut r);
+            out.extend(r.into_iter().map(|m| (Dest::All, m)));
         }
         out
+    }
+
+    /// MAV_CMD_PREFLIGHT_REBOOT_SHUTDOWN: the autopilot starts again. Its clock since boot
+    /// restarts from 0, every requested stream is forgotten, the camera numbers photos from
+    /// 1 again, the GPS needs its lock again; the mission (in storage) stays. The vehicle's
+    /// UTC clock runs on.
+    fn reboot(&mut self) {
+        let items = self.vehicle.mission_items().to_vec();
+        let elapsed_s = self.vehicle.time_s();
+        self.boot_offset_s += elapsed_s;
+        self.clock.boot_unix_us += (elapsed_s * 1e6) as u64;
+        self.vehicle = Vehicle::new(self.vehicle.config().clone());
+        if !items.is_empty() {
+            self.vehicle.set_mission(items);
+        }
+        self.boot += 1;
+        let n = self.schedules.len();
+        self.schedules = (0..n).map(|_| self.fresh_schedule()).collect();
     }
 
     fn build(&self, id: u32, t: &Telemetry) -> Option<MavMessage> {
@@ -178,17 +291,34 @@ impl Autopilot {
         Some(m)
     }
 
-    /// One received message: the replies. SET_MODE and REQUEST_DATA_STREAM are deprecated
-    /// in MAVLink but still what MAVProxy and pymavlink send, and ArduPilot answers them.
-    #[allow(deprecated)]
+    /// One message received on link 0: the replies.
     pub fn handle(
         &mut self,
         header: &MavHeader,
         msg: &MavMessage,
         wall: Duration,
     ) -> Vec<MavMessage> {
+        self.handle_on(0, header, msg, wall)
+    }
+
+    /// One message received on `link`: the replies. Stream requests apply to that link.
+    /// SET_MODE and REQUEST_DATA_STREAM are deprecated in MAVLink but still what MAVProxy and
+    /// pymavlink send, and ArduPilot answers them.
+    #[allow(deprecated)]
+    pub fn handle_on(
+        &mut self,
+        link: usize,
+        header: &MavHeader,
+        msg: &MavMessage,
+        wall: Duration,
+    ) -> Vec<MavMessage> {
+        self.set_links(link + 1);
+        self.link = link;
         let mut out = Vec::new();
         if let Some(p) = from_mavlink(header, msg) {
+            if let Some(refusal) = self.refuse_item(&p, wall) {
+                return refusal;
+            }
             let replies = self.server.handle(&p, wall);
             out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
             self.apply_server_events(&mut out);
@@ -219,12 +349,66 @@ impl Autopilot {
                 for &id in telemetry::stream_members(r.req_stream_id) {
                     let interval = (r.start_stop != 0 && r.req_message_rate > 0)
                         .then(|| 1.0 / r.req_message_rate as f64);
-                    self.schedule.set_interval(id, interval, now);
+                    self.schedules[self.link].set_interval(id, interval, now);
                 }
             }
             _ => {}
         }
         out
+    }
+
+    /// An uploaded item ArduPilot would not store: the MISSION_ACK with its result, and the
+    /// upload abandoned (the old list stays), as ArduPilot's MissionItemProtocol does.
+    fn refuse_item(
+        &mut self,
+        p: &qly_core::protocol::ProtocolMsg,
+        wall: Duration,
+    ) -> Option<Vec<MavMessage>> {
+        use qly_core::protocol::{MissionMsg, MissionResult, ProtocolMsg};
+        let MissionMsg::ItemInt {
+            mission_type,
+            seq,
+            item,
+            ..
+        } = p.msg
+        else {
+            return None;
+        };
+        if !self.server.is_receiving() || !self.own.accepts(p.target) {
+            return None;
+        }
+        let result = validate::check_item(&item, mission_type).err()?;
+        // The uploader's own non-accepting ack is what cancels its upload in the server.
+        self.server.handle(
+            &ProtocolMsg {
+                source: p.source,
+                target: self.own,
+                msg: MissionMsg::Ack {
+                    mission_type,
+                    result: MissionResult::OperationCancelled,
+                    opaque_id: 0,
+                },
+            },
+            wall,
+        );
+        let mut out: Vec<MavMessage> = to_mavlink(&ProtocolMsg {
+            source: self.own,
+            target: p.source,
+            msg: MissionMsg::Ack {
+                mission_type,
+                result,
+                opaque_id: 0,
+            },
+        })
+        .ok()
+        .into_iter()
+        .collect();
+        out.push(status_text(
+            Severity::Warning,
+            &format!("Mission item {seq} refused: {}", result.name()),
+        ));
+        self.apply_server_events(&mut out);
+        Some(out)
     }
 
     fn addressed(&self, system: u8, component: u8) -> bool {
@@ -295,14 +479,15 @@ impl Autopilot {
                 self.finish(r, out)
             }
             cmd_id::SET_MESSAGE_INTERVAL => {
-                let id = p[0] as u32;
+                use validate::IntervalRequest as R;
                 let now = self.vehicle.time_s();
-                let ok = if p[1] == 0.0 {
-                    self.schedule.reset(id, now)
-                } else if p[1] < 0.0 {
-                    self.schedule.set_interval(id, None, now)
-                } else {
-                    self.schedule.set_interval(id, Some(p[1] as f64 / 1e6), now)
+                let ok = match validate::interval_request(p[0], p[1]) {
+                    Some(R::Default(id)) => self.schedules[self.link].reset(id, now),
+                    Some(R::Stop(id)) => self.schedules[self.link].set_interval(id, None, now),
+                    Some(R::Every(id, s)) => {
+                        self.schedules[self.link].set_interval(id, Some(s), now)
+                    }
+                    None => false,
                 };
                 if ok {
                     MavResult::MAV_RESULT_ACCEPTED
@@ -312,7 +497,7 @@ impl Autopilot {
             }
             cmd_id::GET_MESSAGE_INTERVAL => {
                 let id = p[0] as u32;
-                match self.schedule.interval_s(id) {
+                match self.schedules[self.link].interval_s(id) {
                     Some(i) => {
                         out.push(MavMessage::MESSAGE_INTERVAL(MESSAGE_INTERVAL_DATA {
                             message_id: id as u16,
@@ -337,6 +522,18 @@ impl Autopilot {
             cmd_id::GET_HOME_POSITION => {
                 out.extend(self.one_shot(telemetry::ID_HOME_POSITION));
                 MavResult::MAV_RESULT_ACCEPTED
+            }
+            cmd_id::PREFLIGHT_REBOOT_SHUTDOWN if p[0] == 1.0 => {
+                if self.vehicle.is_armed() {
+                    out.push(status_text(Severity::Warning, "Reboot refused: armed"));
+                    MavResult::MAV_RESULT_FAILED
+                } else {
+                    // The ACK goes out before the autopilot restarts, as ArduPilot's does.
+                    out.push(ack(c.command, MavResult::MAV_RESULT_ACCEPTED, src.0, src.1));
+                    out.push(status_text(Severity::Info, "Rebooting"));
+                    self.reboot();
+                    return;
+                }
             }
             _ => MavResult::MAV_RESULT_UNSUPPORTED,
         };
@@ -455,7 +652,13 @@ impl Autopilot {
                     // is this change, not to be fed back) and the ground station.
                     self.server.set_current(seq);
                     self.server.take_events();
-                    out.extend(self.mission_current());
+                    // Sent on change only where MISSION_CURRENT is streamed.
+                    if self.schedules.iter().any(|s| {
+                        s.interval_s(telemetry::ID_MISSION_CURRENT)
+                            .is_some_and(|i| i.is_some())
+                    }) {
+                        out.extend(self.mission_current());
+                    }
                 }
                 VehicleEvent::MissionItemReached { seq } => out.push(
                     MavMessage::MISSION_ITEM_REACHED(MISSION_ITEM_REACHED_DATA { seq }),
@@ -470,7 +673,7 @@ impl Autopilot {
                     out.push(telemetry::camera_trigger(&c, &self.clock));
                     out.push(telemetry::camera_feedback(&c, &self.clock, self.own.system));
                     if let Some(sink) = &mut self.photo_sink {
-                        sink(&c);
+                        sink(self.boot, &c);
                     }
                 }
                 _ => {}

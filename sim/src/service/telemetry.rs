@@ -93,6 +93,18 @@ impl Default for Schedule {
 }
 
 impl Schedule {
+    /// Every stream known but stopped except HEARTBEAT: what ArduPilot sends a link that has
+    /// not asked for anything.
+    pub fn on_request() -> Self {
+        let mut s = Schedule::default();
+        for stream in &mut s.streams {
+            if stream.id != ID_HEARTBEAT {
+                stream.interval_s = None;
+            }
+        }
+        s
+    }
+
     /// Whether `id` is a message this vehicle can stream.
     pub fn knows(&self, id: u32) -> bool {
         self.streams.iter().any(|s| s.id == id)

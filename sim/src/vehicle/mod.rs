@@ -343,7 +343,14 @@ pub struct Vehicle {
     noise: NoiseSource,
     sensor_error: PoseError,
     next_sensor_s: f64,
+    /// When the last DO_JUMP STATUSTEXT went out, and jumps made since without one: a loop
+    /// of jumps runs on every step, and its messages must not flood the link.
+    last_jump_notice_s: Option<f64>,
+    jumps_unreported: u32,
 }
+
+/// At most one DO_JUMP STATUSTEXT per this many simulated seconds.
+const JUMP_NOTICE_INTERVAL_S: f64 = 0.5;
 
 const STREAM_SENSORS: u64 = 1;
 const STREAM_WIND: u64 = 2;
@@ -379,6 +386,8 @@ impl Vehicle {
             noise: NoiseSource::new(config.seed, STREAM_SENSORS),
             sensor_error: PoseError::default(),
             next_sensor_s: 0.0,
+            last_jump_notice_s: None,
+            jumps_unreported: 0,
             config,
         }
     }
@@ -1109,10 +1118,24 @@ impl Vehicle {
                 }
                 ItemAction::Jump { target, repeat } => {
                     if self.mission.jump(target, repeat) {
-                        events.push(VehicleEvent::Notice {
-                            severity: Severity::Info,
-                            text: format!("Mission: jump from {seq} to {target}"),
-                        });
+                        let due = self
+                            .last_jump_notice_s
+                            .is_none_or(|t| self.time_s - t >= JUMP_NOTICE_INTERVAL_S);
+                        if due {
+                            let more = std::mem::take(&mut self.jumps_unreported);
+                            let text = if more > 0 {
+                                format!("Mission: jump from {seq} to {target} (+{more} jumps)")
+                            } else {
+                                format!("Mission: jump from {seq} to {target}")
+                            };
+                            self.last_jump_notice_s = Some(self.time_s);
+                            events.push(VehicleEvent::Notice {
+                                severity: Severity::Info,
+                                text,
+                            });
+                        } else {
+                            self.jumps_unreported += 1;
+                        }
                     }
                 }
                 ItemAction::PhotoNow => {

@@ -93,6 +93,9 @@ if hb.type != mavutil.mavlink.MAV_TYPE_QUADROTOR or hb.autopilot != mavutil.mavl
 if not hb.base_mode & mavutil.mavlink.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED or hb.custom_mode != 0:
     fail("heartbeat base_mode %d custom_mode %d" % (hb.base_mode, hb.custom_mode))
 print("heartbeat ok", flush=True)
+# As ArduPilot, the sim streams nothing else until asked: ask as MAVProxy does (every stream
+# group at 4 Hz).
+mav.request_data_stream_send(1, 1, mavutil.mavlink.MAV_DATA_STREAM_ALL, 4, 1)
 
 # 2. GPS fix with accuracy fields.
 gps = recv(["GPS_RAW_INT"], 20, lambda g: g.fix_type >= 3)
