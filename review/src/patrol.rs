@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::{Target, TeamReports};
 use crate::score::{score_team, ScoreError};
@@ -24,7 +24,7 @@ pub struct PredictedError {
 }
 
 /// Per target class: how many there were and how many were found within `act_within_m`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassFigures {
     pub class: String,
     pub targets: usize,
@@ -34,7 +34,7 @@ pub struct ClassFigures {
 }
 
 /// The patrol's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatrolFigures {
     pub targets: usize,
     pub candidates: usize,

@@ -29,6 +29,9 @@ pub struct Decision {
     pub decision: Verdict,
     #[serde(default)]
     pub decided_utc: Option<String>,
+    /// Who decided (name and badge number); absent in files from the review page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inspector: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
