@@ -78,7 +78,7 @@ pub struct Config {
     #[serde(default)]
     pub journal: JournalSection,
     /// `[debug]`: test aids; leave out in flight.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "DebugSection::is_off")]
     pub debug: DebugSection,
     /// The folder relative paths are taken from (the config file's folder); not a key.
     #[serde(skip)]
@@ -377,7 +377,7 @@ pub struct JournalSection {
 }
 
 /// `[debug]`: aids for tests, off by default. Not for flight.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DebugSection {
     /// Test aid: the worker waits this long before each photo, milliseconds, so a test can
@@ -389,6 +389,10 @@ pub struct DebugSection {
 }
 
 impl DebugSection {
+    /// Every aid off (the default): not written out.
+    pub fn is_off(&self) -> bool {
+        *self == DebugSection::default()
+    }
     pub fn frame_delay(&self) -> Duration {
         Duration::from_millis(self.frame_delay_ms)
     }
@@ -447,6 +451,7 @@ impl Config {
             fusion: FusionSection::default(),
             frames: FramesSection::default(),
             journal: JournalSection::default(),
+            debug: DebugSection::default(),
             base_dir: PathBuf::new(),
             path: PathBuf::new(),
         }

@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use companion::config::{CameraConfig, Config, DetectorSection, MountFrame};
-use serde::Serialize;
 
 /// What the patrol decides about the companion; everything else keeps the companion's
 /// defaults.
@@ -33,24 +32,8 @@ pub struct CompanionSettings {
     pub frame_delay_ms: Option<u64>,
 }
 
-/// `[debug]`: the companion's test-only knobs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct DebugSection {
-    /// Extra time spent on each photo, milliseconds.
-    pub frame_delay_ms: u64,
-}
-
-/// The file as written: the companion's `Config`, and `[debug]` when asked for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CompanionFile {
-    #[serde(flatten)]
-    pub config: Config,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug: Option<DebugSection>,
-}
-
 impl CompanionSettings {
-    pub fn config(&self) -> CompanionFile {
+    pub fn config(&self) -> Config {
         let mut detector = DetectorSection::new(&self.model);
         detector.onnxruntime_library = self.onnxruntime_library.clone();
         // Single low-confidence sightings (0.25-0.31) were the false reports of the first
@@ -94,28 +77,22 @@ impl CompanionSettings {
         // Frames land a render time after their capture; wait for telemetry that long.
         c.frames.capture_wait_s = 30.0;
         c.journal.dir = self.flight_dir.clone();
-        CompanionFile {
-            config: c,
-            debug: self
-                .frame_delay_ms
-                .map(|frame_delay_ms| DebugSection { frame_delay_ms }),
-        }
+        c.debug.frame_delay_ms = self.frame_delay_ms.unwrap_or(0);
+        c
     }
 }
 
-impl CompanionFile {
-    /// Writes the file and reads it back with the companion's own parser, so a
-    /// configuration the companion would refuse stops the patrol before anything starts.
-    pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        use anyhow::Context;
-        let text = toml::to_string(self).context("the companion configuration as TOML")?;
-        let text = format!("# Written by the patrol for this flight.\n{text}");
-        std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
-        if self.debug.is_none() {
-            Config::parse(&text, path).with_context(|| format!("checking {}", path.display()))?;
-        }
-        Ok(())
-    }
+/// Writes `config` to `path` and reads it back with the companion's own parser, so a
+/// configuration the companion would refuse stops the patrol before anything starts.
+pub fn write_config(config: &Config, path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let text = config
+        .to_toml()
+        .context("the companion configuration as TOML")?;
+    let text = format!("# Written by the patrol for this flight.\n{text}");
+    std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?;
+    Config::parse(&text, path).with_context(|| format!("checking {}", path.display()))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -147,8 +124,7 @@ mod tests {
     fn the_written_file_is_what_the_companion_reads() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("companion.toml");
-        let file = settings().config();
-        file.write(&path).unwrap();
+        write_config(&settings().config(), &path).unwrap();
         let back = Config::load(&path).unwrap();
         assert_eq!(back.flight_controller.address, "udpout:127.0.0.1:20001");
         assert_eq!(back.fusion.min_sightings, 2);
@@ -166,7 +142,7 @@ mod tests {
         let mut s = settings();
         s.dem = None;
         s.frame_delay_ms = Some(3000);
-        let text = toml::to_string(&s.config()).unwrap();
+        let text = s.config().to_toml().unwrap();
         assert!(text.contains("ground_amsl_m = 1050.0"), "{text}");
         assert!(text.contains("[debug]\nframe_delay_ms = 3000"), "{text}");
     }

@@ -186,9 +186,10 @@ pub async fn run_patrol(args: PatrolArgs) -> Result<PatrolOutcome> {
         flight_dir: folder.root().to_path_buf(),
         frame_delay_ms: args.companion_frame_delay_ms,
     };
-    companion_settings
-        .config()
-        .write(&folder.companion_config())?;
+    crate::companion_config::write_config(
+        &companion_settings.config(),
+        &folder.companion_config(),
+    )?;
     steps.say(format!(
         "starting companion (detector {}{})",
         model.file_name().unwrap_or_default().to_string_lossy(),

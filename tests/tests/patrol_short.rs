@@ -112,7 +112,6 @@ fn short_patrol_finds_scores_and_exports() {
 /// their capture) loses no photo: every capture is processed, none skipped, and the same
 /// targets are found as unslowed.
 #[test]
-#[ignore = "needs the companion's [debug] frame_delay_ms (issue 14, helper H2), not yet on main"]
 fn slowed_companion_loses_no_photo_and_finds_the_same_targets() {
     let base = unslowed();
     let slow = run_patrol(
