@@ -21,7 +21,7 @@ use qly_core::geotag::{CameraMount, Uncertainty};
 use qly_core::intrinsics::{BrownConrady, CameraIntrinsics};
 use qly_core::rotation::Quat;
 use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, Terrain, VerticalDatum};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::detect::{DetectorConfig, RuntimeConfig, TilingConfig};
 use crate::fc::FcConfig;
@@ -55,7 +55,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `[flight_controller]`: the MAVLink link (see [`FcConfig`]).
@@ -78,7 +78,7 @@ pub struct Config {
     #[serde(default)]
     pub journal: JournalSection,
     /// `[debug]`: test aids; leave out in flight.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "DebugSection::is_off")]
     pub debug: DebugSection,
     /// The folder relative paths are taken from (the config file's folder); not a key.
     #[serde(skip)]
@@ -90,7 +90,7 @@ pub struct Config {
 
 /// `[camera]`: give `name` (a camera of core's database: an ideal pinhole from the spec
 /// sheet) or `[camera.intrinsics]` (a calibration), not both.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CameraConfig {
     /// A camera of `qly_core::camera::CameraDatabase::builtin()`, e.g. "DJI Mavic 3
@@ -106,7 +106,7 @@ pub struct CameraConfig {
 }
 
 /// `[camera.intrinsics]`: pinhole plus Brown-Conrady distortion (OpenCV's k1 k2 p1 p2 k3).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntrinsicsConfig {
     pub width_px: u32,
@@ -128,7 +128,7 @@ pub struct IntrinsicsConfig {
 }
 
 /// What the fixed mount's angles are relative to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum MountFrame {
     /// Bolted to the airframe: vehicle roll and pitch tilt the camera.
@@ -142,7 +142,7 @@ pub enum MountFrame {
 
 /// `[camera.mount]`: fixed gimbal angles, degrees (yaw, then pitch, then roll, of the gimbal
 /// frame: x forward, y right, z down). Default: body-fixed, looking straight down.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MountConfig {
     pub frame: MountFrame,
@@ -175,7 +175,7 @@ impl MountConfig {
 }
 
 /// `[detector]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DetectorSection {
     /// The ONNX model file (see the README's model contract). Required.
@@ -212,7 +212,7 @@ fn default_max_detections() -> usize {
 }
 
 /// `[detector.tiling]`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TilingSection {
     pub slice_width_px: u32,
@@ -236,7 +236,7 @@ impl Default for TilingSection {
 }
 
 /// `[geotag]`: the 1-sigma inputs of the error model and the ground.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GeotagSection {
     /// Camera position error per horizontal axis, metres. Replaced by the GPS's reported
@@ -287,7 +287,7 @@ impl GeotagSection {
 }
 
 /// `[fusion]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FusionSection {
     /// Chi-square gate, 2 dof: 9.21 = 99 %.
@@ -330,7 +330,7 @@ impl FusionSection {
 }
 
 /// `[frames]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FramesSection {
     /// Folder the camera (or the sim) writes `<image index>.jpg` into, atomically.
@@ -364,7 +364,7 @@ impl FramesSection {
 }
 
 /// `[journal]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct JournalSection {
     /// The flight folder: the journal and the exports are written here.
@@ -377,7 +377,7 @@ pub struct JournalSection {
 }
 
 /// `[debug]`: aids for tests, off by default. Not for flight.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DebugSection {
     /// Test aid: the worker waits this long before each photo, milliseconds, so a test can
@@ -389,6 +389,10 @@ pub struct DebugSection {
 }
 
 impl DebugSection {
+    /// Every aid off (the default): not written out.
+    pub fn is_off(&self) -> bool {
+        *self == DebugSection::default()
+    }
     pub fn frame_delay(&self) -> Duration {
         Duration::from_millis(self.frame_delay_ms)
     }
@@ -407,7 +411,58 @@ impl Default for JournalSection {
     }
 }
 
+impl DetectorSection {
+    /// `model` with every other key at its default.
+    pub fn new(model: impl Into<PathBuf>) -> DetectorSection {
+        DetectorSection {
+            model: model.into(),
+            onnxruntime_library: None,
+            intra_op_threads: 0,
+            confidence_threshold: default_confidence(),
+            class_confidence_thresholds: BTreeMap::new(),
+            iou_threshold: default_iou(),
+            max_detections: default_max_detections(),
+            tiling: None,
+        }
+    }
+}
+
+impl CameraConfig {
+    /// A camera of core's database by name, on the default mount.
+    pub fn named(name: impl Into<String>) -> CameraConfig {
+        CameraConfig {
+            name: Some(name.into()),
+            intrinsics: None,
+            mount: MountConfig::default(),
+        }
+    }
+}
+
 impl Config {
+    /// A configuration for `camera` and `detector` with every other table at its defaults:
+    /// what a program that starts the companion (the patrol) builds on, field by field,
+    /// instead of writing TOML text.
+    pub fn new(camera: CameraConfig, detector: DetectorSection) -> Config {
+        Config {
+            flight_controller: FcConfig::default(),
+            camera,
+            detector,
+            geotag: GeotagSection::default(),
+            fusion: FusionSection::default(),
+            frames: FramesSection::default(),
+            journal: JournalSection::default(),
+            debug: DebugSection::default(),
+            base_dir: PathBuf::new(),
+            path: PathBuf::new(),
+        }
+    }
+
+    /// The configuration as the TOML file `companion run --config` reads ([`Config::parse`]
+    /// gives it back, every key written out).
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
+    }
+
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -714,6 +769,39 @@ model = "models/outfall.onnx"
         assert_eq!(c.detector.confidence_threshold, 0.25);
         assert_eq!(c.geotag.ground_amsl_m, None);
         assert_eq!(c.fusion.min_sightings, 1);
+    }
+
+    /// A configuration built in code and written with `to_toml` reads back as the same
+    /// configuration: every table and key the patrol sets survives, including the optional
+    /// tables (signing, tiling) and maps.
+    #[test]
+    fn a_config_built_in_code_round_trips_through_toml() {
+        let mut detector = DetectorSection::new("/m/model.onnx");
+        detector.onnxruntime_library = Some(PathBuf::from("/lib/libonnxruntime.so"));
+        detector
+            .class_confidence_thresholds
+            .insert("plume".into(), 0.4);
+        detector.tiling = Some(TilingSection::default());
+        let mut camera = CameraConfig::named("Qianliyan sim 2048x1536");
+        camera.mount.frame = MountFrame::Heading;
+        let mut c = Config::new(camera, detector);
+        c.flight_controller.address = "udpout:127.0.0.1:14551".into();
+        c.flight_controller.signing = Some(crate::fc::FcSigning {
+            key_hex: "00".repeat(32),
+            link_id: 2,
+            require_signed: true,
+        });
+        c.fusion.min_sightings = 2;
+        c.fusion.river_centreline_deg = vec![[27.0, 107.0], [27.01, 107.01]];
+        c.geotag.dem = vec![PathBuf::from("/d/dem.tif")];
+        c.frames.dir = PathBuf::from("/f/frames");
+        c.journal.dir = PathBuf::from("/f");
+        let text = c.to_toml().unwrap();
+        let path = Path::new("/f/companion.toml");
+        let back = Config::parse(&text, path).unwrap();
+        c.path = path.to_path_buf();
+        c.base_dir = PathBuf::from("/f");
+        assert_eq!(back, c, "{text}");
     }
 
     #[test]

@@ -128,6 +128,10 @@ pub enum Entry {
     Evidence,
     /// `figures.json`: a simulated patrol's figures against its ground truth.
     Figures,
+    /// `score.csv`: a simulated patrol's contest leaderboard (`review score --csv`).
+    ScoreCsv,
+    /// `score.html`: the same leaderboard as an offline page.
+    ScoreHtml,
     /// `companion.toml`: the companion's configuration for this flight.
     CompanionConfig,
     /// `logs/`: the programs' logs, for people (never read by another program).
@@ -136,7 +140,7 @@ pub enum Entry {
 
 impl Entry {
     /// All entries, in the order `flight/README.md` lists them.
-    pub const ALL: [Entry; 14] = [
+    pub const ALL: [Entry; 16] = [
         Entry::Plan,
         Entry::Frames,
         Entry::Telemetry,
@@ -149,6 +153,8 @@ impl Entry {
         Entry::Report,
         Entry::Evidence,
         Entry::Figures,
+        Entry::ScoreCsv,
+        Entry::ScoreHtml,
         Entry::CompanionConfig,
         Entry::Logs,
     ];
@@ -168,6 +174,8 @@ impl Entry {
             Entry::Report => "report.html",
             Entry::Evidence => "evidence",
             Entry::Figures => "figures.json",
+            Entry::ScoreCsv => "score.csv",
+            Entry::ScoreHtml => "score.html",
             Entry::CompanionConfig => "companion.toml",
             Entry::Logs => "logs",
         }
@@ -267,6 +275,12 @@ impl FlightFolder {
     }
     pub fn figures(&self) -> PathBuf {
         self.path(Entry::Figures)
+    }
+    pub fn score_csv(&self) -> PathBuf {
+        self.path(Entry::ScoreCsv)
+    }
+    pub fn score_html(&self) -> PathBuf {
+        self.path(Entry::ScoreHtml)
     }
     pub fn companion_config(&self) -> PathBuf {
         self.path(Entry::CompanionConfig)

@@ -50,6 +50,10 @@ pub struct FlyArgs {
     /// write it).
     #[arg(long)]
     pub tlog: Option<PathBuf>,
+    /// Add to the end of the --tlog file instead of replacing it (one log for the sorties of
+    /// one flight).
+    #[arg(long, requires = "tlog")]
+    pub append_tlog: bool,
     /// Give up following after this many seconds (wall clock).
     #[arg(long, default_value_t = 3600.0)]
     pub timeout_s: f64,
@@ -202,7 +206,12 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
     );
     let mut flight = Flight::default();
     if let Some(path) = &args.tlog {
-        let file = File::create(path)
+        let file = File::options()
+            .create(true)
+            .write(true)
+            .append(args.append_tlog)
+            .truncate(!args.append_tlog)
+            .open(path)
             .with_context(|| format!("creating the telemetry log {}", path.display()))?;
         flight.tlog = Some(TlogWriter::new(BufWriter::new(file)));
     }

@@ -16,6 +16,7 @@ use review::model::TeamReports;
 use review::render;
 use review::settings::{ScoreSettings, SpeedCredit};
 
+mod decide_cmd;
 mod patrol_cmd;
 
 #[derive(Parser)]
@@ -39,6 +40,9 @@ enum Command {
     Score(Box<ScoreArgs>),
     /// Render a flight folder's review page (one offline HTML file).
     Report(ReportArgs),
+    /// Record decisions on candidates by id into the flight's decisions file (or
+    /// --confirm-all, for demos: nobody looks).
+    Decide(decide_cmd::DecideArgs),
     /// Write the evidence package of the candidates confirmed in the decisions file.
     Export(ExportArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
@@ -420,6 +424,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Score(a) => score(a),
         Command::Report(a) => report(a),
+        Command::Decide(a) => decide_cmd::decide(a),
         Command::Export(a) => export(a),
         Command::Keygen(a) => keygen(a),
         Command::Patrol(a) => patrol_cmd::patrol(a),

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use qly_core::geodesy::GeoPoint;
 use qly_flight::record::HorizontalError;
@@ -52,7 +52,7 @@ pub fn flight_reports(
 }
 
 /// Per target class: how many there were and how many were found within `act_within_m`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassFigures {
     pub class: String,
     pub targets: usize,
@@ -62,7 +62,7 @@ pub struct ClassFigures {
 }
 
 /// The patrol's figures.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatrolFigures {
     pub targets: usize,
     pub candidates: usize,

@@ -4,10 +4,10 @@
 
 use super::FcError;
 use qly_link::{Address, SigningConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which attitude message to stream into the pose timeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum AttitudeMessage {
     /// ATTITUDE (#30): roll/pitch/yaw in radians; what ArduPilot streams by default.
@@ -28,7 +28,7 @@ impl AttitudeMessage {
 }
 
 /// MAVLink 2 signing of the flight-controller link.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FcSigning {
     /// The 32-byte secret key as 64 hex digits, the same key the autopilot was given
@@ -44,7 +44,7 @@ pub struct FcSigning {
 }
 
 /// Rate limits of the STATUSTEXT reports sent to the ground.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportConfig {
     /// Most STATUSTEXT reports sent per second (a telemetry radio at 57600 baud carries a few
@@ -68,7 +68,7 @@ impl Default for ReportConfig {
 }
 
 /// The flight-controller link. Embedded in the service's TOML as `[flight_controller]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FcConfig {
     /// Where the flight controller is: `udpin:HOST:PORT` (listen; the autopilot or a router

@@ -64,11 +64,9 @@ pub fn write_outputs(
         (format!("{name}.geojson"), geojson(plan)),
     ];
     if plan.sorties.len() > 1 {
-        for (k, sortie) in plan.sorties.iter().enumerate() {
-            files.push((
-                format!("{name}-sortie-{}.plan", k + 1),
-                mission_plan_json(&sortie.mission, &plan.params),
-            ));
+        let names = sortie_plan_file_names(name, plan.sorties.len());
+        for (k, (sortie, plan_file)) in plan.sorties.iter().zip(names).enumerate() {
+            files.push((plan_file, mission_plan_json(&sortie.mission, &plan.params)));
             files.push((
                 format!("{name}-sortie-{}.waypoints", k + 1),
                 waypoints(&sortie.mission),
@@ -89,6 +87,24 @@ pub fn write_outputs(
         written.push(path);
     }
     Ok(written)
+}
+
+/// The `.plan` file [`write_outputs`] writes for each of a plan's `sorties` sorties, in
+/// flying order: `<name>.plan` for a plan of one sortie, else `<name>-sortie-<k>.plan`.
+///
+/// ```
+/// use planner::output::sortie_plan_file_names;
+/// assert_eq!(sortie_plan_file_names("river", 1), ["river.plan"]);
+/// assert_eq!(sortie_plan_file_names("river", 2), ["river-sortie-1.plan", "river-sortie-2.plan"]);
+/// ```
+pub fn sortie_plan_file_names(name: &str, sorties: usize) -> Vec<String> {
+    if sorties <= 1 {
+        vec![format!("{name}.plan")]
+    } else {
+        (1..=sorties)
+            .map(|k| format!("{name}-sortie-{k}.plan"))
+            .collect()
+    }
 }
 
 /// The flown waypoints of each lane of a terrain-following plan, from its run-in to its

@@ -1,0 +1,154 @@
+//! `review decide` through the binary: decisions by candidate id into the flight's
+//! decisions.json, which `review export` then accepts; `--confirm-all` says loudly that
+//! nobody looked; unknown ids and contradictions are refused.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use review::evidence::decisions::{read_decisions, Verdict};
+
+fn review(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_review"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn flight(tmp: &Path) -> std::path::PathBuf {
+    let flight = tmp.join("flight");
+    review::fixture::write_flight(&flight, &Default::default()).unwrap();
+    flight
+}
+
+fn ids(flight: &Path) -> std::collections::BTreeSet<u64> {
+    review::flight::read_flight(flight)
+        .unwrap()
+        .candidates()
+        .iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+#[test]
+fn decisions_by_id_are_kept_and_updated_and_export_accepts_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = flight(tmp.path());
+    let o = review(&[
+        "decide".as_ref(),
+        flight.as_os_str(),
+        "--confirm".as_ref(),
+        "1,3".as_ref(),
+        "--reject".as_ref(),
+        "2".as_ref(),
+        "--inspector".as_ref(),
+        "Li Wei (0427)".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = flight.join("decisions.json");
+    let d = read_decisions(&file, &ids(&flight), None).unwrap();
+    let verdict = |id| {
+        d.decisions
+            .iter()
+            .find(|x| x.candidate_id == id)
+            .map(|x| x.decision)
+    };
+    assert_eq!(verdict(1), Some(Verdict::Confirmed));
+    assert_eq!(verdict(2), Some(Verdict::Rejected));
+    assert_eq!(verdict(3), Some(Verdict::Confirmed));
+    assert!(d.journal_sha256.is_some());
+    assert!(d
+        .decisions
+        .iter()
+        .all(|x| x.inspector.as_deref() == Some("Li Wei (0427)") && x.decided_utc.is_some()));
+
+    // A second decision on candidate 3 replaces the first; the others stay.
+    let o = review(&[
+        "decide".as_ref(),
+        flight.as_os_str(),
+        "--reject".as_ref(),
+        "3".as_ref(),
+        "--inspector".as_ref(),
+        "Zhang Min (0311)".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let d = read_decisions(&file, &ids(&flight), None).unwrap();
+    assert_eq!(d.decisions.len(), 3);
+    let three = d.decisions.iter().find(|x| x.candidate_id == 3).unwrap();
+    assert_eq!(three.decision, Verdict::Rejected);
+    assert_eq!(three.inspector.as_deref(), Some("Zhang Min (0311)"));
+
+    let out = tmp.path().join("evidence");
+    let o = review(&[
+        "export".as_ref(),
+        flight.as_os_str(),
+        "--decisions".as_ref(),
+        file.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--inspector".as_ref(),
+        "Li Wei (0427)".as_ref(),
+        "--aircraft".as_ref(),
+        "M300 RTK SN 1ZNBJ7".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 confirmed candidates"), "{}", text(&o));
+}
+
+#[test]
+fn confirm_all_says_nobody_looked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = flight(tmp.path());
+    let o = review(&[
+        "decide".as_ref(),
+        flight.as_os_str(),
+        "--confirm-all".as_ref(),
+        "--inspector".as_ref(),
+        "demo".as_ref(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("CONFIRMED WITHOUT ANYONE LOOKING"),
+        "{}",
+        text(&o)
+    );
+    let d = read_decisions(&flight.join("decisions.json"), &ids(&flight), None).unwrap();
+    assert!(!d.decisions.is_empty());
+    assert!(d.decisions.iter().all(|x| x.decision == Verdict::Confirmed));
+}
+
+#[test]
+fn unknown_ids_contradictions_and_nothing_to_do_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = flight(tmp.path());
+    let run = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["decide".as_ref(), flight.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        args.extend([
+            std::ffi::OsStr::new("--inspector"),
+            std::ffi::OsStr::new("Li Wei"),
+        ]);
+        review(&args)
+    };
+    let o = run(&["--confirm", "99"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no candidate with id 99"), "{}", text(&o));
+    let o = run(&["--confirm", "1", "--reject", "1"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("both in --confirm and --reject"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&[]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("nothing to decide"), "{}", text(&o));
+    assert!(!flight.join("decisions.json").exists());
+}
