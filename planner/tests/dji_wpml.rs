@@ -309,6 +309,19 @@ fn validate(xml: &str, waylines: bool) -> Vec<String> {
             {
                 problems.push(format!("20/30 Placemark {i}: {height} missing"));
             }
+            if let Some(tp) = wpml(*pm, "waypointTurnParam") {
+                let mode = text(tp, "waypointTurnMode");
+                let damping =
+                    text(tp, "waypointTurnDampingDist").and_then(|d| d.parse::<f64>().ok());
+                let passing = matches!(
+                    mode,
+                    Some("coordinateTurn" | "toPointAndPassWithContinuityCurvature")
+                );
+                // 40 waypointTurnParam: (0, leg length], required when passing the point.
+                if passing && !damping.is_some_and(|d| d > 0.0) {
+                    problems.push(format!("40 waypointTurnParam at {i}: waypointTurnDampingDist {damping:?} not > 0 for {mode:?}"));
+                }
+            }
             for ag in pm
                 .children()
                 .filter(|c| c.tag_name().name() == "actionGroup")

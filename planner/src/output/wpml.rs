@@ -426,13 +426,20 @@ const HEADING: &str = "        <wpml:waypointHeadingParam>
 
 fn turn_param(out: &mut String, route: &WpmlRoute, i: usize) {
     let (mode, damping) = turn(route, i);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "        <wpml:waypointTurnParam>
-          <wpml:waypointTurnMode>{mode}</wpml:waypointTurnMode>
-          <wpml:waypointTurnDampingDist>{damping}</wpml:waypointTurnDampingDist>
-        </wpml:waypointTurnParam>\n"
+          <wpml:waypointTurnMode>{mode}</wpml:waypointTurnMode>"
     );
+    // The specification's range is (0, leg length], required only when passing the point
+    // (common-element, waypointTurnParam): a stop writes none.
+    if damping > 0.0 {
+        let _ = writeln!(
+            out,
+            "          <wpml:waypointTurnDampingDist>{damping}</wpml:waypointTurnDampingDist>"
+        );
+    }
+    out.push_str("        </wpml:waypointTurnParam>\n");
 }
 
 /// `wpmz/template.kml`: a waypoint template holding every waypoint, so Pilot 2 shows and edits
