@@ -581,3 +581,134 @@ pub fn kmz(mission: &Mission, options: &WpmlOptions) -> Result<Vec<u8>, OutputEr
     let cursor = zip.finish().map_err(|e| err(e.to_string()))?;
     Ok(cursor.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dji_aircraft::DjiAircraftDatabase;
+    use qly_core::mission::{Altitude, Home};
+
+    fn options() -> WpmlOptions {
+        WpmlOptions {
+            aircraft: DjiAircraftDatabase::builtin().find("M3E").unwrap().clone(),
+            height_mode: WpmlHeightMode::RelativeToStartPoint,
+            home_amsl_known: false,
+            take_off_security_height_m: 20.0,
+            ceiling_rel_home_m: Some(120.0),
+        }
+    }
+
+    fn wp(lat: f64, lon: f64, alt_m: f64) -> MissionItem {
+        MissionItem::Waypoint {
+            point: GeoPoint::new(lat, lon).unwrap(),
+            alt: Altitude::relative_home(alt_m),
+            hold_s: 0.0,
+        }
+    }
+
+    fn cam(distance_m: f32) -> MissionItem {
+        MissionItem::CamTriggerDistance {
+            distance_m,
+            trigger_once: distance_m > 0.0,
+        }
+    }
+
+    fn mission(items: Vec<MissionItem>) -> Mission {
+        let home = Home {
+            point: GeoPoint::new(27.0, 106.9).unwrap(),
+            alt_amsl_m: 0.0,
+        };
+        Mission::new(home, items)
+    }
+
+    #[test]
+    fn photos_run_on_camera_legs_only_and_transits_have_none() {
+        let m = mission(vec![
+            MissionItem::Takeoff {
+                alt: Altitude::relative_home(60.0),
+            },
+            MissionItem::ChangeSpeed { speed_m_s: 8.0 },
+            wp(27.0, 106.9, 60.0),   // 0: transit out
+            wp(27.001, 106.9, 60.0), // 1: lane 1 start
+            cam(20.0),
+            wp(27.002, 106.9, 60.0),
+            wp(27.003, 106.9, 60.0), // 3: lane 1 end
+            cam(0.0),
+            wp(27.003, 106.901, 60.0), // 4: lane 2 start
+            cam(25.0),
+            wp(27.001, 106.901, 60.0), // 5: lane 2 end
+            cam(0.0),
+            wp(27.0, 106.9, 60.0), // 6: transit home
+            MissionItem::ReturnToLaunch,
+        ]);
+        let r = route(&m, &options()).unwrap();
+        assert_eq!(r.waypoints.len(), 7);
+        assert_eq!(
+            r.photo_runs,
+            vec![
+                PhotoRun {
+                    start: 1,
+                    end: 3,
+                    distance_m: 20.0
+                },
+                PhotoRun {
+                    start: 4,
+                    end: 5,
+                    distance_m: 25.0
+                }
+            ]
+        );
+        assert_eq!(r.finish_action, "goHome");
+        let xml = waylines_wpml(&r, &options(), &m);
+        assert_eq!(xml.matches("multipleDistance").count(), 2);
+        assert_eq!(xml.matches("<wpml:actionGroupId>").count(), 3);
+    }
+
+    #[test]
+    fn refusals_name_the_figure() {
+        let mut items = vec![MissionItem::ChangeSpeed { speed_m_s: 8.0 }];
+        items.extend((0..=MAX_WAYPOINTS).map(|i| wp(27.0 + i as f64 * 1e-6, 106.9, 60.0)));
+        let e = route(&mission(items), &options()).unwrap_err().to_string();
+        assert!(e.contains("65537 waypoints") && e.contains("65536"), "{e}");
+
+        let high = mission(vec![
+            MissionItem::ChangeSpeed { speed_m_s: 8.0 },
+            wp(27.0, 106.9, 60.0),
+            wp(27.001, 106.9, 121.0),
+        ]);
+        let e = route(&high, &options()).unwrap_err().to_string();
+        assert!(e.contains("121.0 m") && e.contains("120 m ceiling"), "{e}");
+
+        let fast = mission(vec![
+            MissionItem::ChangeSpeed { speed_m_s: 16.0 },
+            wp(27.0, 106.9, 60.0),
+            wp(27.001, 106.9, 60.0),
+        ]);
+        assert!(route(&fast, &options())
+            .unwrap_err()
+            .to_string()
+            .contains("15 m/s"));
+
+        let terrain = mission(vec![
+            MissionItem::ChangeSpeed { speed_m_s: 8.0 },
+            MissionItem::Waypoint {
+                point: GeoPoint::new(27.0, 106.9).unwrap(),
+                alt: Altitude {
+                    alt_m: 60.0,
+                    frame: AltFrame::Terrain,
+                },
+                hold_s: 0.0,
+            },
+            wp(27.001, 106.9, 60.0),
+        ]);
+        let e = route(&terrain, &options()).unwrap_err().to_string();
+        assert!(e.contains("--alt-frame relative"), "{e}");
+
+        let wgs = WpmlOptions {
+            height_mode: WpmlHeightMode::Wgs84,
+            ..options()
+        };
+        let e = route(&high, &wgs).unwrap_err().to_string();
+        assert!(e.contains("--home LAT,LON,AMSL_M"), "{e}");
+    }
+}
