@@ -558,7 +558,21 @@ fn wgs84_heights_go_through_the_geoid_and_need_home_amsl() {
     let kmz = &kmzs(&out)[0];
     let (template, waylines) = unzip(kmz);
     assert!(validate(&waylines, true).is_empty());
-    assert!(template.contains("<wpml:heightMode>WGS84</wpml:heightMode>"));
+    let p = validate(&template, false);
+    assert!(p.is_empty(), "{p:#?}");
+    assert!(template.contains("<wpml:heightMode>EGM96</wpml:heightMode>"));
+    assert!(waylines.contains("<wpml:executeHeightMode>WGS84</wpml:executeHeightMode>"));
+    // The template's first waypoint: EGM96 height and ellipsoid height beside it.
+    let doc = roxmltree::Document::parse(&template).unwrap();
+    let pm = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "Placemark")
+        .unwrap();
+    let h: f64 = text(pm, "height").unwrap().parse().unwrap();
+    let e: f64 = text(pm, "ellipsoidHeight").unwrap().parse().unwrap();
+    let (mav0, _) = read_wpl(&kmz.with_extension("waypoints"));
+    assert!((h - (1000.0 + mav0[0].2)).abs() < 2e-3, "{h}");
+    assert!(e < h - 20.0, "{e} {h}");
     assert!(template.contains("<wpml:takeOffRefPoint>27.035,106.935,"));
     let (wps, _) = read_waylines(&waylines);
     let (mav, _) = read_wpl(&kmz.with_extension("waypoints"));

@@ -14,7 +14,9 @@
 //!
 //! Heights are relative to the take-off point (`relativeToStartPoint`, our `alt_rel_home_m`)
 //! or WGS-84 ellipsoid heights (`WGS84`): home's height above the EGM96 geoid plus the
-//! relative height plus the EGM96 undulation at each waypoint.
+//! relative height plus the EGM96 undulation at each waypoint. The template has no WGS-84
+//! height mode: there it says `EGM96`, with each waypoint's EGM96 `height` and WGS-84
+//! `ellipsoidHeight` (as FlightHub 2 writes them).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -75,8 +77,11 @@ pub struct WpmlWaypoint {
     pub point: GeoPoint,
     /// Above the take-off point, metres.
     pub alt_rel_home_m: f64,
-    /// Height as written in the file (in the route's height mode), metres.
+    /// Height as written in `waylines.wpml` (in the route's height mode), metres.
     pub height_m: f64,
+    /// Height above the EGM96 geoid, metres, where home's is known and the route is in WGS-84
+    /// heights (the template's `EGM96` height; its `ellipsoidHeight` is `height_m`).
+    pub alt_egm96_m: Option<f64>,
     /// Speed flying from this waypoint to the next, m/s.
     pub speed_m_s: f64,
 }
@@ -143,16 +148,18 @@ pub fn route(mission: &Mission, options: &WpmlOptions) -> Result<WpmlRoute, Outp
                     last.speed_m_s = speed.unwrap_or(last.speed_m_s);
                     leg_trigger.push(trigger);
                 }
-                let height_m = match options.height_mode {
-                    WpmlHeightMode::RelativeToStartPoint => alt_rel_home_m,
+                let (height_m, alt_egm96_m) = match options.height_mode {
+                    WpmlHeightMode::RelativeToStartPoint => (alt_rel_home_m, None),
                     WpmlHeightMode::Wgs84 => {
-                        home.alt_amsl_m + alt_rel_home_m + egm96_undulation_m(*point)
+                        let egm96 = home.alt_amsl_m + alt_rel_home_m;
+                        (egm96 + egm96_undulation_m(*point), Some(round_mm(egm96)))
                     }
                 };
                 waypoints.push(WpmlWaypoint {
                     point: *point,
                     alt_rel_home_m,
                     height_m: round_mm(height_m),
+                    alt_egm96_m,
                     speed_m_s: speed.unwrap_or(0.0),
                 });
                 finish_action = "noAction";
@@ -470,20 +477,27 @@ pub fn template_kml(route: &WpmlRoute, options: &WpmlOptions, mission: &Mission)
       </wpml:globalWaypointHeadingParam>
       <wpml:globalWaypointTurnMode>toPointAndStopWithDiscontinuityCurvature</wpml:globalWaypointTurnMode>
       <wpml:globalUseStraightLine>1</wpml:globalUseStraightLine>\n",
-        route.height_mode.wpml(),
+        // The template has no WGS84 height mode (20, waylineCoordinateSysParam): its heights are
+        // EGM96 with the ellipsoid height beside each.
+        match route.height_mode {
+            WpmlHeightMode::RelativeToStartPoint => "relativeToStartPoint",
+            WpmlHeightMode::Wgs84 => "EGM96",
+        },
         route.cruise_speed_m_s,
-        route.waypoints[0].height_m,
+        // "relative to the height of the take-off point" (20, waypoint template).
+        round_mm(route.waypoints[0].alt_rel_home_m),
     );
     for (i, w) in route.waypoints.iter().enumerate() {
         point(&mut out, w.point);
         let _ = write!(
             out,
             "        <wpml:index>{i}</wpml:index>
-        <wpml:ellipsoidHeight>{h}</wpml:ellipsoidHeight>
+        <wpml:ellipsoidHeight>{e}</wpml:ellipsoidHeight>
         <wpml:height>{h}</wpml:height>
         <wpml:useGlobalHeight>0</wpml:useGlobalHeight>
         <wpml:waypointSpeed>{s}</wpml:waypointSpeed>\n",
-            h = w.height_m,
+            e = w.height_m,
+            h = w.alt_egm96_m.unwrap_or(w.height_m),
             s = w.speed_m_s
         );
         turn_param(&mut out, route, i);
