@@ -303,16 +303,20 @@ fn plan(args: PlanArgs) -> Result<()> {
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let mut written = planner::output::write_outputs(&plan, &args.out, &name)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
+    let mut notes = Vec::new();
     if let Some(options) = dji_options(&args, &plan)? {
-        written.extend(
-            planner::output::write_dji_kmz(&plan, &args.out, &name, &options)
-                .with_context(|| format!("writing DJI routes to {}", args.out.display()))?,
-        );
+        let (paths, dji_notes) = planner::output::write_dji_kmz(&plan, &args.out, &name, &options)
+            .with_context(|| format!("writing DJI routes to {}", args.out.display()))?;
+        written.extend(paths);
+        notes = dji_notes;
     }
     print!("{}", planner::summary::render(&plan, &source));
     println!("written     {}", written.len());
     for p in written {
         println!("  {}", p.display());
+    }
+    for n in notes {
+        println!("note: {n}");
     }
     Ok(())
 }

@@ -102,13 +102,15 @@ pub fn write_outputs(
 }
 
 /// Writes one DJI route per sortie into `dir`: `<name>.kmz` for a single sortie, else
-/// `<name>-sortie-<k>.kmz`. Every route is built before any file is written.
+/// `<name>-sortie-<k>.kmz`, and `<name>-dji-mapping.kmz`: the survey as DJI's own template
+/// (`mappingStrip` or `mapping2d`) with the whole route. Every file is built before any is
+/// written. Returns the paths written and notes on what DJI's template cannot hold.
 pub fn write_dji_kmz(
     plan: &SurveyPlan,
     dir: &Path,
     name: &str,
     options: &wpml::WpmlOptions,
-) -> Result<Vec<PathBuf>, OutputError> {
+) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
     if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
         return Err(OutputError::BadName {
             name: name.to_string(),
@@ -123,6 +125,9 @@ pub fn write_dji_kmz(
         };
         files.push((file, wpml::kmz(&sortie.mission, options)?));
     }
+    // DJI's own survey template of the whole plan, for a pilot to adjust in Pilot 2.
+    let (mapping, notes) = wpml::mapping_kmz(plan, options)?;
+    files.push((format!("{name}-dji-mapping.kmz"), mapping));
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.display().to_string(),
         source,
@@ -136,7 +141,7 @@ pub fn write_dji_kmz(
         })?;
         written.push(path);
     }
-    Ok(written)
+    Ok((written, notes))
 }
 
 /// The flown waypoints of each lane of a terrain-following plan, from its run-in to its

@@ -583,12 +583,177 @@ pub fn kmz(mission: &Mission, options: &WpmlOptions) -> Result<Vec<u8>, OutputEr
             waylines_wpml(&route, options, mission),
         ),
     ];
+    zip_files(&files)
+}
+
+/// `wpmz/template.kml` as DJI's own survey template: `mappingStrip` along a corridor's
+/// centreline (left and right extension = half the width, centre line included, overlaps,
+/// height), `mapping2d` over an area's outer ring (overlaps, lane direction, height), so a
+/// pilot can adjust it in Pilot 2's own UI. Heights are above the take-off point.
+///
+/// DJI's area template holds one outer ring: an area's holes and exclusion zones cannot be
+/// written there. Our `waylines.wpml` beside it avoids them, but a route Pilot 2 regenerates
+/// from the template would fly over them: the returned notes say so.
+pub fn mapping_template_kml(
+    plan: &crate::survey::SurveyPlan,
+    route: &WpmlRoute,
+    options: &WpmlOptions,
+) -> (String, Vec<String>) {
+    use crate::survey::PlaneRegion;
+    let mut notes = Vec::new();
+    let mut out = String::new();
+    header(&mut out);
+    out.push_str("    <wpml:author>Qianliyan planner</wpml:author>\n");
+    let relative = WpmlRoute {
+        height_mode: WpmlHeightMode::RelativeToStartPoint,
+        ..route.clone()
+    };
+    mission_config(&mut out, &relative, options, &plan.mission);
+    let alt = round_mm(plan.alt_rel_home_m);
+    let (kind, geometry, specific) = match &plan.region {
+        PlaneRegion::Corridor {
+            centreline,
+            width_m,
+        } => {
+            let coords: Vec<String> = centreline
+                .0
+                .iter()
+                .map(|c| {
+                    let g = plan.to_geo(*c);
+                    format!("{},{},0", round_deg(g.lon_deg), round_deg(g.lat_deg))
+                })
+                .collect();
+            let half = (width_m / 2.0).round().max(1.0) as i64;
+            (
+                "mappingStrip",
+                format!(
+                    "        <LineString>\n          <coordinates>{}</coordinates>\n        \
+                     </LineString>\n",
+                    coords.join(" ")
+                ),
+                format!(
+                    "        <wpml:singleLineEnable>0</wpml:singleLineEnable>
+        <wpml:boundaryOptimEnable>0</wpml:boundaryOptimEnable>
+        <wpml:leftExtend>{half}</wpml:leftExtend>
+        <wpml:rightExtend>{half}</wpml:rightExtend>
+        <wpml:includeCenterEnable>1</wpml:includeCenterEnable>\n"
+                ),
+            )
+        }
+        PlaneRegion::Area {
+            polygon,
+            exclusions,
+        } => {
+            let holes = polygon.interiors().len();
+            if holes + exclusions.len() > 0 {
+                notes.push(format!(
+                    "DJI's area template (mapping2d) holds only the outer boundary: its {holes} \
+                     hole(s) and {} exclusion zone(s) are left out of template.kml. The \
+                     waylines.wpml beside it avoids them; a route Pilot 2 regenerates from the \
+                     template does not",
+                    exclusions.len()
+                ));
+            }
+            let mut ring: Vec<String> = polygon
+                .exterior()
+                .0
+                .iter()
+                .map(|c| {
+                    let g = plan.to_geo(*c);
+                    format!("{},{},0", round_deg(g.lon_deg), round_deg(g.lat_deg))
+                })
+                .collect();
+            if ring.len() > 1 && ring.first() == ring.last() {
+                ring.pop();
+            }
+            // Lane direction: the first lane's bearing, folded into [0, 360).
+            let direction = plan
+                .transects
+                .first()
+                .map(|t| {
+                    let b = plan.to_geo(t.turn_in).bearing_deg(plan.to_geo(t.turn_out));
+                    (b.rem_euclid(360.0).round() as i64) % 360
+                })
+                .unwrap_or(0);
+            (
+                "mapping2d",
+                format!(
+                    "        <Polygon>\n          <outerBoundaryIs>\n            <LinearRing>\n              \
+                     <coordinates>{}</coordinates>\n            </LinearRing>\n          \
+                     </outerBoundaryIs>\n        </Polygon>\n",
+                    ring.join(" ")
+                ),
+                format!(
+                    "        <wpml:elevationOptimizeEnable>0</wpml:elevationOptimizeEnable>
+        <wpml:direction>{direction}</wpml:direction>\n"
+                ),
+            )
+        }
+    };
+    let p = &plan.params;
+    let _ = write!(
+        out,
+        "    <Folder>
+      <wpml:templateType>{kind}</wpml:templateType>
+      <wpml:templateId>0</wpml:templateId>
+      <wpml:waylineCoordinateSysParam>
+        <wpml:coordinateMode>WGS84</wpml:coordinateMode>
+        <wpml:heightMode>relativeToStartPoint</wpml:heightMode>
+        <wpml:globalShootHeight>{alt}</wpml:globalShootHeight>
+        <wpml:surfaceFollowModeEnable>0</wpml:surfaceFollowModeEnable>
+      </wpml:waylineCoordinateSysParam>
+      <wpml:autoFlightSpeed>{speed}</wpml:autoFlightSpeed>
+      <Placemark>
+        <wpml:shootType>distance</wpml:shootType>
+{specific}        <wpml:margin>0</wpml:margin>
+        <wpml:overlap>
+          <wpml:orthoCameraOverlapH>{front}</wpml:orthoCameraOverlapH>
+          <wpml:orthoCameraOverlapW>{side}</wpml:orthoCameraOverlapW>
+        </wpml:overlap>
+{geometry}        <wpml:ellipsoidHeight>{alt}</wpml:ellipsoidHeight>
+        <wpml:height>{alt}</wpml:height>
+      </Placemark>
+    </Folder>
+  </Document>
+</kml>
+",
+        speed = route.cruise_speed_m_s,
+        front = p.front_overlap_pct.round() as i64,
+        side = p.side_overlap_pct.round() as i64,
+    );
+    (out, notes)
+}
+
+/// The KMZ of the whole plan with DJI's survey template ([`mapping_template_kml`]) and our
+/// route of the whole survey as its waylines; the notes say what the template leaves out.
+pub fn mapping_kmz(
+    plan: &crate::survey::SurveyPlan,
+    options: &WpmlOptions,
+) -> Result<(Vec<u8>, Vec<String>), OutputError> {
+    let relative = WpmlOptions {
+        height_mode: WpmlHeightMode::RelativeToStartPoint,
+        ..options.clone()
+    };
+    let route = route(&plan.mission, &relative)?;
+    let (template, notes) = mapping_template_kml(plan, &route, &relative);
+    let files = [
+        ("wpmz/template.kml", template),
+        (
+            "wpmz/waylines.wpml",
+            waylines_wpml(&route, &relative, &plan.mission),
+        ),
+    ];
+    Ok((zip_files(&files)?, notes))
+}
+
+fn zip_files(files: &[(&str, String)]) -> Result<Vec<u8>, OutputError> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
     let err = |e: String| bad(format!("zip: {e}"));
     for (name, text) in files {
-        zip.start_file(name, opts).map_err(|e| err(e.to_string()))?;
+        zip.start_file(*name, opts)
+            .map_err(|e| err(e.to_string()))?;
         zip.write_all(text.as_bytes())
             .map_err(|e| err(e.to_string()))?;
     }
