@@ -272,6 +272,63 @@ fn validate(xml: &str, waylines: bool) -> Vec<String> {
             .children()
             .filter(|c| c.tag_name().name() == "Placemark")
             .collect();
+        // 20, mapping aerial and waypoint segment (strip) templates: one Placemark with these.
+        let mapping_required: &[&str] = match template_type {
+            Some("mapping2d") => &[
+                "elevationOptimizeEnable",
+                "shootType",
+                "direction",
+                "margin",
+                "ellipsoidHeight",
+                "height",
+            ],
+            Some("mappingStrip") => &[
+                "shootType",
+                "direction",
+                "margin",
+                "singleLineEnable",
+                "cuttingDistance",
+                "boundaryOptimEnable",
+                "leftExtend",
+                "rightExtend",
+                "includeCenterEnable",
+                "ellipsoidHeight",
+                "height",
+            ],
+            _ => &[],
+        };
+        if !mapping_required.is_empty() {
+            let geometry = if template_type == Some("mapping2d") {
+                "Polygon"
+            } else {
+                "LineString"
+            };
+            let pm = placemarks.first();
+            for r in mapping_required {
+                if pm.and_then(|pm| wpml(*pm, r)).is_none() {
+                    problems.push(format!("20 {template_type:?} Placemark: {r} missing"));
+                }
+            }
+            if !pm.is_some_and(|pm| pm.children().any(|c| c.tag_name().name() == geometry)) {
+                problems.push(format!(
+                    "20 {template_type:?} Placemark: {geometry} missing"
+                ));
+            }
+            if let Some(d) = pm
+                .and_then(|pm| text(*pm, "direction"))
+                .and_then(|d| d.parse::<f64>().ok())
+            {
+                if !(0.0..=360.0).contains(&d) {
+                    problems.push(format!("20 direction {d} not in [0, 360]"));
+                }
+            }
+            let csp = wpml(folder, "waylineCoordinateSysParam");
+            for r in ["globalShootHeight", "surfaceFollowModeEnable"] {
+                if csp.and_then(|c| wpml(c, r)).is_none() {
+                    problems.push(format!("20 waylineCoordinateSysParam: {r} missing"));
+                }
+            }
+        }
         if template_type.is_some_and(|t| t != "waypoint") {
             continue; // area and strip templates hold a polygon or a line, not waypoints
         }
@@ -708,6 +765,12 @@ fn the_validator_passes_real_flighthub_exports_and_catches_faults() {
         dir.path(),
     );
     assert!(ok, "{log}");
+    let (mapping, _) = unzip(&dir.path().join("sample-area-dji-mapping.kmz"));
+    assert!(validate(&mapping, false).is_empty());
+    let no_direction = mapping.replace("<wpml:direction>", "<wpml:directionX>");
+    let no_direction = no_direction.replace("</wpml:direction>", "</wpml:directionX>");
+    let p = validate(&no_direction, false);
+    assert!(p.iter().any(|m| m.contains("direction missing")), "{p:#?}");
     let (_, waylines) = unzip(&dir.path().join("sample-area.kmz"));
     for (from, to, expect) in [
         (

@@ -624,6 +624,14 @@ pub fn mapping_template_kml(
                 })
                 .collect();
             let half = (width_m / 2.0).round().max(1.0) as i64;
+            let geo: Vec<GeoPoint> = centreline.0.iter().map(|c| plan.to_geo(*c)).collect();
+            // One strip, not cut: its length is the centreline's.
+            let length_m = geo.windows(2).map(|w| w[0].distance_m(w[1])).sum::<f64>();
+            // The strip's general direction: first to last centreline point.
+            let direction = match (geo.first(), geo.last()) {
+                (Some(a), Some(b)) => (a.bearing_deg(*b).rem_euclid(360.0).round() as i64) % 360,
+                _ => 0,
+            };
             (
                 "mappingStrip",
                 format!(
@@ -632,11 +640,14 @@ pub fn mapping_template_kml(
                     coords.join(" ")
                 ),
                 format!(
-                    "        <wpml:singleLineEnable>0</wpml:singleLineEnable>
+                    "        <wpml:direction>{direction}</wpml:direction>
+        <wpml:singleLineEnable>0</wpml:singleLineEnable>
+        <wpml:cuttingDistance>{}</wpml:cuttingDistance>
         <wpml:boundaryOptimEnable>0</wpml:boundaryOptimEnable>
         <wpml:leftExtend>{half}</wpml:leftExtend>
         <wpml:rightExtend>{half}</wpml:rightExtend>
-        <wpml:includeCenterEnable>1</wpml:includeCenterEnable>\n"
+        <wpml:includeCenterEnable>1</wpml:includeCenterEnable>\n",
+                    length_m.ceil()
                 ),
             )
         }
