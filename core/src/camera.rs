@@ -28,8 +28,13 @@ pub enum CameraError {
         value: f64,
         expected: &'static str,
     },
-    #[error("unknown camera '{name}'; known cameras: {known}")]
+    /// No camera by that name or alias; `known` lists the near matches, or every camera when
+    /// none is near.
+    #[error("unknown camera '{name}'; {known}")]
     Unknown { name: String, known: String },
+    /// An alias that more than one camera carries.
+    #[error("camera '{name}' is ambiguous: it names {matches}")]
+    Ambiguous { name: String, matches: String },
     #[error("{field} = {value} % is invalid: expected 0 <= overlap < 100")]
     BadOverlap { field: &'static str, value: f64 },
     #[error("camera database: {0}")]
@@ -173,11 +178,49 @@ pub fn check_overlap(field: &'static str, value: f64) -> Result<f64, CameraError
 #[derive(Debug, Clone)]
 pub struct CameraDatabase {
     cameras: Vec<CameraSpec>,
+    /// Short names of each camera (`M3E`, `m30t-wide`), index-aligned with `cameras`.
+    aliases: Vec<Vec<String>>,
 }
 
 #[derive(Deserialize)]
 struct CameraFile {
-    camera: Vec<CameraSpec>,
+    camera: Vec<CameraEntry>,
+}
+
+#[derive(Deserialize)]
+struct CameraEntry {
+    #[serde(flatten)]
+    spec: CameraSpec,
+    #[serde(default)]
+    aliases: Vec<String>,
+}
+
+/// A name as the lookup compares it: letters and digits only, lower case.
+fn name_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Levenshtein distance between two short keys (names are tens of characters).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(cur).min(row[j])
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 impl CameraDatabase {
@@ -194,38 +237,75 @@ impl CameraDatabase {
         let file: CameraFile =
             toml::from_str(text).map_err(|e| CameraError::Database(e.to_string()))?;
         for c in &file.camera {
-            c.validate()?;
+            c.spec.validate()?;
         }
-        Ok(CameraDatabase {
-            cameras: file.camera,
-        })
+        let (cameras, aliases) = file.camera.into_iter().map(|e| (e.spec, e.aliases)).unzip();
+        Ok(CameraDatabase { cameras, aliases })
     }
 
     pub fn cameras(&self) -> &[CameraSpec] {
         &self.cameras
     }
 
-    /// A camera by name, ignoring case, spaces, dashes and underscores.
-    pub fn find(&self, name: &str) -> Result<&CameraSpec, CameraError> {
-        fn key(s: &str) -> String {
-            s.chars()
-                .filter(|c| c.is_alphanumeric())
-                .flat_map(char::to_lowercase)
-                .collect()
-        }
-        let wanted = key(name);
+    /// The aliases of a camera of this database (empty for none).
+    pub fn aliases_of(&self, camera: &CameraSpec) -> &[String] {
         self.cameras
             .iter()
-            .find(|c| key(&c.name) == wanted)
-            .ok_or_else(|| CameraError::Unknown {
-                name: name.to_string(),
-                known: self
-                    .cameras
+            .position(|c| c == camera)
+            .map(|i| self.aliases[i].as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// A camera by name or by alias, ignoring case, spaces, dashes and underscores. A full
+    /// name wins; an alias must name one camera. On a miss the error lists the near matches
+    /// (names or aliases containing what was asked, or within two edits of it).
+    pub fn find(&self, name: &str) -> Result<&CameraSpec, CameraError> {
+        let wanted = name_key(name);
+        if let Some(c) = self.cameras.iter().find(|c| name_key(&c.name) == wanted) {
+            return Ok(c);
+        }
+        let by_alias: Vec<usize> = (0..self.cameras.len())
+            .filter(|&i| self.aliases[i].iter().any(|a| name_key(a) == wanted))
+            .collect();
+        match by_alias.as_slice() {
+            [i] => return Ok(&self.cameras[*i]),
+            [] => {}
+            many => {
+                return Err(CameraError::Ambiguous {
+                    name: name.to_string(),
+                    matches: many
+                        .iter()
+                        .map(|&i| self.cameras[i].name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                })
+            }
+        }
+        let near =
+            |k: &str| !wanted.is_empty() && (k.contains(&wanted) || edit_distance(k, &wanted) <= 2);
+        let near_names: Vec<&str> = (0..self.cameras.len())
+            .filter(|&i| {
+                near(&name_key(&self.cameras[i].name))
+                    || self.aliases[i].iter().any(|a| near(&name_key(a)))
+            })
+            .map(|i| self.cameras[i].name.as_str())
+            .collect();
+        let known = if near_names.is_empty() {
+            format!(
+                "known cameras: {}",
+                self.cameras
                     .iter()
                     .map(|c| c.name.as_str())
                     .collect::<Vec<_>>()
-                    .join(", "),
-            })
+                    .join(", ")
+            )
+        } else {
+            format!("near matches: {}", near_names.join(", "))
+        };
+        Err(CameraError::Unknown {
+            name: name.to_string(),
+            known,
+        })
     }
 }
 
@@ -283,5 +363,36 @@ mod tests {
         assert_eq!(check_overlap("side_overlap", 70.0), Ok(70.0));
         let unknown = CameraDatabase::builtin().find("Hasselblad").unwrap_err();
         assert!(unknown.to_string().contains("DJI Zenmuse P1"), "{unknown}");
+    }
+
+    #[test]
+    fn cameras_are_found_by_alias_in_any_case_and_misses_list_near_matches() {
+        let db = CameraDatabase::builtin();
+        assert_eq!(db.find("M3E").unwrap().name, "DJI Mavic 3 Enterprise wide");
+        assert_eq!(db.find("m30t-wide").unwrap().name, "DJI Matrice 30 wide");
+        assert_eq!(db.find("h20t").unwrap().name, "DJI Zenmuse H20 wide");
+        assert_eq!(
+            db.find("dji mavic 3 THERMAL wide").unwrap().name,
+            "DJI Mavic 3 Thermal wide"
+        );
+        let miss = db.find("M3X").unwrap_err().to_string();
+        assert!(miss.contains("near matches"), "{miss}");
+        assert!(miss.contains("DJI Mavic 3 Enterprise wide"), "{miss}");
+        assert!(!miss.contains("Sony"), "{miss}");
+        // Every alias names exactly one camera.
+        let mut seen = std::collections::HashSet::new();
+        for c in db.cameras() {
+            for a in db.aliases_of(c) {
+                assert!(seen.insert(name_key(a)), "alias {a} used twice");
+            }
+        }
+        let two = "[[camera]]\nname = \"A\"\naliases = [\"x\"]\nsensor_width_mm = 1.0\n\
+                   sensor_height_mm = 1.0\nfocal_length_mm = 1.0\nimage_width_px = 10\n\
+                   image_height_px = 10\n[[camera]]\nname = \"B\"\naliases = [\"X\"]\n\
+                   sensor_width_mm = 1.0\nsensor_height_mm = 1.0\nfocal_length_mm = 1.0\n\
+                   image_width_px = 10\nimage_height_px = 10\n";
+        let db2 = CameraDatabase::from_toml(two).unwrap();
+        let amb = db2.find("x").unwrap_err().to_string();
+        assert!(amb.contains("ambiguous") && amb.contains("A, B"), "{amb}");
     }
 }

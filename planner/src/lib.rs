@@ -8,6 +8,7 @@
 pub mod area;
 pub mod corridor;
 pub mod coverage;
+pub mod dji_aircraft;
 pub mod error;
 pub mod estimate;
 pub mod input;

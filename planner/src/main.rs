@@ -14,6 +14,7 @@ use qly_core::datum::Datum;
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::Home;
 
+use planner::dji_aircraft::DjiAircraftDatabase;
 use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams};
 use planner::terrain::{TerrainAltFrame, TerrainOptions};
 use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, VerticalDatum};
@@ -56,6 +57,14 @@ enum DemDatumArg {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum KmzHeightArg {
+    /// Above the take-off point (`relativeToStartPoint`).
+    Relative,
+    /// WGS-84 ellipsoid heights, from our EGM96 heights through the geoid.
+    Wgs84,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum AltFrameArg {
     Relative,
     Terrain,
@@ -73,9 +82,10 @@ struct PlanArgs {
     /// Corridor width in metres (bank to bank plus margin); overrides the file's `width_m`.
     #[arg(long)]
     width: Option<f64>,
-    /// Camera by name (see `planner cameras`); or give all five --sensor-*/--focal/--image-*.
-    #[arg(long, default_value = "DJI Mavic 3 Enterprise wide")]
-    camera: String,
+    /// Camera by name or alias (see `planner cameras`); default: the --aircraft's camera, else
+    /// DJI Mavic 3 Enterprise wide. Or give all five --sensor-*/--focal/--image-*.
+    #[arg(long)]
+    camera: Option<String>,
     /// Custom camera: sensor width, mm.
     #[arg(long, requires_all = ["sensor_height_mm", "focal_length_mm", "image_width_px", "image_height_px"])]
     sensor_width_mm: Option<f64>,
@@ -178,6 +188,17 @@ struct PlanArgs {
     /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
     #[arg(long)]
     home: Option<String>,
+    /// DJI aircraft (M3E, M3T, M30, M30T, M300-H20, M300-H20T, M350-H20, M350-H20T, M3TD):
+    /// also write a DJI Pilot 2 / FlightHub 2 route (WPML KMZ) per sortie, with its camera.
+    #[arg(long)]
+    aircraft: Option<String>,
+    /// Heights of the DJI route: relative (to the take-off point) or wgs84 (ellipsoid; needs
+    /// --home LAT,LON,AMSL_M or --dem).
+    #[arg(long, value_enum, default_value = "relative", requires = "aircraft")]
+    kmz_height: KmzHeightArg,
+    /// DJI route: climb after take-off before flying to the first waypoint, metres [2, 1500].
+    #[arg(long, default_value_t = 20.0, requires = "aircraft")]
+    kmz_takeoff_height: f64,
     /// Output folder.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -206,15 +227,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::Upload(args) => cli_upload::run(args),
         Command::Fly(args) => cli_fly::run(args),
         Command::Cameras => {
-            for c in CameraDatabase::builtin().cameras() {
+            let db = CameraDatabase::builtin();
+            for c in db.cameras() {
+                let aliases = db.aliases_of(c).join(", ");
                 println!(
-                    "{:<32} sensor {:.2} x {:.2} mm, f {:.2} mm, {} x {} px",
+                    "{:<32} sensor {:.2} x {:.2} mm, f {:.2} mm, {} x {} px{}",
                     c.name,
                     c.sensor_width_mm,
                     c.sensor_height_mm,
                     c.focal_length_mm,
                     c.image_width_px,
-                    c.image_height_px
+                    c.image_height_px,
+                    if aliases.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (also: {aliases})")
+                    }
                 );
             }
             Ok(())
@@ -273,14 +301,79 @@ fn plan(args: PlanArgs) -> Result<()> {
     };
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
-    let written = planner::output::write_outputs(&plan, &args.out, &name)
+    let mut written = planner::output::write_outputs(&plan, &args.out, &name)
         .with_context(|| format!("writing outputs to {}", args.out.display()))?;
+    let mut notes = Vec::new();
+    if let Some(options) = dji_options(&args, &plan)? {
+        let (paths, dji_notes) = planner::output::write_dji_kmz(&plan, &args.out, &name, &options)
+            .with_context(|| format!("writing DJI routes to {}", args.out.display()))?;
+        written.extend(paths);
+        notes = dji_notes;
+    }
     print!("{}", planner::summary::render(&plan, &source));
     println!("written     {}", written.len());
     for p in written {
         println!("  {}", p.display());
     }
+    for n in notes {
+        println!("note: {n}");
+    }
     Ok(())
+}
+
+/// The DJI route options, when `--aircraft` asks for KMZ files.
+fn dji_options(
+    args: &PlanArgs,
+    plan: &planner::survey::SurveyPlan,
+) -> Result<Option<planner::output::wpml::WpmlOptions>> {
+    let Some(key) = &args.aircraft else {
+        return Ok(None);
+    };
+    let aircraft = DjiAircraftDatabase::builtin().find(key)?.clone();
+    if !(2.0..=1500.0).contains(&args.kmz_takeoff_height) {
+        bail!(
+            "--kmz-takeoff-height {}: expected 2 to 1500 m (DJI WPML takeOffSecurityHeight)",
+            args.kmz_takeoff_height
+        );
+    }
+    let home_amsl_known = !args.dem.is_empty()
+        || args
+            .home
+            .as_deref()
+            .is_some_and(|h| h.split(',').count() == 3);
+    Ok(Some(planner::output::wpml::WpmlOptions {
+        aircraft,
+        height_mode: match args.kmz_height {
+            KmzHeightArg::Relative => planner::output::wpml::WpmlHeightMode::RelativeToStartPoint,
+            KmzHeightArg::Wgs84 => planner::output::wpml::WpmlHeightMode::Wgs84,
+        },
+        home_amsl_known,
+        take_off_security_height_m: args.kmz_takeoff_height,
+        ceiling_rel_home_m: plan.terrain.is_none().then_some(args.ceiling),
+    }))
+}
+
+/// The camera: `--camera`, else the `--aircraft`'s, else the Mavic 3 Enterprise's.
+fn camera_name(args: &PlanArgs) -> Result<String> {
+    let aircraft = match &args.aircraft {
+        Some(key) => Some(DjiAircraftDatabase::builtin().find(key)?.camera.clone()),
+        None => None,
+    };
+    match (&args.camera, aircraft) {
+        (Some(c), Some(a)) => {
+            let db = CameraDatabase::builtin();
+            if db.find(c)?.name != a {
+                bail!(
+                    "--camera '{c}' is not the camera of --aircraft {}: {a}",
+                    args.aircraft.as_deref().unwrap_or_default()
+                );
+            }
+            Ok(a)
+        }
+        (Some(c), None) => Ok(c.clone()),
+        (None, Some(a)) => Ok(a),
+        (None, None) => Ok("DJI Mavic 3 Enterprise wide".into()),
+    }
 }
 
 fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
@@ -298,7 +391,7 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
             c.validate().context("custom camera")?;
             c
         }
-        None => CameraDatabase::builtin().find(&args.camera)?.clone(),
+        None => CameraDatabase::builtin().find(&camera_name(args)?)?.clone(),
     };
     let altitude = match (args.gsd, args.alt) {
         (_, Some(alt_m)) => AltitudeTarget::AboveTakeoff { alt_m },

@@ -11,6 +11,7 @@ mod geojson;
 mod kml;
 mod plan;
 mod wpl;
+pub mod wpml;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +38,15 @@ pub enum OutputError {
     /// The plan contradicts itself (a bug upstream, reported instead of writing a wrong file).
     #[error("cannot write {format}: {what}")]
     Inconsistent { format: &'static str, what: String },
+    /// The format cannot carry this plan as asked.
+    #[error("cannot write {format}: {what}")]
+    Unsupported { format: &'static str, what: String },
+    /// A height as written is above the height ceiling.
+    #[error(
+        "height {alt_m:.1} m above take-off is above the {ceiling_m:.0} m ceiling; lower the \
+         altitude, or raise the ceiling with --ceiling if you hold the approval"
+    )]
+    AboveCeiling { alt_m: f64, ceiling_m: f64 },
     /// The output name would leave the folder or is not a plain file name.
     #[error("output name '{name}': expected a plain file name without '/' or '\\\\'")]
     BadName { name: String },
@@ -105,6 +115,49 @@ pub fn sortie_plan_file_names(name: &str, sorties: usize) -> Vec<String> {
             .map(|k| format!("{name}-sortie-{k}.plan"))
             .collect()
     }
+}
+
+/// Writes one DJI route per sortie into `dir`: `<name>.kmz` for a single sortie, else
+/// `<name>-sortie-<k>.kmz`, and `<name>-dji-mapping.kmz`: the survey as DJI's own template
+/// (`mappingStrip` or `mapping2d`) with the whole route. Every file is built before any is
+/// written. Returns the paths written and notes on what DJI's template cannot hold.
+pub fn write_dji_kmz(
+    plan: &SurveyPlan,
+    dir: &Path,
+    name: &str,
+    options: &wpml::WpmlOptions,
+) -> Result<(Vec<PathBuf>, Vec<String>), OutputError> {
+    if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+        return Err(OutputError::BadName {
+            name: name.to_string(),
+        });
+    }
+    let mut files = Vec::with_capacity(plan.sorties.len());
+    for (k, sortie) in plan.sorties.iter().enumerate() {
+        let file = if plan.sorties.len() == 1 {
+            format!("{name}.kmz")
+        } else {
+            format!("{name}-sortie-{}.kmz", k + 1)
+        };
+        files.push((file, wpml::kmz(&sortie.mission, options)?));
+    }
+    // DJI's own survey template of the whole plan, for a pilot to adjust in Pilot 2.
+    let (mapping, notes) = wpml::mapping_kmz(plan, options)?;
+    files.push((format!("{name}-dji-mapping.kmz"), mapping));
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let mut written = Vec::with_capacity(files.len());
+    for (file, bytes) in files {
+        let path = dir.join(file);
+        std::fs::write(&path, bytes).map_err(|source| OutputError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        written.push(path);
+    }
+    Ok((written, notes))
 }
 
 /// The flown waypoints of each lane of a terrain-following plan, from its run-in to its
