@@ -91,6 +91,9 @@ pub fn plan_patrol(req: &PlanRequest, plan_dir: &Path, name: &str) -> Result<Pla
             reserve_min: 3.0,
         }),
         home: Some(home),
+        // The sim holds as many items as a common ArduPilot board (`sim --mission-capacity`):
+        // each sortie must fit, as on a real vehicle.
+        max_items: Some(planner::sorties::DEFAULT_MAX_ITEMS),
         ..SurveyParams::new(camera, AltitudeTarget::AboveTakeoff { alt_m: req.alt_m })
     };
     let plan = match &req.dem {
