@@ -3,8 +3,9 @@
 //! ground needs them, and the result checked against the ceiling and the clearance.
 //!
 //! The horizontal path does not change: the mission's waypoints keep their positions (lane
-//! vertices, camera-command points) and only gain altitudes; added waypoints lie on the
-//! straight legs between them, so the distance-based camera trigger (which measures ground
+//! vertices, camera-command points) and only gain altitudes (each within the tolerance band
+//! around the profile at that point, not necessarily on it: see [`super::profile::simplify`]);
+//! added waypoints lie on the straight legs between them, so the distance-based camera trigger (which measures ground
 //! distance) takes the same photos. The return to launch becomes an explicit terrain-
 //! following leg to a waypoint above home, then the RTL: ArduCopter's RTL flies straight home
 //! at its current altitude relative to home, which across a meander's spur could be below
@@ -224,13 +225,30 @@ pub fn follow_mission(
             in_frame(i, (profile[i] + tol).min(cap).max(profile[i]))
         })
         .collect();
-    let keep = simplify(&along, &signal, &lower, &upper, &required);
+    // The chords keep to the climb and descent limits where the band allows (everywhere with
+    // strict gradients; under the ceiling it may not). In the terrain frame the autopilot
+    // follows its own terrain data between waypoints, so the chords of the signal are not
+    // the flown slopes: the band alone applies.
+    let (max_climb, max_descent) = match o.alt_frame {
+        TerrainAltFrame::RelativeHome => (p.climb_gradient(), p.descent_gradient()),
+        TerrainAltFrame::Terrain => (f64::INFINITY, f64::INFINITY),
+    };
+    let simplified = simplify(
+        &along,
+        &signal,
+        &lower,
+        &upper,
+        &required,
+        max_climb,
+        max_descent,
+    );
+    let keep = &simplified.keep;
     let mut kept = vec![false; path.len()];
-    for &k in &keep {
+    for &k in keep {
         kept[k] = true;
     }
-    // The flown path: chords of the signal between kept samples.
-    for w in keep.windows(2) {
+    // The flown path: chords between the kept waypoints, at their (floating) heights.
+    for (w, hw) in keep.windows(2).zip(simplified.height.windows(2)) {
         let (a, b) = (w[0], w[1]);
         for i in a..=b {
             let span = along[b] - along[a];
@@ -239,7 +257,7 @@ pub fn follow_mission(
             } else {
                 0.0
             };
-            let y = signal[a] + t * (signal[b] - signal[a]);
+            let y = hw[0] + t * (hw[1] - hw[0]);
             path[i].flown_amsl_m = match o.alt_frame {
                 TerrainAltFrame::RelativeHome => y,
                 TerrainAltFrame::Terrain => path[i].ground_amsl_m + y,
@@ -247,7 +265,7 @@ pub fn follow_mission(
         }
     }
     if keep.len() == 1 {
-        path[0].flown_amsl_m = signal[0]
+        path[0].flown_amsl_m = simplified.height[0]
             + match o.alt_frame {
                 TerrainAltFrame::RelativeHome => 0.0,
                 TerrainAltFrame::Terrain => home_ground,
