@@ -275,8 +275,9 @@ fn evidence_dir() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("qly-fuzz-evidence-{}", std::process::id()));
-        let _ = std::fs::create_dir_all(dir.join("frames"));
-        let _ = std::fs::write(dir.join("frames/1.jpg"), b"frame one");
+        let frames = dir.join(qly_flight::folder::Entry::Frames.name());
+        let _ = std::fs::create_dir_all(&frames);
+        let _ = std::fs::write(frames.join("1.jpg"), b"frame one");
         let _ = std::fs::write(dir.join("candidates.csv"), b"id,lat,lon\n1,27.0,106.9\n");
         dir
     })
