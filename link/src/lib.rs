@@ -50,6 +50,7 @@ pub mod frame;
 pub mod heartbeat;
 pub mod impair;
 pub mod mission;
+pub mod options;
 pub mod tlog;
 
 /// The MAVLink dialect every link speaks: ArduPilot's, which includes `common`.
@@ -64,4 +65,7 @@ pub use impair::Impairment;
 pub use mission::{
     download_list, serve_message, serve_missions, serve_poll, upload_mission, ListReport, Phase,
     Progress, UploadError, UploadOptions, UploadReport,
+};
+pub use options::{
+    GroundStation, LinkOptions, LinkRole, Onboard, SigningKey, SigningKeyError, SigningOptions,
 };

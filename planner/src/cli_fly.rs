@@ -10,27 +10,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use qly_core::protocol::Ids;
 use qly_link::command::copter_mode;
 use qly_link::dialect::{MavAutopilot, MavCmd, MavMessage, MavModeFlag};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::tlog::TlogWriter;
 use qly_link::{
-    arm, command_long, set_mode, wait_for_vehicle, Address, CommandOptions, Connection,
-    ConnectionConfig, Received,
+    arm, command_long, set_mode, wait_for_vehicle, CommandOptions, Connection, GroundStation,
+    LinkOptions, Received,
 };
 
 #[derive(Args)]
 pub struct FlyArgs {
-    /// Link to the vehicle, as for `planner upload`.
-    #[arg(long, default_value = "udpin:0.0.0.0:14550")]
-    pub connect: String,
-    /// Our MAVLink system id (255 is the usual ground station).
-    #[arg(long, default_value_t = 255)]
-    pub system_id: u8,
-    /// Our MAVLink component id (190 = MAV_COMP_ID_MISSIONPLANNER).
-    #[arg(long, default_value_t = 190)]
-    pub component_id: u8,
+    /// The link to the vehicle, as for `planner upload`: --connect, ids, signing.
+    #[command(flatten)]
+    pub link: LinkOptions<GroundStation>,
     /// Seconds to wait for the vehicle's first heartbeat.
     #[arg(long, default_value_t = 10.0)]
     pub wait_s: f64,
@@ -47,10 +40,6 @@ pub struct FlyArgs {
 }
 
 pub fn run(args: FlyArgs) -> Result<()> {
-    let address: Address = args
-        .connect
-        .parse()
-        .with_context(|| format!("--connect '{}'", args.connect))?;
     for (v, flag) in [(args.wait_s, "--wait-s"), (args.timeout_s, "--timeout-s")] {
         if !(v.is_finite() && v > 0.0 && v < 1e7) {
             bail!("{flag} {v}: expected a number of seconds > 0");
@@ -60,7 +49,7 @@ pub fn run(args: FlyArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(fly(args, address))
+    runtime.block_on(fly(args))
 }
 
 /// What the vehicle told us while flying.
@@ -119,20 +108,18 @@ impl Flight {
     }
 }
 
-async fn fly(args: FlyArgs, address: Address) -> Result<()> {
-    let mut conn = Connection::open(
-        &address,
-        ConnectionConfig::new(Ids::new(args.system_id, args.component_id)),
-    )
-    .await
-    .with_context(|| format!("opening {}", args.connect))?;
+async fn fly(args: FlyArgs) -> Result<()> {
+    let address = &args.link.address;
+    let mut conn = Connection::open(address, args.link.connection_config())
+        .await
+        .with_context(|| format!("opening {address}"))?;
     let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
     let Some((vehicle, _)) =
         wait_for_vehicle(&mut conn, Duration::from_secs_f64(args.wait_s)).await
     else {
         bail!(
             "no autopilot heartbeat on {} within {:.0} s",
-            args.connect,
+            address,
             args.wait_s
         );
     };
@@ -205,7 +192,7 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
                     flight.observe(&rx, &bar);
                 }
             }
-            Ok(None) => bail!("the link to {} closed", args.connect),
+            Ok(None) => bail!("the link to {address} closed"),
             Err(_) => {}
         }
     }

@@ -6,12 +6,11 @@ mod cli_upload;
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use qly_core::camera::{CameraDatabase, CameraSpec, Orientation};
 use qly_core::datum::Datum;
-use qly_core::geodesy::GeoPoint;
-use qly_core::mission::Home;
+use qly_core::home::HomeSpec;
 
 use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams};
 use planner::terrain::{TerrainAltFrame, TerrainOptions};
@@ -169,9 +168,10 @@ struct PlanArgs {
     /// Photos each sortie re-takes before where the previous one stopped.
     #[arg(long, default_value_t = SurveyParams::DEFAULT_RESUME_OVERLAP_PHOTOS)]
     resume_photos: u32,
-    /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
-    #[arg(long)]
-    home: Option<String>,
+    /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84 degrees, metres above mean sea level; 0 m
+    /// when omitted), e.g. `-35.363262,149.165237,584`; default: the start of the first lane.
+    #[arg(long, value_name = "LAT,LON[,AMSL_M]", allow_hyphen_values = true)]
+    home: Option<HomeSpec>,
     /// Output folder.
     #[arg(long, default_value = "out")]
     out: PathBuf,
@@ -181,17 +181,7 @@ struct PlanArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // The whole chain of causes, without a Rust backtrace: pilots read this.
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            std::process::ExitCode::FAILURE
-        }
-    }
+    qly_cli::exit(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -303,10 +293,7 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         usable_min,
         reserve_min: args.reserve_min,
     });
-    let home = match &args.home {
-        Some(text) => Some(parse_home(text)?),
-        None => None,
-    };
+    let home = args.home.map(|h| h.home_or(0.0));
     Ok(SurveyParams {
         camera,
         orientation: match args.orientation {
@@ -328,25 +315,4 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         home,
         exclusion_margin_m: args.exclusion_margin_m,
     })
-}
-
-/// `LAT,LON[,AMSL_M]` in WGS-84 degrees.
-fn parse_home(text: &str) -> Result<Home> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    if !(2..=3).contains(&parts.len()) {
-        bail!("--home '{text}': expected LAT,LON or LAT,LON,AMSL_M");
-    }
-    let num = |i: usize, what: &str| -> Result<f64> {
-        parts[i]
-            .parse::<f64>()
-            .with_context(|| format!("--home '{text}': {what} '{}' is not a number", parts[i]))
-    };
-    let point = GeoPoint::new(num(0, "latitude")?, num(1, "longitude")?)
-        .with_context(|| format!("--home '{text}'"))?;
-    let alt_amsl_m = if parts.len() == 3 {
-        num(2, "altitude")?
-    } else {
-        0.0
-    };
-    Ok(Home { point, alt_amsl_m })
 }

@@ -60,14 +60,13 @@ mod run;
 pub mod state;
 
 pub use clock::companion_now_ns;
-pub use config::{AttitudeMessage, FcConfig, FcSigning, ReportConfig};
+pub use config::{AttitudeMessage, FcConfig, ReportConfig};
 pub use intervals::{IntervalOutcome, IntervalStatus};
 pub use report::Queued;
 pub use state::{CaptureEvent, CaptureSource, FcState, GimbalStatus, GpsStatus, LinkStatus};
 
 use qly_core::geotag::CameraMount;
 use qly_core::pose::{PoseError, PoseSample};
-use qly_link::AddressError;
 use report::ReportQueue;
 use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
@@ -95,11 +94,6 @@ pub enum FcError {
         field: &'static str,
         value: String,
         expected: &'static str,
-    },
-    #[error("flight_controller.address: {source}")]
-    Address {
-        #[source]
-        source: AddressError,
     },
     #[error("flight_controller.{field}: {source}")]
     State {
@@ -381,7 +375,7 @@ impl FcLink {
     /// until `shutdown` is cancelled.
     pub fn spawn(config: FcConfig, shutdown: CancellationToken) -> Result<FcLink, FcError> {
         let handle = FcHandle::new(&config)?;
-        let address = config.address()?;
+        let address = config.address.clone();
         let signing = config.signing_config()?;
         let task = tokio::spawn(run::supervise(
             config,

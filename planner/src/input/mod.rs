@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use crate::survey::SurveyInput;
 
-pub use validate::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
+pub use qly_core::coord_check::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
 
 /// Why an input file was refused.
 #[derive(Debug, Error)]
