@@ -243,8 +243,8 @@ async fn signed_link_works_and_a_wrong_key_gets_nothing() {
         let peer = SimPeer::start("udpin:127.0.0.1:0", quiet_autopilot(1.0), Some(signing)).await;
         let port = peer.local_addr.expect("bound").port();
         let mut cfg = test_config(format!("udpout:127.0.0.1:{port}"));
-        cfg.signing = Some(qly_link::SigningOptions {
-            key: Some(key_hex.parse().expect("a test key")),
+        cfg.signing = Some(companion::fc::FcSigning {
+            key_hex,
             link_id: 1,
             require_signed: true,
         });

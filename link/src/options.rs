@@ -7,11 +7,11 @@
 //! (MAV_COMP_ID_MISSIONPLANNER), an onboard computer shares the vehicle's system id 1 as
 //! component 191 (MAV_COMP_ID_ONBOARD_COMPUTER). The sim, which serves several links at once
 //! like an autopilot's serial ports, flattens only [`SigningOptions`]. The companion's TOML
-//! `[flight_controller]` table names the same typed fields (`address` is an [`Address`],
-//! `[flight_controller.signing]` is a [`SigningOptions`] with `key_hex`, `link_id`,
-//! `require_signed`) and hands them over as a `LinkOptions<Onboard>`; it does not embed the
-//! struct with `#[serde(flatten)]` because serde then stops listing the expected keys when a
-//! key is misspelt, which the companion's configuration errors and tests rely on.
+//! `[flight_controller]` table has the same keys (`address` deserialises as an [`Address`];
+//! `[flight_controller.signing]` `key_hex` is parsed by [`SigningKey`]) and hands them over
+//! as a `LinkOptions<Onboard>`. It does not embed the struct with `#[serde(flatten)]`: serde
+//! then stops listing the expected keys when a key is misspelt (which the companion's
+//! configuration errors and tests rely on), and a TOML parse error would quote the key.
 //!
 //! A signing key is parsed in one place, [`SigningKey`]'s `FromStr`, and never printed.
 //!
@@ -101,19 +101,6 @@ impl FromStr for SigningKey {
     }
 }
 
-impl Serialize for SigningKey {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for SigningKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SigningKey, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
 impl Serialize for Address {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -128,22 +115,18 @@ impl<'de> Deserialize<'de> for Address {
 }
 
 /// MAVLink 2 signing of one link end.
-#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, clap::Args)]
 pub struct SigningOptions {
     /// MAVLink 2 signing key, 64 hex digits (32 bytes): every frame we send is signed and
     /// signed frames we receive are checked.
     #[arg(id = "signing_key", long = "signing-key", value_name = "HEX")]
-    #[serde(rename = "key_hex")]
     pub key: Option<SigningKey>,
     /// Our link id, written into every frame we sign. Default 0.
     #[arg(skip)]
-    #[serde(default)]
     pub link_id: u8,
     /// Drop frames that are unsigned or badly signed (MAVLink 1 frames included, since they
     /// cannot be signed); needs the signing key.
     #[arg(long = "require-signing", requires = "signing_key")]
-    #[serde(default, rename = "require_signed")]
     pub require_signed: bool,
 }
 
@@ -304,26 +287,17 @@ mod tests {
     }
 
     #[test]
-    fn a_signing_table_reads_with_the_one_key_parser() {
-        #[derive(Debug, Deserialize)]
-        struct Table {
-            signing: SigningOptions,
-        }
-        let text = format!("[signing]\nkey_hex = \"{KEY}\"\nrequire_signed = true\n");
-        let t: Table = toml::from_str(&text).unwrap();
-        let s = t.signing.config().unwrap().unwrap();
-        assert!(s.require_signed && s.key[31] == 31 && s.link_id == 0);
-        let e = toml::from_str::<Table>("[signing]\nkey_hex = \"abcd\"\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("64 hex digits") && e.contains("key_hex"), "{e}");
-        let no_key: Table = toml::from_str("[signing]\nrequire_signed = true\n").unwrap();
-        assert_eq!(no_key.signing.config(), Err(NoSigningKey));
+    fn an_address_reads_from_toml() {
         let addr: Address = toml::from_str::<toml::Table>("a = \"tcp:127.0.0.1:5760\"").unwrap()
             ["a"]
             .clone()
             .try_into()
             .unwrap();
         assert_eq!(addr, Address::Tcp("127.0.0.1:5760".into()));
+        let no_key = SigningOptions {
+            require_signed: true,
+            ..SigningOptions::default()
+        };
+        assert_eq!(no_key.config(), Err(NoSigningKey));
     }
 }

@@ -3,7 +3,7 @@
 //! ArduPilot vehicle with system id 1 on `udpin:0.0.0.0:14550`.
 
 use super::FcError;
-use qly_link::{Address, LinkOptions, Onboard, SigningConfig, SigningOptions};
+use qly_link::{Address, LinkOptions, Onboard, SigningConfig, SigningKey, SigningOptions};
 use serde::Deserialize;
 
 /// Which attitude message to stream into the pose timeline.
@@ -25,6 +25,24 @@ impl AttitudeMessage {
             AttitudeMessage::AttitudeQuaternion => super::ids::ATTITUDE_QUATERNION,
         }
     }
+}
+
+/// MAVLink 2 signing of the flight-controller link.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FcSigning {
+    /// The 32-byte secret key as 64 hex digits, the same key the autopilot was given
+    /// (MAVProxy `signing setup`, QGC, or SETUP_SIGNING). Keep the config file private. Read
+    /// as text and parsed by `qly_link::SigningKey` in [`FcConfig::validate`], so that no
+    /// error message (a TOML parse error quotes its line) ever shows the key.
+    pub key_hex: String,
+    /// Our link id, written into every frame we sign. Default 0.
+    #[serde(default)]
+    pub link_id: u8,
+    /// Drop frames that are unsigned or badly signed (MAVLink 1 frames included, since they
+    /// cannot be signed). Default `false`: check signed frames, accept unsigned ones.
+    #[serde(default)]
+    pub require_signed: bool,
 }
 
 /// Rate limits of the STATUSTEXT reports sent to the ground.
@@ -66,11 +84,8 @@ pub struct FcConfig {
     pub system_id: u8,
     /// Our component id. Default 191 (MAV_COMP_ID_ONBOARD_COMPUTER).
     pub component_id: u8,
-    /// Optional MAVLink 2 signing (`[flight_controller.signing]`): `key_hex` (64 hex digits,
-    /// the key the autopilot was given; keep the file private), `link_id` (default 0),
-    /// `require_signed` (drop unsigned and badly signed frames, MAVLink 1 included; default
-    /// `false`). Default: none.
-    pub signing: Option<SigningOptions>,
+    /// Optional MAVLink 2 signing (`[flight_controller.signing]`). Default: none.
+    pub signing: Option<FcSigning>,
     /// Accept MAVLink 1 frames (old autopilots and radios); we always send MAVLink 2.
     /// Default `true`.
     pub accept_mavlink1: bool,
@@ -257,25 +272,33 @@ impl FcConfig {
     }
 
     /// The link options these keys give (the type `planner` and `sim` take on their
-    /// command lines).
-    pub fn link_options(&self) -> LinkOptions<Onboard> {
-        LinkOptions::new(
+    /// command lines); the key is parsed by `qly_link::SigningKey`.
+    pub fn link_options(&self) -> Result<LinkOptions<Onboard>, FcError> {
+        let signing = match &self.signing {
+            None => SigningOptions::default(),
+            Some(s) => SigningOptions {
+                key: Some(s.key_hex.parse::<SigningKey>().map_err(|_| {
+                    bad(
+                        "signing.key_hex",
+                        format!("<{} characters>", s.key_hex.trim().chars().count()),
+                        "64 hex digits (a 32-byte key)",
+                    )
+                })?),
+                link_id: s.link_id,
+                require_signed: s.require_signed,
+            },
+        };
+        Ok(LinkOptions::new(
             self.address.clone(),
             self.system_id,
             self.component_id,
-            self.signing.clone().unwrap_or_default(),
-        )
+            signing,
+        ))
     }
 
-    /// `signing` as the link wants it (the key itself is checked when the file is read).
+    /// `signing` as the link wants it.
     pub fn signing_config(&self) -> Result<Option<SigningConfig>, FcError> {
-        self.link_options().signing.config().map_err(|_| {
-            bad(
-                "signing.key_hex",
-                "<missing>",
-                "64 hex digits (a 32-byte key) with require_signed",
-            )
-        })
+        Ok(self.link_options()?.connection_config().signing)
     }
 
     /// The messages to request and their intervals in microseconds (0 rates skipped).
@@ -373,19 +396,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("no scheme") && e.contains("udp127.0.0.1"), "{e}");
-        let text = format!(
-            "[flight_controller.signing]\nkey_hex = \"{}\"\n",
-            "zz".repeat(32)
-        );
-        let e = toml::from_str::<Service>(&text).unwrap_err().to_string();
-        assert!(e.contains("key_hex") && e.contains("64 hex digits"), "{e}");
-        assert!(!e.contains("zzzz"), "the key is never quoted: {e}");
-        let e = toml::from_str::<Service>("[flight_controller.signing]\nrequire_signed = true\n")
-            .unwrap()
-            .flight_controller
-            .validate()
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("signing.key_hex"), "{e}");
+        let c = FcConfig {
+            signing: Some(FcSigning {
+                key_hex: "zz".repeat(32),
+                link_id: 0,
+                require_signed: false,
+            }),
+            ..FcConfig::default()
+        };
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("signing.key_hex") && !e.contains("zz"), "{e}");
     }
 }

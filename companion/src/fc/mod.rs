@@ -60,7 +60,7 @@ mod run;
 pub mod state;
 
 pub use clock::companion_now_ns;
-pub use config::{AttitudeMessage, FcConfig, ReportConfig};
+pub use config::{AttitudeMessage, FcConfig, FcSigning, ReportConfig};
 pub use intervals::{IntervalOutcome, IntervalStatus};
 pub use report::Queued;
 pub use state::{CaptureEvent, CaptureSource, FcState, GimbalStatus, GpsStatus, LinkStatus};
