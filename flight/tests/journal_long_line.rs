@@ -7,31 +7,13 @@ use std::io::Write;
 
 use qly_flight::journal::frame::{encode, MAX_LINE_BYTES, MAX_PAYLOAD_BYTES};
 use qly_flight::journal::{read_journal, DamageReason};
-use qly_flight::record::{CameraRecord, FrameRecord, Record};
+use qly_flight::record::Record;
 
+mod journal_support;
+
+/// A frame record (the journal tests' shared fixture).
 fn frame(i: u64) -> Record {
-    Record::Frame(FrameRecord {
-        boot: 0,
-        image_index: i,
-        file: format!("frames/{i}.jpg"),
-        t_utc_us: 1_800_000_000_000_000 + i as i64,
-        t_boot_ms: Some(i as f64),
-        width_px: 2048,
-        height_px: 1536,
-        camera: CameraRecord {
-            lat_deg: 27.0,
-            lon_deg: 107.0,
-            alt_amsl_m: 1100.0,
-            height_above_ground_m: Some(80.0),
-            roll_deg: 0.0,
-            pitch_deg: 0.0,
-            yaw_deg: 0.0,
-            camera_pitch_deg: -90.0,
-            camera_yaw_deg: 0.0,
-        },
-        detections: 0,
-        sightings: 0,
-    })
+    Record::Frame(journal_support::frame(i))
 }
 
 /// Peak resident memory of this process so far, bytes (Linux).
