@@ -1,9 +1,10 @@
-//! Horizontal datums of input coordinates: WGS-84, CGCS2000 and GCJ-02.
+//! Horizontal datums of input coordinates: WGS-84, CGCS2000, GCJ-02 and BD-09.
 //!
 //! Drones fly WGS-84. Chinese government GIS uses CGCS2000, which agrees with WGS-84 to
 //! centimetres and is taken as equal. Amap, Tencent and Google China maps show GCJ-02, an
 //! obfuscated datum that moves points by several hundred metres: a river traced on those maps
-//! must be converted before planning, or the drone flies beside the river.
+//! must be converted before planning, or the drone flies beside the river. Baidu Maps show
+//! BD-09, GCJ-02 offset once more ([`bd09`]); it is converted through GCJ-02.
 //!
 //! GCJ-02 forward is the public formula (Krasovsky 1940 ellipsoid constants, identity outside
 //! China's bounding rectangle); the inverse has no closed form and is found by fixed-point
@@ -25,6 +26,8 @@ use std::str::FromStr;
 
 use crate::geodesy::GeoPoint;
 
+pub mod bd09;
+
 /// Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses it.
 const KRASOVSKY_A_M: f64 = 6_378_245.0;
 /// Krasovsky 1940 eccentricity squared, as the GCJ-02 formula uses it (quoted with the digits
@@ -41,6 +44,8 @@ pub enum Datum {
     Cgcs2000,
     /// The offset datum of Amap, Tencent and Google China maps.
     Gcj02,
+    /// Baidu Maps' datum: GCJ-02 offset again by Baidu's formula.
+    Bd09,
 }
 
 impl Datum {
@@ -49,6 +54,7 @@ impl Datum {
         match self {
             Datum::Wgs84 | Datum::Cgcs2000 => p,
             Datum::Gcj02 => wgs84_from_gcj02(p),
+            Datum::Bd09 => wgs84_from_gcj02(bd09::gcj02_from_bd09(p)),
         }
     }
 
@@ -57,6 +63,7 @@ impl Datum {
         match self {
             Datum::Wgs84 | Datum::Cgcs2000 => p,
             Datum::Gcj02 => gcj02_from_wgs84(p),
+            Datum::Bd09 => bd09::bd09_from_gcj02(gcj02_from_wgs84(p)),
         }
     }
 }
@@ -67,20 +74,21 @@ impl fmt::Display for Datum {
             Datum::Wgs84 => "WGS-84",
             Datum::Cgcs2000 => "CGCS2000",
             Datum::Gcj02 => "GCJ-02",
+            Datum::Bd09 => "BD-09",
         })
     }
 }
 
 /// The spelling was not one of the datums we know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown datum '{0}': expected WGS84, CGCS2000 or GCJ02")]
+#[error("unknown datum '{0}': expected WGS84, CGCS2000, GCJ02 or BD09")]
 pub struct UnknownDatum(pub String);
 
 impl FromStr for Datum {
     type Err = UnknownDatum;
 
     /// Accepts the usual spellings: `WGS84`, `WGS-84`, `EPSG:4326`, `CGCS2000`, `EPSG:4490`,
-    /// `GCJ02`, `GCJ-02` (case-insensitive).
+    /// `GCJ02`, `GCJ-02`, `BD09`, `BD-09`, `Baidu` (case-insensitive).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let key: String = s
             .chars()
@@ -91,6 +99,7 @@ impl FromStr for Datum {
             "WGS84" | "EPSG:4326" | "CRS84" => Ok(Datum::Wgs84),
             "CGCS2000" | "EPSG:4490" => Ok(Datum::Cgcs2000),
             "GCJ02" | "MARS" => Ok(Datum::Gcj02),
+            "BD09" | "BD09LL" | "BAIDU" => Ok(Datum::Bd09),
             _ => Err(UnknownDatum(s.to_string())),
         }
     }
@@ -232,7 +241,8 @@ mod tests {
         assert_eq!("wgs-84".parse::<Datum>(), Ok(Datum::Wgs84));
         assert_eq!("EPSG:4490".parse::<Datum>(), Ok(Datum::Cgcs2000));
         assert_eq!("GCJ_02".parse::<Datum>(), Ok(Datum::Gcj02));
-        assert!("BD09".parse::<Datum>().is_err());
+        assert_eq!("bd-09".parse::<Datum>(), Ok(Datum::Bd09));
+        assert!("BD09MC".parse::<Datum>().is_err());
     }
 
     proptest! {

@@ -7,7 +7,8 @@
 //! pure GeoTIFF parser.
 //!
 //! - [`geodesy`]: WGS-84 geodetic <-> ECEF <-> local ENU, geodesic distance and bearing.
-//! - [`datum`]: WGS-84, CGCS2000 and GCJ-02 input coordinates.
+//! - [`datum`]: WGS-84, CGCS2000, GCJ-02 and BD-09 input coordinates.
+//! - [`crs`]: geographic and CGCS2000 Gauss-Kruger (projected) input coordinate systems.
 //! - [`camera`]: GSD, footprint, lane spacing and trigger distance; the camera database.
 //! - [`mission`]: the MAVLink mission items we plan, independent of file formats.
 //! - [`protocol`]: the MAVLink mission transfer protocol as sans-IO state machines.
@@ -20,6 +21,7 @@
 //! - [`geotag`]: pixel + pose + camera + terrain -> ground point and predicted error.
 
 pub mod camera;
+pub mod crs;
 pub mod datum;
 pub mod geodesy;
 pub mod geotag;
