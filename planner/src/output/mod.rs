@@ -8,6 +8,7 @@
 //! MAVLink upload sends, so every tool flies exactly what was planned.
 
 mod geojson;
+mod guard;
 mod kml;
 mod plan;
 mod wpl;
@@ -22,6 +23,7 @@ use qly_core::geodesy::GeoPoint;
 use crate::survey::SurveyPlan;
 
 pub use self::geojson::geojson;
+pub use self::guard::{output_paths, refuse_overwriting_inputs};
 pub use self::kml::kml;
 pub use self::plan::{mission_plan_json, plan_json};
 pub use self::wpl::waypoints;
@@ -47,6 +49,12 @@ pub enum OutputError {
          altitude, or raise the ceiling with --ceiling if you hold the approval"
     )]
     AboveCeiling { alt_m: f64, ceiling_m: f64 },
+    /// An output file is one of the input files.
+    #[error(
+        "{output} is the input file {input}: refusing to overwrite it; choose another --out \
+         folder or --name"
+    )]
+    WouldOverwriteInput { output: String, input: String },
     /// The output name would leave the folder or is not a plain file name.
     #[error("output name '{name}': expected a plain file name without '/' or '\\\\'")]
     BadName { name: String },
