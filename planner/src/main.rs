@@ -72,11 +72,14 @@ enum AltFrameArg {
 
 #[derive(Args)]
 struct PlanArgs {
-    /// Survey input: GeoJSON (.geojson/.json), KML (.kml) or QGroundControl plan (.plan) with a
-    /// river centreline (LineString) or an area (Polygon, holes = no-fly yards).
+    /// Survey input: GeoJSON (.geojson/.json, with a crs member naming EPSG:4326, EPSG:4490 or
+    /// a CGCS2000 Gauss-Kruger zone EPSG:4491-4554), KML (.kml), KMZ (.kmz: zipped KML or a DJI
+    /// Pilot 2 / FlightHub 2 route), Shapefile (.shp beside its .dbf and .prj) or
+    /// QGroundControl plan (.plan; its survey's angle, spacing, altitude, turnaround and camera
+    /// are used unless given here) with a river centreline or an area (holes = no-fly yards).
     input: PathBuf,
-    /// Datum of the input coordinates: WGS84 (default), CGCS2000 or GCJ02 (Amap/Tencent
-    /// traces). Overrides a `datum` property in the file.
+    /// Datum of the input coordinates: WGS84 (default), CGCS2000, GCJ02 (Amap/Tencent traces)
+    /// or BD09 (Baidu Maps traces). Overrides a `datum` property in the file.
     #[arg(long)]
     datum: Option<Datum>,
     /// Corridor width in metres (bank to bank plus margin); overrides the file's `width_m`.
@@ -110,12 +113,14 @@ struct PlanArgs {
     /// Flight altitude above take-off, metres (instead of --gsd).
     #[arg(long)]
     alt: Option<f64>,
-    /// Side overlap between neighbouring lanes, percent (0 <= x < 100).
-    #[arg(long, default_value_t = SurveyParams::DEFAULT_SIDE_OVERLAP_PCT)]
-    side_overlap: f64,
-    /// Front overlap between consecutive photos, percent (0 <= x < 100).
-    #[arg(long, default_value_t = SurveyParams::DEFAULT_FRONT_OVERLAP_PCT)]
-    front_overlap: f64,
+    /// Side overlap between neighbouring lanes, percent (0 <= x < 100) [default: 70, or a
+    /// QGroundControl .plan input's].
+    #[arg(long)]
+    side_overlap: Option<f64>,
+    /// Front overlap between consecutive photos, percent (0 <= x < 100) [default: 80, or a
+    /// QGroundControl .plan input's].
+    #[arg(long)]
+    front_overlap: Option<f64>,
     /// Height ceiling above ground, metres. China's light-UAV rule is 120 m true height;
     /// raise it only with an airspace approval. With --dem it holds along the whole path.
     #[arg(long, visible_alias = "max-agl-m", default_value_t = SurveyParams::DEFAULT_CEILING_M)]
@@ -149,9 +154,10 @@ struct PlanArgs {
     /// than flying that stretch more steeply and slowly (for fixed-wing aircraft).
     #[arg(long)]
     strict_gradients: bool,
-    /// Straight run-in/run-out beyond each lane end, metres.
-    #[arg(long, default_value_t = SurveyParams::DEFAULT_TURNAROUND_M)]
-    turnaround: f64,
+    /// Straight run-in/run-out beyond each lane end, metres [default: 10, or a QGroundControl
+    /// .plan input's].
+    #[arg(long)]
+    turnaround: Option<f64>,
     /// Cruise (ground) speed, m/s.
     #[arg(long, default_value_t = SurveyParams::DEFAULT_CRUISE_SPEED_M_S)]
     speed: f64,
@@ -165,7 +171,8 @@ struct PlanArgs {
     /// shows it.
     #[arg(long)]
     exclusion_margin_m: Option<f64>,
-    /// Sweep direction of area lanes, degrees clockwise from north; default: the fastest.
+    /// Sweep direction of area lanes, degrees clockwise from north; default: a QGroundControl
+    /// .plan input's, else the fastest.
     #[arg(long)]
     angle: Option<f64>,
     /// Extra corridor lanes flown outside each bank.
@@ -257,7 +264,17 @@ fn plan(args: PlanArgs) -> Result<()> {
     if let Some(w) = args.width {
         input.width_m = Some(w);
     }
-    let params = survey_params(&args)?;
+    let mut params = survey_params(&args)?;
+    let from_file = qgc_survey_settings(&args, &mut params)?;
+    let name = output_name(&args);
+    // Never overwrite an input: the names every plan writes are checked before planning, the
+    // per-sortie ones once the sorties are known, all before anything is written.
+    let inputs = input_files(&args);
+    let dji = args.aircraft.is_some();
+    planner::output::refuse_overwriting_inputs(
+        &planner::output::output_paths(&args.out, &name, 1, false),
+        &inputs,
+    )?;
     let plan = if args.dem.is_empty() {
         planner::plan::plan_survey(&input, &params).with_context(|| format!("planning {source}"))?
     } else {
@@ -291,14 +308,10 @@ fn plan(args: PlanArgs) -> Result<()> {
             || format!("planning {source} over the terrain of {}", names.join(", ")),
         )?
     };
-    let name = match &args.name {
-        Some(n) => n.clone(),
-        None => args
-            .input
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "survey".into()),
-    };
+    planner::output::refuse_overwriting_inputs(
+        &planner::output::output_paths(&args.out, &name, plan.sorties.len(), dji),
+        &inputs,
+    )?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let mut written = planner::output::write_outputs(&plan, &args.out, &name)
@@ -311,6 +324,7 @@ fn plan(args: PlanArgs) -> Result<()> {
         notes = dji_notes;
     }
     print!("{}", planner::summary::render(&plan, &source));
+    print!("{}", planner::summary::input_lines(input.datum, &from_file));
     println!("written     {}", written.len());
     for p in written {
         println!("  {}", p.display());
@@ -319,6 +333,57 @@ fn plan(args: PlanArgs) -> Result<()> {
         println!("note: {n}");
     }
     Ok(())
+}
+
+/// Base name of the output files: `--name`, else the input file's stem.
+fn output_name(args: &PlanArgs) -> String {
+    match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "survey".into()),
+    }
+}
+
+/// Every file the plan reads: the survey input (a shapefile's companions too) and the DEMs.
+fn input_files(args: &PlanArgs) -> Vec<PathBuf> {
+    let mut files = vec![args.input.clone()];
+    let is_shp = args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+    if is_shp {
+        for ext in ["dbf", "prj", "shx", "cpg"] {
+            files.push(args.input.with_extension(ext));
+        }
+    }
+    files.extend(args.dem.iter().cloned());
+    files
+}
+
+/// With a QGroundControl `.plan` input: its survey's settings where the command line gave
+/// none, and the phrases saying which were used.
+fn qgc_survey_settings(args: &PlanArgs, params: &mut SurveyParams) -> Result<Vec<String>> {
+    let is_plan = args
+        .input
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("plan"));
+    if !is_plan {
+        return Ok(Vec::new());
+    }
+    let settings = planner::input::qgc_survey::read_settings(&args.input)
+        .with_context(|| format!("reading the survey settings of {}", args.input.display()))?;
+    let given = planner::input::qgc_survey::GivenOnCommandLine {
+        angle: args.angle.is_some(),
+        altitude: args.alt.is_some() || args.gsd.is_some(),
+        turnaround: args.turnaround.is_some(),
+        camera: args.camera.is_some() || args.aircraft.is_some() || args.sensor_width_mm.is_some(),
+        side_overlap: args.side_overlap.is_some(),
+        front_overlap: args.front_overlap.is_some(),
+    };
+    Ok(settings.apply(params, given)?)
 }
 
 /// The DJI route options, when `--aircraft` asks for KMZ files.
@@ -412,11 +477,17 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
             OrientationArg::Landscape => Orientation::Landscape,
             OrientationArg::Portrait => Orientation::Portrait,
         },
-        side_overlap_pct: args.side_overlap,
-        front_overlap_pct: args.front_overlap,
+        side_overlap_pct: args
+            .side_overlap
+            .unwrap_or(SurveyParams::DEFAULT_SIDE_OVERLAP_PCT),
+        front_overlap_pct: args
+            .front_overlap
+            .unwrap_or(SurveyParams::DEFAULT_FRONT_OVERLAP_PCT),
         altitude,
         ceiling_m: args.ceiling,
-        turnaround_m: args.turnaround,
+        turnaround_m: args
+            .turnaround
+            .unwrap_or(SurveyParams::DEFAULT_TURNAROUND_M),
         cruise_speed_m_s: args.speed,
         sweep_angle_deg: args.angle,
         corridor: CorridorOptions {

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use qly_core::datum::Datum;
+
 use crate::survey::{PlaneRegion, SurveyPlan};
 use crate::terrain::TerrainAltFrame;
 
@@ -85,10 +87,19 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
         "GSD         {:.2} cm/px, footprint {:.1} x {:.1} m (side x front)",
         plan.gsd_cm_per_px, plan.footprint.side_m, plan.footprint.front_m
     );
+    let spacing = match actual_lane_spacing_m(plan) {
+        Some(a) if a.max_m - a.min_m < 0.01 => format!("{:.2} m apart", a.median_m),
+        Some(a) => format!(
+            "{:.2} m apart (median; {:.2} to {:.2})",
+            a.median_m, a.min_m, a.max_m
+        ),
+        None => "one lane".to_string(),
+    };
     let _ = writeln!(
         s,
-        "lanes       {} at {:.1} m spacing, photo every {:.1} m",
+        "lanes       {}, {spacing} (side overlap {:.0} % needs at most {:.2} m), photo every {:.1} m",
         plan.transects.len(),
+        p.side_overlap_pct,
         plan.lane_spacing_m,
         plan.trigger_distance_m
     );
@@ -144,6 +155,79 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
                 zones
             );
         }
+    }
+    s
+}
+
+/// Distances between neighbouring lanes as flown, metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaneSpacing {
+    pub median_m: f64,
+    pub min_m: f64,
+    pub max_m: f64,
+}
+
+/// The spacing the lanes are actually flown at: a corridor's width shared equally, an
+/// area's cells tiled equally, each at most the spacing the side overlap allows. `None` with
+/// one lane.
+pub fn actual_lane_spacing_m(plan: &SurveyPlan) -> Option<LaneSpacing> {
+    if plan.transects.len() < 2 {
+        return None;
+    }
+    if let PlaneRegion::Corridor { width_m, .. } = &plan.region {
+        let s = crate::plan::corridor_lane_spacing_m(*width_m, plan.lane_spacing_m);
+        return Some(LaneSpacing {
+            median_m: s,
+            min_m: s,
+            max_m: s,
+        });
+    }
+    // Area lanes are straight: the distance across between neighbouring parallel lanes of
+    // one cell (lanes farther apart than the spacing belong to different cells).
+    let dir = |t: &crate::survey::Transect| {
+        let (a, b) = (t.path.first()?, t.path.last()?);
+        let (dx, dy) = (b.x - a.x, b.y - a.y);
+        let n = dx.hypot(dy);
+        (n > 1e-9).then(|| (dx / n, dy / n, *a))
+    };
+    let mut all = Vec::new();
+    for w in plan.transects.windows(2) {
+        let (Some((ux, uy, a)), Some((vx, vy, b))) = (dir(&w[0]), dir(&w[1])) else {
+            continue;
+        };
+        if (ux * vy - uy * vx).abs() > 1e-6 {
+            continue;
+        }
+        let d = ((b.x - a.x) * uy - (b.y - a.y) * ux).abs();
+        if d > 1e-6 && d <= plan.lane_spacing_m * (1.0 + 1e-6) {
+            all.push(d);
+        }
+    }
+    if all.is_empty() {
+        all.push(plan.lane_spacing_m);
+    }
+    all.sort_by(f64::total_cmp);
+    Some(LaneSpacing {
+        median_m: all[all.len() / 2],
+        min_m: all[0],
+        max_m: all[all.len() - 1],
+    })
+}
+
+/// The lines about the input: the datum its coordinates were converted from, and which
+/// settings came from a QGroundControl survey given as input.
+pub fn input_lines(datum: Datum, from_file: &[String]) -> String {
+    let mut s = String::new();
+    let how = match datum {
+        Datum::Wgs84 => "WGS-84 as given".to_string(),
+        Datum::Cgcs2000 => {
+            "CGCS2000, taken as WGS-84 (the two agree to a few centimetres)".to_string()
+        }
+        d => format!("{d} converted to WGS-84"),
+    };
+    let _ = writeln!(s, "datum       {how}");
+    if !from_file.is_empty() {
+        let _ = writeln!(s, "from file   {}", from_file.join(", "));
     }
     s
 }

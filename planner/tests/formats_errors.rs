@@ -260,9 +260,9 @@ fn other_refusals() {
     );
     refused(
         "datum.geojson",
-        &line_feature(LINE, r#""datum":"BD09""#),
+        &line_feature(LINE, r#""datum":"BD09MC""#),
         "features[0].properties.datum",
-        "unknown datum 'BD09'",
+        "unknown datum 'BD09MC'",
     );
     refused(
         "multi.geojson",

@@ -259,6 +259,8 @@ fn gdal_reads_our_geojson_and_kml() {
                 ("Survey area".to_string(), outline),
                 ("Lanes".to_string(), lanes),
                 ("Photos".to_string(), photos),
+                ("Sorties".to_string(), plan.sorties.len()),
+                ("Launch points".to_string(), 1),
             ]
         );
     }

@@ -30,19 +30,22 @@ pub const MAX_XML_DEPTH: usize = 100;
 
 /// One XML element: local name, attributes, text content and children.
 #[derive(Debug, Default)]
-struct Element {
-    name: String,
+pub(crate) struct Element {
+    pub(crate) name: String,
     attrs: Vec<(String, String)>,
-    text: String,
-    children: Vec<Element>,
+    pub(crate) text: String,
+    pub(crate) children: Vec<Element>,
 }
 
 impl Element {
-    fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 
-    fn children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+    pub(crate) fn children_named<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
         self.children.iter().filter(move |c| c.name == name)
     }
 
@@ -72,7 +75,7 @@ fn local(name: &[u8]) -> String {
 }
 
 /// Parses well-formed XML with exactly one root element and nothing but whitespace outside.
-fn parse_xml(ctx: &Ctx, text: &str) -> Result<Element, InputError> {
+pub(crate) fn parse_xml(ctx: &Ctx, text: &str) -> Result<Element, InputError> {
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -287,7 +290,7 @@ fn geometry_of<'a>(ctx: &Ctx, pm: &Placemark<'a>) -> Result<Option<Geom<'a>>, In
 }
 
 /// Parses a `coordinates` element into (lon, lat) pairs.
-fn coordinates(
+pub(crate) fn coordinates(
     ctx: &Ctx,
     parent: &Element,
     parent_path: &str,
@@ -347,8 +350,12 @@ pub(crate) fn read(
             continue;
         };
         let role = extended_data(pm.el, "role");
-        // Lanes, photos and corridor outlines drawn by our own KML output.
-        if matches!(role.as_deref(), Some("lane" | "photo" | "corridor_outline")) {
+        // Lanes, photos, corridor outlines, sorties and launch points drawn by our own KML
+        // output.
+        if matches!(
+            role.as_deref(),
+            Some("lane" | "photo" | "corridor_outline" | "sortie" | "launch")
+        ) {
             continue;
         }
         let shape = match g {

@@ -6,9 +6,14 @@
 //! path, or a WPL line and column) and what was expected. Coordinates given in GCJ-02 are
 //! converted to WGS-84 here, so nothing downstream sees a shifted datum.
 
+mod dji_wpml;
 mod geojson;
+mod geojson_crs;
 mod kml;
+mod kmz;
 mod plan;
+pub mod qgc_survey;
+mod shapefile;
 mod validate;
 mod wpl;
 
@@ -122,7 +127,9 @@ impl Ctx {
 }
 
 /// Reads a survey geometry file, choosing the format by extension: `.geojson`/`.json`
-/// (GeoJSON), `.kml`, `.plan` (a QGroundControl plan with a survey or corridor scan item).
+/// (GeoJSON; a `crs` member may name CGCS2000 or one of its Gauss-Kruger zones), `.kml`,
+/// `.kmz` (zipped KML, or a DJI WPML route: told apart by content), `.shp` (with its `.dbf`
+/// and `.prj`), `.plan` (a QGroundControl plan with a survey or corridor scan item).
 ///
 /// `datum_override` says which datum the coordinates are in and wins over what the file
 /// says (a GeoJSON `datum` property); GCJ-02 coordinates are converted to WGS-84.
@@ -137,13 +144,22 @@ pub fn read_survey_input(
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
     let input = match ext.as_str() {
-        "geojson" | "json" => geojson::read(&ctx, &ctx.read(path)?, datum_override),
-        "kml" => kml::read(&ctx, &ctx.read(path)?, datum_override),
+        "geojson" | "json" => geojson_crs::read(&ctx, &ctx.read(path)?, datum_override),
+        "kml" => {
+            let text = ctx.read(path)?;
+            if dji_wpml::is_dji_template(&text) {
+                dji_wpml::read_template(&ctx, &text, datum_override)
+            } else {
+                kml::read(&ctx, &text, datum_override)
+            }
+        }
+        "kmz" => kmz::read_file(&ctx, path, datum_override),
+        "shp" => shapefile::read(&ctx, path, datum_override),
         "plan" => plan::read_survey(&ctx, &ctx.read(path)?, datum_override),
         _ => Err(ctx.err(
             "(file name)",
             format!(
-                "unknown extension '{ext}': expected .geojson, .json, .kml or .plan \
+                "unknown extension '{ext}': expected .geojson, .json, .kml, .kmz, .shp or .plan \
                  (a WPL .waypoints file is a finished mission: read it with read_wpl)"
             ),
         )),
@@ -194,7 +210,21 @@ pub mod from_text {
         let ctx = Ctx {
             file: source.to_string(),
         };
-        let input = geojson::read(&ctx, text, datum_override)?;
+        let input = geojson_crs::read(&ctx, text, datum_override)?;
+        validate::check_extent(&ctx, &input)?;
+        Ok(input)
+    }
+
+    /// KMZ bytes: zipped KML or a DJI WPML route.
+    pub fn kmz(
+        source: &str,
+        bytes: &[u8],
+        datum_override: Option<Datum>,
+    ) -> Result<SurveyInput, InputError> {
+        let ctx = Ctx {
+            file: source.to_string(),
+        };
+        let input = kmz::read(&ctx, bytes, datum_override)?;
         validate::check_extent(&ctx, &input)?;
         Ok(input)
     }

@@ -127,7 +127,7 @@ pub(crate) fn check_pairs(
         };
         return Err(ctx.err(point_field(i), what));
     }
-    let chinese_datum = matches!(datum, Datum::Gcj02 | Datum::Cgcs2000);
+    let chinese_datum = matches!(datum, Datum::Gcj02 | Datum::Bd09 | Datum::Cgcs2000);
     if chinese_datum
         && !pts.is_empty()
         && pts.iter().all(|p| !in_china(*p))
