@@ -82,12 +82,21 @@ fn kmz_holds_plain_kml() {
     }
     // Errors name the archive and the entry.
     let bad = zip_of(&[("doc.kml", &KML_LINE.replace("106.98,27.07", "106.98;27.07"))]);
-    let e = from_text::kmz("river.kmz", &bad, None).unwrap_err().to_string();
-    assert!(e.starts_with("river.kmz:doc.kml: kml/Document/Placemark[0]/LineString/coordinates[1]"), "{e}");
+    let e = from_text::kmz("river.kmz", &bad, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("river.kmz:doc.kml: kml/Document/Placemark[0]/LineString/coordinates[1]"),
+        "{e}"
+    );
     let two = zip_of(&[("a.kml", KML_LINE), ("b.kml", KML_LINE)]);
-    let e = from_text::kmz("two.kmz", &two, None).unwrap_err().to_string();
+    let e = from_text::kmz("two.kmz", &two, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("2 .kml entries (a.kml, b.kml)"), "{e}");
-    let e = from_text::kmz("x.kmz", b"PK\x03\x04 not really", None).unwrap_err().to_string();
+    let e = from_text::kmz("x.kmz", b"PK\x03\x04 not really", None)
+        .unwrap_err()
+        .to_string();
     assert!(e.starts_with("x.kmz: (zip): not a zip archive"), "{e}");
 }
 
@@ -105,7 +114,9 @@ fn a_zip_bomb_entry_is_refused_at_the_size_bound() {
     w.finish().unwrap();
     let bytes = buf.into_inner();
     assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
-    let e = from_text::kmz("bomb.kmz", &bytes, None).unwrap_err().to_string();
+    let e = from_text::kmz("bomb.kmz", &bytes, None)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("doc.kml: inflates to more than 64 MiB"), "{e}");
 }
 
@@ -176,14 +187,19 @@ fn flighthub_exports_read_as_a_route_line_and_an_area() {
     let read_zipped = |template: &Path, name: &str| {
         let text = std::fs::read_to_string(template).unwrap();
         let waylines = std::fs::read_to_string(template.with_file_name("waylines.wpml")).unwrap();
-        let bytes = zip_of(&[("wpmz/template.kml", &text), ("wpmz/waylines.wpml", &waylines)]);
+        let bytes = zip_of(&[
+            ("wpmz/template.kml", &text),
+            ("wpmz/waylines.wpml", &waylines),
+        ]);
         from_text::kmz(name, &bytes, None).unwrap()
     };
     let route = read_zipped(&wp, "inspection.kmz");
     let line = line_of(&route);
     assert_eq!(line.len(), 6, "the README's 6 waypoints: {line:?}");
     // Shenzhen, beside the take-off point the template gives (22.581243, 113.938206).
-    assert!(line.iter().all(|q| q.distance_m(p(22.581243, 113.938206)) < 1000.0));
+    assert!(line
+        .iter()
+        .all(|q| q.distance_m(p(22.581243, 113.938206)) < 1000.0));
     let area = read_zipped(&map, "mapping.kmz");
     assert_points_close(
         ring_of(&area),
@@ -219,14 +235,19 @@ fn dji_template_errors_name_the_element() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("s.kmz:wpmz/template.kml: kml/Document/Folder[0]/Placemark[0]/wpml:leftExtend: 'wide'"),
+        e.starts_with(
+            "s.kmz:wpmz/template.kml: kml/Document/Folder[0]/Placemark[0]/wpml:leftExtend: 'wide'"
+        ),
         "{e}"
     );
     let other = template("mappingObject", "");
     let e = from_text::kmz("o.kmz", &zip_of(&[("wpmz/template.kml", &other)]), None)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("wpml:templateType: 'mappingObject': expected waypoint"), "{e}");
+    assert!(
+        e.contains("wpml:templateType: 'mappingObject': expected waypoint"),
+        "{e}"
+    );
 }
 
 fn geojson_4547(extra_props: &str) -> String {
@@ -248,7 +269,10 @@ fn geojson_in_a_gauss_kruger_zone_matches_proj() {
     let input = from_text::geojson("yangtze.geojson", &geojson_4547(""), None).unwrap();
     assert_eq!(input.datum, Datum::Cgcs2000);
     for (q, (_, _, lon, lat)) in line_of(&input).iter().zip(WUHAN_4547) {
-        assert!(q.distance_m(p(lat, lon)) < 0.001, "{q:?} vs PROJ {lat},{lon}");
+        assert!(
+            q.distance_m(p(lat, lon)) < 0.001,
+            "{q:?} vs PROJ {lat},{lon}"
+        );
     }
     // EPSG:4490 longitude/latitude is read as WGS-84, and says so.
     let cgcs = r#"{"type": "Feature", "crs": {"type": "name", "properties": {"name": "EPSG:4490"}},
@@ -262,20 +286,35 @@ fn geojson_in_a_gauss_kruger_zone_matches_proj() {
 #[test]
 fn projected_geojson_errors_name_the_position_and_the_expectation() {
     // Northing first (the EPSG axis order): thousands of km off the central meridian.
-    let swapped = geojson_4547("").replace("[528770.237, 3386666.251]", "[3386666.251, 528770.237]");
-    let e = from_text::geojson("y.geojson", &swapped, None).unwrap_err().to_string();
+    let swapped =
+        geojson_4547("").replace("[528770.237, 3386666.251]", "[3386666.251, 528770.237]");
+    let e = from_text::geojson("y.geojson", &swapped, None)
+        .unwrap_err()
+        .to_string();
     assert!(
-        e.starts_with("y.geojson: features[0].geometry.coordinates[0]: easting 3386666.251 m is 2887 km"),
+        e.starts_with(
+            "y.geojson: features[0].geometry.coordinates[0]: easting 3386666.251 m is 2887 km"
+        ),
         "{e}"
     );
     assert!(e.contains("swapped"), "{e}");
     let unknown = geojson_4547("").replace("EPSG::4547", "EPSG::3857");
-    let e = from_text::geojson("y.geojson", &unknown, None).unwrap_err().to_string();
-    assert!(e.starts_with("y.geojson: crs.properties.name: 'urn:ogc:def:crs:EPSG::3857'"), "{e}");
+    let e = from_text::geojson("y.geojson", &unknown, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("y.geojson: crs.properties.name: 'urn:ogc:def:crs:EPSG::3857'"),
+        "{e}"
+    );
     assert!(e.contains("EPSG:4491-4554"), "{e}");
     let gcj = geojson_4547(r#", "datum": "GCJ02""#);
-    let e = from_text::geojson("y.geojson", &gcj, None).unwrap_err().to_string();
-    assert!(e.contains("crs.properties.name: the crs names EPSG:4547"), "{e}");
+    let e = from_text::geojson("y.geojson", &gcj, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("crs.properties.name: the crs names EPSG:4547"),
+        "{e}"
+    );
     let e = from_text::geojson("y.geojson", &geojson_4547(""), Some(Datum::Bd09))
         .unwrap_err()
         .to_string();
@@ -332,7 +371,10 @@ fn shapefile_in_a_gauss_kruger_zone_matches_proj() {
     assert_eq!(input.width_m, Some(120.0));
     assert_eq!(input.datum, Datum::Cgcs2000);
     for (q, (_, _, lon, lat)) in line_of(&input).iter().zip(WUHAN_4547) {
-        assert!(q.distance_m(p(lat, lon)) < 0.001, "{q:?} vs PROJ {lat},{lon}");
+        assert!(
+            q.distance_m(p(lat, lon)) < 0.001,
+            "{q:?} vs PROJ {lat},{lon}"
+        );
     }
     // A Beijing 1954 .prj is refused with its datum.
     std::fs::write(
@@ -370,7 +412,8 @@ fn gdal_projected_exports_read_back_onto_the_original() {
         eprintln!("skipping: ogr2ogr (gdal-bin) is missing");
         return;
     }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../missions/sample-corridor-short.geojson");
+    let src =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../missions/sample-corridor-short.geojson");
     let original = read_survey_input(&src, None).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for (driver, out) in [("ESRI Shapefile", "shp"), ("GeoJSON", "gk.geojson")] {

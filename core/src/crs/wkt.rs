@@ -257,16 +257,15 @@ impl Crs {
                         })
                         .and_then(|n| n.number(1))
                 };
-                let central_meridian_deg = param(&[
-                    "central_meridian",
-                    "longitude_of_natural_origin",
-                ])
-                .ok_or_else(|| {
-                    WktError(
+                let central_meridian_deg =
+                    param(&["central_meridian", "longitude_of_natural_origin"]).ok_or_else(
+                        || {
+                            WktError(
                         "no Central_Meridian parameter: expected the zone's central meridian"
                             .into(),
                     )
-                })?;
+                        },
+                    )?;
                 if let Some(unit) = root.child(&["UNIT", "LENGTHUNIT"]) {
                     let factor = unit.number(1).unwrap_or(f64::NAN);
                     if (factor - 1.0).abs() > 1e-12 {
