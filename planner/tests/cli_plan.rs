@@ -129,16 +129,18 @@ fn gcj02_trace_is_moved_back_onto_the_river() {
     };
     let a = write(dir.path(), "wgs.geojson", &body(&wgs, "WGS84"));
     let b = write(dir.path(), "gcj.geojson", &body(&gcj, "GCJ02"));
+    // Outputs in their own folder: `<stem>.geojson` beside the input would overwrite it.
+    let out_dir = dir.path().join("out");
     let home = |p: &Path| {
         let out = run(&[
             "plan",
             p.to_str().unwrap(),
             "--out",
-            dir.path().to_str().unwrap(),
+            out_dir.to_str().unwrap(),
         ]);
         assert!(out.status.success(), "{}", text(&out).1);
         let name = p.file_stem().unwrap().to_str().unwrap();
-        let m = planner::input::read_wpl(&dir.path().join(format!("{name}.waypoints"))).unwrap();
+        let m = planner::input::read_wpl(&out_dir.join(format!("{name}.waypoints"))).unwrap();
         m.home.point
     };
     let (ha, hb) = (home(&a), home(&b));
