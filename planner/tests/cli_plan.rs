@@ -96,12 +96,12 @@ fn a_negative_home_is_taken_as_a_value() {
         "--home",
         "-35.363262,149.165237,584",
         "--out",
-        dir.path().to_str().unwrap(),
+        dir.path().join("out").to_str().unwrap(),
     ]);
     let (_, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmac.plan")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/cmac.plan")).unwrap())
             .unwrap();
     let home = &plan["mission"]["plannedHomePosition"];
     assert_eq!(home[0].as_f64(), Some(-35.363262), "{home}");

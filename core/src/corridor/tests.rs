@@ -71,7 +71,7 @@ fn bad_input_names_the_file_the_field_and_the_expectation() {
     let e = err(&line(r#""width_m":50"#, "[[27.0,106.9],[27.0,106.91]]"));
     assert!(e.message.contains("swapped"), "{e}");
     let e = err(&line(
-        r#""width_m":50,"datum":"BD09""#,
+        r#""width_m":50,"datum":"BD09MC""#,
         "[[106.9,27.0],[106.91,27.0]]",
     ));
     assert_eq!(e.field, "properties.datum", "{e}");
