@@ -3,14 +3,16 @@
 //! A corridor file is GeoJSON (RFC 7946: longitude, latitude) holding the river's centreline
 //! as a LineString, upstream end first, with the properties
 //! - `width_m` (required): the surveyed corridor's width, metres (bank to bank plus margin);
-//! - `datum` (optional): `WGS84` (the default), `CGCS2000` or `GCJ02` (Amap/Tencent traces;
-//!   converted to WGS-84 here, so nothing downstream sees a shifted datum);
+//! - `datum` (optional): `WGS84` (the default), `CGCS2000`, `GCJ02` (Amap/Tencent traces) or
+//!   `BD09` (Baidu traces); converted to WGS-84 here, so nothing downstream sees a shifted
+//!   datum;
 //! - `name` (optional).
 //!
 //! The LineString is a Feature, the first survey geometry of a FeatureCollection, or a bare
 //! geometry. Properties are read from that feature, else from the collection's `properties`
 //! member (a common non-standard member), else from the collection's own members. A legacy
-//! `crs` member is accepted only when it names WGS-84 longitude/latitude. Coordinates are
+//! `crs` member may name WGS-84, CGCS2000 (EPSG:4490) or a CGCS2000 Gauss-Kruger zone
+//! (EPSG:4491-4554, converted to longitude/latitude: [`crate::crs::geojson`]). Coordinates are
 //! checked as the planner checks every file ([`crate::coord_check`]: ranges, the
 //! latitude/longitude swap, repeats).
 //!
@@ -42,6 +44,7 @@ use geojson::{Feature, GeoJson, GeometryValue, JsonObject, JsonValue, Position};
 use thiserror::Error;
 
 use crate::coord_check::{check_pairs, check_width, clean_points, AxisOrder, FieldError};
+use crate::crs::Crs;
 use crate::datum::Datum;
 use crate::geodesy::GeoPoint;
 
@@ -114,7 +117,7 @@ impl Corridor {
         let doc = GeoJsonFile::parse(text).map_err(&in_file)?;
         let main = doc.main_feature();
         let props = doc.properties(main);
-        let datum = props.datum().map_err(&in_file)?.unwrap_or_default();
+        let datum = doc.datum(&props).map_err(&in_file)?.unwrap_or_default();
         let name = props.name().map_err(&in_file)?;
         let Some(i) = main else {
             return Err(in_file(FieldError::new(
@@ -191,11 +194,15 @@ pub struct GeoJsonFile {
     /// Collection-level property sources, in lookup order: its `properties` member, then
     /// its own members.
     collection_props: Vec<(String, JsonObject)>,
+    /// The CRS the legacy `crs` member named; a projected file's positions are converted to
+    /// longitude/latitude already ([`crate::crs::geojson::reproject`]).
+    pub crs: Option<Crs>,
 }
 
 impl GeoJsonFile {
-    /// Parses the text: JSON (errors give line and column), an object, an acceptable `crs`,
-    /// then a Feature, FeatureCollection or bare geometry.
+    /// Parses the text: JSON (errors give line and column), an object, an acceptable `crs`
+    /// (WGS-84, CGCS2000 or a CGCS2000 Gauss-Kruger zone, whose positions are converted to
+    /// longitude/latitude here), then a Feature, FeatureCollection or bare geometry.
     pub fn parse(text: &str) -> Result<GeoJsonFile, FieldError> {
         const EXPECTED: &str = "a GeoJSON Feature or FeatureCollection";
         if text.trim().is_empty() {
@@ -204,18 +211,19 @@ impl GeoJsonFile {
                 format!("the file is empty: expected {EXPECTED}"),
             ));
         }
-        let value: JsonValue = serde_json::from_str(text).map_err(|e| {
+        let mut value: JsonValue = serde_json::from_str(text).map_err(|e| {
             FieldError::new(
                 format!("line {}, column {}", e.line(), e.column()),
                 format!("not valid JSON ({e}): expected {EXPECTED}"),
             )
         })?;
+        let crs = match value.as_object_mut() {
+            Some(root) => crate::crs::geojson::reproject(root)?,
+            None => None,
+        };
         let root = value.as_object().ok_or_else(|| {
             FieldError::new("(root)", format!("not a JSON object: expected {EXPECTED}"))
         })?;
-        if let Some(crs) = root.get("crs") {
-            check_crs(crs)?;
-        }
         let gj: GeoJson = serde_json::from_value(value.clone()).map_err(|e| {
             FieldError::new(
                 "(root)",
@@ -251,7 +259,29 @@ impl GeoJsonFile {
         Ok(GeoJsonFile {
             features,
             collection_props,
+            crs,
         })
+    }
+
+    /// The datum of the file's coordinates: the `datum` property, reconciled with the `crs`
+    /// member (CGCS2000 when it names EPSG:4490 or a Gauss-Kruger zone; a GCJ-02 or BD-09
+    /// `datum` then contradicts it).
+    pub fn datum(&self, props: &Properties) -> Result<Option<Datum>, FieldError> {
+        let property = props.datum()?;
+        match (self.crs.map(|c| c.datum()), property) {
+            (Some(Datum::Cgcs2000), Some(other @ (Datum::Gcj02 | Datum::Bd09))) => {
+                Err(FieldError::new(
+                    "crs.properties.name",
+                    format!(
+                        "the crs names {} but the datum property says {other}: expected one \
+                         datum (remove the crs member, or correct the datum property)",
+                        self.crs.expect("matched Some above")
+                    ),
+                ))
+            }
+            (Some(Datum::Cgcs2000), _) => Ok(Some(Datum::Cgcs2000)),
+            (_, property) => Ok(property),
+        }
     }
 
     /// The field to blame when the survey geometry is missing: `features` in a collection
@@ -346,7 +376,7 @@ impl Properties {
             )),
             Some((path, other)) => Err(FieldError::new(
                 path,
-                format!("{other}: expected a string WGS84, CGCS2000 or GCJ02"),
+                format!("{other}: expected a string WGS84, CGCS2000, GCJ02 or BD09"),
             )),
             None => Ok(None),
         }
@@ -426,36 +456,6 @@ pub fn positions(
         pairs.push((s[0], s[1]));
     }
     check_pairs(path, &point_field, &pairs, AxisOrder::LonLat, datum)
-}
-
-/// Accepts only a `crs` that names WGS-84 longitude/latitude.
-fn check_crs(crs: &JsonValue) -> Result<(), FieldError> {
-    let name = crs
-        .get("properties")
-        .and_then(|p| p.get("name"))
-        .and_then(JsonValue::as_str);
-    let Some(name) = name else {
-        return Err(FieldError::new(
-            "crs",
-            "expected {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:4326\"}} or no crs \
-             (RFC 7946 GeoJSON is always WGS-84 longitude, latitude)",
-        ));
-    };
-    let key = name.to_ascii_uppercase();
-    let wgs84 = key.ends_with("CRS84")
-        || key == "EPSG:4326"
-        || key.ends_with("EPSG::4326")
-        || key.ends_with("EPSG:4326");
-    if !wgs84 {
-        return Err(FieldError::new(
-            "crs.properties.name",
-            format!(
-                "'{name}': expected EPSG:4326 / CRS84 (WGS-84 longitude, latitude); give \
-                 CGCS2000 or GCJ-02 coordinates with the \"datum\" property instead"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

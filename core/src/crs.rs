@@ -31,6 +31,7 @@ use thiserror::Error;
 use crate::datum::Datum;
 use crate::geodesy::GeoPoint;
 
+pub mod geojson;
 mod wkt;
 pub use wkt::WktError;
 

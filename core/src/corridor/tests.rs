@@ -108,3 +108,27 @@ fn vertices_closer_than_a_centimetre_are_merged() {
         "width_m"
     );
 }
+
+/// A corridor traced in CGCS2000 Gauss-Kruger coordinates (EPSG:4547, the 3-degree zone of
+/// 114E, easting first as GDAL writes it) reads as PROJ 9.5.1 converts it, for every program.
+#[test]
+fn a_gauss_kruger_corridor_reads_as_proj_converts_it() {
+    let text = r#"{"type": "Feature",
+        "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4547"}},
+        "properties": {"width_m": 80},
+        "geometry": {"type": "LineString",
+          "coordinates": [[528770.237, 3386666.251], [538332.774, 3394456.589]]}}"#;
+    let c = Corridor::from_geojson(text, "yangtze.geojson").unwrap();
+    assert_eq!(c.datum, Datum::Cgcs2000);
+    let proj = [
+        (30.600000003954, 114.299999997346),
+        (30.670000004048, 114.399999995603),
+    ];
+    for (p, (lat_deg, lon_deg)) in c.centreline.iter().zip(proj) {
+        assert!(p.distance_m(GeoPoint { lat_deg, lon_deg }) < 0.001, "{p:?}");
+    }
+    let gcj = text.replace(r#""width_m": 80"#, r#""width_m": 80, "datum": "GCJ02""#);
+    let e = Corridor::from_geojson(&gcj, "yangtze.geojson").unwrap_err();
+    assert_eq!(e.field, "crs.properties.name");
+    assert!(e.message.contains("the datum property says GCJ-02"), "{e}");
+}

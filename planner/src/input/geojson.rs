@@ -4,9 +4,10 @@
 //! river centreline) or one Polygon (an area, holes allowed; a MultiPolygon only with
 //! exactly one polygon). Polygon features with property `"role": "exclusion"` are no-fly
 //! zones; Point features with a `name` are sites. The properties `width_m`, `datum`
-//! (`WGS84`, `CGCS2000`, `GCJ02`) and `name` are read from the main feature, else from the
-//! collection's `properties` member, else from the collection itself. A legacy `crs` member
-//! is accepted only when it names WGS-84 longitude/latitude (EPSG:4326 / CRS84).
+//! (`WGS84`, `CGCS2000`, `GCJ02`, `BD09`) and `name` are read from the main feature, else
+//! from the collection's `properties` member, else from the collection itself. A legacy `crs`
+//! member may name WGS-84, CGCS2000 (EPSG:4490) or a CGCS2000 Gauss-Kruger zone
+//! (EPSG:4491-4554, converted from easting/northing by `qly_core::crs::geojson`).
 //!
 //! What a corridor file is (the document, the property lookup, `datum`, `width_m`, `name`,
 //! the coordinate checks) is owned by `qly_core::corridor`, which the sim and review read
@@ -37,7 +38,18 @@ pub(crate) fn read(
     let doc = GeoJsonFile::parse(text).map_err(in_file)?;
     let features = &doc.features;
     let props = doc.properties(doc.main_feature());
-    let file_datum = props.datum().map_err(in_file)?;
+    let file_datum = doc.datum(&props).map_err(in_file)?;
+    if let (Some(crs), Some(d @ (Datum::Gcj02 | Datum::Bd09))) = (doc.crs, datum_override) {
+        if crs.is_projected() {
+            return Err(ctx.err(
+                "crs.properties.name",
+                format!(
+                    "{crs} with --datum {d}: expected projected coordinates in CGCS2000 \
+                     (GCJ-02 and BD-09 are longitude/latitude datums); drop --datum"
+                ),
+            ));
+        }
+    }
     let datum = datum_override.or(file_datum).unwrap_or_default();
     // The datum the swap heuristic trusts: what the file or the pilot declared.
     let declared = datum;

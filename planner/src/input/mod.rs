@@ -8,7 +8,6 @@
 
 mod dji_wpml;
 mod geojson;
-mod geojson_crs;
 mod kml;
 mod kmz;
 mod plan;
@@ -142,7 +141,7 @@ pub fn read_survey_input(
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
     let input = match ext.as_str() {
-        "geojson" | "json" => geojson_crs::read(&ctx, &ctx.read(path)?, datum_override),
+        "geojson" | "json" => geojson::read(&ctx, &ctx.read(path)?, datum_override),
         "kml" => {
             let text = ctx.read(path)?;
             if dji_wpml::is_dji_template(&text) {
@@ -208,7 +207,7 @@ pub mod from_text {
         let ctx = Ctx {
             file: source.to_string(),
         };
-        let input = geojson_crs::read(&ctx, text, datum_override)?;
+        let input = geojson::read(&ctx, text, datum_override)?;
         validate::check_extent(&ctx, &input)?;
         Ok(input)
     }
