@@ -400,5 +400,8 @@ culvert = "outfall"
         .insert("ship".into(), companion::detect::ProjectClass::Ignore);
     let err = Detector::new(&dc).unwrap_err().to_string();
     assert!(err.contains("`detector.class_map.ship`"), "{err}");
-    assert!(err.contains("3 \"boat\""), "lists the model's classes: {err}");
+    assert!(
+        err.contains("3 \"boat\""),
+        "lists the model's classes: {err}"
+    );
 }

@@ -51,7 +51,10 @@ mod tests {
     #[test]
     fn ids_follow_the_class_list() {
         for (i, name) in PROJECT_CLASSES.iter().enumerate() {
-            assert_eq!(ProjectClass::parse(name).and_then(ProjectClass::id), Some(i));
+            assert_eq!(
+                ProjectClass::parse(name).and_then(ProjectClass::id),
+                Some(i)
+            );
             assert_eq!(project_class_id(name), Some(i));
         }
         assert_eq!(ProjectClass::parse("ignore"), Some(ProjectClass::Ignore));

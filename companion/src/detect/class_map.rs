@@ -113,13 +113,10 @@ impl ClassMapping {
     /// Whether two or more model classes become one project class (their boxes must then be
     /// suppressed together, even from an end-to-end model).
     pub fn merges(&self) -> bool {
-        PROJECT_CLASSES.iter().enumerate().any(|(p, _)| {
-            self.to_project
-                .iter()
-                .filter(|t| **t == Some(p))
-                .count()
-                > 1
-        })
+        PROJECT_CLASSES
+            .iter()
+            .enumerate()
+            .any(|(p, _)| self.to_project.iter().filter(|t| **t == Some(p)).count() > 1)
     }
 }
 
@@ -207,7 +204,10 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, ClassMapError::Twice { id: 0, .. }), "{e}");
         let e = ClassMapping::resolve(
-            &map(&[("pipe", ProjectClass::Ignore), ("slick", ProjectClass::Ignore)]),
+            &map(&[
+                ("pipe", ProjectClass::Ignore),
+                ("slick", ProjectClass::Ignore),
+            ]),
             &model,
         )
         .unwrap_err();

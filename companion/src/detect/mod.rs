@@ -284,7 +284,11 @@ impl Detector {
                     ),
                     None => format!("a class of the model: {:?}", metadata.class_names),
                 };
-                return Err(cfg_err("class_confidence_thresholds", name.clone(), &expected));
+                return Err(cfg_err(
+                    "class_confidence_thresholds",
+                    name.clone(),
+                    &expected,
+                ));
             }
             if !unit(*t) {
                 return Err(cfg_err(
@@ -396,10 +400,8 @@ impl Detector {
             candidates = candidates
                 .into_iter()
                 .filter_map(|c| {
-                    m.project_class(c.class_id).map(|class_id| Candidate {
-                        class_id,
-                        ..c
-                    })
+                    m.project_class(c.class_id)
+                        .map(|class_id| Candidate { class_id, ..c })
                 })
                 .collect();
         }
@@ -411,17 +413,15 @@ impl Detector {
     /// class names.
     pub fn suppress(&self, candidates: Vec<Candidate>, merged_passes: bool) -> Vec<Detection> {
         let merged_classes = self.mapping.as_ref().is_some_and(ClassMapping::merges);
-        let kept = if self.metadata.layout == OutputLayout::End2end
-            && !merged_passes
-            && !merged_classes
-        {
-            let mut c = candidates;
-            c.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-            c.truncate(self.max_detections);
-            c
-        } else {
-            nms::nms_per_class(candidates, self.iou_threshold, self.max_detections)
-        };
+        let kept =
+            if self.metadata.layout == OutputLayout::End2end && !merged_passes && !merged_classes {
+                let mut c = candidates;
+                c.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+                c.truncate(self.max_detections);
+                c
+            } else {
+                nms::nms_per_class(candidates, self.iou_threshold, self.max_detections)
+            };
         kept.into_iter()
             .map(|c| Detection {
                 class_id: c.class_id,
