@@ -13,7 +13,8 @@
 # Environment: RUNS (100), PAR (parallel uploads, 10), RETRIES (25), ITEM_TIMEOUT_MS (150),
 # ALSO_RETRIES (a second pass of (a) with this many retries), BOTH_WAYS (1: the planner damages
 # what it sends the same way, --emulate-*; default: only the sim's flags, as the issue asks),
-# FILE (the 828-item QGC fixture), PROFILE (release), QLY_PYTHON (else scripts/setup-env.sh).
+# FILE (the 828-item QGC fixture), PROFILE (release), BIN_DIR (planner and sim from there,
+# no build), QLY_PYTHON (else scripts/setup-env.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -29,6 +30,8 @@ if [ -z "${QLY_PYTHON:-}" ]; then source scripts/setup-env.sh; fi
 PY="$QLY_PYTHON"
 bin="$root/target/$PROFILE"
 [ "$PROFILE" = "dev" ] && bin="$root/target/debug"
+# BIN_DIR: run planner and sim from there instead (another commit's build, side by side).
+if [ -n "${BIN_DIR:-}" ]; then bin="$BIN_DIR"; NO_BUILD=1; fi
 if [ -z "${NO_BUILD:-}" ]; then
   cargo build --quiet --profile "$PROFILE" -p planner -p sim
 fi

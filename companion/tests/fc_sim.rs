@@ -340,7 +340,8 @@ async fn signing_failures_are_named_in_the_status() {
         "{t:?}"
     );
     assert!(
-        said.contains("but we have no key") && said.contains("give flight_controller.signing.key_hex"),
+        said.contains("but we have no key")
+            && said.contains("give flight_controller.signing.key_hex"),
         "{said}"
     );
 
@@ -354,6 +355,12 @@ async fn signing_failures_are_named_in_the_status() {
         }),
     )
     .await;
-    assert!(matches!(t.kind, SigningTroubleKind::Unsigned(n) if n > 0), "{t:?}");
-    assert!(said.contains("refused because signing is required"), "{said}");
+    assert!(
+        matches!(t.kind, SigningTroubleKind::Unsigned(n) if n > 0),
+        "{t:?}"
+    );
+    assert!(
+        said.contains("refused because signing is required"),
+        "{said}"
+    );
 }

@@ -371,7 +371,12 @@ impl Connection {
                         message: e.to_string(),
                     })?;
                 let (r, w) = tokio::io::split(port);
-                Ok(Self::stream(Box::new(r), Box::new(w), cfg, WireClock::Precise))
+                Ok(Self::stream(
+                    Box::new(r),
+                    Box::new(w),
+                    cfg,
+                    WireClock::Precise,
+                ))
             }
         }
     }

@@ -334,7 +334,10 @@ pub fn mission_item_from_raw(raw: &RawFrame) -> Option<RawMissionItem> {
         (f32_at(16) as f64, f32_at(20) as f64)
     };
     Some(RawMissionItem {
-        source: Ids::new(u8::try_from(raw.header.system_id).ok()?, raw.header.component_id),
+        source: Ids::new(
+            u8::try_from(raw.header.system_id).ok()?,
+            raw.header.component_id,
+        ),
         target: Ids::new(p[32], p[33]),
         seq: u16_at(28),
         mission_type: p[37],
@@ -375,14 +378,8 @@ mod tests {
             alt_m: 80.0,
             autocontinue: true,
         };
-        let d = raw_item_to_mavlink(&item, 7, MissionType::Mission, false, Ids::new(1, 1))
-            .unwrap();
-        let mut bytes = Encoder::new(None).encode(
-            255,
-            190,
-            &MavMessage::MISSION_ITEM_INT(d),
-            0,
-        );
+        let d = raw_item_to_mavlink(&item, 7, MissionType::Mission, false, Ids::new(1, 1)).unwrap();
+        let mut bytes = Encoder::new(None).encode(255, 190, &MavMessage::MISSION_ITEM_INT(d), 0);
         // Frame byte: header 10 + offset 34. Rewrite it to 255 and fix the CRC.
         assert_eq!(bytes[10 + 34], 3);
         bytes[10 + 34] = 255;

@@ -64,10 +64,8 @@ impl Wire {
     /// late wake-up delays no frame.
     fn start_waiting(&mut self, now: Duration) {
         while self.impairer.busy_until() <= now {
-            let Some((offered, bytes)) = self
-                .urgent
-                .pop_front()
-                .or_else(|| self.normal.pop_front())
+            let Some((offered, bytes)) =
+                self.urgent.pop_front().or_else(|| self.normal.pop_front())
             else {
                 return;
             };
@@ -82,7 +80,11 @@ impl Wire {
     pub fn arrived(&mut self, now: Duration) -> Vec<Vec<u8>> {
         self.start_waiting(now);
         let mut out = Vec::new();
-        while self.in_flight.peek().is_some_and(|Reverse((t, _, _))| *t <= now) {
+        while self
+            .in_flight
+            .peek()
+            .is_some_and(|Reverse((t, _, _))| *t <= now)
+        {
             if let Some(Reverse((_, _, bytes))) = self.in_flight.pop() {
                 out.push(bytes);
             }

@@ -170,7 +170,11 @@ impl Schedule {
         let mut out = Vec::new();
         for s in &mut self.streams {
             if let Some(i) = s.interval_s {
-                let i = if s.id == ID_HEARTBEAT { i } else { i * slowdown };
+                let i = if s.id == ID_HEARTBEAT {
+                    i
+                } else {
+                    i * slowdown
+                };
                 if now_s >= s.next_s {
                     out.push(s.id);
                     s.next_s += i;
