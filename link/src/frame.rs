@@ -149,6 +149,9 @@ impl RawFrame {
 
 /// What a link hands up: a decoded message, or an authentic frame the dialect could not
 /// decode.
+// The large variant is the common one (every decoded frame); boxing it would cost an
+// allocation per frame to save space only on the rare raw one.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Incoming {
     Message(Received),
