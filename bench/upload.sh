@@ -5,14 +5,16 @@
 #                          10 % duplication, 10 % reordering, 20 +- 10 ms latency; successes,
 #                          median and max time; a few missions checked again with pymavlink.
 #   bench/upload.sh b      the same mission at 57 600 baud (both ends capped) against the
-#                          byte-count lower bound of the stop-and-wait protocol.
+#                          byte-count lower bound of the stop-and-wait protocol, with the
+#                          sim's streams off (HEARTBEAT only) and on (`--streams always`).
 #   bench/upload.sh c      MAVProxy and `planner upload` side by side on the 57 600 baud link.
 #   bench/upload.sh all    a, b and c.
 #
 # Environment: RUNS (100), PAR (parallel uploads, 10), RETRIES (25), ITEM_TIMEOUT_MS (150),
 # ALSO_RETRIES (a second pass of (a) with this many retries), BOTH_WAYS (1: the planner damages
 # what it sends the same way, --emulate-*; default: only the sim's flags, as the issue asks),
-# FILE (the 828-item QGC fixture), PROFILE (release), QLY_PYTHON (else scripts/setup-env.sh).
+# FILE (the 828-item QGC fixture), PROFILE (release), BIN_DIR (planner and sim from there,
+# no build), QLY_PYTHON (else scripts/setup-env.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -28,6 +30,8 @@ if [ -z "${QLY_PYTHON:-}" ]; then source scripts/setup-env.sh; fi
 PY="$QLY_PYTHON"
 bin="$root/target/$PROFILE"
 [ "$PROFILE" = "dev" ] && bin="$root/target/debug"
+# BIN_DIR: run planner and sim from there instead (another commit's build, side by side).
+if [ -n "${BIN_DIR:-}" ]; then bin="$BIN_DIR"; NO_BUILD=1; fi
 if [ -z "${NO_BUILD:-}" ]; then
   cargo build --quiet --profile "$PROFILE" -p planner -p sim
 fi
@@ -127,17 +131,21 @@ part_b() {
        "planner --emulate-baud 57600; upload phase only (--no-verify)"
   local bound; bound="$("$PY" bench/mission_tools.py bound "$FILE" 57600)"
   echo "  lower bound: $bound"
-  start_sim "$work/b-sim.log" --baud 57600
-  pids+=("$SIM_PID")
-  local t
-  for i in 1 2 3; do
-    t="$(ours_57600 "$SIM_PORT" "$work/b-$i")"
-    echo "  run $i: upload ${t} s; ratio $("$PY" -c "import json,sys; b=json.loads(sys.argv[1]); print(round(float(sys.argv[2])/b['half_duplex_bound_s'],3))" "$bound" "$t");" \
-         "$(grep '^link:' "$work/b-$i")"
+  local t streams
+  # on-request: only HEARTBEAT on the downlink (ArduPilot before a ground station asks);
+  # always: the usual streams too (~0.9 kB/s, a sixth of the link), as after a GCS asked.
+  for streams in on-request always; do
+    start_sim "$work/b-sim-$streams.log" --baud 57600 --streams "$streams"
+    pids+=("$SIM_PID")
+    for i in 1 2 3; do
+      t="$(ours_57600 "$SIM_PORT" "$work/b-$streams-$i")"
+      echo "  streams $streams, run $i: upload ${t} s; ratio $("$PY" -c "import json,sys; b=json.loads(sys.argv[1]); print(round(float(sys.argv[2])/b['half_duplex_bound_s'],3))" "$bound" "$t");" \
+           "$(grep '^link:' "$work/b-$streams-$i")"
+    done
+    kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
+    echo "  sim's link counters (streams $streams; all its frames: replies and telemetry):" \
+         "$(grep -i -m2 'sent\|frames' "$work/b-sim-$streams.log" | tr '\n' ' ')"
   done
-  kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true
-  echo "  sim's link counters at 57 600 baud (all its frames: replies and telemetry):" \
-       "$(grep -i -m2 'sent\|frames' "$work/b-sim.log" | tr '\n' ' ')"
   # Where the time beyond the bound goes: the same upload on an uncapped loopback link is
   # pure per-exchange overhead (scheduling, timers, processing), no wire time.
   start_sim "$work/b0-sim.log"

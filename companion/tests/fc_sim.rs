@@ -10,6 +10,7 @@ use fc_support::*;
 use qly_core::geodesy::GeoPoint;
 use qly_core::mission::{Altitude, Mission, MissionItem, MissionType};
 use qly_link::dialect::*;
+use qly_link::SigningTroubleKind;
 use qly_test_support::gcs::command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,8 +279,88 @@ async fn signed_link_works_and_a_wrong_key_gets_nothing() {
     let s = fc.status();
     assert!(!s.link_up && s.autopilot.is_none(), "{s:?}");
     assert!(s.rx.bad_signature > 0, "{s:?}");
+    // Named as a signing failure, with where the key is set.
+    let trouble = s.signing_trouble.expect("signing trouble named");
+    assert!(
+        matches!(trouble.kind, SigningTroubleKind::BadSignature(n) if n > 0),
+        "{trouble:?}"
+    );
+    let said = trouble.describe(companion::fc::SIGNING_KEY_SETTING);
+    assert!(
+        said.contains("had a bad signature: wrong flight_controller.signing.key_hex?"),
+        "{said}"
+    );
     assert!(peer.log.lock().unwrap().received.is_empty());
     shutdown.cancel();
     link.join().await.expect("clean end");
     peer.stop().await;
+}
+
+/// The other signing failures are named too (issue 21.4): a vehicle that signs while the
+/// companion has no key, and a vehicle that does not sign while the companion requires it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_failures_are_named_in_the_status() {
+    init_tracing();
+    let key: [u8; 32] = std::array::from_fn(|i| (i * 5 + 1) as u8);
+    let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+    async fn trouble_with(
+        vehicle: Option<qly_link::SigningConfig>,
+        ours: Option<companion::fc::FcSigning>,
+    ) -> (qly_link::SigningTrouble, String) {
+        let peer = SimPeer::start("udpin:127.0.0.1:0", quiet_autopilot(1.0), vehicle).await;
+        let port = peer.local_addr.expect("bound").port();
+        let mut cfg = test_config(format!("udpout:127.0.0.1:{port}"));
+        cfg.signing = ours;
+        let shutdown = CancellationToken::new();
+        let link = FcLink::spawn(cfg, shutdown.clone()).expect("spawn");
+        let fc = link.handle();
+        wait_for("signing trouble named", Duration::from_secs(10), || {
+            fc.status().signing_trouble.is_some()
+        })
+        .await;
+        let t = fc.status().signing_trouble.expect("named");
+        shutdown.cancel();
+        link.join().await.expect("clean end");
+        peer.stop().await;
+        (t, t.describe(companion::fc::SIGNING_KEY_SETTING))
+    }
+
+    // The vehicle signs (and requires signing); we have no key.
+    let (t, said) = trouble_with(
+        Some(qly_link::SigningConfig {
+            key,
+            link_id: 0,
+            require_signed: true,
+        }),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(t.kind, SigningTroubleKind::PeerSignsWeDoNot(n) if n > 0),
+        "{t:?}"
+    );
+    assert!(
+        said.contains("but we have no key")
+            && said.contains("give flight_controller.signing.key_hex"),
+        "{said}"
+    );
+
+    // We require signing; the vehicle sends unsigned frames.
+    let (t, said) = trouble_with(
+        None,
+        Some(companion::fc::FcSigning {
+            key_hex: hex,
+            link_id: 1,
+            require_signed: true,
+        }),
+    )
+    .await;
+    assert!(
+        matches!(t.kind, SigningTroubleKind::Unsigned(n) if n > 0),
+        "{t:?}"
+    );
+    assert!(
+        said.contains("refused because signing is required"),
+        "{said}"
+    );
 }

@@ -323,10 +323,18 @@ fn mavlink_sim(data: &[u8]) {
     let mut dec = qly_link::frame::Decoder::new(true, None);
     dec.push(data);
     let mut t_s = 0.0;
-    while let Some(rx) = dec.next_frame() {
+    // Undecodable but authentic frames too: the sim answers mission items read raw.
+    while let Some(incoming) = dec.next_incoming() {
         t_s += 0.02;
         let wall = Duration::from_secs_f64(t_s);
-        let _ = ap.handle(&rx.header, &rx.message, wall);
+        match incoming {
+            qly_link::Incoming::Message(rx) => {
+                let _ = ap.handle(&rx.header, &rx.message, wall);
+            }
+            qly_link::Incoming::Undecodable(raw) => {
+                let _ = ap.handle_undecodable_on(0, &raw, wall);
+            }
+        }
         let _ = ap.advance_to(t_s, wall);
     }
     // Let what the frames started run for a while (an armed take-off, a mission upload's

@@ -11,6 +11,7 @@ use crate::dialect::{
     MISSION_REQUEST_DATA, MISSION_REQUEST_INT_DATA, MISSION_REQUEST_LIST_DATA,
     MISSION_SET_CURRENT_DATA,
 };
+use crate::frame::RawFrame;
 use mavlink::MavHeader;
 use num_traits::{FromPrimitive, ToPrimitive};
 use qly_core::mission::{e7_to_deg, MissionType, RawItem};
@@ -271,9 +272,143 @@ pub fn from_mavlink(header: &MavHeader, msg: &MavMessage) -> Option<ProtocolMsg>
     })
 }
 
+/// A MISSION_ITEM_INT or MISSION_ITEM read from its raw payload: what an autopilot needs to
+/// answer an item the dialect cannot decode (an undeclared frame, command or mission type).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawMissionItem {
+    pub source: Ids,
+    pub target: Ids,
+    pub seq: u16,
+    /// The MAV_MISSION_TYPE value as sent (it may be one the dialect does not declare).
+    pub mission_type: u8,
+    pub current: bool,
+    /// Frame and command as sent; coordinates in degrees.
+    pub item: RawItem,
+}
+
+impl RawMissionItem {
+    /// The mission type, when it names one of the three lists.
+    pub fn list(&self) -> Option<MissionType> {
+        mission_type_of(MavMissionType::from_u8(self.mission_type)?)
+    }
+
+    /// The item as the protocol's MISSION_ITEM_INT, when its mission type names a list.
+    pub fn to_protocol(&self) -> Option<ProtocolMsg> {
+        Some(ProtocolMsg {
+            source: self.source,
+            target: self.target,
+            msg: MissionMsg::ItemInt {
+                mission_type: self.list()?,
+                seq: self.seq,
+                current: self.current,
+                item: self.item,
+            },
+        })
+    }
+}
+
+/// MISSION_ITEM (39) and MISSION_ITEM_INT (73) share one wire layout: params 1-4 (f32) at
+/// 0..16, x and y at 16 and 20 (f32 degrees in MISSION_ITEM, i32 degE7 in MISSION_ITEM_INT),
+/// z (f32) at 24, seq (u16) at 28, command (u16) at 30, then target system, target
+/// component, frame, current, autocontinue and (MAVLink 2 extension) mission type, one byte
+/// each at 32..38.
+const MISSION_ITEM_PAYLOAD_LEN: usize = 38;
+const MSG_ID_MISSION_ITEM: u32 = 39;
+const MSG_ID_MISSION_ITEM_INT: u32 = 73;
+
+/// Reads a MISSION_ITEM_INT or MISSION_ITEM from a raw frame (one the dialect could not
+/// decode), field by field, without checking any enum value; `None` for other messages or a
+/// sender id that is not a MAVLink system id.
+pub fn mission_item_from_raw(raw: &RawFrame) -> Option<RawMissionItem> {
+    if raw.msgid != MSG_ID_MISSION_ITEM && raw.msgid != MSG_ID_MISSION_ITEM_INT {
+        return None;
+    }
+    // MAVLink 2 drops trailing zero bytes; a MAVLink 1 frame has no mission type (0).
+    let p = raw.payload_padded(MISSION_ITEM_PAYLOAD_LEN);
+    let f32_at = |i: usize| f32::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]);
+    let i32_at = |i: usize| i32::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]]);
+    let u16_at = |i: usize| u16::from_le_bytes([p[i], p[i + 1]]);
+    let (lat_deg, lon_deg) = if raw.msgid == MSG_ID_MISSION_ITEM_INT {
+        (e7_to_deg(i32_at(16)), e7_to_deg(i32_at(20)))
+    } else {
+        (f32_at(16) as f64, f32_at(20) as f64)
+    };
+    Some(RawMissionItem {
+        source: Ids::new(
+            u8::try_from(raw.header.system_id).ok()?,
+            raw.header.component_id,
+        ),
+        target: Ids::new(p[32], p[33]),
+        seq: u16_at(28),
+        mission_type: p[37],
+        current: p[35] != 0,
+        item: RawItem {
+            frame: p[34],
+            command: u16_at(30),
+            params: [f32_at(0), f32_at(4), f32_at(8), f32_at(12)],
+            lat_deg,
+            lon_deg,
+            alt_m: f32_at(24),
+            autocontinue: p[36] != 0,
+        },
+    })
+}
+
+/// Whether `command` is a MAV_CMD of the dialect.
+pub fn known_command(command: u16) -> bool {
+    MavCmd::from_u16(command).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::{Decoder, Encoder, Incoming};
+
+    /// A MISSION_ITEM_INT with frame 255 (no MAV_FRAME) cannot be decoded by the dialect but
+    /// is read field by field from the raw frame, MAVLink 2's trailing-zero truncation
+    /// included.
+    #[test]
+    fn undeclared_frame_is_read_from_the_raw_payload() {
+        let item = RawItem {
+            frame: 3,
+            command: 16,
+            params: [0.0; 4],
+            lat_deg: 27.123_456_7,
+            lon_deg: 106.9,
+            alt_m: 80.0,
+            autocontinue: true,
+        };
+        let d = raw_item_to_mavlink(&item, 7, MissionType::Mission, false, Ids::new(1, 1)).unwrap();
+        let mut bytes = Encoder::new(None).encode(255, 190, &MavMessage::MISSION_ITEM_INT(d), 0);
+        // Frame byte: header 10 + offset 34. Rewrite it to 255 and fix the CRC.
+        assert_eq!(bytes[10 + 34], 3);
+        bytes[10 + 34] = 255;
+        let len = bytes[1] as usize;
+        // mission_type 0 and current 0 are trailing zeros: the payload is cut short.
+        assert!(len < MISSION_ITEM_PAYLOAD_LEN, "payload {len}");
+        let crc = mavlink::calculate_crc(
+            &bytes[1..10 + len],
+            <MavMessage as mavlink::Message>::extra_crc(73),
+        );
+        bytes[10 + len..10 + len + 2].copy_from_slice(&crc.to_le_bytes());
+        let mut dec = Decoder::new(false, None);
+        dec.push(&bytes);
+        let Some(Incoming::Undecodable(raw)) = dec.next_incoming() else {
+            panic!("expected an undecodable frame");
+        };
+        assert_eq!(dec.counts.undecodable, 1);
+        let r = mission_item_from_raw(&raw).expect("a mission item");
+        assert_eq!(r.source, Ids::new(255, 190));
+        assert_eq!(r.target, Ids::new(1, 1));
+        assert_eq!(r.seq, 7);
+        assert_eq!(r.mission_type, 0);
+        assert_eq!(r.list(), Some(MissionType::Mission));
+        assert_eq!(r.item.frame, 255);
+        assert_eq!(r.item.command, 16);
+        assert!((r.item.lat_deg - 27.123_456_7).abs() < 1e-7);
+        assert_eq!(r.item.alt_m, 80.0);
+        assert!(r.item.autocontinue && !r.current);
+    }
 
     #[test]
     fn item_round_trips_through_mission_item_int() {

@@ -121,6 +121,43 @@ pub struct Received {
     pub signed: bool,
 }
 
+/// A frame that passed every check (CRC, signing) but whose payload the dialect could not
+/// decode: a field holds an enum value the dialect does not declare (a MISSION_ITEM_INT with
+/// frame 255). An autopilot still answers it (ArduPilot reads the raw C struct and refuses
+/// the item with a MISSION_ACK), so it is handed up rather than dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawFrame {
+    pub header: MavHeader,
+    pub msgid: u32,
+    /// The payload as received: MAVLink 2 drops trailing zero bytes, so it may be shorter
+    /// than the message; see [`RawFrame::payload_padded`].
+    pub payload: Vec<u8>,
+    pub version: MavlinkVersion,
+    /// Carried a valid signature.
+    pub signed: bool,
+}
+
+impl RawFrame {
+    /// The payload zero-extended to `len` bytes (the message's full length), undoing
+    /// MAVLink 2's truncation of trailing zeros; longer payloads are cut to `len`.
+    pub fn payload_padded(&self, len: usize) -> Vec<u8> {
+        let mut p = self.payload.clone();
+        p.resize(len, 0);
+        p
+    }
+}
+
+/// What a link hands up: a decoded message, or an authentic frame the dialect could not
+/// decode.
+// The large variant is the common one (every decoded frame); boxing it would cost an
+// allocation per frame to save space only on the rare raw one.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Incoming {
+    Message(Received),
+    Undecodable(RawFrame),
+}
+
 /// Splits bytes into frames and checks them.
 #[derive(Debug)]
 pub struct Decoder {
@@ -177,9 +214,19 @@ impl Decoder {
         self.buf.extend_from_slice(bytes);
     }
 
-    /// The next good frame; rejected frames are counted and skipped. `None` when more bytes
-    /// are needed.
+    /// The next good frame; rejected frames (undecodable ones included) are counted and
+    /// skipped. `None` when more bytes are needed.
     pub fn next_frame(&mut self) -> Option<Received> {
+        loop {
+            if let Incoming::Message(m) = self.next_incoming()? {
+                return Some(m);
+            }
+        }
+    }
+
+    /// The next good frame or authentic but undecodable frame (counted as undecodable);
+    /// other rejected frames are counted and skipped. `None` when more bytes are needed.
+    pub fn next_incoming(&mut self) -> Option<Incoming> {
         loop {
             let start = self.buf.iter().position(|b| *b == STX_V1 || *b == STX_V2);
             match start {
@@ -208,15 +255,20 @@ impl Decoder {
                 Ok(received) => {
                     self.buf.drain(..total);
                     self.counts.accepted += 1;
-                    return Some(received);
+                    return Some(Incoming::Message(received));
                 }
-                Err(r @ (Reject::BadCrc | Reject::UnknownMessage)) => {
+                Err((Reject::Undecodable, Some(raw))) => {
+                    self.buf.drain(..total);
+                    self.counts.count(Reject::Undecodable);
+                    return Some(Incoming::Undecodable(raw));
+                }
+                Err((r @ (Reject::BadCrc | Reject::UnknownMessage), _)) => {
                     // Unverifiable: maybe not a frame start at all, so resynchronise one
                     // byte further rather than trust its length byte.
                     self.counts.count(r);
                     self.buf.drain(..1);
                 }
-                Err(r) => {
+                Err((r, _)) => {
                     self.counts.count(r);
                     self.buf.drain(..total);
                 }
@@ -224,6 +276,8 @@ impl Decoder {
         }
     }
 
+    /// The frame's message, or why it is refused (with the raw frame when only decoding
+    /// failed).
     fn check(
         &mut self,
         frame: &[u8],
@@ -231,22 +285,23 @@ impl Decoder {
         signed: bool,
         header_len: usize,
         payload_len: usize,
-    ) -> Result<Received, Reject> {
+    ) -> Result<Received, (Reject, Option<RawFrame>)> {
+        let no_raw = |r: Reject| (r, None);
         let msgid = if v2 {
             u32::from_le_bytes([frame[7], frame[8], frame[9], 0])
         } else {
             frame[5] as u32
         };
         if MavMessage::default_message_from_id(msgid).is_none() {
-            return Err(Reject::UnknownMessage);
+            return Err(no_raw(Reject::UnknownMessage));
         }
         let crc_at = header_len + payload_len;
         let crc = u16::from_le_bytes([frame[crc_at], frame[crc_at + 1]]);
         if mavlink::calculate_crc(&frame[1..crc_at], MavMessage::extra_crc(msgid)) != crc {
-            return Err(Reject::BadCrc);
+            return Err(no_raw(Reject::BadCrc));
         }
         if !v2 && !self.accept_v1 {
-            return Err(Reject::Mavlink1);
+            return Err(no_raw(Reject::Mavlink1));
         }
         let (system, component) = if v2 {
             (frame[5], frame[6])
@@ -258,7 +313,7 @@ impl Decoder {
                 let sig_at = crc_at + 2;
                 let expected = signature(&cfg.key, &frame[..sig_at + 7]);
                 if expected != frame[sig_at + 7..sig_at + 13] {
-                    return Err(Reject::BadSignature);
+                    return Err(no_raw(Reject::BadSignature));
                 }
                 let link_id = frame[sig_at];
                 let mut ts = [0u8; 8];
@@ -267,11 +322,11 @@ impl Decoder {
                 self.streams
                     .accept((system, component, link_id), ts)
                     .map_err(|r| match r {
-                        StreamRefusal::Replay => Reject::Replay,
-                        StreamRefusal::TableFull => Reject::StreamTableFull,
+                        StreamRefusal::Replay => no_raw(Reject::Replay),
+                        StreamRefusal::TableFull => no_raw(Reject::StreamTableFull),
                     })?;
             } else if cfg.require_signed {
-                return Err(Reject::Unsigned);
+                return Err(no_raw(Reject::Unsigned));
             }
         } else if signed {
             self.counts.signed_unchecked += 1;
@@ -282,14 +337,23 @@ impl Decoder {
             MavlinkVersion::V1
         };
         let payload = &frame[header_len..crc_at];
-        let message =
-            MavMessage::parse(version, msgid, payload).map_err(|_| Reject::Undecodable)?;
+        let header = MavHeader {
+            system_id: system as u32,
+            component_id: component,
+            sequence: frame[if v2 { 4 } else { 2 }],
+        };
+        let message = MavMessage::parse(version, msgid, payload).map_err(|_| {
+            let raw = RawFrame {
+                header,
+                msgid,
+                payload: payload.to_vec(),
+                version,
+                signed: signed && self.signing.is_some(),
+            };
+            (Reject::Undecodable, Some(raw))
+        })?;
         Ok(Received {
-            header: MavHeader {
-                system_id: system as u32,
-                component_id: component,
-                sequence: frame[if v2 { 4 } else { 2 }],
-            },
+            header,
             message,
             version,
             signed: signed && self.signing.is_some(),

@@ -81,6 +81,11 @@ impl Impairer {
         }
     }
 
+    /// When the (bandwidth-limited) link finishes sending what it was given.
+    pub fn busy_until(&self) -> Duration {
+        self.busy_until
+    }
+
     /// Delivery times of a `len`-byte frame sent at `now`: empty if lost, two if duplicated.
     pub fn schedule(&mut self, now: Duration, len: usize) -> Vec<Duration> {
         // The bytes occupy the link whether or not they arrive.

@@ -7,7 +7,8 @@
 //! - [`frame`]: framing, CRC and signing without I/O ([`SigningConfig`], [`frame::RxCounts`]).
 //! - [`signing_streams`]: the signing clock and replay table shared by a system's links,
 //!   optionally kept in a file across restarts ([`SigningStreams`]).
-//! - [`Impairment`]: loss, duplication, reordering, latency, jitter, bandwidth cap.
+//! - [`Impairment`]: loss, duplication, reordering, latency, jitter, bandwidth cap;
+//!   [`wire`]: which frame goes onto a capped link next (replies first) and when it arrives.
 //! - [`convert`]: `RawItem` <-> `MISSION_ITEM_INT`, `ProtocolMsg` <-> `MavMessage`.
 //! - [`mission`]: [`upload_mission`] (upload + verify by download), [`download_list`],
 //!   [`serve_missions`] (a `MissionServer` on a connection of its own), and
@@ -55,6 +56,7 @@ pub mod mission;
 pub mod options;
 pub mod signing_streams;
 pub mod tlog;
+pub mod wire;
 
 /// The MAVLink dialect every link speaks: ArduPilot's, which includes `common`.
 pub use mavlink::dialects::ardupilotmega as dialect;
@@ -62,9 +64,10 @@ pub use mavlink::dialects::ardupilotmega as dialect;
 pub use address::{Address, AddressError};
 pub use command::{arm, command_long, set_mode, CommandError, CommandOptions};
 pub use connection::{
-    Connection, ConnectionConfig, LinkError, LinkSender, LinkStats, SigningTrouble, UdpPeer,
+    Connection, ConnectionConfig, LinkError, LinkSender, LinkStats, SigningTrouble,
+    SigningTroubleKind, UdpPeer,
 };
-pub use frame::{Received, SigningConfig};
+pub use frame::{Incoming, RawFrame, Received, SigningConfig};
 pub use heartbeat::{spawn_heartbeat, wait_for_vehicle};
 pub use impair::Impairment;
 pub use mission::{

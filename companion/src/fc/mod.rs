@@ -63,6 +63,9 @@ pub use clock::companion_now_ns;
 pub use config::{AttitudeMessage, FcConfig, FcSigning, ReportConfig};
 pub use intervals::{IntervalOutcome, IntervalStatus};
 pub use report::Queued;
+
+/// Where the companion's signing key is set, as signing errors name it.
+pub const SIGNING_KEY_SETTING: &str = "flight_controller.signing.key_hex";
 pub use state::{
     CaptureEvent, CaptureSource, FcState, GimbalStatus, GpsStatus, LinkStatus, PlacedCapture,
     Placing,

@@ -13,7 +13,10 @@ use qly_link::dialect::{
     STATUSTEXT_DATA, TIMESYNC_DATA,
 };
 use qly_link::frame::RxCounts;
-use qly_link::{Address, Connection, ConnectionConfig, LinkSender, Received, SigningConfig};
+use qly_link::{
+    Address, Connection, ConnectionConfig, LinkSender, LinkStats, Received, SigningConfig,
+    SigningTrouble,
+};
 use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -155,6 +158,9 @@ struct Session<'a> {
     unknown_gate: LogGate,
     undecodable_gate: LogGate,
     rejected_gate: LogGate,
+    signing_gate: LogGate,
+    /// The signing trouble last logged.
+    logged_trouble: Option<SigningTrouble>,
     foreign_gate: LogGate,
     /// At most one line a minute about slow TIMESYNC replies.
     slow_timesync_gate: LogGate,
@@ -192,6 +198,8 @@ impl<'a> Session<'a> {
             unknown_gate: LogGate::new(every),
             undecodable_gate: LogGate::new(every),
             rejected_gate: LogGate::new(every),
+            signing_gate: LogGate::new(every),
+            logged_trouble: None,
             foreign_gate: LogGate::new(every),
             slow_timesync_gate: LogGate::new(SLOW_TIMESYNC_LOG_EVERY.max(every)),
             slow_timesync_unlogged: 0,
@@ -255,10 +263,27 @@ impl<'a> Session<'a> {
 
     /// Pulls the link's counters into the status and logs new unknowns, rate-limited.
     fn sync_rx(&mut self, conn: &Connection) {
-        self.rx_this = conn.stats().rx;
+        let link = conn.stats();
+        self.rx_this = link.rx;
         let total = self.rx_total();
-        self.fc.update(|s| s.status.rx = total);
+        // Named by the link's own classification, over every connection so far.
+        let trouble = LinkStats {
+            rx: total,
+            signing_rejected_from: link.signing_rejected_from,
+            ..LinkStats::default()
+        }
+        .signing_trouble(self.cfg.signing.is_some());
+        self.fc.update(|s| {
+            s.status.rx = total;
+            s.status.signing_trouble = trouble;
+        });
         let now = Instant::now();
+        if let Some(t) = trouble {
+            if Some(t) != self.logged_trouble && self.signing_gate.open(now) {
+                warn!(address = %self.address, "signing: {}", t.describe(super::SIGNING_KEY_SETTING));
+                self.logged_trouble = Some(t);
+            }
+        }
         let new_unknown = total.unknown_message - self.logged_unknown.unknown_message;
         if new_unknown > 0 && self.unknown_gate.open(now) {
             warn!(
@@ -331,7 +356,11 @@ impl<'a> Session<'a> {
                     s.status.link_losses += 1;
                 });
                 self.requester.stop();
-                warn!(address = %self.address, silent_s = last.elapsed().as_secs_f64(), "flight-controller link lost: no autopilot heartbeat");
+                let signing = self.fc.with_state(|s| s.status.signing_trouble);
+                let cause = signing
+                    .map(|t| format!(": {}", t.describe(super::SIGNING_KEY_SETTING)))
+                    .unwrap_or_default();
+                warn!(address = %self.address, silent_s = last.elapsed().as_secs_f64(), "flight-controller link lost: no autopilot heartbeat{cause}");
                 if matches!(self.address, Address::Tcp(_)) {
                     return Some(SessionEnd::Lost);
                 }

@@ -169,6 +169,11 @@ pub struct LinkStatus {
     /// (e.g. an enum value the dialect does not know), bad CRC, signing rejections. Copied
     /// from the link every 50 ms, so it may lag the per-message counters below.
     pub rx: RxCounts,
+    /// What went wrong with signing, if anything: frames with a bad signature (a wrong
+    /// key), unsigned frames refused, replays, or a vehicle that signs while we have no key
+    /// (`qly_link::LinkStats::signing_trouble`); see [`super::SIGNING_KEY_SETTING`] for the
+    /// message to show.
+    pub signing_trouble: Option<qly_link::SigningTrouble>,
     pub mavlink1_frames: u64,
     pub mavlink2_frames: u64,
     pub signed_frames: u64,

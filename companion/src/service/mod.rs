@@ -491,6 +491,10 @@ impl Service {
         match link.join().await {
             Ok(status) => tracing::info!(
                 frames_received = status.rx.accepted,
+                signing = status
+                    .signing_trouble
+                    .map(|t| t.describe(crate::fc::SIGNING_KEY_SETTING))
+                    .unwrap_or_else(|| "no trouble".into()),
                 captures = status.captures,
                 reboots = status.reboots,
                 reports_sent = status.reports_sent,

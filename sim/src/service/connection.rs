@@ -36,10 +36,11 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(shutdown);
     loop {
-        let out = tokio::select! {
+        // Replies to what came in go ahead of telemetry still waiting for a capped link.
+        let (out, replies) = tokio::select! {
             _ = &mut shutdown => break,
             rx = conn.recv() => match rx {
-                Some(rx) => autopilot.handle(&rx.header, &rx.message, start.elapsed()),
+                Some(rx) => (autopilot.handle(&rx.header, &rx.message, start.elapsed()), true),
                 None => break,
             },
             _ = tick.tick() => {
@@ -49,11 +50,16 @@ pub async fn run(
                     // The vehicle signs on its own (sped-up) clock.
                     s.advance_timestamp(autopilot.signing_time());
                 }
-                out
+                (out, false)
             }
         };
+        let sender = conn.sender();
         for m in &out {
-            conn.send(m)?;
+            if replies {
+                sender.send_urgent(m)?;
+            } else {
+                sender.send(m)?;
+            }
         }
     }
     Ok(conn.stats())

@@ -9,7 +9,7 @@
 use std::future::Future;
 
 use qly_core::protocol::Ids;
-use qly_link::frame::Received;
+use qly_link::frame::Incoming;
 use qly_link::{Address, Connection, ConnectionConfig, LinkError, LinkSender, LinkStats};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -30,7 +30,7 @@ pub async fn run_links(
     let own = cfg.own;
     let signing_clock = cfg.signing_streams.clone();
     let mut senders: Vec<LinkSender> = Vec::with_capacity(addresses.len());
-    let (in_tx, mut in_rx) = mpsc::channel::<(LinkIndex, Received)>(4096);
+    let (in_tx, mut in_rx) = mpsc::channel::<(LinkIndex, Incoming)>(4096);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut readers = Vec::with_capacity(addresses.len());
     for (i, address) in addresses.iter().enumerate() {
@@ -54,7 +54,7 @@ pub async fn run_links(
             loop {
                 tokio::select! {
                     _ = stop.changed() => break,
-                    rx = conn.recv() => match rx {
+                    rx = conn.recv_incoming() => match rx {
                         Some(rx) => {
                             if tx.send((i, rx)).await.is_err() {
                                 break;
@@ -77,16 +77,27 @@ pub async fn run_links(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(shutdown);
     loop {
-        let out = tokio::select! {
+        // Replies to what came in go ahead of telemetry still waiting for a capped link.
+        let (out, replies) = tokio::select! {
             _ = &mut shutdown => break,
             rx = in_rx.recv() => match rx {
-                Some((from, rx)) => {
+                Some((from, Incoming::Undecodable(raw))) => {
+                    // Never forwarded (the router routes messages it can read); answered
+                    // when it is an item for us.
+                    let out = autopilot
+                        .handle_undecodable_on(from, &raw, start.elapsed())
+                        .into_iter()
+                        .map(|m| (Dest::All, m))
+                        .collect();
+                    (out, true)
+                }
+                Some((from, Incoming::Message(rx))) => {
                     let source = Ids::new(rx.header.system_id as u8, rx.header.component_id);
                     let route = router.route(from, source, &rx.message);
                     for &to in &route.forward {
                         senders[to].send_as(source, &rx.message)?;
                     }
-                    if route.local {
+                    let out = if route.local {
                         autopilot
                             .handle_on(from, &rx.header, &rx.message, start.elapsed())
                             .into_iter()
@@ -94,7 +105,8 @@ pub async fn run_links(
                             .collect()
                     } else {
                         Vec::new()
-                    }
+                    };
+                    (out, true)
                 }
                 None => break,
             },
@@ -106,17 +118,24 @@ pub async fn run_links(
                     // simulation), as ArduPilot's update_signing_timestamp does.
                     s.advance_timestamp(autopilot.signing_time());
                 }
-                out
+                (out, false)
+            }
+        };
+        let send = |to: usize, m: &qly_link::dialect::MavMessage| {
+            if replies {
+                senders[to].send_urgent(m)
+            } else {
+                senders[to].send(m)
             }
         };
         for (dest, m) in &out {
             match dest {
                 Dest::All => {
                     for to in router.outgoing(m) {
-                        senders[to].send(m)?;
+                        send(to, m)?;
                     }
                 }
-                Dest::Link(to) => senders[*to].send(m)?,
+                Dest::Link(to) => send(*to, m)?,
             }
         }
     }

@@ -33,6 +33,10 @@ use telemetry::Schedule;
 /// increments keeps a seeded run identical whatever the wall-clock scheduling.
 pub const VEHICLE_DT_S: f64 = 0.01;
 
+/// How much slower streams run while the vehicle requests mission items (ArduPilot's
+/// `GCS_MAVLINK::get_reschedule_interval_ms`).
+pub const STREAM_SLOWDOWN_RECEIVING: f64 = 4.0;
+
 /// Called with each photo as it is taken (the frame renderer's queue), with the boot it was
 /// taken in (0 until the first reboot; image indices start again at 1 after each).
 pub type PhotoSink = Box<dyn FnMut(u32, &CaptureEvent) + Send>;
@@ -216,8 +220,15 @@ impl Autopilot {
             out.extend(ev_out.into_iter().map(|m| (Dest::All, m)));
             let now = self.vehicle.time_s();
             let mut t = None;
+            // While items are being requested (an upload in progress), streams slow down
+            // fourfold, as ArduPilot's do, leaving the link to the transfer.
+            let slowdown = if self.server.is_receiving() {
+                STREAM_SLOWDOWN_RECEIVING
+            } else {
+                1.0
+            };
             for link in 0..self.schedules.len() {
-                let due = self.schedules[link].due(now);
+                let due = self.schedules[link].due_slowed(now, slowdown);
                 if due.is_empty() {
                     continue;
                 }
@@ -316,13 +327,7 @@ impl Autopilot {
         self.link = link;
         let mut out = Vec::new();
         if let Some(p) = from_mavlink(header, msg) {
-            if let Some(refusal) = self.refuse_item(&p, wall) {
-                return refusal;
-            }
-            let replies = self.server.handle(&p, wall);
-            out.extend(replies.iter().filter_map(|p| to_mavlink(p).ok()));
-            self.apply_server_events(&mut out);
-            return out;
+            return self.handle_protocol(&p, wall);
         }
         let src = (header.system_id as u8, header.component_id);
         match msg {
@@ -355,6 +360,62 @@ impl Autopilot {
             _ => {}
         }
         out
+    }
+
+    /// A mission protocol message: the server's replies, or an item's refusal.
+    fn handle_protocol(
+        &mut self,
+        p: &qly_core::protocol::ProtocolMsg,
+        wall: Duration,
+    ) -> Vec<MavMessage> {
+        if let Some(refusal) = self.refuse_item(p, wall) {
+            return refusal;
+        }
+        let replies = self.server.handle(p, wall);
+        let mut out: Vec<MavMessage> = replies.iter().filter_map(|p| to_mavlink(p).ok()).collect();
+        self.apply_server_events(&mut out);
+        out
+    }
+
+    /// An authentic frame on `link` that the dialect could not decode: the replies. A
+    /// MISSION_ITEM_INT or MISSION_ITEM whose frame, command or mission type is no value of
+    /// its enum is answered as ArduPilot answers it, which reads the raw C struct: the item
+    /// goes through the same checks as any other (an undeclared frame on a command with a
+    /// location is MAV_MISSION_UNSUPPORTED_FRAME, an unknown command MAV_MISSION_UNSUPPORTED)
+    /// and an unknown mission type is MAV_MISSION_UNSUPPORTED
+    /// (`GCS_MAVLINK::handle_mission_item`: no protocol for that type). Anything else is
+    /// ignored, as before.
+    pub fn handle_undecodable_on(
+        &mut self,
+        link: usize,
+        raw: &qly_link::RawFrame,
+        wall: Duration,
+    ) -> Vec<MavMessage> {
+        use qly_core::protocol::{MissionMsg, MissionResult, ProtocolMsg};
+        self.set_links(link + 1);
+        self.link = link;
+        let Some(r) = qly_link::convert::mission_item_from_raw(raw) else {
+            return Vec::new();
+        };
+        if let Some(p) = r.to_protocol() {
+            return self.handle_protocol(&p, wall);
+        }
+        if !self.own.accepts(r.target) {
+            return Vec::new();
+        }
+        // The ack names a list the dialect knows; the type asked for has none.
+        to_mavlink(&ProtocolMsg {
+            source: self.own,
+            target: r.source,
+            msg: MissionMsg::Ack {
+                mission_type: MissionType::Mission,
+                result: MissionResult::Unsupported,
+                opaque_id: 0,
+            },
+        })
+        .ok()
+        .into_iter()
+        .collect()
     }
 
     /// An uploaded item ArduPilot would not store: the MISSION_ACK with its result, and the

@@ -159,9 +159,22 @@ impl Schedule {
     /// The messages due at `now_s`, each scheduled for its next slot. A late caller gets
     /// each message once, not a burst of missed slots.
     pub fn due(&mut self, now_s: f64) -> Vec<u32> {
+        self.due_slowed(now_s, 1.0)
+    }
+
+    /// As [`Schedule::due`], with every stream but HEARTBEAT's next slot `slowdown` times its
+    /// interval away: ArduPilot sends its streams 4 times slower while it requests mission
+    /// items (`GCS_MAVLINK::get_reschedule_interval_ms`: "we are sending requests for
+    /// waypoints, penalize streams"), and its 1 Hz heartbeat is not a stream.
+    pub fn due_slowed(&mut self, now_s: f64, slowdown: f64) -> Vec<u32> {
         let mut out = Vec::new();
         for s in &mut self.streams {
             if let Some(i) = s.interval_s {
+                let i = if s.id == ID_HEARTBEAT {
+                    i
+                } else {
+                    i * slowdown
+                };
                 if now_s >= s.next_s {
                     out.push(s.id);
                     s.next_s += i;
@@ -420,6 +433,19 @@ mod tests {
         assert!(!s.set_interval(9999, Some(1.0), 0.0));
         assert!(s.reset(ID_ATTITUDE, 2.0));
         assert_eq!(s.interval_s(ID_ATTITUDE), Some(Some(0.1)));
+    }
+
+    #[test]
+    fn streams_slow_fourfold_but_not_the_heartbeat() {
+        let mut s = Schedule::default();
+        let (mut att, mut hb) = (0, 0);
+        for i in 0..400 {
+            let due = s.due_slowed(i as f64 * 0.01, 4.0); // four seconds
+            att += due.iter().filter(|&&id| id == ID_ATTITUDE).count();
+            hb += due.iter().filter(|&&id| id == ID_HEARTBEAT).count();
+        }
+        // ATTITUDE at 10 Hz becomes 2.5 Hz; HEARTBEAT stays at 1 Hz.
+        assert_eq!((att, hb), (10, 4));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //!   MAV_MISSION_INVALID_PARAM6_Y, a NaN altitude or one beyond LOCATION_ALT_MAX_M (83 km)
 //!   MAV_MISSION_INVALID_PARAM7, and a frame other than the global ones (absolute, relative
 //!   to home, terrain; plain and _INT) or MAV_FRAME_MISSION is MAV_MISSION_UNSUPPORTED_FRAME.
+//!   A command it does not know is MAV_MISSION_UNSUPPORTED (the switch's `default`).
 //!   Fence and rally items get the same position checks
 //!   (`MissionItemProtocol_Rally::convert_MISSION_ITEM_INT_to_RallyLocation`).
 //! - `GCS_MAVLINK::set_message_interval`: 0 resets to the default, -1 stops, under 1 ms is
@@ -37,6 +38,11 @@ fn supported_frame(frame: u8) -> bool {
 /// `Ok` when ArduPilot would store `item` of list `mission_type`; otherwise the
 /// MAV_MISSION_RESULT its MISSION_ACK carries.
 pub fn check_item(item: &RawItem, mission_type: MissionType) -> Result<(), MissionResult> {
+    // A command outside the dialect (only a raw, undecodable item carries one): ArduPilot's
+    // `mavlink_int_to_mission_cmd` answers an unrecognised command MAV_MISSION_UNSUPPORTED.
+    if mission_type == MissionType::Mission && !qly_link::convert::known_command(item.command) {
+        return Err(MissionResult::Unsupported);
+    }
     let located = match mission_type {
         MissionType::Mission => stored_in_location(item.command),
         MissionType::Fence | MissionType::Rally => true,
