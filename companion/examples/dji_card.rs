@@ -91,11 +91,7 @@ fn main() {
             }),
             lat_deg: p.lat_deg,
             lon_deg: p.lon_deg,
-            date_time_original: format!(
-                "2026:11:29 10:{:02}:{:02}",
-                second / 60 % 60,
-                second % 60
-            ),
+            date_time_original: format!("2026:11:29 10:{:02}:{:02}", second / 60 % 60, second % 60),
             sub_sec: Some("000".into()),
             exif_size_px: (w, h),
             absolute_altitude_m: GROUND_AMSL_M + REL_M,

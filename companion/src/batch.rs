@@ -641,9 +641,7 @@ pub fn scan_folder(dir: &Path, options: &PhotoMetaOptions) -> Result<Scan, Batch
                 p.dji_name.as_ref().map_or(DjiLens::Unnamed, |n| n.lens),
             )
         };
-        order(a)
-            .cmp(&order(b))
-            .then_with(|| a.path.cmp(&b.path))
+        order(a).cmp(&order(b)).then_with(|| a.path.cmp(&b.path))
     });
     for (i, p) in photos.iter_mut().enumerate() {
         p.key = FrameKey::first_boot(i as u64);
@@ -668,11 +666,7 @@ impl Scan {
     pub fn aircraft(&self) -> Option<(VehicleInfo, CameraInfo)> {
         let main = self
             .processed()
-            .find(|p| {
-                p.dji_name
-                    .as_ref()
-                    .is_none_or(|n| n.lens != DjiLens::Zoom)
-            })
+            .find(|p| p.dji_name.as_ref().is_none_or(|n| n.lens != DjiLens::Zoom))
             .or_else(|| self.processed().next())?;
         let pose = main.processed_pose()?;
         let poses: Vec<&PhotoPose> = self.photos.iter().filter_map(|p| p.pose.as_ref()).collect();
@@ -686,7 +680,9 @@ impl Scan {
         };
         let mut cameras: Vec<String> = Vec::new();
         for p in self.processed() {
-            let Some(pp) = p.processed_pose() else { continue };
+            let Some(pp) = p.processed_pose() else {
+                continue;
+            };
             let c = format!(
                 "{} {}",
                 pp.model.as_deref().unwrap_or("?"),

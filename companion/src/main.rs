@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use companion::batch::{
-    run_scan, scan_folder, BatchOptions, BatchProgress, BatchProgressBar, BatchTerrain, PhotoStatus,
-    Skipped,
+    run_scan, scan_folder, BatchOptions, BatchProgress, BatchProgressBar, BatchTerrain,
+    PhotoStatus, Skipped,
 };
 use companion::config::Config;
 use companion::detect::{Detector, DetectorConfig};
@@ -219,7 +219,13 @@ fn batch(dir: &Path, config: Option<&Path>, model: Option<&Path>, out: &Path) ->
             }
         }
         bar.finish();
-        print_skips_by_reason(&scan.photos.iter().filter_map(|p| p.skipped.clone()).collect::<Vec<_>>());
+        print_skips_by_reason(
+            &scan
+                .photos
+                .iter()
+                .filter_map(|p| p.skipped.clone())
+                .collect::<Vec<_>>(),
+        );
         bail!(
             "no photo of {} can be processed ({} JPEG files); no flight folder written",
             dir.display(),

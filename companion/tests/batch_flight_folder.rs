@@ -124,7 +124,8 @@ fn write_card(root: &Path) -> PathBuf {
     let mut corrupt = photo(&plane, 0.0, 0.0, 22, "W");
     corrupt_huffman(&mut corrupt);
     std::fs::write(card.join("DJI_20240512140322_0007_W.JPG"), corrupt).unwrap();
-    let untagged = tags_at(&plane, 2.0, 0.0, 24, "W").tag(&encode(&render(2.0, 0.0, F_WIDE_PX)), false);
+    let untagged =
+        tags_at(&plane, 2.0, 0.0, 24, "W").tag(&encode(&render(2.0, 0.0, F_WIDE_PX)), false);
     std::fs::write(card.join("DJI_20240512140324_0008_W.JPG"), untagged).unwrap();
     card
 }
@@ -248,7 +249,10 @@ fn an_sd_card_becomes_a_flight_folder_that_review_reads_as_a_live_one() {
             .all(|w| matches!(w, review::flight::FlightWarning::NoTelemetry { .. })),
         "{warnings:?}"
     );
-    assert_eq!(flight.track_source, review::flight::TrackSource::FrameRecords);
+    assert_eq!(
+        flight.track_source,
+        review::flight::TrackSource::FrameRecords
+    );
     assert_eq!(flight.track.len(), 10);
 
     // One confirmed candidate, on the marker, seen in wide and zoom photos.

@@ -181,7 +181,10 @@ fn thermal_photos_are_skipped_and_every_photo_gets_a_stable_unique_key() {
         "{:?}",
         header.vehicle
     );
-    assert_eq!((header.camera.width_px, header.camera.fx_px), (1280, 1000.0));
+    assert_eq!(
+        (header.camera.width_px, header.camera.fx_px),
+        (1280, 1000.0)
+    );
     assert_eq!(header.min_sightings, 2);
     assert_eq!(header.datum, "WGS-84");
 }

@@ -115,7 +115,9 @@ fn m3e_tags_parse_back_exactly() {
         ..tags.clone()
     };
     let sw = DjiXmp::parse(south_west.xmp().as_bytes()).unwrap();
-    assert!(south_west.xmp().contains(r#"drone-dji:GpsLatitude="-33.85678910""#));
+    assert!(south_west
+        .xmp()
+        .contains(r#"drone-dji:GpsLatitude="-33.85678910""#));
     assert_eq!(sw.gps_lat_deg, Some(-33.856_789_1));
     assert_eq!(sw.gps_lon_deg, Some(-70.654_321_2));
 

@@ -77,9 +77,7 @@ impl DjiName {
             .filter(|p| p.eq_ignore_ascii_case("DJI_"))
             .map(|_| &stem[4..])?;
         let digits = |s: &str, n: Option<usize>| {
-            !s.is_empty()
-                && s.bytes().all(|b| b.is_ascii_digit())
-                && n.is_none_or(|n| s.len() == n)
+            !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && n.is_none_or(|n| s.len() == n)
         };
         let parts: Vec<&str> = rest.split('_').collect();
         match parts.as_slice() {

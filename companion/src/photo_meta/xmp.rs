@@ -280,7 +280,8 @@ mod tests {
 
     #[test]
     fn signed_positions_and_the_aircraft_identity_are_read() {
-        let xmp = br#"<rdf:Description xmlns:rdf="r" xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/"
+        let xmp =
+            br#"<rdf:Description xmlns:rdf="r" xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/"
    drone-dji:GpsLatitude="+30.1234" drone-dji:GpsLongtitude="-114.5678"
    drone-dji:RelativeAltitude="+75.20" drone-dji:GimbalPitchDegree="-90.00"
    drone-dji:FlightYawDegree="-179.90" drone-dji:DroneModel="M3E"
