@@ -1,5 +1,5 @@
 //! Writes a DJI-style SD-card folder for measuring `companion batch`: a nadir survey along a
-//! straight river bank with a white 3 m marker every 40 m, each shutter press giving a wide
+//! straight river bank with a white 3 m marker every 200 m, each shutter press giving a wide
 //! (`_W`), zoom (`_Z`) and thermal (`_T`) photo named and tagged as an M3T writes them (EXIF,
 //! `drone-dji` XMP with signed decimals). Every photo is a real JPEG of the scene.
 //!
@@ -22,7 +22,8 @@ const GROUND_AMSL_M: f64 = 23.5;
 const REL_M: f64 = 80.0;
 /// Metres flown between shutter presses (east).
 const STEP_M: f64 = 12.0;
-const MARKER_SPACING_M: f64 = 40.0;
+/// Wider than the wide camera's footprint (144 m at 80 m): one marker in view at a time.
+const MARKER_SPACING_M: f64 = 200.0;
 
 /// What a nadir camera `(e, n)` metres from the origin sees: textured ground, white markers.
 fn render(e_cam: f64, n_cam: f64, f_px: f64, w: u32, h: u32) -> RgbImage {

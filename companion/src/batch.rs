@@ -618,9 +618,7 @@ pub fn scan_folder(dir: &Path, options: &PhotoMetaOptions) -> Result<Scan, Batch
                     file,
                     stage: SkipStage::PhotoKind,
                     cause: SkipReason::ThermalPhoto,
-                    reason: format!(
-                        "thermal R-JPEG ({by}): the detector takes visible-light photos"
-                    ),
+                    reason: format!("thermal R-JPEG: {by}"),
                 });
             }
             ScannedPhoto {

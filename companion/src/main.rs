@@ -274,6 +274,16 @@ fn batch(dir: &Path, config: Option<&Path>, model: Option<&Path>, out: &Path) ->
         summary.wall_time.as_secs_f64(),
         summary.photos as f64 / summary.wall_time.as_secs_f64().max(1e-9)
     );
+    let t = &summary.times;
+    println!(
+        "time: tags {:.1} s; summed over the processed photos: decode {:.1} s and letterbox {:.1} s (on a second thread, beside), inference {:.1} s, postprocess {:.1} s, findings and journal {:.1} s",
+        summary.metadata_time.as_secs_f64(),
+        t.jpeg_decode.as_secs_f64(),
+        t.preprocess.as_secs_f64(),
+        t.inference.as_secs_f64(),
+        t.postprocess.as_secs_f64(),
+        t.findings.as_secs_f64()
+    );
     print_skips_by_reason(&summary.skipped);
     println!("flight {flight_id}: {}", folder.root().display());
     println!("journal: {}", sink.journal.path().display());
