@@ -1,11 +1,22 @@
-//! Post-flight batch: every DJI photo of a folder through the [`Pipeline`], in capture order.
+//! Post-flight batch: a DJI SD card's photos through the [`Pipeline`], in capture order, into
+//! the same flight folder a live patrol writes.
 //!
-//! [`run_batch`] reads each JPEG's pose from its own tags ([`crate::photo_meta`]), sorts the
-//! usable photos by capture time, then name (`image_index` is the position in that order),
-//! and processes them. One bad photo never stops the batch: a photo without usable pose tags,
-//! one that does not decode, or one the pipeline refuses is skipped, counted, and reported
-//! with its reason through the progress callback and in the [`BatchSummary`]. Only a record
-//! sink that cannot take records (the journal's disk is gone) ends the batch with an error.
+//! [`scan_folder`] reads each JPEG's pose from its own tags ([`crate::photo_meta`]), decides
+//! which are processed (not thermal R-JPEGs: see [`dji_name`]) and gives every photo its frame
+//! key from the flight's order. [`run_scan`] then journals a skip record for each photo not
+//! processed, puts the others into the flight folder's `frames/` under their keys (a hard
+//! link, or a copy) and processes them. `companion batch` journals the flight header first
+//! ([`Scan::header`]: the aircraft and camera from the photos' EXIF `Make`/`Model` and
+//! `drone-dji:` tags, [`FlightSource::Batch`]) and writes the exports, as the live service
+//! does. Review reads the folder as it reads a live one; with no telemetry log it draws the
+//! flown track from the photos' positions.
+//!
+//! One bad photo never stops the batch: a photo without usable pose tags, one that does not
+//! decode, or one the pipeline refuses is skipped, journaled with its reason, and reported
+//! through the progress callback and in the [`BatchSummary`]. Only a record sink that cannot
+//! take records (the journal's disk is gone) or a frame that cannot be put into the folder
+//! ends the batch with an error. [`run_batch`] is the same without a flight folder: records
+//! name the photos where they are.
 //!
 //! # Terrain
 //!
@@ -56,6 +67,9 @@
 //! # }
 //! ```
 
+pub mod dji_name;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -69,11 +83,14 @@ use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::terrain::FlatGround;
 
 use crate::detect::letterbox::{letterbox_nchw, Letterbox};
-use crate::detect::{decode_jpeg, Detection, Normalisation};
+use crate::detect::{decode_jpeg, DetectError, Detection, Normalisation};
 use crate::findings::{FrameMeta, FrameOutcome};
 use crate::photo_meta::{self, PhotoMetaError, PhotoMetaOptions, PhotoPose, UtcOffsetSource};
 use crate::pipeline::{PhotoIn, Pipeline, PipelineError, StageTimes};
-use crate::record::{RecordSink, SinkError};
+use crate::record::{FrameKey, FrameSkipRecord, Record, RecordSink, SinkError, SkipReason};
+use dji_name::{DjiLens, DjiName};
+use qly_flight::folder::FlightFolder;
+use qly_flight::header::{CameraInfo, FlightHeader, FlightSource, ModelInfo, VehicleInfo};
 
 /// Which ground the batch geotags on.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -111,6 +128,8 @@ impl Default for BatchOptions {
 /// At which step a photo was given up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SkipStage {
+    /// Its kind: a thermal photo (by its DJI name or its `drone-dji:ImageSource`).
+    PhotoKind,
     /// Reading its pose tags.
     Metadata,
     /// Reading or decoding the JPEG.
@@ -124,6 +143,9 @@ pub enum SkipStage {
 pub struct Skipped {
     pub file: String,
     pub stage: SkipStage,
+    /// Why, as the journal's skip record counts it.
+    pub cause: SkipReason,
+    /// The particulars, for people.
     pub reason: String,
 }
 
@@ -169,6 +191,17 @@ pub struct BatchSummary {
     pub wall_time: Duration,
 }
 
+impl BatchSummary {
+    /// The skipped photos counted by reason.
+    pub fn skipped_by_reason(&self) -> BTreeMap<SkipReason, usize> {
+        let mut by = BTreeMap::new();
+        for s in &self.skipped {
+            *by.entry(s.cause).or_default() += 1;
+        }
+        by
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     #[error("photo folder {dir} could not be listed: {reason}")]
@@ -181,6 +214,12 @@ pub enum BatchError {
     Sink { file: String, source: SinkError },
     #[error("the decode thread stopped unexpectedly")]
     DecodeThread,
+    #[error("photo {from} could not be put into the flight folder as {to}: {reason}")]
+    Frame {
+        from: PathBuf,
+        to: PathBuf,
+        reason: String,
+    },
 }
 
 /// The JPEG files of a folder (`.jpg`/`.jpeg`, any case), not recursing, sorted by name.
@@ -371,10 +410,22 @@ fn finish(
     Ok(outcome)
 }
 
+/// The journal's record of a skipped photo.
+fn skip_record(image_index: u64, s: &Skipped) -> Record {
+    Record::FrameSkipped(FrameSkipRecord {
+        boot: 0,
+        image_index,
+        file: Some(s.file.clone()),
+        reason: s.cause,
+        detail: s.reason.clone(),
+    })
+}
+
 /// Processes `jobs` in order: decode and letterbox (on a second thread when `overlap`),
 /// inference, decoding, NMS, findings, then every record of the frame into `sink`. A photo
-/// that fails is reported as skipped through `on_frame`; a sink error ends the run. Returns
-/// the summed stage times of the processed photos.
+/// that fails is journaled as skipped (a frame-skipped record into `sink`) and reported
+/// through `on_frame`; a sink error ends the run. Returns the summed stage times of the
+/// processed photos.
 pub fn process_overlapped(
     jobs: &[FrameJob],
     overlap: bool,
@@ -390,18 +441,24 @@ pub fn process_overlapped(
                       prepared: Result<Prepared, String>,
                       pipeline: &mut Pipeline|
      -> Result<(), BatchError> {
+        let mut skip = |skipped: Skipped| -> Result<(), BatchError> {
+            sink.append(&skip_record(job.image_index, &skipped))
+                .map_err(|source| BatchError::Sink {
+                    file: job.file.clone(),
+                    source,
+                })?;
+            on_frame(job, FrameResult::Skipped(skipped));
+            Ok(())
+        };
         let prepared = match prepared {
             Ok(p) => p,
             Err(reason) => {
-                on_frame(
-                    job,
-                    FrameResult::Skipped(Skipped {
-                        file: job.file.clone(),
-                        stage: SkipStage::Decode,
-                        reason,
-                    }),
-                );
-                return Ok(());
+                return skip(Skipped {
+                    file: job.file.clone(),
+                    stage: SkipStage::Decode,
+                    cause: SkipReason::CorruptFile,
+                    reason,
+                });
             }
         };
         let mut times = StageTimes {
@@ -429,14 +486,24 @@ pub fn process_overlapped(
                     },
                 );
             }
-            Err(e) => on_frame(
-                job,
-                FrameResult::Skipped(Skipped {
+            Err(e) => {
+                // As the live worker counts them: a photo that does not decode is corrupt,
+                // one the findings refuse is not processed.
+                let cause = match &e {
+                    PipelineError::Detect(
+                        DetectError::Decode(_)
+                        | DetectError::Photo(_)
+                        | DetectError::EmptyImage { .. },
+                    ) => SkipReason::CorruptFile,
+                    _ => SkipReason::NotProcessed,
+                };
+                skip(Skipped {
                     file: job.file.clone(),
                     stage: SkipStage::Processing,
+                    cause,
                     reason: e.to_string(),
-                }),
-            ),
+                })?;
+            }
         }
         Ok(())
     };
@@ -466,52 +533,283 @@ pub fn process_overlapped(
     Ok(total)
 }
 
-/// Processes every JPEG in `dir` (see the module doc), putting each frame's records into
-/// `sink` and reporting each photo to `progress`.
+/// One JPEG of the folder, with its place in the flight.
+#[derive(Debug, Clone)]
+pub struct ScannedPhoto {
+    /// Boot 0, and the photo's position in the flight's order (see [`scan_folder`]).
+    pub key: FrameKey,
+    pub path: PathBuf,
+    /// What its DJI file name says, if it has one.
+    pub dji_name: Option<DjiName>,
+    /// Its tags, when they could be read (a thermal photo's too: they give its time).
+    pub pose: Option<PhotoPose>,
+    /// Why it is not processed, if it is not.
+    pub skipped: Option<Skipped>,
+}
+
+impl ScannedPhoto {
+    /// The pose of a photo to process.
+    pub fn processed_pose(&self) -> Option<&PhotoPose> {
+        self.pose.as_ref().filter(|_| self.skipped.is_none())
+    }
+}
+
+/// A photo folder read: every JPEG in the flight's order.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub dir: PathBuf,
+    pub photos: Vec<ScannedPhoto>,
+    /// Reading the tags of all photos.
+    pub metadata_time: Duration,
+}
+
+/// Why a photo whose tags could not be read is skipped: a file that is not a readable JPEG is
+/// corrupt, a JPEG without usable tags has no metadata.
+fn metadata_cause(e: &PhotoMetaError) -> SkipReason {
+    match e {
+        PhotoMetaError::Read { .. } | PhotoMetaError::NotJpeg { .. } => SkipReason::CorruptFile,
+        _ => SkipReason::NoMetadata,
+    }
+}
+
+/// Lists the JPEGs of `dir`, reads their tags, decides which are processed and puts them in
+/// the flight's order.
+///
+/// - Thermal photos (DJI name `_T`, or `drone-dji:ImageSource` `InfraredCamera`) are skipped:
+///   the detector takes visible-light photos. Wide (`_W`), visible (`_V`, some aircraft's
+///   wide camera), zoom (`_Z`) and any other JPEG with usable tags are processed.
+/// - Order: capture time (UTC, from the tags); then DJI capture number; then lens (wide,
+///   visible, zoom, thermal: the photos of one shutter press share time and number); then
+///   file name. Photos whose tags could not be read have no time and come last, by name.
+/// - Keys: boot 0, image index = position in that order, from 0. Every file, processed or
+///   skipped, gets one: unique within the flight, and the same every time the folder is read.
+pub fn scan_folder(dir: &Path, options: &PhotoMetaOptions) -> Result<Scan, BatchError> {
+    let files = list_jpegs(dir)?;
+    let t = Instant::now();
+    let mut photos: Vec<ScannedPhoto> = files
+        .into_iter()
+        .map(|path| {
+            let file = path.display().to_string();
+            let dji_name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(DjiName::parse);
+            let (pose, mut skipped) = match read_pose(&path, options) {
+                Ok(p) => (Some(p), None),
+                Err(e) => (
+                    None,
+                    Some(Skipped {
+                        file: file.clone(),
+                        stage: SkipStage::Metadata,
+                        cause: metadata_cause(&e),
+                        reason: e.to_string(),
+                    }),
+                ),
+            };
+            let thermal_name = dji_name.as_ref().is_some_and(|n| !n.lens.processed());
+            let thermal_tag = pose.as_ref().is_some_and(|p| p.is_thermal());
+            if thermal_name || thermal_tag {
+                let by = if thermal_name {
+                    "its DJI name ends in _T"
+                } else {
+                    "drone-dji:ImageSource is InfraredCamera"
+                };
+                skipped = Some(Skipped {
+                    file,
+                    stage: SkipStage::PhotoKind,
+                    cause: SkipReason::ThermalPhoto,
+                    reason: format!("thermal R-JPEG: {by}"),
+                });
+            }
+            ScannedPhoto {
+                key: FrameKey::first_boot(0),
+                path,
+                dji_name,
+                pose,
+                skipped,
+            }
+        })
+        .collect();
+    let metadata_time = t.elapsed();
+    photos.sort_by(|a, b| {
+        let order = |p: &ScannedPhoto| {
+            (
+                p.pose.as_ref().map(|p| p.t_utc_us).unwrap_or(i64::MAX),
+                p.dji_name.as_ref().map_or(u32::MAX, |n| n.capture_number),
+                p.dji_name.as_ref().map_or(DjiLens::Unnamed, |n| n.lens),
+            )
+        };
+        order(a).cmp(&order(b)).then_with(|| a.path.cmp(&b.path))
+    });
+    for (i, p) in photos.iter_mut().enumerate() {
+        p.key = FrameKey::first_boot(i as u64);
+    }
+    Ok(Scan {
+        dir: dir.to_path_buf(),
+        photos,
+        metadata_time,
+    })
+}
+
+impl Scan {
+    /// The photos to process.
+    pub fn processed(&self) -> impl Iterator<Item = &ScannedPhoto> {
+        self.photos.iter().filter(|p| p.processed_pose().is_some())
+    }
+
+    /// The aircraft and camera the photos name, for the flight header: the aircraft from
+    /// `drone-dji:DroneSerialNumber` (else `DroneModel`, else EXIF `Model`) and EXIF `Make`;
+    /// the camera is the calibration of the first processed photo of the main camera (wide or
+    /// visible; the zoom camera's when there is no other). `None` when no photo is processed.
+    pub fn aircraft(&self) -> Option<(VehicleInfo, CameraInfo)> {
+        let main = self
+            .processed()
+            .find(|p| p.dji_name.as_ref().is_none_or(|n| n.lens != DjiLens::Zoom))
+            .or_else(|| self.processed().next())?;
+        let pose = main.processed_pose()?;
+        let poses: Vec<&PhotoPose> = self.photos.iter().filter_map(|p| p.pose.as_ref()).collect();
+        let first = |f: fn(&PhotoPose) -> Option<&String>| poses.iter().find_map(|p| f(p)).cloned();
+        let make = first(|p| p.make.as_ref()).unwrap_or_default();
+        let model = first(|p| p.drone_model.as_ref()).or_else(|| first(|p| p.model.as_ref()));
+        let id = match (first(|p| p.drone_serial_number.as_ref()), &model) {
+            (Some(serial), _) => serial,
+            (None, Some(m)) => format!("{} {m}", make.trim()).trim().to_string(),
+            (None, None) => "unknown DJI aircraft".to_string(),
+        };
+        let mut cameras: Vec<String> = Vec::new();
+        for p in self.processed() {
+            let Some(pp) = p.processed_pose() else {
+                continue;
+            };
+            let c = format!(
+                "{} {}",
+                pp.model.as_deref().unwrap_or("?"),
+                p.dji_name.as_ref().map_or("-", |n| n.lens.letter())
+            );
+            if !cameras.contains(&c) {
+                cameras.push(c);
+            }
+        }
+        let description = format!(
+            "{} {}; cameras (EXIF Model, lens): {}",
+            make.trim(),
+            model.as_deref().unwrap_or("(model not written)"),
+            cameras.join(", ")
+        );
+        let camera_name = match &pose.intrinsics_source {
+            photo_meta::IntrinsicsSource::CameraDatabase { camera } => camera.clone(),
+            _ => format!(
+                "{} {}",
+                pose.model.as_deref().unwrap_or("DJI camera"),
+                main.dji_name.as_ref().map_or("-", |n| n.lens.letter())
+            ),
+        };
+        Some((
+            VehicleInfo { id, description },
+            CameraInfo::from_intrinsics(&camera_name, &pose.intrinsics),
+        ))
+    }
+
+    /// The flight header of a batch: the aircraft and camera the photos name ([`Scan::aircraft`]),
+    /// the detector and the confirmation rule. `None` when no photo is processed.
+    pub fn header(
+        &self,
+        model: ModelInfo,
+        min_sightings: u32,
+        software: String,
+    ) -> Option<FlightHeader> {
+        let (vehicle, camera) = self.aircraft()?;
+        Some(FlightHeader::new(
+            FlightSource::Batch,
+            vehicle,
+            camera,
+            model,
+            min_sightings,
+            software,
+        ))
+    }
+}
+
+/// Puts a photo into the flight folder: a hard link when the folder is on the same disk
+/// (instant, no space), else a copy. An older file of that name (an earlier, interrupted
+/// batch) is replaced.
+fn place_frame(from: &Path, to: &Path) -> Result<(), BatchError> {
+    let err = |e: std::io::Error| BatchError::Frame {
+        from: from.to_path_buf(),
+        to: to.to_path_buf(),
+        reason: e.to_string(),
+    };
+    match std::fs::remove_file(to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    if std::fs::hard_link(from, to).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(from, to).map(|_| ()).map_err(err)
+}
+
+/// Processes every JPEG in `dir` (see the module doc and [`scan_folder`]), putting each
+/// frame's records (and a skip record for each photo not processed) into `sink` and
+/// reporting each photo to `progress`. Records name the photos where they are.
 pub fn run_batch(
     dir: &Path,
     options: &BatchOptions,
     pipeline: &mut Pipeline,
     sink: &mut dyn RecordSink,
-    mut progress: impl FnMut(BatchProgress),
+    progress: impl FnMut(BatchProgress),
 ) -> Result<BatchSummary, BatchError> {
     let started = Instant::now();
-    let files = list_jpegs(dir)?;
-    let total = files.len();
+    let scan = scan_folder(dir, &options.meta)?;
+    run_scan(&scan, None, options, pipeline, sink, progress, started)
+}
+
+/// Processes a scanned folder. With `folder`, each processed photo is put into its
+/// `frames/` under its key, as a live patrol's camera writes it, and records name it there;
+/// the caller has journaled the header. `started` is when the batch began (for the wall time).
+pub fn run_scan(
+    scan: &Scan,
+    folder: Option<&FlightFolder>,
+    options: &BatchOptions,
+    pipeline: &mut Pipeline,
+    sink: &mut dyn RecordSink,
+    mut progress: impl FnMut(BatchProgress),
+    started: Instant,
+) -> Result<BatchSummary, BatchError> {
+    let total = scan.photos.len();
     let mut summary = BatchSummary {
         photos: total,
+        metadata_time: scan.metadata_time,
         ..BatchSummary::default()
     };
     let mut done = 0;
 
-    // Tags.
-    let t = Instant::now();
-    let mut poses = Vec::new();
-    for path in &files {
-        match read_pose(path, &options.meta) {
-            Ok(p) => poses.push((p, path.clone())),
-            Err(e) => {
-                let skipped = Skipped {
-                    file: path.display().to_string(),
-                    stage: SkipStage::Metadata,
-                    reason: e.to_string(),
-                };
-                summary.skipped.push(skipped.clone());
-                done += 1;
-                progress(BatchProgress {
-                    done,
-                    total,
-                    file: skipped.file.clone(),
-                    status: PhotoStatus::Skipped(skipped),
-                });
-            }
-        }
+    // Photos skipped before processing: journaled and reported first.
+    for p in &scan.photos {
+        let Some(skipped) = &p.skipped else { continue };
+        sink.append(&skip_record(p.key.image_index, skipped))
+            .map_err(|source| BatchError::Sink {
+                file: skipped.file.clone(),
+                source,
+            })?;
+        summary.skipped.push(skipped.clone());
+        done += 1;
+        progress(BatchProgress {
+            done,
+            total,
+            file: skipped.file.clone(),
+            status: PhotoStatus::Skipped(skipped.clone()),
+        });
     }
-    summary.metadata_time = t.elapsed();
-    poses.sort_by(|(a, pa), (b, pb)| a.t_utc_us.cmp(&b.t_utc_us).then_with(|| pa.cmp(pb)));
-    summary.utc_offset_assumed = poses
+    let processed: Vec<(&ScannedPhoto, &PhotoPose)> = scan
+        .photos
         .iter()
-        .filter(|(p, _)| p.utc_offset.source == UtcOffsetSource::Assumed)
+        .filter_map(|p| p.processed_pose().map(|pose| (p, pose)))
+        .collect();
+    summary.utc_offset_assumed = processed
+        .iter()
+        .filter(|(_, p)| p.utc_offset.source == UtcOffsetSource::Assumed)
         .count();
 
     // Terrain.
@@ -519,16 +817,16 @@ pub fn run_batch(
         BatchTerrain::Pipeline => None,
         BatchTerrain::FlatAmsl(h) => Some(h),
         BatchTerrain::TakeoffGround => {
-            let mut grounds: Vec<f64> = poses
+            let mut grounds: Vec<f64> = processed
                 .iter()
-                .filter_map(|(p, _)| p.takeoff_ground_amsl_m())
+                .filter_map(|(_, p)| p.takeoff_ground_amsl_m())
                 .collect();
             match median(&mut grounds) {
                 Some(h) => Some(h),
-                None if poses.is_empty() => None,
+                None if processed.is_empty() => None,
                 None => {
                     return Err(BatchError::NoTakeoffGround {
-                        dir: dir.to_path_buf(),
+                        dir: scan.dir.clone(),
                     })
                 }
             }
@@ -548,13 +846,20 @@ pub fn run_batch(
 
     // Photos.
     let base = *pipeline.findings().uncertainty();
-    let jobs: Vec<FrameJob> = poses
-        .iter()
-        .enumerate()
-        .map(|(i, (p, path))| FrameJob {
-            image_index: i as u64,
-            file: p.file.clone(),
-            jpeg: JpegSource::File(path.clone()),
+    let mut jobs: Vec<FrameJob> = Vec::with_capacity(processed.len());
+    for (photo, p) in &processed {
+        let (file, path) = match folder {
+            Some(f) => {
+                let to = f.frame(photo.key);
+                place_frame(&photo.path, &to)?;
+                (f.record_name(&to), to)
+            }
+            None => (p.file.clone(), photo.path.clone()),
+        };
+        jobs.push(FrameJob {
+            image_index: photo.key.image_index,
+            file,
+            jpeg: JpegSource::File(path),
             t_utc_us: p.t_utc_us,
             pose: p.camera,
             intrinsics: p.intrinsics,
@@ -563,10 +868,25 @@ pub fn run_batch(
             } else {
                 base
             }),
-        })
+        });
+    }
+    // A photo skipped once in the flight folder is reported by its name on the card.
+    let sources: BTreeMap<u64, &Path> = processed
+        .iter()
+        .map(|(photo, _)| (photo.key.image_index, photo.path.as_path()))
         .collect();
     let times = process_overlapped(&jobs, options.overlap, pipeline, sink, |job, result| {
         done += 1;
+        let result = match result {
+            FrameResult::Skipped(mut s) if folder.is_some() => {
+                if let Some(source) = sources.get(&job.image_index) {
+                    s.reason = format!("{} (in the flight folder as {})", s.reason, s.file);
+                    s.file = source.display().to_string();
+                }
+                FrameResult::Skipped(s)
+            }
+            other => other,
+        };
         let status = match result {
             FrameResult::Processed { outcome, .. } => {
                 summary.processed += 1;
@@ -597,8 +917,8 @@ pub fn run_batch(
 }
 
 /// A terminal progress bar for [`run_batch`]'s `progress` (the `companion batch` command):
-/// photos done of the total, skipped count, and each skipped photo's reason printed above
-/// the bar.
+/// photos done of the total, skipped count, and each skipped photo's reason printed on
+/// standard output (above the bar on a terminal).
 pub struct BatchProgressBar {
     bar: Option<ProgressBar>,
     skipped: usize,
@@ -631,7 +951,11 @@ impl BatchProgressBar {
         });
         if let PhotoStatus::Skipped(s) = &p.status {
             self.skipped += 1;
-            bar.println(format!("skipped {}: {}", s.file, s.reason));
+            // On standard output whether or not it is a terminal (a hidden bar's `println`
+            // prints nothing): an operator who pipes the output to a file still reads
+            // every skip.
+            let line = format!("skipped {}: {}: {}", s.file, s.cause.describe(), s.reason);
+            bar.suspend(|| println!("{line}"));
             bar.set_message(format!("{} skipped", self.skipped));
         }
         bar.set_position(p.done as u64);

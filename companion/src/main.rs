@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! companion run --config /flights/today/companion.toml
-//! companion batch /flights/today/DCIM --config companion.toml --out /flights/today
+//! companion batch /media/sd/DCIM/DJI_202611291030_001 --config companion.toml --out /flights/today
 //! companion export /flights/today/journal.qlj --out /flights/today
 //! ```
 
@@ -10,16 +10,20 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use companion::batch::{run_batch, BatchOptions, BatchProgressBar, BatchTerrain};
+use companion::batch::{
+    run_scan, scan_folder, BatchOptions, BatchProgress, BatchProgressBar, BatchTerrain,
+    PhotoStatus, Skipped,
+};
 use companion::config::Config;
 use companion::detect::{Detector, DetectorConfig};
 use companion::fusion::{Fusion, FusionSettings};
-use companion::journal::{read_journal, Journal, JournalOptions, JOURNAL_FILE_NAME};
+use companion::journal::{read_journal, Journal, JournalOptions};
 use companion::pipeline::Pipeline;
 use companion::record::{Record, RecordSink, SinkError};
 use companion::service::Service;
 use companion::Findings;
 use qly_core::terrain::FlatGround;
+use qly_flight::folder::FlightFolder;
 
 /// Qianliyan companion: turns a flight's photos and telemetry into geotagged findings.
 #[derive(Debug, Parser)]
@@ -38,10 +42,12 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
-    /// Process a folder of DJI photos after the flight (poses from their EXIF/XMP tags):
-    /// journal and exports into --out.
+    /// Process a folder of DJI photos after the flight (poses from their EXIF/XMP tags) into
+    /// a flight folder, as a live patrol writes it: journal (header, frames, skips,
+    /// sightings, candidates), frames/ and the exports. Exits non-zero when no photo could
+    /// be processed.
     Batch {
-        /// The photo folder.
+        /// The photo folder (a DJI SD card's DCIM/... folder).
         dir: PathBuf,
         /// The service's configuration: its [detector], [geotag] and [fusion] are used
         /// ([camera] is not: each photo names its camera).
@@ -50,10 +56,10 @@ enum Command {
         /// Without --config: the ONNX model, with default thresholds.
         #[arg(long, value_name = "FILE", conflicts_with = "config")]
         model: Option<PathBuf>,
-        /// Where the journal and exports go (default: the photo folder). Must not hold a
-        /// journal with records already.
+        /// The flight folder to write (created if missing). Must not hold a journal with
+        /// records already.
         #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
+        out: PathBuf,
     },
     /// Write the exports (candidates and sightings as GeoJSON and GeoPackage) of a journal.
     Export {
@@ -82,7 +88,7 @@ fn run(cli: Cli) -> Result<()> {
             config,
             model,
             out,
-        } => batch(&dir, config.as_deref(), model.as_deref(), out.as_deref()),
+        } => batch(&dir, config.as_deref(), model.as_deref(), &out),
         Command::Export {
             journal,
             out,
@@ -135,12 +141,8 @@ impl RecordSink for JournalAndMemory {
     }
 }
 
-fn batch(
-    dir: &Path,
-    config: Option<&Path>,
-    model: Option<&Path>,
-    out: Option<&Path>,
-) -> Result<()> {
+fn batch(dir: &Path, config: Option<&Path>, model: Option<&Path>, out: &Path) -> Result<()> {
+    let started = std::time::Instant::now();
     let (detector_config, settings, river, uncertainty, terrain, min_sightings) =
         match (config, model) {
             (Some(path), _) => {
@@ -174,7 +176,45 @@ fn batch(
             detector_config.model_path.display()
         );
     }
+    let options = BatchOptions {
+        terrain,
+        ..BatchOptions::default()
+    };
+    let scan = scan_folder(dir, &options.meta)?;
+    if scan.processed().next().is_none() {
+        // Nothing to write: say why for every photo, and fail.
+        let mut bar = BatchProgressBar::new();
+        for (i, p) in scan.photos.iter().enumerate() {
+            if let Some(s) = &p.skipped {
+                bar.update(&BatchProgress {
+                    done: i + 1,
+                    total: scan.photos.len(),
+                    file: s.file.clone(),
+                    status: PhotoStatus::Skipped(s.clone()),
+                });
+            }
+        }
+        bar.finish();
+        print_skips_by_reason(
+            &scan
+                .photos
+                .iter()
+                .filter_map(|p| p.skipped.clone())
+                .collect::<Vec<_>>(),
+        );
+        bail!(
+            "no photo of {} can be processed ({} JPEG files); no flight folder written",
+            dir.display(),
+            scan.photos.len()
+        );
+    }
+
     let detector = Detector::new(&detector_config).context("detector")?;
+    let model_info = companion::service::model_info(
+        &detector_config.model_path,
+        &detector.metadata().class_names,
+    )
+    .with_context(|| format!("model {}", detector_config.model_path.display()))?;
     let fusion = Fusion::new(settings, river).context("fusion")?;
     // The batch replaces the ground with the one its options say.
     let findings = Findings::new(
@@ -184,13 +224,11 @@ fn batch(
     );
     let mut pipeline = Pipeline::new(detector, findings);
 
-    let out = out.unwrap_or(dir);
-    std::fs::create_dir_all(out).with_context(|| format!("output folder {}", out.display()))?;
-    let (journal, contents) =
-        Journal::open(&out.join(JOURNAL_FILE_NAME), JournalOptions::default())?;
+    let folder = FlightFolder::create(out)?;
+    let (journal, contents) = Journal::open(&folder.journal(), JournalOptions::default())?;
     if !contents.records.is_empty() {
         bail!(
-            "{} already holds {} records; give another --out (a batch starts a journal of its own)",
+            "{} already holds {} records; give another --out (a batch starts a flight folder of its own)",
             contents.path.display(),
             contents.records.len()
         );
@@ -199,20 +237,30 @@ fn batch(
         journal,
         records: Vec::new(),
     };
-    let options = BatchOptions {
-        terrain,
-        ..BatchOptions::default()
-    };
+    let header = scan
+        .header(model_info, min_sightings, companion::service::software())
+        .context("no photo to process")?;
+    let flight_id = header.flight_id.clone();
+    sink.append(&Record::Header(header))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", sink.journal.path().display()))?;
     let mut bar = BatchProgressBar::new();
-    let summary = run_batch(dir, &options, &mut pipeline, &mut sink, |p| bar.update(&p));
+    let summary = run_scan(
+        &scan,
+        Some(&folder),
+        &options,
+        &mut pipeline,
+        &mut sink,
+        |p| bar.update(&p),
+        started,
+    );
     bar.finish();
     let summary = summary?;
     sink.journal
         .flush()
         .context("the journal could not be written")?;
-    let exported = companion::export::export_flight(&sink.records, out, min_sightings)?;
+    let exported = companion::export::export_flight(&sink.records, folder.root(), min_sightings)?;
     println!(
-        "{} photos: {} processed, {} skipped; {} detections, {} sightings, {} candidates; ground {}; {:.1} s",
+        "{} photos: {} processed, {} skipped; {} detections, {} sightings, {} candidates; ground {}; {:.1} s ({:.2} photos/s)",
         summary.photos,
         summary.processed,
         summary.skipped.len(),
@@ -223,13 +271,49 @@ fn batch(
             .ground_amsl_m
             .map(|h| format!("{h:.1} m AMSL"))
             .unwrap_or_else(|| "from the pipeline".into()),
-        summary.wall_time.as_secs_f64()
+        summary.wall_time.as_secs_f64(),
+        summary.photos as f64 / summary.wall_time.as_secs_f64().max(1e-9)
     );
+    let t = &summary.times;
+    println!(
+        "time: tags {:.1} s; summed over the processed photos: decode {:.1} s and letterbox {:.1} s (on a second thread, beside), inference {:.1} s, postprocess {:.1} s, findings and journal {:.1} s",
+        summary.metadata_time.as_secs_f64(),
+        t.jpeg_decode.as_secs_f64(),
+        t.preprocess.as_secs_f64(),
+        t.inference.as_secs_f64(),
+        t.postprocess.as_secs_f64(),
+        t.findings.as_secs_f64()
+    );
+    print_skips_by_reason(&summary.skipped);
+    println!("flight {flight_id}: {}", folder.root().display());
     println!("journal: {}", sink.journal.path().display());
     for f in exported.files {
         println!("export: {}", f.display());
     }
+    if summary.processed == 0 {
+        bail!(
+            "none of the {} photos of {} could be processed",
+            summary.photos,
+            dir.display()
+        );
+    }
     Ok(())
+}
+
+/// `skipped by reason: 3 a thermal photo (...), 1 corrupt or unreadable photo`.
+fn print_skips_by_reason(skipped: &[Skipped]) {
+    let mut by: std::collections::BTreeMap<_, usize> = std::collections::BTreeMap::new();
+    for s in skipped {
+        *by.entry(s.cause).or_default() += 1;
+    }
+    if by.is_empty() {
+        return;
+    }
+    let parts: Vec<String> = by
+        .iter()
+        .map(|(reason, n)| format!("{n} {}", reason.describe()))
+        .collect();
+    println!("skipped by reason: {}", parts.join(", "));
 }
 
 fn export(journal: &Path, out: Option<&Path>, min_sightings: u32) -> Result<()> {

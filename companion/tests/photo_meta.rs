@@ -99,6 +99,27 @@ fn m3e_tags_parse_back_exactly() {
     let jpeg_el = m3e_photo(&elements);
     let dji_el = DjiXmp::parse(jpeg_headers(&jpeg_el).unwrap().xmp.unwrap()).unwrap();
     assert_eq!(dji_el, dji);
+    // Signed decimal positions in the XMP, as DJI writes them, and the aircraft's identity.
+    assert!((dji.gps_lat_deg.unwrap() - tags.lat_deg).abs() < 1e-8);
+    assert!((dji.gps_lon_deg.unwrap() - tags.lon_deg).abs() < 1e-8);
+    assert_eq!(dji.drone_model.as_deref(), Some("M3E"));
+    assert_eq!(
+        dji.drone_serial_number.as_deref(),
+        Some("1581F5BKD223Q00A0001")
+    );
+    assert_eq!(dji.image_source.as_deref(), Some("WideCamera"));
+    // Southern and western hemispheres keep their signs through the XMP.
+    let south_west = DjiTags {
+        lat_deg: -33.856_789_1,
+        lon_deg: -70.654_321_2,
+        ..tags.clone()
+    };
+    let sw = DjiXmp::parse(south_west.xmp().as_bytes()).unwrap();
+    assert!(south_west
+        .xmp()
+        .contains(r#"drone-dji:GpsLatitude="-33.85678910""#));
+    assert_eq!(sw.gps_lat_deg, Some(-33.856_789_1));
+    assert_eq!(sw.gps_lon_deg, Some(-70.654_321_2));
 
     // The pose.
     let pose = photo_pose(&jpeg, "DJI_0001.JPG", &PhotoMetaOptions::default()).unwrap();
@@ -114,6 +135,8 @@ fn m3e_tags_parse_back_exactly() {
     );
     assert_eq!(pose.camera.q_ned_body, Quat::from_ypr_deg(30.5, -2.1, 1.3));
     assert_eq!(pose.intrinsics_source, IntrinsicsSource::DewarpData);
+    assert!(!pose.is_thermal());
+    assert_eq!(pose.drone_model.as_deref(), Some("M3E"));
     let k = &pose.intrinsics;
     assert_eq!((k.width_px, k.height_px), (5280, 3956));
     assert_eq!((k.fx_px, k.cx_px, k.cy_px), (3713.29, 2647.02, 1969.28));

@@ -165,6 +165,33 @@ pub struct FlightHeader {
 }
 
 impl FlightHeader {
+    /// The header of a new flight, live or batch: a new id, created now, this crate's journal
+    /// format, every position in WGS-84.
+    pub fn new(
+        source: FlightSource,
+        vehicle: VehicleInfo,
+        camera: CameraInfo,
+        model: ModelInfo,
+        min_sightings: u32,
+        software: String,
+    ) -> FlightHeader {
+        let created_utc_us = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as i64);
+        FlightHeader {
+            journal_format: JOURNAL_FORMAT,
+            flight_id: FlightId::generate(),
+            created_utc_us,
+            source,
+            vehicle,
+            camera,
+            model,
+            min_sightings,
+            datum: "WGS-84".into(),
+            software,
+        }
+    }
+
     /// The id of candidate `id` of this flight, unique across flights.
     pub fn candidate_uid(&self, id: u64) -> CandidateUid {
         CandidateUid {

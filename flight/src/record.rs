@@ -154,11 +154,13 @@ pub enum SkipReason {
     NoGround,
     /// The photo's own metadata does not place it (batch: no GPS or attitude in EXIF/XMP).
     NoMetadata,
-    /// A kind of photo the detector does not take (batch: a thermal R-JPEG), or one it could
-    /// not process (another size than the camera's calibration).
+    /// A photo the detector could not process (another size than the camera's calibration,
+    /// or processing failed).
     NotProcessed,
     /// The capture event arrived but its photo never did (the camera or renderer lost it).
     NoPhotoFile,
+    /// A thermal photo (a DJI R-JPEG, `_T`): the detector takes visible-light photos.
+    ThermalPhoto,
 }
 
 impl SkipReason {
@@ -171,6 +173,7 @@ impl SkipReason {
             SkipReason::NoMetadata => "no position or attitude in the photo's metadata",
             SkipReason::NotProcessed => "a kind of photo not processed",
             SkipReason::NoPhotoFile => "the photo never arrived",
+            SkipReason::ThermalPhoto => "a thermal photo (the detector takes visible-light photos)",
         }
     }
 }

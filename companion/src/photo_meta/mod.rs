@@ -161,9 +161,18 @@ pub struct PhotoPose {
     pub intrinsics: CameraIntrinsics,
     pub intrinsics_source: IntrinsicsSource,
     pub rtk: Option<RtkAccuracy>,
+    /// `drone-dji:DroneModel`, `DroneSerialNumber`, `ImageSource` when written.
+    pub drone_model: Option<String>,
+    pub drone_serial_number: Option<String>,
+    pub image_source: Option<String>,
 }
 
 impl PhotoPose {
+    /// Whether the photo says it is thermal (`drone-dji:ImageSource="InfraredCamera"`).
+    pub fn is_thermal(&self) -> bool {
+        self.image_source.as_deref() == Some(xmp::INFRARED_IMAGE_SOURCE)
+    }
+
     /// The take-off ground's height in the camera altitude's datum:
     /// `AbsoluteAltitude - RelativeAltitude`; `None` without a relative altitude.
     pub fn takeoff_ground_amsl_m(&self) -> Option<f64> {
@@ -412,6 +421,9 @@ pub fn pose_from_tags(
         intrinsics,
         intrinsics_source,
         rtk,
+        drone_model: dji.drone_model.clone(),
+        drone_serial_number: dji.drone_serial_number.clone(),
+        image_source: dji.image_source.clone(),
     })
 }
 

@@ -68,7 +68,19 @@ pub struct DjiXmp {
     /// `GpsLatitude`/`GpsLongitude` (some models write `GpsLongtitude`), degrees.
     pub gps_lat_deg: Option<f64>,
     pub gps_lon_deg: Option<f64>,
+    /// `DroneModel`: the aircraft as DJI names it (`M3E`, `M30T`, `Matrice 4E`).
+    pub drone_model: Option<String>,
+    /// `DroneSerialNumber`: the aircraft's serial number.
+    pub drone_serial_number: Option<String>,
+    /// `CameraSerialNumber`: the payload's serial number.
+    pub camera_serial_number: Option<String>,
+    /// `ImageSource`: which camera of the payload took the photo (`WideCamera`, `ZoomCamera`,
+    /// `InfraredCamera`, `VisibleCamera`).
+    pub image_source: Option<String>,
 }
+
+/// `ImageSource` of a thermal photo.
+pub const INFRARED_IMAGE_SOURCE: &str = "InfraredCamera";
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum XmpError {
@@ -155,6 +167,10 @@ fn number(tags: &BTreeMap<String, String>, tag: &'static str) -> Result<Option<f
     }
 }
 
+fn text(tags: &BTreeMap<String, String>, tag: &str) -> Option<String> {
+    tags.get(tag).filter(|v| !v.is_empty()).cloned()
+}
+
 fn integer(tags: &BTreeMap<String, String>, tag: &'static str) -> Result<Option<u32>, XmpError> {
     let Some(raw) = tags.get(tag) else {
         return Ok(None);
@@ -231,6 +247,10 @@ impl DjiXmp {
                 Some(v) => Some(v),
                 None => number(&t, "GpsLongtitude")?,
             },
+            drone_model: text(&t, "DroneModel"),
+            drone_serial_number: text(&t, "DroneSerialNumber"),
+            camera_serial_number: text(&t, "CameraSerialNumber"),
+            image_source: text(&t, "ImageSource"),
         })
     }
 }
@@ -256,6 +276,30 @@ mod tests {
         assert_eq!(d.calibration_date, "2022-06-08");
         assert_eq!((d.fx_px, d.cx_offset_px, d.k3), (3713.29, 7.02, -0.0270));
         assert_eq!(x.flight_yaw_deg, None);
+    }
+
+    #[test]
+    fn signed_positions_and_the_aircraft_identity_are_read() {
+        let xmp =
+            br#"<rdf:Description xmlns:rdf="r" xmlns:drone-dji="http://www.dji.com/drone-dji/1.0/"
+   drone-dji:GpsLatitude="+30.1234" drone-dji:GpsLongtitude="-114.5678"
+   drone-dji:RelativeAltitude="+75.20" drone-dji:GimbalPitchDegree="-90.00"
+   drone-dji:FlightYawDegree="-179.90" drone-dji:DroneModel="M3E"
+   drone-dji:DroneSerialNumber="1581F5BKD223Q00A0000" drone-dji:ImageSource="WideCamera"
+   drone-dji:CameraSerialNumber=""/>"#;
+        let x = DjiXmp::parse(xmp).unwrap();
+        assert_eq!(x.gps_lat_deg, Some(30.1234));
+        assert_eq!(x.gps_lon_deg, Some(-114.5678));
+        assert_eq!(x.relative_altitude_m, Some(75.2));
+        assert_eq!(x.gimbal_pitch_deg, Some(-90.0));
+        assert_eq!(x.flight_yaw_deg, Some(-179.9));
+        assert_eq!(x.drone_model.as_deref(), Some("M3E"));
+        assert_eq!(
+            x.drone_serial_number.as_deref(),
+            Some("1581F5BKD223Q00A0000")
+        );
+        assert_eq!(x.image_source.as_deref(), Some("WideCamera"));
+        assert_eq!(x.camera_serial_number, None, "an empty tag is no value");
     }
 
     #[test]

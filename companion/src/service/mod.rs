@@ -544,15 +544,12 @@ fn flight_header(
     model_path: &std::path::Path,
     classes: &[String],
 ) -> Result<qly_flight::header::FlightHeader, StartError> {
-    use qly_flight::header::{
-        sha256_file, CameraInfo, FlightHeader, FlightId, FlightSource, ModelInfo, VehicleInfo,
-        JOURNAL_FORMAT,
-    };
+    use qly_flight::header::{CameraInfo, FlightHeader, FlightSource, VehicleInfo};
     let intrinsics = config.intrinsics().map_err(|source| StartError::Config {
         path: config.path.clone(),
         source,
     })?;
-    let sha256 = sha256_file(model_path).map_err(|source| StartError::ModelFingerprint {
+    let model = model_info(model_path, classes).map_err(|source| StartError::ModelFingerprint {
         path: model_path.to_path_buf(),
         source,
     })?;
@@ -561,34 +558,37 @@ fn flight_header(
         .name
         .clone()
         .unwrap_or_else(|| "calibrated".into());
-    Ok(FlightHeader {
-        journal_format: JOURNAL_FORMAT,
-        flight_id: FlightId::generate(),
-        created_utc_us: now_utc_us(),
-        source: FlightSource::Live,
-        vehicle: VehicleInfo {
+    Ok(FlightHeader::new(
+        FlightSource::Live,
+        VehicleInfo {
             id: format!("mavlink:{}", config.flight_controller.system_id),
             description: String::new(),
         },
-        camera: CameraInfo::from_intrinsics(&camera_name, &intrinsics),
-        model: ModelInfo {
-            file: model_path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256,
-            classes: classes.to_vec(),
-        },
-        min_sightings: config.fusion.min_sightings,
-        datum: "WGS-84".into(),
-        software: format!("qianliyan-companion {}", env!("CARGO_PKG_VERSION")),
+        CameraInfo::from_intrinsics(&camera_name, &intrinsics),
+        model,
+        config.fusion.min_sightings,
+        software(),
+    ))
+}
+
+/// The detector as a flight header names it: the model file's name, its SHA-256 and classes.
+pub fn model_info(
+    model_path: &std::path::Path,
+    classes: &[String],
+) -> std::io::Result<qly_flight::header::ModelInfo> {
+    Ok(qly_flight::header::ModelInfo {
+        file: model_path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        sha256: qly_flight::header::sha256_file(model_path)?,
+        classes: classes.to_vec(),
     })
 }
 
-fn now_utc_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
+/// The program and version a flight header names.
+pub fn software() -> String {
+    format!("qianliyan-companion {}", env!("CARGO_PKG_VERSION"))
 }
 
 /// Writes the exports ([`crate::export::export_flight`]: candidates fused from at least

@@ -35,6 +35,12 @@ pub struct DjiTags {
     pub rtk: Option<(u32, f64, f64, f64)>,
     /// Write the DJI tags as elements rather than attributes.
     pub as_elements: bool,
+    /// Also write the position into the XMP (`GpsLatitude`/`GpsLongitude`, signed decimals).
+    pub xmp_position: bool,
+    /// `DroneModel`, `DroneSerialNumber`, `ImageSource` (`WideCamera`, `InfraredCamera`...).
+    pub drone_model: Option<&'static str>,
+    pub drone_serial: Option<&'static str>,
+    pub image_source: Option<&'static str>,
 }
 
 impl DjiTags {
@@ -61,6 +67,10 @@ impl DjiTags {
             dewarp: Some("2022-06-08;3713.290000000000,3713.290000000000,7.020000000000,-8.720000000000,-0.112575240000,0.014874430000,-0.000085720000,0.000000000000,-0.027064110000".into()),
             rtk: Some((50, 0.012, 0.011, 0.025)),
             as_elements: false,
+            xmp_position: true,
+            drone_model: Some("M3E"),
+            drone_serial: Some("1581F5BKD223Q00A0001"),
+            image_source: Some("WideCamera"),
         }
     }
 
@@ -164,6 +174,19 @@ impl DjiTags {
             ("GimbalPitchDegree", s(self.gimbal_ypr_deg[1])),
             ("GpsStatus", "RTK".into()),
         ];
+        if self.xmp_position {
+            tags.push(("GpsLatitude", format!("{:+.8}", self.lat_deg)));
+            tags.push(("GpsLongitude", format!("{:+.8}", self.lon_deg)));
+        }
+        for (tag, value) in [
+            ("DroneModel", self.drone_model),
+            ("DroneSerialNumber", self.drone_serial),
+            ("ImageSource", self.image_source),
+        ] {
+            if let Some(v) = value {
+                tags.push((tag, v.to_string()));
+            }
+        }
         if let Some([y, p, r]) = self.flight_ypr_deg {
             tags.extend([
                 ("FlightRollDegree", s(r)),
