@@ -26,9 +26,9 @@ use crate::estimate::{
 };
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
-use crate::sorties::{split_sorties_within, SortieParams};
+use crate::sorties::{split_sorties_from_launches, split_sorties_within, SortieParams};
 use crate::survey::{
-    AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
+    AltitudeTarget, Estimate, InputGeometry, LaunchOptions, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
     SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
 use crate::terrain::follow::{flown_amsl_at, follow_mission, FollowedMission};
@@ -202,6 +202,7 @@ fn plan(
                     photos.len(),
                     &sortie_params,
                     transit.as_ref(),
+                    params.launch.as_ref(),
                     &|m| Ok(m.wire_items(MissionType::Mission).len()),
                 );
                 let coverage = proof
@@ -230,6 +231,7 @@ fn plan(
                 photos.len(),
                 &sortie_params,
                 transit.as_ref(),
+                params.launch.as_ref(),
                 &|m| {
                     let followed = follow_mission(m, &frame, ground, &follow)?;
                     let n = followed.mission.wire_items(MissionType::Mission).len();
@@ -372,6 +374,7 @@ fn missions(
     photo_count: usize,
     sortie: &SortieParams,
     transit_region: Option<&TransitRegion>,
+    launch: Option<&LaunchOptions>,
     count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
     let route = |a: PlaneCoord, b: PlaneCoord| -> Vec<PlaneCoord> {
@@ -379,7 +382,19 @@ fn missions(
             .and_then(|r| transit_via(r.polygon, r.exclusions, r.margin_m, a, b))
             .unwrap_or_default()
     };
-    let sorties = split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?;
+    let sorties = match launch {
+        None => split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?,
+        Some(l) => split_sorties_from_launches(
+            transects,
+            triggers,
+            frame,
+            sortie,
+            &l.points,
+            l.max_range_m,
+            &route,
+            count_items,
+        )?,
+    };
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
     // points into latitude/longitude twice is the slowest part of a long plan.
@@ -516,8 +531,8 @@ fn strip_half_width_m(region: &PlaneRegion, lane_spacing_m: f64) -> f64 {
 }
 
 /// Refuses a survey whose estimated photo count is above [`MAX_PHOTOS`], from the geometry
-/// alone (corridor length x lanes, or area) and the spacings: linear in the input's points,
-/// nothing allocated per lane or photo.
+/// alone ([`crate::bounds::size_of`]): linear in the input's points, nothing allocated per
+/// lane or photo.
 fn check_photo_count(
     input: &SurveyInput,
     params: &SurveyParams,
@@ -525,60 +540,22 @@ fn check_photo_count(
     lane_spacing_m: f64,
     front_share_m: f64,
 ) -> Result<(), PlanError> {
-    positive("lane_spacing_m", lane_spacing_m, "a lane spacing > 0 m")?;
-    positive(
-        "trigger_distance_m",
-        front_share_m,
-        "a distance between photos > 0 m",
-    )?;
-    let (estimate, what) = match &input.geometry {
-        InputGeometry::Centreline(points) => {
-            let length_m: f64 = points.windows(2).map(|w| w[0].distance_m(w[1])).sum();
-            let width_m = input.width_m.filter(|w| w.is_finite()).unwrap_or(0.0);
-            // A width given on the command line has not been through the reader's check.
-            if width_m > crate::input::MAX_CORRIDOR_WIDTH_M {
-                return Err(PlanError::BadParam {
-                    field: "width_m",
-                    value: width_m,
-                    expected: "at most 2000 m (input::MAX_CORRIDOR_WIDTH_M); a wider strip is \
-                               an area: give a Polygon",
-                });
-            }
-            let lanes = (width_m / lane_spacing_m).ceil().max(1.0)
-                + 2.0 * f64::from(params.corridor.extra_lanes_per_bank);
-            (
-                length_m * lanes / front_share_m,
-                format!("{lanes:.0} lane(s) along {:.1} km", length_m / 1000.0),
-            )
-        }
-        InputGeometry::Area { boundary, .. } => {
-            let ring = project(frame, boundary);
-            let twice: f64 = ring
-                .iter()
-                .zip(ring.iter().cycle().skip(1))
-                .map(|(a, b)| a.x * b.y - b.x * a.y)
-                .sum();
-            let area_m2 = twice.abs() / 2.0;
-            (
-                area_m2 / (lane_spacing_m * front_share_m),
-                format!("an area of {:.1} km2", area_m2 / 1e6),
-            )
-        }
-    };
-    if estimate.is_nan() || estimate > MAX_PHOTOS {
+    let size = crate::bounds::size_of(input, params, frame, lane_spacing_m, front_share_m)?;
+    if size.photos.is_nan() || size.photos > MAX_PHOTOS {
         return Err(PlanError::BadGeometry {
             what: format!(
-                "{}: about {estimate:.0} photos ({what}, lanes {lane_spacing_m:.1} m apart, a \
-                 photo every {front_share_m:.1} m): more than the {MAX_PHOTOS:.0} one plan may \
-                 hold; split the survey, or fly higher or with less overlap",
-                input.source
+                "{}: about {:.0} photos ({}, lanes {lane_spacing_m:.1} m apart, a photo every \
+                 {front_share_m:.1} m): more than the {MAX_PHOTOS:.0} one plan may hold (the \
+                 memory bound, not overridable); split the survey, or fly higher or with less \
+                 overlap",
+                input.source, size.photos, size.what
             ),
         });
     }
     Ok(())
 }
 
-fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
+pub(crate) fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -629,7 +606,7 @@ fn validate(p: &SurveyParams) -> Result<(), PlanError> {
 }
 
 /// Flight height above take-off (flat ground: also above ground), refused above the ceiling.
-fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
+pub(crate) fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
     let alt_m = match p.altitude {
         AltitudeTarget::Gsd { cm_per_px } => p.camera.distance_for_gsd_m(cm_per_px),
         AltitudeTarget::AboveTakeoff { alt_m } => alt_m,
@@ -644,7 +621,7 @@ fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
     Ok(alt_m)
 }
 
-fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
+pub(crate) fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
     let first = match &input.geometry {
         InputGeometry::Centreline(points) => points.first(),
         InputGeometry::Area { boundary, .. } => boundary.first(),
@@ -654,7 +631,7 @@ fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
     })
 }
 
-fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
+pub(crate) fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
     points
         .iter()
         .map(|&p| {

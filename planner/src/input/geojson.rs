@@ -301,6 +301,90 @@ pub(crate) fn read(
     })
 }
 
+/// Named Point features of a GeoJSON file (launch points, sites), in WGS-84: a Feature, a
+/// FeatureCollection or a bare Point (then unnamed: refused); other geometries are skipped,
+/// so a survey file's sites read too. The datum is `datum_override`, else a `datum`
+/// property of the collection, else WGS-84.
+pub(crate) fn read_points(
+    ctx: &Ctx,
+    text: &str,
+    datum_override: Option<Datum>,
+) -> Result<Vec<Site>, InputError> {
+    ctx.require_text(text, "a GeoJSON FeatureCollection of named Points")?;
+    let value: JsonValue = serde_json::from_str(text).map_err(|e| {
+        ctx.err(
+            format!("line {}, column {}", e.line(), e.column()),
+            format!("not valid JSON ({e}): expected a GeoJSON FeatureCollection"),
+        )
+    })?;
+    if let Some(crs) = value.get("crs") {
+        check_crs(ctx, crs)?;
+    }
+    let file_datum = match value
+        .get("properties")
+        .and_then(|p| p.get("datum"))
+        .or_else(|| value.get("datum"))
+    {
+        Some(JsonValue::String(d)) => {
+            Some(Datum::from_str(d).map_err(|e| ctx.err("datum", e.to_string()))?)
+        }
+        Some(other) => {
+            return Err(ctx.err(
+                "datum",
+                format!("{other}: expected a string WGS84, CGCS2000 or GCJ02"),
+            ))
+        }
+        None => None,
+    };
+    let datum = datum_override.or(file_datum).unwrap_or_default();
+    let gj: GeoJson = serde_json::from_value(value).map_err(|e| {
+        ctx.err(
+            "(root)",
+            format!("not GeoJSON ({e}): expected a Feature or FeatureCollection"),
+        )
+    })?;
+    let features: Vec<(String, Feature)> = match gj {
+        GeoJson::FeatureCollection(fc) => fc
+            .features
+            .into_iter()
+            .enumerate()
+            .map(|(k, f)| (format!("features[{k}]"), f))
+            .collect(),
+        GeoJson::Feature(f) => vec![(String::new(), f)],
+        GeoJson::Geometry(g) => vec![(
+            "(geometry)".into(),
+            Feature {
+                geometry: Some(g),
+                ..Default::default()
+            },
+        )],
+    };
+    let mut sites = Vec::new();
+    for (prefix, f) in &features {
+        let Some(GeometryValue::Point { coordinates }) = f.geometry.as_ref().map(|g| &g.value)
+        else {
+            continue;
+        };
+        let name = match f.property("name") {
+            Some(JsonValue::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            _ => {
+                return Err(ctx.err(
+                    join(prefix, "properties.name"),
+                    "a Point without a name: expected a \"name\" string (a launch point is \
+                     named so the pilot knows where to drive)",
+                ))
+            }
+        };
+        let cpath = join(&join(prefix, "geometry"), "coordinates");
+        let p = positions(ctx, &cpath, std::slice::from_ref(coordinates), datum)?;
+        sites.push(Site {
+            name,
+            point: datum.to_wgs84(p[0]),
+        });
+    }
+    Ok(sites)
+}
+
 /// Lanes, photos and corridor outlines that our own GeoJSON output draws (property
 /// `kind`); skipped so that a written plan reads back as survey input.
 fn is_our_drawing(f: &Feature) -> bool {
