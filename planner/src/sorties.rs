@@ -652,6 +652,7 @@ mod tests {
             traced: trace_photos(&ts, 15.0),
             vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
             home: coord! {x: hx, y: hy},
+            frame: &f,
             params: &p,
             transit: &|_, _| Vec::new(),
         };
