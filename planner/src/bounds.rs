@@ -14,7 +14,7 @@ use qly_core::geodesy::LocalFrame;
 
 use crate::coverage::MAX_REGION_CELLS;
 use crate::error::PlanError;
-use crate::plan::{altitude_m, first_vertex, positive, project, COVERAGE_CELL_M};
+use crate::plan::{altitude_m, first_vertex, positive, project, validate, COVERAGE_CELL_M};
 use crate::survey::{BatteryBudget, InputGeometry, SurveyInput, SurveyParams, SurveyPlan};
 
 /// Peak resident memory per planned photo, bytes: photo points, traced photos, mission items
@@ -77,6 +77,7 @@ pub const ASSUMED_BATTERY: BatteryBudget = BatteryBudget {
 /// Estimates `input` planned with `params` (at the target height; over terrain the lanes may
 /// come closer, see [`crate::plan::plan_survey_over_terrain`]).
 pub fn estimate_size(input: &SurveyInput, params: &SurveyParams) -> Result<PlanSize, PlanError> {
+    validate(params)?;
     let alt_m = altitude_m(params)?;
     let camera = &params.camera;
     let spacing_m = camera.lane_spacing_m(alt_m, params.orientation, params.side_overlap_pct);
@@ -149,9 +150,9 @@ pub(crate) fn size_of(
 /// Refuses a plan past `limits`, with the estimate and the flag that overrides it.
 pub fn check_limits(size: &PlanSize, limits: &PlanLimits) -> Result<(), PlanError> {
     let hours = size.survey_time_s / 3600.0;
-    let past = if !(size.photos <= limits.max_photos) {
+    let past = if size.photos.is_nan() || size.photos > limits.max_photos {
         format!("more than {:.0} photos", limits.max_photos)
-    } else if !(hours <= limits.max_survey_h) {
+    } else if hours.is_nan() || hours > limits.max_survey_h {
         format!("more than {:.0} hours of survey lanes", limits.max_survey_h)
     } else {
         return Ok(());

@@ -30,10 +30,7 @@ impl Progress {
             };
         }
         let (tx, rx) = mpsc::channel::<()>();
-        let message = format!(
-            "planning about {:.0} photos ({})",
-            size.photos, size.what
-        );
+        let message = format!("planning about {:.0} photos ({})", size.photos, size.what);
         let thread = std::thread::spawn(move || {
             if rx.recv_timeout(SHOW_AFTER) != Err(mpsc::RecvTimeoutError::Timeout) {
                 return;

@@ -28,8 +28,8 @@ use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
 use crate::sorties::{split_sorties_from_launches, split_sorties_within, SortieParams};
 use crate::survey::{
-    AltitudeTarget, Estimate, InputGeometry, LaunchOptions, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
-    SurveyParams, SurveyPlan, TerrainPlan, Transect,
+    AltitudeTarget, Estimate, InputGeometry, LaunchOptions, PlaneCoord, PlaneRegion, Sortie,
+    SurveyInput, SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
 use crate::terrain::follow::{flown_amsl_at, follow_mission, FollowedMission};
 use crate::terrain::{photo_footprint_scales, FollowParams, TerrainFollowError, TerrainOptions};
@@ -367,6 +367,7 @@ fn plan(
 }
 
 /// The whole mission, where its survey items are, and the sorties.
+#[allow(clippy::too_many_arguments)] // the parts of one plan, named rather than bundled
 fn missions(
     transects: &[Transect],
     triggers: &[LaneTriggers],
@@ -384,16 +385,9 @@ fn missions(
     };
     let sorties = match launch {
         None => split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?,
-        Some(l) => split_sorties_from_launches(
-            transects,
-            triggers,
-            frame,
-            sortie,
-            &l.points,
-            l.max_range_m,
-            &route,
-            count_items,
-        )?,
+        Some(l) => {
+            split_sorties_from_launches(transects, triggers, frame, sortie, l, &route, count_items)?
+        }
     };
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
@@ -555,7 +549,11 @@ fn check_photo_count(
     Ok(())
 }
 
-pub(crate) fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
+pub(crate) fn positive(
+    field: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<(), PlanError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -567,7 +565,7 @@ pub(crate) fn positive(field: &'static str, value: f64, expected: &'static str) 
     }
 }
 
-fn validate(p: &SurveyParams) -> Result<(), PlanError> {
+pub(crate) fn validate(p: &SurveyParams) -> Result<(), PlanError> {
     p.camera.validate()?;
     check_overlap("side_overlap_pct", p.side_overlap_pct)?;
     check_overlap("front_overlap_pct", p.front_overlap_pct)?;

@@ -76,14 +76,17 @@ fn sorties_fly_from_launch_points_in_range_within_the_battery() {
         assert!(s.flight_time_s <= 27.0 * 60.0 + 1e-6, "{}", s.flight_time_s);
         assert!(s.survey_time_s > 0.0 && s.survey_time_s < s.flight_time_s);
         // Sorties follow each other, re-taking the requested photos.
-        assert!(s.photos.start <= next && s.photos.end > next, "{:?}", s.photos);
+        assert!(
+            s.photos.start <= next && s.photos.end > next,
+            "{:?}",
+            s.photos
+        );
         next = s.photos.end;
     }
     assert_eq!(next, n);
     // Flying from the bank saves transit: less flight in all, a larger survey share.
-    let share = |p: &SurveyPlan| {
-        p.sorties.iter().map(|s| s.survey_time_s).sum::<f64>() / total_s(p)
-    };
+    let share =
+        |p: &SurveyPlan| p.sorties.iter().map(|s| s.survey_time_s).sum::<f64>() / total_s(p);
     assert!(
         total_s(&plan) < 0.8 * total_s(&one_home),
         "{} vs {}",
@@ -100,10 +103,15 @@ fn photos_beyond_every_launch_point_are_refused_with_how_many_and_where() {
     let mut l = launch(1500.0);
     // Only the first two points: the upper reach is out of range.
     l.points.truncate(2);
-    let e = plan_survey(&river(), &params(Some(l))).unwrap_err().to_string();
+    let e = plan_survey(&river(), &params(Some(l)))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("of 1344 photos lie farther than 1500 m"), "{e}");
     assert!(e.contains("nearest launch point 'L2 km 2.0 bridge'"), "{e}");
-    assert!(e.contains("photos ") && e.contains("farthest at 27."), "{e}");
+    assert!(
+        e.contains("photos ") && e.contains("farthest at 27."),
+        "{e}"
+    );
 }
 
 #[test]
@@ -119,7 +127,11 @@ fn the_command_line_prints_each_sortie_s_launch_transit_survey_and_reserve() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| l.trim_start().starts_with("sortie "))

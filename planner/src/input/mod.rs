@@ -167,7 +167,9 @@ pub fn read_points(path: &Path, datum_override: Option<Datum>) -> Result<Vec<Sit
         "kml" => kml::read_points(&ctx, &ctx.read(path)?, datum_override),
         _ => Err(ctx.err(
             "(file name)",
-            format!("unknown extension '{ext}': expected .geojson, .json or .kml with named Points"),
+            format!(
+                "unknown extension '{ext}': expected .geojson, .json or .kml with named Points"
+            ),
         )),
     }?;
     if points.is_empty() {

@@ -18,28 +18,28 @@ use super::{
 };
 use crate::error::PlanError;
 use crate::photos::{dist, LaneTriggers};
-use crate::survey::{PlaneCoord, Site, Sortie, Transect};
+use crate::survey::{LaunchOptions, PlaneCoord, Site, Sortie, Transect};
 
 /// Runs of out-of-range photos named in the error, at most.
 const RUNS_NAMED: usize = 5;
 
 /// The survey of `transects` with the camera commands `triggers`, as sorties that each take
-/// off from and land at one of `launches` (WGS-84; heights above take-off are relative to the
-/// launch point flown from) within `max_range_m` of all its photos, and fit
+/// off from and land at one of `launch.points` (WGS-84; heights above take-off are relative to
+/// the launch point flown from) within `launch.max_range_m` of all its photos, and fit
 /// `params.battery` and `params.max_items` (`params.home` is not used). Each sortie's
-/// `launch` is the index of its launch point in `launches`. Refused, with the photos that no
-/// launch point reaches, when some photo is farther than `max_range_m` from all of them.
+/// `launch` is the index of its launch point in `launch.points`. Refused, with the photos
+/// that no launch point reaches, when some photo is farther than `max_range_m` from all.
 pub fn split_sorties_from_launches(
     transects: &[Transect],
     triggers: &[LaneTriggers],
     frame: &LocalFrame,
     params: &SortieParams,
-    launches: &[Site],
-    max_range_m: f64,
+    launch: &LaunchOptions,
     transit: TransitRoute,
     count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
 ) -> Result<Vec<Sortie>, PlanError> {
     check_params(params)?;
+    let (launches, max_range_m) = (&launch.points, launch.max_range_m);
     if !(max_range_m.is_finite() && max_range_m > 0.0) {
         return Err(PlanError::BadParam {
             field: "max_range_m",
