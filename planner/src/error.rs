@@ -31,7 +31,8 @@ pub enum PlanError {
          photo lies {distance_from_home_m:.0} m from home, and taking off, flying there, taking \
          {photos_taken} photo(s) and flying back takes {needed_min:.2} min, while \
          battery.usable_min - battery.reserve_min allows {allowed_min:.2} min; take off nearer \
-         (--home), split the survey into shorter pieces, or fly a larger battery"
+         (--home, or from launch points along the survey with --launch), split the survey \
+         into shorter pieces, or fly a larger battery"
     )]
     OutOfReach {
         /// 1-based, in flight order.

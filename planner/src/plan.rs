@@ -26,7 +26,9 @@ use crate::estimate::{
 };
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
-use crate::sorties::{split_sorties_from_launches, split_sorties_within, SortieParams};
+use crate::sorties::{
+    split_sorties_from_launches, split_sorties_within, OnVehicle, OnVehicleFn, SortieParams,
+};
 use crate::survey::{
     AltitudeTarget, Estimate, InputGeometry, LaunchOptions, PlaneCoord, PlaneRegion, Sortie,
     SurveyInput, SurveyParams, SurveyPlan, TerrainPlan, Transect,
@@ -203,7 +205,12 @@ fn plan(
                     &sortie_params,
                     transit.as_ref(),
                     params.launch.as_ref(),
-                    &|m| Ok(m.wire_items(MissionType::Mission).len()),
+                    &|m| {
+                        Ok(OnVehicle {
+                            items: m.wire_items(MissionType::Mission).len(),
+                            flight_time_s: None,
+                        })
+                    },
                 );
                 let coverage = proof
                     .join()
@@ -220,8 +227,9 @@ fn plan(
                 options: *options,
                 cruise_speed_m_s: params.cruise_speed_m_s,
             };
-            // A sortie's size on the vehicle counts the waypoints terrain following adds. The
-            // first mission counted is the whole one: kept, so it is not followed twice.
+            // A sortie's size and time on the vehicle count the waypoints and climbs terrain
+            // following adds. The first mission counted is the whole one: kept, so it is not
+            // followed twice.
             let first_followed: std::cell::RefCell<Option<(Mission, FollowedMission)>> =
                 std::cell::RefCell::new(None);
             let (flat, flat_range, flat_sorties) = missions(
@@ -234,12 +242,20 @@ fn plan(
                 params.launch.as_ref(),
                 &|m| {
                     let followed = follow_mission(m, &frame, ground, &follow)?;
-                    let n = followed.mission.wire_items(MissionType::Mission).len();
+                    // The battery holds the flight as followed: its climbs and descents too.
+                    let v = OnVehicle {
+                        items: followed.mission.wire_items(MissionType::Mission).len(),
+                        flight_time_s: Some(mission_flight_time_s(
+                            &followed.mission,
+                            &frame,
+                            params.cruise_speed_m_s,
+                        )),
+                    };
                     let mut first = first_followed.borrow_mut();
                     if first.is_none() {
                         *first = Some((m.clone(), followed));
                     }
-                    Ok(n)
+                    Ok(v)
                 },
             )?;
             let whole = match first_followed.into_inner() {
@@ -376,7 +392,7 @@ fn missions(
     sortie: &SortieParams,
     transit_region: Option<&TransitRegion>,
     launch: Option<&LaunchOptions>,
-    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+    on_vehicle: OnVehicleFn,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
     let route = |a: PlaneCoord, b: PlaneCoord| -> Vec<PlaneCoord> {
         transit_region
@@ -384,9 +400,9 @@ fn missions(
             .unwrap_or_default()
     };
     let sorties = match launch {
-        None => split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?,
+        None => split_sorties_within(transects, triggers, frame, sortie, &route, on_vehicle)?,
         Some(l) => {
-            split_sorties_from_launches(transects, triggers, frame, sortie, l, &route, count_items)?
+            split_sorties_from_launches(transects, triggers, frame, sortie, l, &route, on_vehicle)?
         }
     };
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its

@@ -104,21 +104,38 @@ pub fn split_sorties_with_transits(
     transit: TransitRoute,
 ) -> Result<Vec<Sortie>, PlanError> {
     split_sorties_within(transects, triggers, frame, params, transit, &|m| {
-        Ok(m.wire_items(MissionType::Mission).len())
+        Ok(OnVehicle {
+            items: m.wire_items(MissionType::Mission).len(),
+            flight_time_s: None,
+        })
     })
 }
 
-/// [`split_sorties_with_transits`] within `params.max_items` as well, where `count_items`
-/// gives the number of items a sortie's mission will have on the vehicle (home included):
-/// more than the mission itself when a later step adds items, as terrain following does.
-/// One sortie, the whole mission, when it fits both the battery and the item limit.
+/// A sortie's mission as the vehicle will hold and fly it, which a later step may change:
+/// terrain following adds waypoints, climbs and descents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnVehicle {
+    /// Mission items, home included, as `MISSION_COUNT` counts them.
+    pub items: usize,
+    /// Take-off to landing as flown, seconds; `None`: as the splitter times it.
+    pub flight_time_s: Option<f64>,
+}
+
+/// What a sortie's mission becomes on the vehicle (see [`OnVehicle`]).
+pub type OnVehicleFn<'a> = &'a dyn Fn(&Mission) -> Result<OnVehicle, PlanError>;
+
+/// [`split_sorties_with_transits`] within `params.max_items` as well, where `on_vehicle`
+/// gives the items a sortie's mission will have on the vehicle (more than the mission itself
+/// when a later step adds items, as terrain following does) and, when that step changes the
+/// flight, its time as flown, which must fit the battery too. One sortie, the whole mission,
+/// when it fits both the battery and the item limit.
 pub fn split_sorties_within(
     transects: &[Transect],
     triggers: &[LaneTriggers],
     frame: &LocalFrame,
     params: &SortieParams,
     transit: TransitRoute,
-    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+    on_vehicle: OnVehicleFn,
 ) -> Result<Vec<Sortie>, PlanError> {
     check_params(params)?;
     let ctx = Ctx::new(transects, triggers, frame, params, transit);
@@ -136,7 +153,7 @@ pub fn split_sorties_within(
         None => f64::INFINITY,
     };
     check_max_items(params)?;
-    if whole_time <= limit_s && ctx.items_fit(&whole_mission, count_items)? {
+    if whole_time <= limit_s && ctx.vehicle_fits(&whole_mission, limit_s, on_vehicle)? {
         return Ok(vec![Sortie {
             survey_time_s: ctx.survey_time_s(&whole),
             mission: whole_mission,
@@ -151,7 +168,7 @@ pub fn split_sorties_within(
                 first_photo: 0,
                 photos: 0,
                 photos_taken: 0,
-                items: count_items(&whole_mission)?,
+                items: on_vehicle(&whole_mission)?.items,
                 max_items: max,
             },
             _ => too_small(params),
@@ -162,7 +179,7 @@ pub fn split_sorties_within(
     let mut a = 0usize;
     loop {
         let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
-        let (lo, best) = ctx.longest(a, min_b, n, &home, limit_s, count_items)??;
+        let (lo, best) = ctx.longest(a, min_b, n, &home, limit_s, on_vehicle)??;
         sorties.push(ctx.sortie(a..lo, best, &home));
         if lo == n {
             return Ok(sorties);
@@ -331,15 +348,19 @@ impl<'a> Ctx<'a> {
         .0
     }
 
-    fn items_fit(
+    /// Whether `m` on the vehicle fits the item limit and, as flown, `limit_s`.
+    fn vehicle_fits(
         &self,
         m: &Mission,
-        count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+        limit_s: f64,
+        on_vehicle: OnVehicleFn,
     ) -> Result<bool, PlanError> {
-        Ok(match self.params.max_items {
-            Some(max) => count_items(m)? <= max,
-            None => true,
-        })
+        if self.params.max_items.is_none() && !limit_s.is_finite() {
+            return Ok(true);
+        }
+        let v = on_vehicle(m)?;
+        Ok(v.flight_time_s.is_none_or(|t| t <= limit_s)
+            && self.params.max_items.is_none_or(|max| v.items <= max))
     }
 
     /// Whether photos `a..b` fit one sortie from `home`: the candidate, or why not.
@@ -349,7 +370,7 @@ impl<'a> Ctx<'a> {
         b: usize,
         home: &Launch,
         limit_s: f64,
-        count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+        on_vehicle: OnVehicleFn,
     ) -> Result<Result<Candidate, PlanError>, PlanError> {
         let steps = self.range_steps(a, b);
         let t = self.time_s(home.at, &steps);
@@ -364,17 +385,28 @@ impl<'a> Ctx<'a> {
             }));
         }
         let mission = self.mission(home.home, &steps);
-        if let Some(max) = self.params.max_items {
-            let items = count_items(&mission)?;
-            if items > max {
-                return Ok(Err(PlanError::TooManyItems {
-                    first_photo: a + 1,
-                    photos: self.traced.len(),
-                    photos_taken: b - a,
-                    items,
-                    max_items: max,
-                }));
-            }
+        if self.params.max_items.is_none() && !limit_s.is_finite() {
+            return Ok(Ok((steps, t, mission)));
+        }
+        let v = on_vehicle(&mission)?;
+        if let Some(flown_s) = v.flight_time_s.filter(|&f| f > limit_s) {
+            return Ok(Err(PlanError::OutOfReach {
+                first_photo: a + 1,
+                photos: self.traced.len(),
+                distance_from_home_m: dist(home.at, self.traced[a].photo.at),
+                photos_taken: b - a,
+                needed_min: flown_s / 60.0,
+                allowed_min: limit_s / 60.0,
+            }));
+        }
+        if let Some(max) = self.params.max_items.filter(|&max| v.items > max) {
+            return Ok(Err(PlanError::TooManyItems {
+                first_photo: a + 1,
+                photos: self.traced.len(),
+                photos_taken: b - a,
+                items: v.items,
+                max_items: max,
+            }));
         }
         Ok(Ok((steps, t, mission)))
     }
@@ -390,16 +422,16 @@ impl<'a> Ctx<'a> {
         max_b: usize,
         home: &Launch,
         limit_s: f64,
-        count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+        on_vehicle: OnVehicleFn,
     ) -> Result<Result<(usize, Candidate), PlanError>, PlanError> {
-        let mut best = match self.fits(a, min_b, home, limit_s, count_items)? {
+        let mut best = match self.fits(a, min_b, home, limit_s, on_vehicle)? {
             Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
         let (mut lo, mut hi) = (min_b, max_b);
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
-            match self.fits(a, mid, home, limit_s, count_items)? {
+            match self.fits(a, mid, home, limit_s, on_vehicle)? {
                 Ok(found) => {
                     lo = mid;
                     best = found;
@@ -824,7 +856,10 @@ mod tests {
         };
         let plain = split_sorties(&ts, &triggers, &f, &p).unwrap().len();
         let padded = split_sorties_within(&ts, &triggers, &f, &p, &|_, _| Vec::new(), &|m| {
-            Ok(2 * m.wire_items(MissionType::Mission).len())
+            Ok(OnVehicle {
+                items: 2 * m.wire_items(MissionType::Mission).len(),
+                flight_time_s: None,
+            })
         })
         .unwrap();
         assert!(padded.len() > plain, "{} vs {plain}", padded.len());

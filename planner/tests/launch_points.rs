@@ -172,3 +172,29 @@ fn the_command_line_prints_each_sortie_s_launch_transit_survey_and_reserve() {
         "{err}"
     );
 }
+
+#[test]
+fn over_terrain_every_sortie_fits_the_battery_as_flown() {
+    use planner::plan::plan_survey_over_terrain;
+    use planner::terrain::TerrainOptions;
+    use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic};
+    let dem = read_dem_file(
+        &missions().join("sample-corridor-dem.tif"),
+        DatumChoice::FromFile,
+    )
+    .unwrap();
+    let ground = DemMosaic::new(vec![dem]).unwrap();
+    let plan = plan_survey_over_terrain(
+        &river(),
+        &params(Some(launch(1500.0))),
+        &ground,
+        &TerrainOptions::default(),
+    )
+    .unwrap();
+    assert!(plan.sorties.len() > 1);
+    for s in &plan.sorties {
+        // Timed again as followed (climbs and descents included): still within 30 - 3 min.
+        assert!(s.flight_time_s <= 27.0 * 60.0 + 1e-6, "{}", s.flight_time_s);
+        assert!(s.launch.is_some());
+    }
+}

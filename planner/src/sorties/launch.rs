@@ -10,11 +10,11 @@
 //! The survey itself does not move: the sorties take the very photos of the single mission.
 
 use qly_core::geodesy::{GeoPoint, LocalFrame};
-use qly_core::mission::{Home, Mission};
+use qly_core::mission::Home;
 
 use super::{
-    budget_s, check_max_items, check_params, too_small, Candidate, Ctx, Launch, SortieParams,
-    TransitRoute,
+    budget_s, check_max_items, check_params, too_small, Candidate, Ctx, Launch, OnVehicleFn,
+    SortieParams, TransitRoute,
 };
 use crate::error::PlanError;
 use crate::photos::{dist, LaneTriggers};
@@ -36,7 +36,7 @@ pub fn split_sorties_from_launches(
     params: &SortieParams,
     launch: &LaunchOptions,
     transit: TransitRoute,
-    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+    on_vehicle: OnVehicleFn,
 ) -> Result<Vec<Sortie>, PlanError> {
     check_params(params)?;
     let (launches, max_range_m) = (&launch.points, launch.max_range_m);
@@ -95,7 +95,7 @@ pub fn split_sorties_from_launches(
             if reach < min_b {
                 continue;
             }
-            match ctx.longest(a, min_b, reach, &sites[j], limit_s, count_items)? {
+            match ctx.longest(a, min_b, reach, &sites[j], limit_s, on_vehicle)? {
                 Ok((b, c)) => {
                     let better = best
                         .as_ref()
