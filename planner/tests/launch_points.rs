@@ -198,3 +198,39 @@ fn over_terrain_every_sortie_fits_the_battery_as_flown() {
         assert!(s.launch.is_some());
     }
 }
+
+#[test]
+fn launch_points_read_from_kml_and_refuse_unnamed_points_by_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let kml = dir.path().join("launch.kml");
+    std::fs::write(
+        &kml,
+        "<kml><Document><Placemark><name>Bridge</name><Point><coordinates>106.9446,27.0445,0\
+         </coordinates></Point></Placemark><Placemark><name>River</name><LineString>\
+         <coordinates>106.93,27.03 106.94,27.04</coordinates></LineString></Placemark>\
+         </Document></kml>",
+    )
+    .unwrap();
+    let points = read_points(&kml, None).unwrap();
+    assert_eq!(points.len(), 1, "the LineString is skipped");
+    assert_eq!(points[0].name, "Bridge");
+    assert!((points[0].point.lat_deg - 27.0445).abs() < 1e-9);
+    let unnamed = dir.path().join("unnamed.geojson");
+    std::fs::write(
+        &unnamed,
+        r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+            "geometry": {"type": "Point", "coordinates": [106.94, 27.04]}}]}"#,
+    )
+    .unwrap();
+    let e = read_points(&unnamed, None).unwrap_err();
+    assert_eq!(e.field(), Some("features[0].properties.name"), "{e}");
+    let swapped = dir.path().join("swapped.geojson");
+    std::fs::write(
+        &swapped,
+        r#"{"type": "Feature", "properties": {"name": "Ferry"},
+            "geometry": {"type": "Point", "coordinates": [27.04, 106.94]}}"#,
+    )
+    .unwrap();
+    let e = read_points(&swapped, None).unwrap_err().to_string();
+    assert!(e.contains("swapped"), "{e}");
+}
