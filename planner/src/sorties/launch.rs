@@ -3,14 +3,16 @@
 //! one take-off point and back.
 //!
 //! Sorties are cut greedily in flight order, as [`super::split_sorties_within`] cuts them
-//! from one home, but each sortie tries every launch point within `max_range_m` of its first
-//! photo and keeps the one that lets it take the most photos: all its photos within range of
-//! that point (horizontal distance to where each photo is taken) and its whole flight, the
+//! from one home, but each sortie tries the launch points within `max_range_m` of its first
+//! photo (the [`MAX_CANDIDATES`] nearest) and keeps the one that lets it take the most
+//! photos: all its photos within range of that point (horizontal distance to where each photo is taken) and its whole flight, the
 //! transit from the launch point and back included, within the battery and the item limit.
 //! The survey itself does not move: the sorties take the very photos of the single mission.
 
 use qly_core::geodesy::{GeoPoint, LocalFrame};
 use qly_core::mission::Home;
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
 
 use super::{
     budget_s, check_max_items, check_params, too_small, Candidate, Ctx, Launch, OnVehicleFn,
@@ -20,6 +22,10 @@ use crate::error::PlanError;
 use crate::photos::{dist, LaneTriggers};
 use crate::survey::{LaunchOptions, PlaneCoord, Site, Sortie, Transect};
 
+/// Launch points tried for each sortie, at most: the nearest to its first photo. Along a
+/// river a sortie has one or two in range; the cap keeps a file with thousands of points
+/// from making every sortie try them all.
+const MAX_CANDIDATES: usize = 32;
 /// Runs of out-of-range photos named in the error, at most.
 const RUNS_NAMED: usize = 5;
 
@@ -79,8 +85,16 @@ pub fn split_sorties_from_launches(
             }
         })
         .collect();
+    // A launch file may hold thousands of points: look them up by place, not one by one.
+    let tree: RTree<GeomWithData<[f64; 2], usize>> = RTree::bulk_load(
+        sites
+            .iter()
+            .enumerate()
+            .map(|(j, s)| GeomWithData::new([s.at.x, s.at.y], j))
+            .collect(),
+    );
     let in_range = |j: usize, k: usize| dist(sites[j].at, ctx.traced[k].photo.at) <= max_range_m;
-    check_all_in_range(&ctx, &sites, launches, max_range_m, frame)?;
+    check_all_in_range(&ctx, &tree, launches, max_range_m, frame)?;
 
     let overlap = params.resume_overlap_photos as usize;
     let mut sorties = Vec::new();
@@ -89,7 +103,15 @@ pub fn split_sorties_from_launches(
         let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
         let mut best: Option<(usize, Candidate, usize)> = None;
         let mut why_not: Option<PlanError> = None;
-        for j in (0..sites.len()).filter(|&j| in_range(j, a)) {
+        let at = ctx.traced[a].photo.at;
+        let mut near: Vec<usize> = tree
+            .nearest_neighbor_iter(&[at.x, at.y])
+            .map(|g| g.data)
+            .take_while(|&j| in_range(j, a))
+            .take(MAX_CANDIDATES)
+            .collect();
+        near.sort_unstable();
+        for j in near {
             // Photos a..reach are all within range of launch point j.
             let reach = (a..n).find(|&k| !in_range(j, k)).unwrap_or(n);
             if reach < min_b {
@@ -140,17 +162,26 @@ pub fn split_sorties_from_launches(
 /// many and where (runs of consecutive photos, with the nearest launch point).
 fn check_all_in_range(
     ctx: &Ctx,
-    sites: &[Launch],
+    tree: &RTree<GeomWithData<[f64; 2], usize>>,
     launches: &[Site],
     max_range_m: f64,
     frame: &LocalFrame,
 ) -> Result<(), PlanError> {
     let nearest = |at: PlaneCoord| {
-        sites
-            .iter()
-            .enumerate()
-            .map(|(j, s)| (j, dist(s.at, at)))
-            .fold((0, f64::INFINITY), |b, c| if c.1 < b.1 { c } else { b })
+        tree.nearest_neighbor(&[at.x, at.y])
+            .map(|g| {
+                (
+                    g.data,
+                    dist(
+                        PlaneCoord {
+                            x: g.geom()[0],
+                            y: g.geom()[1],
+                        },
+                        at,
+                    ),
+                )
+            })
+            .unwrap_or((0, f64::INFINITY))
     };
     // (first, last) photo index of each run beyond range, and the farthest in it.
     let mut runs: Vec<(usize, usize, usize, f64)> = Vec::new();
