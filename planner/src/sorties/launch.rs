@@ -5,8 +5,9 @@
 //! Sorties are cut greedily in flight order, as [`super::split_sorties_within`] cuts them
 //! from one home, but each sortie tries the launch points within `max_range_m` of its first
 //! photo (the [`MAX_CANDIDATES`] nearest) and keeps the one that lets it take the most
-//! photos: all its photos within range of that point (horizontal distance to where each photo is taken) and its whole flight, the
-//! transit from the launch point and back included, within the battery and the item limit.
+//! photos: all its photos within range of that point (horizontal distance to where each
+//! photo is taken) and its whole flight, the transit from the launch point and back
+//! included, within the battery and the item limit.
 //! The survey itself does not move: the sorties take the very photos of the single mission.
 
 use qly_core::geodesy::{GeoPoint, LocalFrame};
