@@ -184,18 +184,29 @@ fn over_terrain_every_sortie_fits_the_battery_as_flown() {
     )
     .unwrap();
     let ground = DemMosaic::new(vec![dem]).unwrap();
-    let plan = plan_survey_over_terrain(
-        &river(),
-        &params(Some(launch(1500.0))),
-        &ground,
-        &TerrainOptions::default(),
-    )
-    .unwrap();
+    // The first 1.2 km of the river on 10-minute batteries: quick, and several sorties.
+    let short = read_survey_input(&missions().join("sample-corridor-short.geojson"), None).unwrap();
+    let p = SurveyParams {
+        battery: Some(BatteryBudget {
+            usable_min: 10.0,
+            reserve_min: 3.0,
+        }),
+        ..params(Some(launch(1500.0)))
+    };
+    let plan = plan_survey_over_terrain(&short, &p, &ground, &TerrainOptions::default()).unwrap();
     assert!(plan.sorties.len() > 1);
     for s in &plan.sorties {
-        // Timed again as followed (climbs and descents included): still within 30 - 3 min.
-        assert!(s.flight_time_s <= 27.0 * 60.0 + 1e-6, "{}", s.flight_time_s);
+        // Timed again as followed (climbs and descents included): still within 10 - 3 min.
+        assert!(s.flight_time_s <= 7.0 * 60.0 + 1e-6, "{}", s.flight_time_s);
         assert!(s.launch.is_some());
+    }
+    // From one home too (cut on the flat timing alone, two of these sorties flew 7m09s and
+    // 7m02s).
+    let one_home = SurveyParams { launch: None, ..p };
+    let plan =
+        plan_survey_over_terrain(&short, &one_home, &ground, &TerrainOptions::default()).unwrap();
+    for s in &plan.sorties {
+        assert!(s.flight_time_s <= 7.0 * 60.0 + 1e-6, "{}", s.flight_time_s);
     }
 }
 
