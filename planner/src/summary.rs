@@ -193,10 +193,15 @@ fn render_sorties(s: &mut String, plan: &SurveyPlan) {
     let _ = writeln!(
         s,
         "  total       {} flying, {} of it surveying ({:.0} %); transit is the climb, the \
-         flights to and from the take-off point and the landing",
+         flights to and from the take-off point and the landing{}",
         hms(flight),
         hms(survey),
-        100.0 * survey / flight.max(1e-9)
+        100.0 * survey / flight.max(1e-9),
+        if p.battery.is_some() {
+            "; reserve is the battery left at landing (at least --reserve-min)"
+        } else {
+            ""
+        }
     );
 }
 
