@@ -16,6 +16,7 @@ use review::model::TeamReports;
 use review::render;
 use review::settings::{ScoreSettings, SpeedCredit};
 
+mod dataset_cmd;
 mod decide_cmd;
 mod patrol_cmd;
 
@@ -45,6 +46,9 @@ enum Command {
     Decide(decide_cmd::DecideArgs),
     /// Write the evidence package of the candidates confirmed in the decisions file.
     Export(ExportArgs),
+    /// Turn flights' decisions (confirmed findings, rejected ones as hard negatives) and
+    /// imported YOLO/COCO datasets into a YOLO-format training dataset, split by flight.
+    Dataset(dataset_cmd::DatasetArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
     Verify(VerifyArgs),
     /// Create the office's signing key pair: FILE (secret, permissions 0600) and FILE.pub.
@@ -425,6 +429,7 @@ fn main() -> ExitCode {
         Command::Score(a) => score(a),
         Command::Report(a) => report(a),
         Command::Decide(a) => decide_cmd::decide(a),
+        Command::Dataset(a) => dataset_cmd::dataset(a),
         Command::Export(a) => export(a),
         Command::Keygen(a) => keygen(a),
         Command::Patrol(a) => patrol_cmd::patrol(a),
