@@ -31,7 +31,8 @@ pub enum PlanError {
          photo lies {distance_from_home_m:.0} m from home, and taking off, flying there, taking \
          {photos_taken} photo(s) and flying back takes {needed_min:.2} min, while \
          battery.usable_min - battery.reserve_min allows {allowed_min:.2} min; take off nearer \
-         (--home), split the survey into shorter pieces, or fly a larger battery"
+         (--home, or from launch points along the survey with --launch), split the survey \
+         into shorter pieces, or fly a larger battery"
     )]
     OutOfReach {
         /// 1-based, in flight order.
@@ -56,6 +57,26 @@ pub enum PlanError {
         photos_taken: usize,
         items: usize,
         max_items: usize,
+    },
+    /// The survey is past the planner's sane bounds (see [`crate::bounds::PlanLimits`]).
+    #[error(
+        "the survey is too large to plan as one: {estimate}; that is {past}. Split it into \
+         reaches or smaller areas, fly higher or with less overlap, or plan it anyway with \
+         --allow-large"
+    )]
+    TooLarge { estimate: String, past: String },
+    /// Photos farther than the radio range from every launch point.
+    #[error(
+        "{photos_out} of {photos} photos lie farther than {max_range_m:.0} m (--max-range-m) \
+         from every launch point: {places}; add launch points near them (--launch) or raise \
+         --max-range-m if the radio and the rules allow it"
+    )]
+    BeyondRange {
+        photos_out: usize,
+        photos: usize,
+        max_range_m: f64,
+        /// Where: runs of consecutive photos, their farthest point and nearest launch point.
+        places: String,
     },
     #[error(transparent)]
     Camera(#[from] CameraError),

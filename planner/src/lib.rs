@@ -6,6 +6,7 @@
 //! [`output`], and the command line in the `planner` binary.
 
 pub mod area;
+pub mod bounds;
 pub mod corridor;
 pub mod coverage;
 pub mod dji_aircraft;

@@ -2,6 +2,7 @@
 //! Planner, Google Earth and GIS. A thin shell over the `planner` library.
 
 mod cli_fly;
+mod cli_progress;
 mod cli_upload;
 mod fly_streams;
 
@@ -195,6 +196,20 @@ struct PlanArgs {
     /// when omitted), e.g. `-35.363262,149.165237,584`; default: the start of the first lane.
     #[arg(long, value_name = "LAT,LON[,AMSL_M]", allow_hyphen_values = true)]
     home: Option<HomeSpec>,
+    /// Launch points (GeoJSON or KML named Points: road ends, bridges, villages): each sortie
+    /// takes off from and lands at the one within --max-range-m of all its photos that lets
+    /// it fly the most of the survey on a battery (--battery-min), instead of --home.
+    #[arg(long, conflicts_with = "home")]
+    launch: Option<PathBuf>,
+    /// With --launch: farthest a photo may be from its sortie's launch point, metres (the
+    /// radio range and line of sight the pilot counts on; default 1500 m, see
+    /// `LaunchOptions::DEFAULT_MAX_RANGE_M`).
+    #[arg(long, requires = "launch", default_value_t = planner::survey::LaunchOptions::DEFAULT_MAX_RANGE_M)]
+    max_range_m: f64,
+    /// Plan a survey past the sane bounds (more than 100 000 photos or 40 hours of survey
+    /// lanes), up to the planner's memory bound of 200 000 photos.
+    #[arg(long)]
+    allow_large: bool,
     /// DJI aircraft (M3E, M3T, M30, M30T, M300-H20, M300-H20T, M350-H20, M350-H20T, M3TD):
     /// also write a DJI Pilot 2 / FlightHub 2 route (WPML KMZ) per sortie, with its camera.
     #[arg(long)]
@@ -265,6 +280,13 @@ fn plan(args: PlanArgs) -> Result<()> {
         &planner::output::output_paths(&args.out, &name, 1, false),
         &inputs,
     )?;
+    let size = planner::bounds::estimate_size(&input, &params)
+        .with_context(|| format!("planning {source}"))?;
+    if !args.allow_large {
+        planner::bounds::check_limits(&size, &planner::bounds::PlanLimits::default())
+            .with_context(|| format!("planning {source}"))?;
+    }
+    let progress = cli_progress::Progress::start(&size);
     let plan = if args.dem.is_empty() {
         planner::plan::plan_survey(&input, &params).with_context(|| format!("planning {source}"))?
     } else {
@@ -302,6 +324,10 @@ fn plan(args: PlanArgs) -> Result<()> {
         &planner::output::output_paths(&args.out, &name, plan.sorties.len(), dji),
         &inputs,
     )?;
+    drop(progress);
+    for w in planner::bounds::long_sorties(&plan) {
+        eprintln!("warning: {w}");
+    }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating output folder {}", args.out.display()))?;
     let mut written = planner::output::write_outputs(&plan, &args.out, &name)
@@ -454,7 +480,16 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         reserve_min: args.reserve_min,
     });
     let home = args.home.map(|h| h.home_or(0.0));
+    let launch = match &args.launch {
+        Some(path) => Some(planner::survey::LaunchOptions {
+            points: planner::input::read_points(path, args.datum)
+                .with_context(|| format!("reading launch points {}", path.display()))?,
+            max_range_m: args.max_range_m,
+        }),
+        None => None,
+    };
     Ok(SurveyParams {
+        launch,
         camera,
         orientation: match args.orientation {
             OrientationArg::Landscape => Orientation::Landscape,

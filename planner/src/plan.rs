@@ -26,10 +26,12 @@ use crate::estimate::{
 };
 use crate::mission_build::{full_mission, no_fly_fence, survey_items};
 use crate::photos::{lane_photo_points, lane_triggers, space_commanded_photos, LaneTriggers};
-use crate::sorties::{split_sorties_within, SortieParams};
+use crate::sorties::{
+    split_sorties_from_launches, split_sorties_within, OnVehicle, OnVehicleFn, SortieParams,
+};
 use crate::survey::{
-    AltitudeTarget, Estimate, InputGeometry, PlaneCoord, PlaneRegion, Sortie, SurveyInput,
-    SurveyParams, SurveyPlan, TerrainPlan, Transect,
+    AltitudeTarget, Estimate, InputGeometry, LaunchOptions, PlaneCoord, PlaneRegion, Sortie,
+    SurveyInput, SurveyParams, SurveyPlan, TerrainPlan, Transect,
 };
 use crate::terrain::follow::{flown_amsl_at, follow_mission, FollowedMission};
 use crate::terrain::{photo_footprint_scales, FollowParams, TerrainFollowError, TerrainOptions};
@@ -202,7 +204,13 @@ fn plan(
                     photos.len(),
                     &sortie_params,
                     transit.as_ref(),
-                    &|m| Ok(m.wire_items(MissionType::Mission).len()),
+                    params.launch.as_ref(),
+                    &|m| {
+                        Ok(OnVehicle {
+                            items: m.wire_items(MissionType::Mission).len(),
+                            flight_time_s: None,
+                        })
+                    },
                 );
                 let coverage = proof
                     .join()
@@ -219,8 +227,9 @@ fn plan(
                 options: *options,
                 cruise_speed_m_s: params.cruise_speed_m_s,
             };
-            // A sortie's size on the vehicle counts the waypoints terrain following adds. The
-            // first mission counted is the whole one: kept, so it is not followed twice.
+            // A sortie's size and time on the vehicle count the waypoints and climbs terrain
+            // following adds. The first mission counted is the whole one: kept, so it is not
+            // followed twice.
             let first_followed: std::cell::RefCell<Option<(Mission, FollowedMission)>> =
                 std::cell::RefCell::new(None);
             let (flat, flat_range, flat_sorties) = missions(
@@ -230,14 +239,23 @@ fn plan(
                 photos.len(),
                 &sortie_params,
                 transit.as_ref(),
+                params.launch.as_ref(),
                 &|m| {
                     let followed = follow_mission(m, &frame, ground, &follow)?;
-                    let n = followed.mission.wire_items(MissionType::Mission).len();
+                    // The battery holds the flight as followed: its climbs and descents too.
+                    let v = OnVehicle {
+                        items: followed.mission.wire_items(MissionType::Mission).len(),
+                        flight_time_s: Some(mission_flight_time_s(
+                            &followed.mission,
+                            &frame,
+                            params.cruise_speed_m_s,
+                        )),
+                    };
                     let mut first = first_followed.borrow_mut();
                     if first.is_none() {
                         *first = Some((m.clone(), followed));
                     }
-                    Ok(n)
+                    Ok(v)
                 },
             )?;
             let whole = match first_followed.into_inner() {
@@ -365,6 +383,7 @@ fn plan(
 }
 
 /// The whole mission, where its survey items are, and the sorties.
+#[allow(clippy::too_many_arguments)] // the parts of one plan, named rather than bundled
 fn missions(
     transects: &[Transect],
     triggers: &[LaneTriggers],
@@ -372,14 +391,20 @@ fn missions(
     photo_count: usize,
     sortie: &SortieParams,
     transit_region: Option<&TransitRegion>,
-    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+    launch: Option<&LaunchOptions>,
+    on_vehicle: OnVehicleFn,
 ) -> Result<(Mission, Range<usize>, Vec<Sortie>), PlanError> {
     let route = |a: PlaneCoord, b: PlaneCoord| -> Vec<PlaneCoord> {
         transit_region
             .and_then(|r| transit_via(r.polygon, r.exclusions, r.margin_m, a, b))
             .unwrap_or_default()
     };
-    let sorties = split_sorties_within(transects, triggers, frame, sortie, &route, count_items)?;
+    let sorties = match launch {
+        None => split_sorties_within(transects, triggers, frame, sortie, &route, on_vehicle)?,
+        Some(l) => {
+            split_sorties_from_launches(transects, triggers, frame, sortie, l, &route, on_vehicle)?
+        }
+    };
     // A single sortie over all photos is the whole mission (built by `full_mission`, so its
     // survey items sit between take-off + speed and the return); turning thousands of plane
     // points into latitude/longitude twice is the slowest part of a long plan.
@@ -516,8 +541,8 @@ fn strip_half_width_m(region: &PlaneRegion, lane_spacing_m: f64) -> f64 {
 }
 
 /// Refuses a survey whose estimated photo count is above [`MAX_PHOTOS`], from the geometry
-/// alone (corridor length x lanes, or area) and the spacings: linear in the input's points,
-/// nothing allocated per lane or photo.
+/// alone ([`crate::bounds::size_of`]): linear in the input's points, nothing allocated per
+/// lane or photo.
 fn check_photo_count(
     input: &SurveyInput,
     params: &SurveyParams,
@@ -525,60 +550,26 @@ fn check_photo_count(
     lane_spacing_m: f64,
     front_share_m: f64,
 ) -> Result<(), PlanError> {
-    positive("lane_spacing_m", lane_spacing_m, "a lane spacing > 0 m")?;
-    positive(
-        "trigger_distance_m",
-        front_share_m,
-        "a distance between photos > 0 m",
-    )?;
-    let (estimate, what) = match &input.geometry {
-        InputGeometry::Centreline(points) => {
-            let length_m: f64 = points.windows(2).map(|w| w[0].distance_m(w[1])).sum();
-            let width_m = input.width_m.filter(|w| w.is_finite()).unwrap_or(0.0);
-            // A width given on the command line has not been through the reader's check.
-            if width_m > crate::input::MAX_CORRIDOR_WIDTH_M {
-                return Err(PlanError::BadParam {
-                    field: "width_m",
-                    value: width_m,
-                    expected: "at most 2000 m (input::MAX_CORRIDOR_WIDTH_M); a wider strip is \
-                               an area: give a Polygon",
-                });
-            }
-            let lanes = (width_m / lane_spacing_m).ceil().max(1.0)
-                + 2.0 * f64::from(params.corridor.extra_lanes_per_bank);
-            (
-                length_m * lanes / front_share_m,
-                format!("{lanes:.0} lane(s) along {:.1} km", length_m / 1000.0),
-            )
-        }
-        InputGeometry::Area { boundary, .. } => {
-            let ring = project(frame, boundary);
-            let twice: f64 = ring
-                .iter()
-                .zip(ring.iter().cycle().skip(1))
-                .map(|(a, b)| a.x * b.y - b.x * a.y)
-                .sum();
-            let area_m2 = twice.abs() / 2.0;
-            (
-                area_m2 / (lane_spacing_m * front_share_m),
-                format!("an area of {:.1} km2", area_m2 / 1e6),
-            )
-        }
-    };
-    if estimate.is_nan() || estimate > MAX_PHOTOS {
+    let size = crate::bounds::size_of(input, params, frame, lane_spacing_m, front_share_m)?;
+    if size.photos.is_nan() || size.photos > MAX_PHOTOS {
         return Err(PlanError::BadGeometry {
             what: format!(
-                "{}: about {estimate:.0} photos ({what}, lanes {lane_spacing_m:.1} m apart, a \
-                 photo every {front_share_m:.1} m): more than the {MAX_PHOTOS:.0} one plan may \
-                 hold; split the survey, or fly higher or with less overlap",
-                input.source
+                "{}: about {:.0} photos ({}, lanes {lane_spacing_m:.1} m apart, a photo every \
+                 {front_share_m:.1} m): more than the {MAX_PHOTOS:.0} one plan may hold (the \
+                 memory bound, not overridable); split the survey, or fly higher or with less \
+                 overlap",
+                input.source, size.photos, size.what
             ),
         });
     }
     Ok(())
 }
 
-fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(), PlanError> {
+pub(crate) fn positive(
+    field: &'static str,
+    value: f64,
+    expected: &'static str,
+) -> Result<(), PlanError> {
     if value.is_finite() && value > 0.0 {
         Ok(())
     } else {
@@ -590,7 +581,7 @@ fn positive(field: &'static str, value: f64, expected: &'static str) -> Result<(
     }
 }
 
-fn validate(p: &SurveyParams) -> Result<(), PlanError> {
+pub(crate) fn validate(p: &SurveyParams) -> Result<(), PlanError> {
     p.camera.validate()?;
     check_overlap("side_overlap_pct", p.side_overlap_pct)?;
     check_overlap("front_overlap_pct", p.front_overlap_pct)?;
@@ -629,7 +620,7 @@ fn validate(p: &SurveyParams) -> Result<(), PlanError> {
 }
 
 /// Flight height above take-off (flat ground: also above ground), refused above the ceiling.
-fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
+pub(crate) fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
     let alt_m = match p.altitude {
         AltitudeTarget::Gsd { cm_per_px } => p.camera.distance_for_gsd_m(cm_per_px),
         AltitudeTarget::AboveTakeoff { alt_m } => alt_m,
@@ -644,7 +635,7 @@ fn altitude_m(p: &SurveyParams) -> Result<f64, PlanError> {
     Ok(alt_m)
 }
 
-fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
+pub(crate) fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
     let first = match &input.geometry {
         InputGeometry::Centreline(points) => points.first(),
         InputGeometry::Area { boundary, .. } => boundary.first(),
@@ -654,7 +645,7 @@ fn first_vertex(input: &SurveyInput) -> Result<GeoPoint, PlanError> {
     })
 }
 
-fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
+pub(crate) fn project(frame: &LocalFrame, points: &[GeoPoint]) -> Vec<PlaneCoord> {
     points
         .iter()
         .map(|&p| {

@@ -14,6 +14,8 @@
 //! Straight transits to and from home do not route around exclusion zones; the survey
 //! pattern's own connecting legs do.
 
+use std::ops::Range;
+
 use qly_core::geodesy::LocalFrame;
 use qly_core::mission::{Home, Mission, MissionType};
 
@@ -23,6 +25,10 @@ use crate::mission_build::{full_mission, step_points, steps_to_items, transect_s
 use crate::photos::{dist, trace_lane_photos, LaneTriggers, TracedPhoto, TriggerAt, SAME_PLACE_M};
 use crate::survey::{BatteryBudget, PlaneCoord, Sortie, Transect};
 use qly_core::wpnav::{land_time_s, path_time_s, vertical_time_s, LandParams};
+
+mod launch;
+
+pub use launch::split_sorties_from_launches;
 
 /// What the splitter needs besides the transects.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,22 +104,92 @@ pub fn split_sorties_with_transits(
     transit: TransitRoute,
 ) -> Result<Vec<Sortie>, PlanError> {
     split_sorties_within(transects, triggers, frame, params, transit, &|m| {
-        Ok(m.wire_items(MissionType::Mission).len())
+        Ok(OnVehicle {
+            items: m.wire_items(MissionType::Mission).len(),
+            flight_time_s: None,
+        })
     })
 }
 
-/// [`split_sorties_with_transits`] within `params.max_items` as well, where `count_items`
-/// gives the number of items a sortie's mission will have on the vehicle (home included):
-/// more than the mission itself when a later step adds items, as terrain following does.
-/// One sortie, the whole mission, when it fits both the battery and the item limit.
+/// A sortie's mission as the vehicle will hold and fly it, which a later step may change:
+/// terrain following adds waypoints, climbs and descents.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OnVehicle {
+    /// Mission items, home included, as `MISSION_COUNT` counts them.
+    pub items: usize,
+    /// Take-off to landing as flown, seconds; `None`: as the splitter times it.
+    pub flight_time_s: Option<f64>,
+}
+
+/// What a sortie's mission becomes on the vehicle (see [`OnVehicle`]).
+pub type OnVehicleFn<'a> = &'a dyn Fn(&Mission) -> Result<OnVehicle, PlanError>;
+
+/// [`split_sorties_with_transits`] within `params.max_items` as well, where `on_vehicle`
+/// gives the items a sortie's mission will have on the vehicle (more than the mission itself
+/// when a later step adds items, as terrain following does) and, when that step changes the
+/// flight, its time as flown, which must fit the battery too. One sortie, the whole mission,
+/// when it fits both the battery and the item limit.
 pub fn split_sorties_within(
     transects: &[Transect],
     triggers: &[LaneTriggers],
     frame: &LocalFrame,
     params: &SortieParams,
     transit: TransitRoute,
-    count_items: &dyn Fn(&Mission) -> Result<usize, PlanError>,
+    on_vehicle: OnVehicleFn,
 ) -> Result<Vec<Sortie>, PlanError> {
+    check_params(params)?;
+    let ctx = Ctx::new(transects, triggers, frame, params, transit);
+    let n = ctx.traced.len();
+    let whole = transect_steps(transects, triggers, true);
+    let home = Launch {
+        home: params.home,
+        at: ctx.home,
+        index: None,
+    };
+    let whole_time = ctx.time_s(home.at, &whole);
+    let whole_mission = ctx.mission(home.home, &whole);
+    let limit_s = match params.battery {
+        Some(budget) => budget_s(&budget)?,
+        None => f64::INFINITY,
+    };
+    check_max_items(params)?;
+    if whole_time <= limit_s && ctx.vehicle_fits(&whole_mission, limit_s, on_vehicle)? {
+        return Ok(vec![Sortie {
+            survey_time_s: ctx.survey_time_s(&whole),
+            mission: whole_mission,
+            photos: 0..n,
+            flight_time_s: whole_time,
+            launch: None,
+        }]);
+    }
+    if n == 0 {
+        return Err(match params.max_items {
+            Some(max) if whole_time <= limit_s => PlanError::TooManyItems {
+                first_photo: 0,
+                photos: 0,
+                photos_taken: 0,
+                items: on_vehicle(&whole_mission)?.items,
+                max_items: max,
+            },
+            _ => too_small(params),
+        });
+    }
+    let overlap = params.resume_overlap_photos as usize;
+    let mut sorties = Vec::new();
+    let mut a = 0usize;
+    loop {
+        let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
+        let (lo, best) = ctx.longest(a, min_b, n, &home, limit_s, on_vehicle)??;
+        sorties.push(ctx.sortie(a..lo, best, &home));
+        if lo == n {
+            return Ok(sorties);
+        }
+        a = lo.saturating_sub(overlap);
+    }
+}
+
+/// Refuses a speed or height that no sortie can be timed with.
+fn check_params(params: &SortieParams) -> Result<(), PlanError> {
     if !(params.cruise_speed_m_s.is_finite() && params.cruise_speed_m_s > 0.0) {
         return Err(PlanError::BadParam {
             field: "cruise_speed_m_s",
@@ -128,24 +204,11 @@ pub fn split_sorties_within(
             expected: "a finite height > 0 m",
         });
     }
-    let (hx, hy) = frame.project(params.home.point);
-    let ctx = Ctx {
-        transects,
-        triggers,
-        traced: trace_lane_photos(transects, triggers),
-        vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
-        home: PlaneCoord { x: hx, y: hy },
-        params,
-        transit,
-    };
-    let n = ctx.traced.len();
-    let whole = transect_steps(transects, triggers, true);
-    let whole_time = ctx.time_s(&whole);
-    let whole_mission = ctx.mission(&whole, frame);
-    let limit_s = match params.battery {
-        Some(budget) => budget_s(&budget)?,
-        None => f64::INFINITY,
-    };
+    Ok(())
+}
+
+/// Refuses an item limit too small for any mission.
+fn check_max_items(params: &SortieParams) -> Result<(), PlanError> {
     if let Some(max) = params.max_items {
         if max < 4 {
             return Err(PlanError::BadParam {
@@ -155,94 +218,26 @@ pub fn split_sorties_within(
             });
         }
     }
-    let items_fit = |m: &Mission| -> Result<bool, PlanError> {
-        Ok(match params.max_items {
-            Some(max) => count_items(m)? <= max,
-            None => true,
-        })
-    };
-    if whole_time <= limit_s && items_fit(&whole_mission)? {
-        return Ok(vec![Sortie {
-            mission: whole_mission,
-            photos: 0..n,
-            flight_time_s: whole_time,
-        }]);
-    }
-    let too_small = || PlanError::BadParam {
+    Ok(())
+}
+
+/// The error for a battery too small to fly any sortie.
+fn too_small(params: &SortieParams) -> PlanError {
+    PlanError::BadParam {
         field: "battery.usable_min",
         value: params.battery.map_or(f64::NAN, |b| b.usable_min),
         expected: "enough minutes, after the reserve, to take off, fly to the survey, take \
                    at least resume_overlap_photos + 1 photos and fly back",
-    };
-    if n == 0 {
-        return Err(match params.max_items {
-            Some(max) if whole_time <= limit_s => PlanError::TooManyItems {
-                first_photo: 0,
-                photos: 0,
-                photos_taken: 0,
-                items: count_items(&whole_mission)?,
-                max_items: max,
-            },
-            _ => too_small(),
-        });
     }
-    let overlap = params.resume_overlap_photos as usize;
-    let mut sorties = Vec::new();
-    let mut a = 0usize;
-    loop {
-        let min_b = if a == 0 { 1 } else { (a + overlap + 1).min(n) };
-        // Why photos a..b do not fit one sortie, if they do not.
-        let fits = |b: usize| -> Result<Result<Candidate, PlanError>, PlanError> {
-            let steps = ctx.range_steps(a, b);
-            let t = ctx.time_s(&steps);
-            if t > limit_s {
-                return Ok(Err(PlanError::OutOfReach {
-                    first_photo: a + 1,
-                    photos: n,
-                    distance_from_home_m: dist(ctx.home, ctx.traced[a].photo.at),
-                    photos_taken: b - a,
-                    needed_min: t / 60.0,
-                    allowed_min: limit_s / 60.0,
-                }));
-            }
-            let mission = ctx.mission(&steps, frame);
-            if let Some(max) = params.max_items {
-                let items = count_items(&mission)?;
-                if items > max {
-                    return Ok(Err(PlanError::TooManyItems {
-                        first_photo: a + 1,
-                        photos: n,
-                        photos_taken: b - a,
-                        items,
-                        max_items: max,
-                    }));
-                }
-            }
-            Ok(Ok((steps, t, mission)))
-        };
-        let mut best = fits(min_b)??;
-        let (mut lo, mut hi) = (min_b, n);
-        while lo < hi {
-            let mid = (lo + hi).div_ceil(2);
-            match fits(mid)? {
-                Ok(found) => {
-                    lo = mid;
-                    best = found;
-                }
-                Err(_) => hi = mid - 1,
-            }
-        }
-        let (_, t, mission) = best;
-        sorties.push(Sortie {
-            mission,
-            photos: a..lo,
-            flight_time_s: t,
-        });
-        if lo == n {
-            return Ok(sorties);
-        }
-        a = lo.saturating_sub(overlap);
-    }
+}
+
+/// Where a sortie takes off and lands.
+struct Launch {
+    home: Home,
+    /// `home` in the plane.
+    at: PlaneCoord,
+    /// Index of the launch point, when sorties take off from launch points.
+    index: Option<usize>,
 }
 
 /// A sortie that fits: its steps, flight time in seconds and mission.
@@ -285,42 +280,178 @@ struct Ctx<'a> {
     triggers: &'a [LaneTriggers],
     traced: Vec<TracedPhoto>,
     vertex_along: Vec<Vec<f64>>,
+    /// `params.home` in the plane.
     home: PlaneCoord,
+    frame: &'a LocalFrame,
     params: &'a SortieParams,
     transit: TransitRoute<'a>,
 }
 
-impl Ctx<'_> {
-    fn time_s(&self, steps: &[Step]) -> f64 {
+impl<'a> Ctx<'a> {
+    fn new(
+        transects: &'a [Transect],
+        triggers: &'a [LaneTriggers],
+        frame: &'a LocalFrame,
+        params: &'a SortieParams,
+        transit: TransitRoute<'a>,
+    ) -> Ctx<'a> {
+        let (hx, hy) = frame.project(params.home.point);
+        Ctx {
+            transects,
+            triggers,
+            traced: trace_lane_photos(transects, triggers),
+            vertex_along: transects.iter().map(|t| cumulative(&t.path)).collect(),
+            home: PlaneCoord { x: hx, y: hy },
+            frame,
+            params,
+            transit,
+        }
+    }
+
+    /// Take-off to landing at `home` of the sortie flying `steps`, seconds.
+    fn time_s(&self, home: PlaneCoord, steps: &[Step]) -> f64 {
         let pts: Vec<PlaneCoord> = step_points(steps).collect();
         let (Some(&first), Some(&last)) = (pts.first(), pts.last()) else {
             return flight_time_s(
-                self.home,
+                home,
                 pts,
                 self.params.alt_rel_home_m,
                 self.params.cruise_speed_m_s,
             );
         };
-        let mut path = (self.transit)(self.home, first);
+        let mut path = (self.transit)(home, first);
         path.extend(pts);
-        path.extend((self.transit)(last, self.home));
+        path.extend((self.transit)(last, home));
         flight_time_s(
-            self.home,
+            home,
             path,
             self.params.alt_rel_home_m,
             self.params.cruise_speed_m_s,
         )
     }
 
-    fn mission(&self, steps: &[Step], frame: &LocalFrame) -> qly_core::mission::Mission {
-        let items = steps_to_items(steps, frame, self.params.alt_rel_home_m);
+    /// The survey pattern's share of a sortie flying `steps`: from rest at its first
+    /// waypoint to rest at its last, seconds.
+    fn survey_time_s(&self, steps: &[Step]) -> f64 {
+        let pts: Vec<PlaneCoord> = step_points(steps).collect();
+        crate::estimate::polyline_time_s(&pts, self.params.cruise_speed_m_s)
+    }
+
+    fn mission(&self, home: Home, steps: &[Step]) -> qly_core::mission::Mission {
+        let items = steps_to_items(steps, self.frame, self.params.alt_rel_home_m);
         full_mission(
-            self.params.home,
+            home,
             items,
             self.params.alt_rel_home_m,
             self.params.cruise_speed_m_s,
         )
         .0
+    }
+
+    /// Whether `m` on the vehicle fits the item limit and, as flown, `limit_s`.
+    fn vehicle_fits(
+        &self,
+        m: &Mission,
+        limit_s: f64,
+        on_vehicle: OnVehicleFn,
+    ) -> Result<bool, PlanError> {
+        if self.params.max_items.is_none() && !limit_s.is_finite() {
+            return Ok(true);
+        }
+        let v = on_vehicle(m)?;
+        Ok(v.flight_time_s.is_none_or(|t| t <= limit_s)
+            && self.params.max_items.is_none_or(|max| v.items <= max))
+    }
+
+    /// Whether photos `a..b` fit one sortie from `home`: the candidate, or why not.
+    fn fits(
+        &self,
+        a: usize,
+        b: usize,
+        home: &Launch,
+        limit_s: f64,
+        on_vehicle: OnVehicleFn,
+    ) -> Result<Result<Candidate, PlanError>, PlanError> {
+        let steps = self.range_steps(a, b);
+        let t = self.time_s(home.at, &steps);
+        if t > limit_s {
+            return Ok(Err(PlanError::OutOfReach {
+                first_photo: a + 1,
+                photos: self.traced.len(),
+                distance_from_home_m: dist(home.at, self.traced[a].photo.at),
+                photos_taken: b - a,
+                needed_min: t / 60.0,
+                allowed_min: limit_s / 60.0,
+            }));
+        }
+        let mission = self.mission(home.home, &steps);
+        if self.params.max_items.is_none() && !limit_s.is_finite() {
+            return Ok(Ok((steps, t, mission)));
+        }
+        let v = on_vehicle(&mission)?;
+        if let Some(flown_s) = v.flight_time_s.filter(|&f| f > limit_s) {
+            return Ok(Err(PlanError::OutOfReach {
+                first_photo: a + 1,
+                photos: self.traced.len(),
+                distance_from_home_m: dist(home.at, self.traced[a].photo.at),
+                photos_taken: b - a,
+                needed_min: flown_s / 60.0,
+                allowed_min: limit_s / 60.0,
+            }));
+        }
+        if let Some(max) = self.params.max_items.filter(|&max| v.items > max) {
+            return Ok(Err(PlanError::TooManyItems {
+                first_photo: a + 1,
+                photos: self.traced.len(),
+                photos_taken: b - a,
+                items: v.items,
+                max_items: max,
+            }));
+        }
+        Ok(Ok((steps, t, mission)))
+    }
+
+    /// The longest sortie from `home` that starts at photo `a` and takes photos `a..b` with
+    /// `min_b <= b <= max_b` (the time and size of a sortie grow with its photos, so a
+    /// bisection finds it): `b` and the sortie, or why not even `a..min_b` fits.
+    #[allow(clippy::type_complexity)]
+    fn longest(
+        &self,
+        a: usize,
+        min_b: usize,
+        max_b: usize,
+        home: &Launch,
+        limit_s: f64,
+        on_vehicle: OnVehicleFn,
+    ) -> Result<Result<(usize, Candidate), PlanError>, PlanError> {
+        let mut best = match self.fits(a, min_b, home, limit_s, on_vehicle)? {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let (mut lo, mut hi) = (min_b, max_b);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            match self.fits(a, mid, home, limit_s, on_vehicle)? {
+                Ok(found) => {
+                    lo = mid;
+                    best = found;
+                }
+                Err(_) => hi = mid - 1,
+            }
+        }
+        Ok(Ok((lo, best)))
+    }
+
+    /// The sortie taking `photos` as the candidate `c` flies them from `home`.
+    fn sortie(&self, photos: Range<usize>, c: Candidate, home: &Launch) -> Sortie {
+        let (steps, t, mission) = c;
+        Sortie {
+            survey_time_s: self.survey_time_s(&steps),
+            mission,
+            photos,
+            flight_time_s: t,
+            launch: home.index,
+        }
     }
 
     fn is_first_of_transect(&self, k: usize) -> bool {
@@ -553,6 +684,7 @@ mod tests {
             traced: trace_photos(&ts, 15.0),
             vertex_along: ts.iter().map(|t| cumulative(&t.path)).collect(),
             home: coord! {x: hx, y: hy},
+            frame: &f,
             params: &p,
             transit: &|_, _| Vec::new(),
         };
@@ -724,7 +856,10 @@ mod tests {
         };
         let plain = split_sorties(&ts, &triggers, &f, &p).unwrap().len();
         let padded = split_sorties_within(&ts, &triggers, &f, &p, &|_, _| Vec::new(), &|m| {
-            Ok(2 * m.wire_items(MissionType::Mission).len())
+            Ok(OnVehicle {
+                items: 2 * m.wire_items(MissionType::Mission).len(),
+                flight_time_s: None,
+            })
         })
         .unwrap();
         assert!(padded.len() > plain, "{} vs {plain}", padded.len());

@@ -134,6 +134,9 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
         plan.sorties.len(),
         sortie_times.join(", ")
     );
+    if plan.sorties.len() > 1 || p.launch.is_some() {
+        render_sorties(&mut s, plan);
+    }
     let _ = writeln!(
         s,
         "coverage    {:.2} % at the requested overlap, {:.2} % seen ({:.1} m cells, >= {} photos per cell)",
@@ -230,6 +233,60 @@ pub fn input_lines(datum: Datum, from_file: &[String]) -> String {
         let _ = writeln!(s, "from file   {}", from_file.join(", "));
     }
     s
+}
+
+/// One line per sortie: where it takes off, its transit, survey and reserve time, and the
+/// totals.
+fn render_sorties(s: &mut String, plan: &SurveyPlan) {
+    let p = &plan.params;
+    let (mut flight, mut survey) = (0.0, 0.0);
+    for (k, sortie) in plan.sorties.iter().enumerate() {
+        let launch = match (sortie.launch, &p.launch) {
+            (Some(j), Some(l)) => l.points.get(j).map(|site| {
+                format!(
+                    "from '{}' ({:.5}, {:.5})",
+                    site.name, site.point.lat_deg, site.point.lon_deg
+                )
+            }),
+            _ => None,
+        }
+        .unwrap_or_else(|| {
+            let h = sortie.mission.home.point;
+            format!("from home ({:.5}, {:.5})", h.lat_deg, h.lon_deg)
+        });
+        let reserve = match p.battery {
+            Some(b) => format!(
+                ", reserve {}",
+                hms(b.usable_min * 60.0 - sortie.flight_time_s)
+            ),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  sortie {:<3} {launch}: {} = transit {} + survey {}{reserve}, photos {}..{}",
+            k + 1,
+            hms(sortie.flight_time_s),
+            hms(sortie.flight_time_s - sortie.survey_time_s),
+            hms(sortie.survey_time_s),
+            sortie.photos.start + 1,
+            sortie.photos.end
+        );
+        flight += sortie.flight_time_s;
+        survey += sortie.survey_time_s;
+    }
+    let _ = writeln!(
+        s,
+        "  total       {} flying, {} of it surveying ({:.0} %); transit is the climb, the \
+         flights to and from the take-off point and the landing{}",
+        hms(flight),
+        hms(survey),
+        100.0 * survey / flight.max(1e-9),
+        if p.battery.is_some() {
+            "; reserve is the battery left at landing (at least --reserve-min)"
+        } else {
+            ""
+        }
+    );
 }
 
 /// Seconds as `1h02m03s` / `2m03s`.

@@ -72,6 +72,27 @@ pub struct BatteryBudget {
     pub reserve_min: f64,
 }
 
+/// Where sorties may take off when the pilot moves along the survey (road ends, bridges,
+/// villages along a river): each sortie starts and ends at one of `points`, chosen so that
+/// every photo it takes lies within `max_range_m` of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchOptions {
+    /// Named launch points, WGS-84.
+    pub points: Vec<Site>,
+    /// Farthest a photo may be from the launch point (horizontal), metres: the radio range
+    /// the pilot trusts, and the visual-line-of-sight distance the rules ask for.
+    pub max_range_m: f64,
+}
+
+impl LaunchOptions {
+    /// Default `max_range_m`: 1500 m. DJI's O3/OcuSync and SiK-class telemetry links reach
+    /// several kilometres in the open, but along a river valley with trees and banks the link
+    /// a pilot can count on is shorter, and at 1.5 km a drone of Mavic size is at the edge of
+    /// what an observer can still see (China's CAAC rules for light UAVs within visual line of
+    /// sight, and most operators' own limits, sit at 500 m to 2 km).
+    pub const DEFAULT_MAX_RANGE_M: f64 = 1500.0;
+}
+
 /// Lane layout options of a corridor.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct CorridorOptions {
@@ -103,6 +124,8 @@ pub struct SurveyParams {
     pub max_items: Option<usize>,
     /// Take-off point; `None`: the start of the first lane.
     pub home: Option<Home>,
+    /// Places the pilot can launch from; `None`: every sortie takes off at `home`.
+    pub launch: Option<LaunchOptions>,
     /// Distance lanes and transits keep from every hole and exclusion zone, metres; `None`:
     /// [`SurveyParams::default_exclusion_margin_m`] at the cruise speed.
     pub exclusion_margin_m: Option<f64>,
@@ -156,6 +179,7 @@ impl SurveyParams {
             resume_overlap_photos: Self::DEFAULT_RESUME_OVERLAP_PHOTOS,
             max_items: None,
             home: None,
+            launch: None,
             exclusion_margin_m: None,
         }
     }
@@ -266,6 +290,12 @@ pub struct Sortie {
     pub photos: Range<usize>,
     /// Take-off to landing, seconds.
     pub flight_time_s: f64,
+    /// Of `flight_time_s`, the survey pattern from its first waypoint to its last, seconds;
+    /// the rest is the climb, the transits to and from the take-off point and the landing.
+    pub survey_time_s: f64,
+    /// The launch point it takes off from and lands at (index into
+    /// `SurveyParams::launch`'s points); `None` without launch points.
+    pub launch: Option<usize>,
 }
 
 /// The result of planning.

@@ -146,6 +146,7 @@ fn sample_plans() -> Vec<(SurveyPlan, &'static str)> {
         resume_overlap_photos: 2,
         max_items: None,
         home: None,
+        launch: None,
         exclusion_margin_m: None,
     };
     let area = read_survey_input(&root.join("sample-area.geojson"), None).unwrap();

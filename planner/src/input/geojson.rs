@@ -188,6 +188,47 @@ pub(crate) fn read(
     })
 }
 
+/// Named Point features of a GeoJSON file (launch points, sites), in WGS-84; other
+/// geometries are skipped, so a survey file's sites read too. The datum is
+/// `datum_override`, else the file's `datum` property (see `qly_core::corridor`), else WGS-84.
+pub(crate) fn read_points(
+    ctx: &Ctx,
+    text: &str,
+    datum_override: Option<Datum>,
+) -> Result<Vec<Site>, InputError> {
+    let in_file = |e: FieldError| ctx.err(e.field, e.message);
+    let doc = GeoJsonFile::parse(text).map_err(in_file)?;
+    let file_datum = doc
+        .properties(doc.main_feature())
+        .datum()
+        .map_err(in_file)?;
+    let datum = datum_override.or(file_datum).unwrap_or_default();
+    let mut sites = Vec::new();
+    for (prefix, f) in &doc.features {
+        let Some(GeometryValue::Point { coordinates }) = f.geometry.as_ref().map(|g| &g.value)
+        else {
+            continue;
+        };
+        let name = match f.property("name") {
+            Some(JsonValue::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+            _ => {
+                return Err(ctx.err(
+                    join(prefix, "properties.name"),
+                    "a Point without a name: expected a \"name\" string (a launch point is \
+                     named so the pilot knows where to drive)",
+                ))
+            }
+        };
+        let cpath = join(&GeoJsonFile::geometry_path(prefix), "coordinates");
+        let p = positions(ctx, &cpath, std::slice::from_ref(coordinates), datum)?;
+        sites.push(Site {
+            name,
+            point: datum.to_wgs84(p[0]),
+        });
+    }
+    Ok(sites)
+}
+
 /// [`qly_core::corridor::positions`] for the file of `ctx`.
 fn positions(
     ctx: &Ctx,

@@ -570,6 +570,75 @@ pub(crate) fn read(
     })
 }
 
+/// Named `Point` placemarks of a KML document (launch points, sites), in WGS-84; other
+/// placemarks are skipped, so a survey file's sites read too. The datum is
+/// `datum_override`, else the document's `ExtendedData` `datum`, else WGS-84.
+pub(crate) fn read_points(
+    ctx: &Ctx,
+    text: &str,
+    datum_override: Option<Datum>,
+) -> Result<Vec<Site>, InputError> {
+    ctx.require_text(text, "a KML document with named Point placemarks")?;
+    let root = parse_xml(ctx, text)?;
+    if root.name != "kml" {
+        return Err(ctx.err(
+            format!("<{}>", root.name),
+            "the root element is not <kml>: expected a KML document",
+        ));
+    }
+    let mut placemarks = Vec::new();
+    collect_placemarks(&root, "kml", &mut placemarks);
+    let file_datum = match root
+        .child("Document")
+        .and_then(|d| extended_data(d, "datum"))
+    {
+        Some(v) => Some(
+            Datum::from_str(&v)
+                .map_err(|e| ctx.err("kml/Document/ExtendedData[datum]", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let datum = datum_override.or(file_datum).unwrap_or_default();
+    let mut sites = Vec::new();
+    for pm in &placemarks {
+        let Some(Geom::Point(el, path)) = geometry_of(ctx, pm)? else {
+            continue;
+        };
+        let name = pm
+            .el
+            .child("name")
+            .map(|n| n.text.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                ctx.err(
+                    format!("{}/name", pm.path),
+                    "a Point placemark without a name: expected <name> (a launch point is \
+                     named so the pilot knows where to drive)",
+                )
+            })?;
+        let (cpath, pairs) = coordinates(ctx, el, &path)?;
+        if pairs.len() != 1 {
+            return Err(ctx.err(
+                cpath,
+                format!("{} tuples: expected one lon,lat", pairs.len()),
+            ));
+        }
+        let p = check_pairs(
+            ctx,
+            &cpath,
+            &|_| cpath.clone(),
+            &pairs,
+            AxisOrder::LonLat,
+            datum,
+        )?;
+        sites.push(Site {
+            name,
+            point: datum.to_wgs84(p[0]),
+        });
+    }
+    Ok(sites)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,7 +22,7 @@ use qly_core::datum::Datum;
 use qly_core::mission::Mission;
 use thiserror::Error;
 
-use crate::survey::SurveyInput;
+use crate::survey::{Site, SurveyInput};
 
 pub use kml::MAX_XML_DEPTH;
 pub use qly_core::coord_check::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
@@ -163,6 +163,35 @@ pub fn read_survey_input(
     }?;
     validate::check_extent(&ctx, &input)?;
     Ok(input)
+}
+
+/// Reads the named points of a GeoJSON (`.geojson`/`.json`) or KML (`.kml`) file: launch
+/// points along a survey (road ends, bridges, villages), in WGS-84. Other geometries in the
+/// file are skipped; a file without any named point is refused.
+pub fn read_points(path: &Path, datum_override: Option<Datum>) -> Result<Vec<Site>, InputError> {
+    let ctx = Ctx::new(path);
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let points = match ext.as_str() {
+        "geojson" | "json" => geojson::read_points(&ctx, &ctx.read(path)?, datum_override),
+        "kml" => kml::read_points(&ctx, &ctx.read(path)?, datum_override),
+        _ => Err(ctx.err(
+            "(file name)",
+            format!(
+                "unknown extension '{ext}': expected .geojson, .json or .kml with named Points"
+            ),
+        )),
+    }?;
+    if points.is_empty() {
+        return Err(ctx.err(
+            "(file)",
+            "no named Point: expected at least one Point feature or placemark with a name",
+        ));
+    }
+    Ok(points)
 }
 
 /// Reads a QGroundControl `.plan` as the mission a vehicle would fly: its simple items and

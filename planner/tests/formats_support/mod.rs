@@ -161,6 +161,8 @@ fn plan(
             mission: mission.clone(),
             photos: 0..ph.len(),
             flight_time_s: 300.0,
+            survey_time_s: 240.0,
+            launch: None,
         }],
         Some(k) => {
             let mut out = Vec::new();
@@ -172,6 +174,8 @@ fn plan(
                     mission: m,
                     photos: 0..ph.len(),
                     flight_time_s: 200.0,
+                    survey_time_s: 150.0,
+                    launch: None,
                 });
             }
             out
