@@ -433,10 +433,11 @@ fn export(a: &ExportArgs, lang: Lang) -> Result<()> {
 }
 
 fn record(a: &RecordArgs, lang: Lang) -> Result<()> {
+    // The package first: a broken one is refused before anything else is asked for.
+    let pkg = review::record::read_package(&a.evidence)?;
+    let flight = review::flight::read_flight(&a.flight_dir)?;
     let chromium = review::record::print::find_chromium(a.chromium.as_deref())
         .ok_or(review::record::print::PrintError::NoChromium)?;
-    let flight = review::flight::read_flight(&a.flight_dir)?;
-    let pkg = review::record::read_package(&a.evidence)?;
     let written = review::record::write_records(&pkg, &flight, &a.out, &chromium, lang)?;
     for p in &written.findings {
         println!("{}", p.display());

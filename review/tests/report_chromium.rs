@@ -65,6 +65,8 @@ fn make_report(dir: &Path) -> (PathBuf, String) {
     .unwrap();
     let page = dir.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("report")
         .arg(&flight)
         .arg("--out")
@@ -361,6 +363,8 @@ fn clicking_confirm_changes_the_exported_decisions_and_the_download_drives_expor
     // ... which `review export` accepts: the package holds the two confirmed candidates.
     let evidence = tmp.path().join("evidence");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .args(["export"])
         .arg(&flight)
         .arg("--decisions")
@@ -402,6 +406,8 @@ fn make_confirming_report(dir: &Path) -> PathBuf {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("report")
         .arg(&flight)
         .output()
@@ -545,6 +551,8 @@ fn decisions_survive_a_reload_and_unconfirmed_sightings_wait_behind_the_switch()
     assert_eq!(cdp.eval("window.qlyUnsaved()"), json!(false));
     let evidence = tmp.path().join("evidence");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("export")
         .arg(&flight)
         .arg("--decisions")
