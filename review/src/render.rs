@@ -223,7 +223,14 @@ pub fn terminal(
         }
         for (what, ids) in report_lists(r, lang) {
             if !ids.is_empty() {
-                let _ = writeln!(o, "  {what}: {}", ids.join(", "));
+                let _ = writeln!(
+                    o,
+                    "  {}",
+                    lang.t_args(
+                        "board-list",
+                        &[("what", what.into()), ("ids", ids.join(", ").into())]
+                    )
+                );
             }
         }
     }
@@ -385,12 +392,14 @@ tr.first td{{font-weight:bold}}\n.rules{{color:#555;font-size:0.9em}}\n.warn{{co
         let r = &s.result;
         let _ = writeln!(
             o,
-            "<h2>{}</h2>\n<p>{}; {}</p>",
+            "<h2>{}</h2>\n<p>{}</p>",
             esc(&r.team),
-            esc(&team_line(r, lang)),
             esc(&lang.t_args(
-                "board-times-to-finds",
-                &[("times", times_to_finds(r).into())]
+                "board-team-paragraph",
+                &[
+                    ("line", team_line(r, lang).into()),
+                    ("times", times_to_finds(r).into())
+                ]
             ))
         );
         if !r.finds.is_empty() {
@@ -410,7 +419,14 @@ tr.first td{{font-weight:bold}}\n.rules{{color:#555;font-size:0.9em}}\n.warn{{co
         }
         for (what, ids) in report_lists(r, lang) {
             if !ids.is_empty() {
-                let _ = writeln!(o, "<p>{}: {}</p>", esc(&what), esc(&ids.join(", ")));
+                let _ = writeln!(
+                    o,
+                    "<p>{}</p>",
+                    esc(&lang.t_args(
+                        "board-list",
+                        &[("what", what.into()), ("ids", ids.join(", ").into())]
+                    ))
+                );
             }
         }
     }
