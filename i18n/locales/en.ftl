@@ -201,3 +201,14 @@ record-findings = Confirmed findings
 record-col-id = No.
 record-col-time = Time (China Standard Time)
 record-col-ce90 = CE90 (m)
+
+## review patrol: a simulated patrol's figures
+
+not-available = n/a
+figures-found = targets found within { $within } m: { $found }/{ $targets } ({ $percent } %)
+figures-class = { $class }: { $found }/{ $targets } within { $within } m ({ $matched } matched within the eligibility radius)
+figures-score = contest score: { $score }
+figures-error = localisation error of { $matched } matched candidates: median { $median }, 90th percentile { $p90 }
+figures-predicted = predicted error (median CEP50): { $cep50 }; true median / predicted = { $ratio }
+figures-coverage = predicted-vs-true coverage: { $ce90 } within their CE90 (expect 90 %), { $cep50 } within their CEP50 (expect 50 %)
+figures-false = false reports: { $count } over { $km } km of river = { $per_km } per km ({ $candidates } candidates)

@@ -194,3 +194,14 @@ record-findings = 已确认的发现
 record-col-id = 编号
 record-col-time = 时间（北京时间）
 record-col-ce90 = CE90（米）
+
+## review patrol：模拟巡查的统计结果
+
+not-available = 无
+figures-found = { $within } 米以内发现目标：{ $found }/{ $targets }（{ $percent } %）
+figures-class = { $class }：{ $within } 米以内 { $found }/{ $targets }（有效半径内匹配 { $matched } 个）
+figures-score = 竞赛得分：{ $score }
+figures-error = { $matched } 个匹配候选的定位误差：中位数 { $median }，90 百分位 { $p90 }
+figures-predicted = 预测误差（CEP50 中位数）：{ $cep50 }；实际中位数 / 预测 = { $ratio }
+figures-coverage = 预测与实际的覆盖率：{ $ce90 } 落在各自的 CE90 内（应为 90 %），{ $cep50 } 落在 CEP50 内（应为 50 %）
+figures-false = 误报：{ $km } 公里河道上 { $count } 个，即每公里 { $per_km } 个（共 { $candidates } 个候选）

@@ -538,7 +538,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export(a, lang),
         Command::Keygen(a) => keygen(a, lang),
         Command::Record(a) => record(a, lang),
-        Command::Patrol(a) => patrol_cmd::patrol(a),
+        Command::Patrol(a) => patrol_cmd::patrol(a, lang),
         Command::Verify(a) => match verify(a, lang) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
