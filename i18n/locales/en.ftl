@@ -212,3 +212,16 @@ figures-error = localisation error of { $matched } matched candidates: median { 
 figures-predicted = predicted error (median CEP50): { $cep50 }; true median / predicted = { $ratio }
 figures-coverage = predicted-vs-true coverage: { $ce90 } within their CE90 (expect 90 %), { $cep50 } within their CEP50 (expect 50 %)
 figures-false = false reports: { $count } over { $km } km of river = { $per_km } per km ({ $candidates } candidates)
+
+## review score: the input mistakes a judge must hear about
+
+check-gcj02 = reports sit a median { $as_read } m from the nearest target, on an offset that a GCJ-02 conversion removes (median { $alternative } m after it): { $advice }
+check-gcj02-drop = --datum { $team }=gcj02 moves these reports away from the targets: the file looks WGS-84 already; drop the option
+check-gcj02-add = were they read off an Amap/Tencent (GCJ-02) map? If so pass --datum { $team }=gcj02
+check-repeats-id = repeats the id of { $other }
+check-duplicate = duplicates { $other } ({ $metres } m apart): at most one of them can find a target, the other costs a false-report penalty
+check-no-class = has no class, but the targets do ({ $known }): it can find no classed target
+check-unknown-class = unknown class '{ $class }' (the targets' classes are: { $known }): it can find no classed target
+check-far = lies { $km } km from the nearest target ({ $target }): outside the contest area
+check-untimed = { $untimed } of { $total } reports carry no time: they earn no speed credit, and the report cap keeps the first in file order
+check-before-start = time is { $seconds } s before the contest start

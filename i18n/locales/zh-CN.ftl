@@ -205,3 +205,16 @@ figures-error = { $matched } 个匹配候选的定位误差：中位数 { $media
 figures-predicted = 预测误差（CEP50 中位数）：{ $cep50 }；实际中位数 / 预测 = { $ratio }
 figures-coverage = 预测与实际的覆盖率：{ $ce90 } 落在各自的 CE90 内（应为 90 %），{ $cep50 } 落在 CEP50 内（应为 50 %）
 figures-false = 误报：{ $km } 公里河道上 { $count } 个，即每公里 { $per_km } 个（共 { $candidates } 个候选）
+
+## review score：裁判必须知道的输入错误
+
+check-gcj02 = 报告点距最近目标的中位距离为 { $as_read } 米，这一偏移可由 GCJ-02 转换消除（转换后中位距离 { $alternative } 米）：{ $advice }
+check-gcj02-drop = --datum { $team }=gcj02 让这些报告点离目标更远：该文件看来已是 WGS-84，请去掉此选项
+check-gcj02-add = 这些点是否取自高德/腾讯（GCJ-02）地图？如果是，请加上 --datum { $team }=gcj02
+check-repeats-id = 与 { $other } 的编号重复
+check-duplicate = 与 { $other } 重复（相距 { $metres } 米）：二者至多一个能发现目标，另一个按误报扣分
+check-no-class = 没有类别，但目标有类别（{ $known }）：它无法发现有类别的目标
+check-unknown-class = 未知类别“{ $class }”（目标的类别为：{ $known }）：它无法发现有类别的目标
+check-far = 距最近目标（{ $target }）{ $km } 公里：在竞赛区域之外
+check-untimed = { $total } 个报告中有 { $untimed } 个没有时间：它们得不到速度分，且报告上限按文件顺序保留前面的报告
+check-before-start = 时间早于竞赛开始 { $seconds } 秒

@@ -287,7 +287,7 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
         let reports = locate_reports(&file, &raw, &targets, datum)?;
         let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
         warnings.extend(report_warnings(
-            name, &file, &labels, &reports, &targets, &s, datum,
+            name, &file, &labels, &reports, &targets, &s, datum, lang,
         ));
         teams.push(TeamReports {
             team: name.to_string(),
@@ -302,7 +302,7 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
         let labels: Vec<String> = team
             .reports
             .iter()
-            .map(|r| format!("candidate {}", r.id))
+            .map(|r| lang.t_args("card-candidate", &[("id", r.id.as_str().into())]))
             .collect();
         warnings.extend(report_warnings(
             name,
@@ -312,6 +312,7 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
             &targets,
             &s,
             Datum::Wgs84,
+            lang,
         ));
         teams.push(team);
     }

@@ -198,6 +198,7 @@ fn warnings_for(text: &str, datum: Datum) -> Vec<String> {
         &targets(),
         &ScoreSettings::default(),
         datum,
+        qly_i18n::Lang::En,
     )
     .iter()
     .map(|w| w.to_string())
