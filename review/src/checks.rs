@@ -168,18 +168,32 @@ fn gcj02_warning(
     })
 }
 
-/// Everything suspicious about team `team`'s reports (already located with `datum`) read
-/// from `file`; `labels` name its features in file order.
+/// Where a team's reports came from, for the warnings to name.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSource<'a> {
+    pub team: &'a str,
+    pub file: &'a str,
+    /// Names of the file's features, in file order.
+    pub labels: &'a [String],
+    /// The datum the file was read in (the reports are WGS-84 already).
+    pub datum: Datum,
+}
+
+/// Everything suspicious about a team's reports (already located with `source.datum`), in
+/// `lang`.
 pub fn report_warnings(
-    team: &str,
-    file: &str,
-    labels: &[String],
+    source: ReportSource<'_>,
     reports: &[Report],
     targets: &[Target],
     settings: &ScoreSettings,
-    datum: Datum,
     lang: Lang,
 ) -> Vec<Warning> {
+    let ReportSource {
+        team,
+        file,
+        labels,
+        datum,
+    } = source;
     let label = |i: usize| {
         labels
             .get(i)

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use qly_core::datum::Datum;
 use qly_i18n::Lang;
-use review::checks::{locate_reports, report_warnings, Warning};
+use review::checks::{locate_reports, report_warnings, ReportSource, Warning};
 use review::evidence::signature;
 use review::input::{parse_features, parse_timestamp, targets_from};
 use review::leaderboard::score_contest;
@@ -286,9 +286,13 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
         let raw = parse_features(&file, &read(&path)?, start)?;
         let reports = locate_reports(&file, &raw, &targets, datum)?;
         let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
-        warnings.extend(report_warnings(
-            name, &file, &labels, &reports, &targets, &s, datum, lang,
-        ));
+        let source = ReportSource {
+            team: name,
+            file: &file,
+            labels: &labels,
+            datum,
+        };
+        warnings.extend(report_warnings(source, &reports, &targets, &s, lang));
         teams.push(TeamReports {
             team: name.to_string(),
             reports,
@@ -304,16 +308,13 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
             .iter()
             .map(|r| lang.t_args("card-candidate", &[("id", r.id.as_str().into())]))
             .collect();
-        warnings.extend(report_warnings(
-            name,
-            &file,
-            &labels,
-            &team.reports,
-            &targets,
-            &s,
-            Datum::Wgs84,
-            lang,
-        ));
+        let source = ReportSource {
+            team: name,
+            file: &file,
+            labels: &labels,
+            datum: Datum::Wgs84,
+        };
+        warnings.extend(report_warnings(source, &team.reports, &targets, &s, lang));
         teams.push(team);
     }
     if let Some(team) = datums.keys().next() {

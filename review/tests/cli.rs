@@ -312,7 +312,10 @@ fn a_chinese_locale_gets_a_chinese_board_aligned_by_display_width_and_a_csv_with
     assert!(ok, "{err}");
     assert!(out.contains("排行榜") && out.contains("评分规则"), "{out}");
     // The judge's warnings too (bravo reports a class no target has).
-    assert!(out.contains("警告：") && out.contains("未知类别“oil”"), "{out}");
+    assert!(
+        out.contains("警告：") && out.contains("未知类别“oil”"),
+        "{out}"
+    );
     // The leaderboard: every row's third column (score) starts at the same display column,
     // though the Chinese team name has 5 characters and 10 columns.
     let board: Vec<&str> = out
