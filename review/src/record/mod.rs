@@ -211,6 +211,7 @@ h1 {{ font-size: 17pt; margin: 0 0 2mm; }} h2 {{ font-size: 13pt; margin: 4mm 0 
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ border: 0.3mm solid #555; padding: 0.8mm 2mm; text-align: left; vertical-align: top; }}
 th {{ width: 52mm; background: #eee; font-weight: normal; }}
+table.list th {{ width: auto; }}
 td.fill {{ height: 6.5mm; }} td.notes {{ height: 15mm; }}
 .hash {{ font-family: "DejaVu Sans Mono", "Noto Sans Mono CJK SC", monospace; font-size: 7.5pt; white-space: nowrap; }}
 .imgs {{ display: flex; gap: 4mm; margin-top: 3mm; align-items: flex-start; }}
@@ -510,7 +511,7 @@ fn cover_section(pkg: &Package, lang: Lang) -> String {
     o.push_str("</table>\n");
     let _ = writeln!(
         o,
-        "<h2>{}</h2>\n<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        "<h2>{}</h2>\n<table class=\"list\">\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
         esc(&lang.t("record-findings")),
         esc(&lang.t("record-col-id")),
         esc(&lang.t("card-class")),
