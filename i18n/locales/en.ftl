@@ -145,7 +145,6 @@ field-uid = uid
 
 ## review: command-line messages
 
-error-line = error: { $error }
 cli-report-written = { $file }: { $confirmed } confirmed candidates ({ $unconfirmed } unconfirmed), { $photos } photos, { $warnings } warnings
 cli-export-written = { $dir }: { $confirmed } confirmed candidates, { $files } files; manifest head SHA-256 { $head }
 cli-export-signed = signed by '{ $signer }' (public key { $key })

@@ -141,7 +141,6 @@ field-uid = 跨航次编号
 
 ## review：命令行消息
 
-error-line = 错误：{ $error }
 cli-report-written = { $file }：已确认候选 { $confirmed } 个（未确认 { $unconfirmed } 个），照片 { $photos } 张，警告 { $warnings } 条
 cli-export-written = { $dir }：已确认候选 { $confirmed } 个，文件 { $files } 个；清单链头 SHA-256 { $head }
 cli-export-signed = 签名单位“{ $signer }”（公钥 { $key }）

@@ -547,14 +547,5 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!(
-                "{}",
-                lang.t_args("error-line", &[("error", format!("{e:#}").into())])
-            );
-            ExitCode::FAILURE
-        }
-    }
+    qly_cli::exit(result)
 }
