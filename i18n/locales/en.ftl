@@ -224,3 +224,40 @@ check-unknown-class = unknown class '{ $class }' (the targets' classes are: { $k
 check-far = lies { $km } km from the nearest target ({ $target }): outside the contest area
 check-untimed = { $untimed } of { $total } reports carry no time: they earn no speed credit, and the report cap keeps the first in file order
 check-before-start = time is { $seconds } s before the contest start
+
+## planner plan: the one-screen summary a pilot reads before flying
+
+plan-survey = survey
+plan-kind-corridor = corridor, { $width } m wide
+plan-kind-area = area, { $holes } hole(s), { $exclusions } exclusion(s)
+plan-camera = camera
+plan-camera-value = { $name } ({ $orientation }), overlap side { $side } % / front { $front } %
+plan-altitude = altitude
+plan-altitude-flat = { $alt } m above take-off (ceiling { $ceiling } m)
+plan-frame-home = relative to home
+plan-frame-terrain = terrain frame
+plan-altitude-terrain = { $agl } m above ground +/- { $tolerance } m, following the terrain ({ $frame }; home ground { $home } m AMSL; ceiling { $ceiling } m, clearance { $clearance } m)
+plan-lanes-agl = lanes AGL
+plan-lanes-agl-value = { $min } to { $max } m above ground along the survey lanes; largest deviation from target { $deviation } m
+plan-path-agl = path AGL
+plan-path-agl-value = { $min } to { $max } m above ground along the whole path (transit included); largest deviation from target { $deviation } m at { $lat }, { $lon }
+plan-climb = climb
+plan-climb-value = steepest { $up } up / { $down } down (m per m), { $steeper } m steeper than the limits under the ceiling; waypoints { $before } before, { $samples } ground samples, { $after } after simplification
+plan-photos-agl = photos AGL
+plan-photos-agl-value = { $lowest } to { $highest } m under the camera; spacing laid out at { $design } m above ground; smallest footprint on the terrain { $smallest } x the layout's
+plan-gsd = GSD
+plan-gsd-value = { $gsd } cm/px, footprint { $side } x { $front } m (side x front)
+plan-lanes = lanes
+plan-lanes-value = { $count } at { $spacing } m spacing, photo every { $trigger } m
+plan-length = length
+plan-length-value = { $km } km survey path ({ $ratio } x the lower bound { $bound } km)
+plan-time = time
+plan-time-value = { $time } at { $speed } m/s (survey pattern as ArduCopter flies it: S-curve acceleration, corners, stops)
+plan-photos = photos
+plan-photos-value = { $count } (none closer than { $metres } m = { $seconds } s at { $speed } m/s, the camera's minimum interval; a speed too fast for the trigger distance is refused)
+plan-sorties = sorties
+plan-coverage = coverage
+plan-coverage-value = { $covered } % at the requested overlap, { $seen } % seen ({ $cell } m cells, >= { $photos } photos per cell)
+plan-margin = margin
+plan-margin-value = { $metres } m kept from { $zones } hole(s)/exclusion(s) (--exclusion-margin-m); ground within it that only a lane there would photograph counts as not covered above
+plan-written = written

@@ -217,3 +217,40 @@ check-unknown-class = 未知类别“{ $class }”（目标的类别为：{ $kno
 check-far = 距最近目标（{ $target }）{ $km } 公里：在竞赛区域之外
 check-untimed = { $total } 个报告中有 { $untimed } 个没有时间：它们得不到速度分，且报告上限按文件顺序保留前面的报告
 check-before-start = 时间早于竞赛开始 { $seconds } 秒
+
+## planner plan：飞手起飞前阅读的一屏摘要
+
+plan-survey = 测区
+plan-kind-corridor = 河道走廊，宽 { $width } 米
+plan-kind-area = 区域，{ $holes } 个空洞，{ $exclusions } 个禁飞区
+plan-camera = 相机
+plan-camera-value = { $name }（{ $orientation }），旁向重叠 { $side } % / 航向重叠 { $front } %
+plan-altitude = 高度
+plan-altitude-flat = 起飞点以上 { $alt } 米（限高 { $ceiling } 米）
+plan-frame-home = 相对起飞点
+plan-frame-terrain = 地形高度坐标系
+plan-altitude-terrain = 离地 { $agl } 米 ± { $tolerance } 米，仿地飞行（{ $frame }；起飞点地面海拔 { $home } 米；限高 { $ceiling } 米，最小净空 { $clearance } 米）
+plan-lanes-agl = 航线离地
+plan-lanes-agl-value = 测量航线上离地 { $min } 至 { $max } 米；与目标高度的最大偏差 { $deviation } 米
+plan-path-agl = 全程离地
+plan-path-agl-value = 全程（含转场）离地 { $min } 至 { $max } 米；与目标高度的最大偏差 { $deviation } 米，位于 { $lat }, { $lon }
+plan-climb = 爬升
+plan-climb-value = 最陡上升 { $up } / 下降 { $down }（米/米），限高以下超出限制 { $steeper } 米；航点简化前 { $before } 个，地面采样 { $samples } 个，简化后 { $after } 个
+plan-photos-agl = 拍照离地
+plan-photos-agl-value = 相机下方离地 { $lowest } 至 { $highest } 米；间距按离地 { $design } 米布设；地形上最小像幅为布设值的 { $smallest } 倍
+plan-gsd = 地面分辨率
+plan-gsd-value = { $gsd } 厘米/像素，像幅 { $side } × { $front } 米（旁向 × 航向）
+plan-lanes = 航线
+plan-lanes-value = { $count } 条，间距 { $spacing } 米，每 { $trigger } 米拍一张
+plan-length = 航程
+plan-length-value = 测量航程 { $km } 公里（下限 { $bound } 公里的 { $ratio } 倍）
+plan-time = 飞行时间
+plan-time-value = { $time }，速度 { $speed } 米/秒（按 ArduCopter 的实际飞法估算：S 曲线加速、转弯、停顿）
+plan-photos = 照片
+plan-photos-value = { $count } 张（间距不小于 { $metres } 米 = 速度 { $speed } 米/秒下的 { $seconds } 秒，即相机最短拍摄间隔；速度过快以致跟不上拍照距离的计划会被拒绝）
+plan-sorties = 架次
+plan-coverage = 覆盖率
+plan-coverage-value = 按要求重叠度覆盖 { $covered } %，被拍到 { $seen } %（网格 { $cell } 米，每格至少 { $photos } 张照片）
+plan-margin = 避让距离
+plan-margin-value = 与 { $zones } 个空洞/禁飞区保持 { $metres } 米（--exclusion-margin-m）；其中只有在那里布线才能拍到的地面，在上面的覆盖率中计为未覆盖
+plan-written = 已写入

@@ -27,6 +27,10 @@ use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, VerticalDatum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the plan summary: zh-CN or en (default: from LC_ALL / LC_MESSAGES / LANG;
+    /// Chinese when the locale is zh*).
+    #[arg(long, global = true, value_name = "zh-CN|en")]
+    lang: Option<qly_i18n::Lang>,
 }
 
 #[derive(Subcommand)]
@@ -212,8 +216,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let lang = cli.lang.unwrap_or_else(qly_i18n::Lang::from_locale);
     match cli.command {
-        Command::Plan(args) => plan(*args),
+        Command::Plan(args) => plan(*args, lang),
         Command::Upload(args) => cli_upload::run(args),
         Command::Fly(args) => cli_fly::run(args),
         Command::Cameras => {
@@ -240,7 +245,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn plan(args: PlanArgs) -> Result<()> {
+fn plan(args: PlanArgs, lang: qly_i18n::Lang) -> Result<()> {
     let source = args.input.display().to_string();
     let mut input = planner::input::read_survey_input(&args.input, args.datum)
         .with_context(|| format!("reading survey input {source}"))?;
@@ -300,8 +305,12 @@ fn plan(args: PlanArgs) -> Result<()> {
         written.extend(paths);
         notes = dji_notes;
     }
-    print!("{}", planner::summary::render(&plan, &source));
-    println!("written     {}", written.len());
+    print!("{}", planner::summary::render(&plan, &source, lang));
+    println!(
+        "{} {}",
+        qly_i18n::width::pad_right(&lang.t("plan-written"), 11),
+        written.len()
+    );
     for p in written {
         println!("  {}", p.display());
     }
