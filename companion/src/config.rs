@@ -23,7 +23,7 @@ use qly_core::rotation::Quat;
 use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, Terrain, VerticalDatum};
 use serde::{Deserialize, Serialize};
 
-use crate::detect::{DetectorConfig, RuntimeConfig, TilingConfig};
+use crate::detect::{DetectorConfig, ProjectClass, RuntimeConfig, TilingConfig};
 use crate::fc::FcConfig;
 use crate::fusion::{FusionSettings, RiverCentreline};
 
@@ -199,6 +199,11 @@ pub struct DetectorSection {
     /// `[detector.tiling]`: slice photos much larger than the model input. Absent: never.
     #[serde(default)]
     pub tiling: Option<TilingSection>,
+    /// `[detector.class_map]`: a user's own model, its classes (by name or id) to `outfall`,
+    /// `plume` or `ignore` (`companion::detect::class_map`). Absent: the model's classes as
+    /// they are.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub class_map: BTreeMap<String, ProjectClass>,
 }
 
 fn default_confidence() -> f32 {
@@ -423,6 +428,7 @@ impl DetectorSection {
             iou_threshold: default_iou(),
             max_detections: default_max_detections(),
             tiling: None,
+            class_map: BTreeMap::new(),
         }
     }
 }
@@ -656,6 +662,7 @@ impl Config {
             iou_threshold: d.iou_threshold,
             max_detections: d.max_detections,
             tiling: d.tiling.map(|t| self.tiling_config(&t)),
+            class_map: d.class_map.clone(),
         }
     }
 

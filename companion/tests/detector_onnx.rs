@@ -316,3 +316,92 @@ fn library_from_the_environment_variable() {
     let det = Detector::new(&DetectorConfig::new(m.dir.join("yolov8.onnx"))).unwrap();
     assert_eq!(det.runtime().library_path(), wheel.as_path());
 }
+
+/// A user's own YOLOv8-layout model with five classes of its own (`car`, `drain_pipe`,
+/// `oil_slick`, `boat`, `culvert`) plugs in through `[detector.class_map]`, read from a
+/// companion config: ignored classes vanish, classes mapped onto one project class are
+/// suppressed together, detections carry the project's names.
+#[test]
+fn a_users_model_plugs_in_through_the_class_map() {
+    let Some(m) = models("a_users_model_plugs_in_through_the_class_map") else {
+        return;
+    };
+    let img = photo(1000, 563, &[(600, 200, 700, 260)]);
+    // Unmapped, the model's own classes come out: the car on the marker, the boat, and the
+    // drain pipe and culvert on one box (different classes: NMS keeps both).
+    let mut own = Detector::new(&config(m, "user_yolov8")).unwrap();
+    let names: Vec<String> = own
+        .detect(&img)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.class_name)
+        .collect();
+    assert_eq!(
+        names,
+        ["oil_slick", "car", "boat", "drain_pipe", "culvert"],
+        "by confidence"
+    );
+
+    let text = format!(
+        r#"
+[camera]
+name = "DJI Mavic 3 Enterprise wide"
+[detector]
+model = "{}"
+onnxruntime_library = "{}"
+intra_op_threads = 1
+class_confidence_thresholds = {{ outfall = 0.55 }}
+[detector.class_map]
+car = "ignore"
+drain_pipe = "outfall"
+"2" = "plume"
+boat = "ignore"
+culvert = "outfall"
+"#,
+        m.model("user_yolov8").display(),
+        m.library.display()
+    );
+    let cfg = companion::config::Config::parse(&text, std::path::Path::new("c.toml")).unwrap();
+    let mut det = Detector::new(&cfg.detector_config()).unwrap();
+    assert_eq!(det.class_names(), ["outfall", "plume"]);
+    assert_eq!(det.metadata().class_names.len(), 5, "the model's own list");
+    // "outfall" sets both classes mapped onto it.
+    assert_eq!(det.thresholds(), &[0.25, 0.55, 0.25, 0.25, 0.55]);
+    let dets = det.detect(&img).unwrap();
+    assert_eq!(dets.len(), 2, "{dets:?}");
+    let plumes = of_class(&dets, "plume");
+    assert_eq!((plumes.len(), plumes[0].class_id), (1, 1), "{dets:?}");
+    assert!((plumes[0].confidence - 0.9).abs() < 1e-6);
+    assert_box_near(plumes[0].bbox_px, (600.0, 200.0, 700.0, 260.0), 2.0 / 0.32);
+    // The culvert (0.5) fell under the outfall threshold; the drain pipe is the outfall.
+    let outfalls = of_class(&dets, "outfall");
+    assert_eq!((outfalls.len(), outfalls[0].class_id), (1, 0), "{dets:?}");
+    assert!((outfalls[0].confidence - 0.6).abs() < 1e-6);
+    assert_box_near(
+        outfalls[0].bbox_px,
+        (80.0 / 0.32, 70.0 / 0.32, 120.0 / 0.32, 90.0 / 0.32),
+        1e-3,
+    );
+
+    // Without the threshold the culvert passes, and is suppressed as a second outfall box.
+    let mut dc = cfg.detector_config();
+    dc.class_confidence_thresholds.clear();
+    let dets = Detector::new(&dc).unwrap().detect(&img).unwrap();
+    assert_eq!(of_class(&dets, "outfall").len(), 1, "{dets:?}");
+    assert_eq!(dets.len(), 2, "{dets:?}");
+
+    // A map that leaves a class out, or names one the model does not have, is refused
+    // naming the class and the field.
+    dc.class_map.remove("boat");
+    let err = Detector::new(&dc).unwrap_err().to_string();
+    assert!(err.contains("`detector.class_map`"), "{err}");
+    assert!(err.contains("\"boat\" (id 3) is not mapped"), "{err}");
+    dc.class_map
+        .insert("ship".into(), companion::detect::ProjectClass::Ignore);
+    let err = Detector::new(&dc).unwrap_err().to_string();
+    assert!(err.contains("`detector.class_map.ship`"), "{err}");
+    assert!(
+        err.contains("3 \"boat\""),
+        "lists the model's classes: {err}"
+    );
+}

@@ -213,3 +213,42 @@ fn a_model_of_unknown_layout_refuses_to_start_naming_it() {
     assert!(stderr.contains(&model.display().to_string()), "{stderr}");
     assert!(stderr.contains("layout"), "{stderr}");
 }
+
+/// A class map with a value other than outfall, plume or ignore is refused when the config
+/// is read, naming the key; one that leaves a model class out stops `companion run` at start
+/// naming the class.
+#[test]
+fn a_bad_class_map_refuses_to_start_naming_the_field() {
+    let text = "[camera]\nname = \"DJI Mavic 3 Enterprise wide\"\n[detector]\nmodel = \"m.onnx\"\n[detector.class_map]\npipe = \"outfal\"\n";
+    let msg = Config::parse(text, Path::new("c.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(msg.starts_with("config c.toml:"), "{msg}");
+    assert!(msg.contains("pipe = \"outfal\""), "the line: {msg}");
+    assert!(
+        msg.contains("`outfall`, `plume`, `ignore`"),
+        "the choices: {msg}"
+    );
+
+    let Some((models, library)) = models("a_bad_class_map_refuses_to_start_naming_the_field")
+    else {
+        return;
+    };
+    let dir = temp_dir("service-config-class-map");
+    let cfg = dir.join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[camera]\nname = \"DJI Mavic 3 Enterprise wide\"\n[detector]\nmodel = \"{}\"\nonnxruntime_library = \"{}\"\n[detector.class_map]\ndrain_pipe = \"outfall\"\noil_slick = \"plume\"\n",
+            models.join("user_yolov8.onnx").display(),
+            library.display()
+        ),
+    )
+    .unwrap();
+    let out = companion(&["run", "--config", cfg.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("`detector.class_map`"), "{stderr}");
+    assert!(stderr.contains("\"car\" (id 0) is not mapped"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -67,8 +67,10 @@
 
 mod error_model;
 mod intersect;
+mod project;
 
 pub use error_model::{radius_containing, HorizontalError};
+pub use project::ground_to_pixel;
 
 use crate::geodesy::{CoordError, Enu, GeoPoint, GeoPosition, LocalFrame};
 use crate::intrinsics::{CameraIntrinsics, IntrinsicsError};

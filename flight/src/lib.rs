@@ -6,6 +6,7 @@
 //!   model, confirmation rule.
 //! - [`record`]: the records (header, captures, frames, skips, sightings, candidates) with
 //!   explicit units and frames.
+//! - [`class`]: the project's object classes (outfall, plume) and what other classes map to.
 //! - [`confirm`]: what "confirmed" means, once.
 //! - [`view`]: a flight's records arranged for reading.
 //! - [`journal`]: the durable, crash-safe append-only journal of records, and its reader.
@@ -16,6 +17,7 @@
 //! The companion writes it during the flight (or from an SD card afterwards); the review
 //! tools read it afterwards. Neither depends on the other: this crate is what they share.
 
+pub mod class;
 pub mod confirm;
 pub mod decisions;
 pub mod export;

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod checks;
+pub mod dataset;
 pub mod evidence;
 pub mod fixture;
 pub mod flight;

@@ -17,6 +17,7 @@ use review::model::TeamReports;
 use review::render;
 use review::settings::{ScoreSettings, SpeedCredit};
 
+mod dataset_cmd;
 mod decide_cmd;
 mod patrol_cmd;
 
@@ -53,6 +54,9 @@ enum Command {
     /// Print the inspection records of an evidence package's findings (one PDF each, one for
     /// the flight) with headless Chromium.
     Record(RecordArgs),
+    /// Turn flights' decisions (confirmed findings, rejected ones as hard negatives) and
+    /// imported YOLO/COCO datasets into a YOLO-format training dataset, split by flight.
+    Dataset(dataset_cmd::DatasetArgs),
     /// Check an evidence package against its manifest (exit 1 on any difference).
     Verify(VerifyArgs),
     /// Create the office's signing key pair: FILE (secret, permissions 0600) and FILE.pub.
@@ -540,6 +544,7 @@ fn main() -> ExitCode {
         Command::Export(a) => export(a, lang),
         Command::Keygen(a) => keygen(a, lang),
         Command::Record(a) => record(a, lang),
+        Command::Dataset(a) => dataset_cmd::dataset(a),
         Command::Patrol(a) => patrol_cmd::patrol(a, lang),
         Command::Verify(a) => match verify(a, lang) {
             Ok(true) => Ok(()),

@@ -33,6 +33,7 @@ use sim::service::clock::VehicleClock;
 use sim::service::links::run_links;
 use sim::service::{Autopilot, StreamDefaults};
 use sim::vehicle::{Vehicle, VehicleConfig};
+use sim::world::style::Style;
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
 
 /// ArduPilot SITL's default home, the CMAC field near Canberra.
@@ -126,6 +127,11 @@ struct WorldArgs {
     /// JPEG quality 1-100.
     #[arg(long, default_value_t = 90)]
     jpeg_quality: u8,
+    /// How the world is drawn: river-a (what the shipped detector was trained on) or river-b
+    /// (late autumn on a silted river: dry grass, red clay banks, muddy water, low sun, warm
+    /// haze; a domain shift). The world and its targets are the same in both.
+    #[arg(long, default_value = "river-a", value_parser = parse_style)]
+    style: Style,
     /// The ground: flat (default) or a synthetic valley along the corridor.
     #[arg(long, value_enum, default_value_t = TerrainArg::Flat, conflicts_with = "dem")]
     terrain: TerrainArg,
@@ -392,11 +398,16 @@ fn relief(w: &WorldArgs, corridor: &Corridor) -> Result<Option<(Box<dyn Terrain 
     })
 }
 
+fn parse_style(s: &str) -> Result<Style, String> {
+    s.parse()
+}
+
 fn build_world(w: &WorldArgs, corridor: &Corridor, ground_amsl_m: f64) -> Result<World> {
     let mut cfg = WorldConfig::new(w.world_seed);
     cfg.ground_amsl_m = ground_amsl_m;
     cfg.targets.mean_spacing_m = w.target_spacing_m;
     cfg.targets.max_sites = w.max_target_sites;
+    cfg.style = w.style;
     let world = World::new(corridor, cfg)?;
     Ok(match relief(w, corridor)? {
         None => world,

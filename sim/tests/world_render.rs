@@ -396,3 +396,71 @@ fn truth_is_geojson_points_with_the_class_names() {
         assert!((back.0 - p.position.0).abs() < 1e-3 && (back.1 - p.position.1).abs() < 1e-3);
     }
 }
+
+/// `--style river-b` draws the same world (same targets and ground truth) with other colours
+/// and light: the frame changes a lot, warmer and yellower, and is as deterministic per seed
+/// as the default style.
+#[test]
+fn the_river_b_style_changes_the_frames_not_the_world() {
+    let a = world(7);
+    let style_b = |seed| {
+        let mut cfg = WorldConfig::new(seed);
+        cfg.ground_amsl_m = 1000.0;
+        cfg.targets.mean_spacing_m = 60.0;
+        cfg.style = sim::world::style::Style::RiverB;
+        World::new(&corridor(), cfg).unwrap()
+    };
+    let (b, b2) = (style_b(7), style_b(7));
+    // The same targets; the truth's properties say the style and the sun.
+    let features = |w: &World| {
+        let v: serde_json::Value = serde_json::from_str(&w.truth_geojson()).unwrap();
+        (v["features"].clone(), v["properties"]["style"].clone())
+    };
+    let (fa, sa) = features(&a);
+    let (fb, sb) = features(&b);
+    assert_eq!(fa, fb);
+    assert_eq!(
+        (sa.as_str(), sb.as_str()),
+        (Some("river-a"), Some("river-b"))
+    );
+    assert!((18.0..=32.0).contains(&b.sun().elevation_deg));
+    assert!((40.0..=75.0).contains(&a.sun().elevation_deg));
+    let o = a.outfalls()[0].position;
+    let cam = small_camera(160, 120, BrownConrady::NONE);
+    let pose = pose_over(&a, o.0, o.1, 60.0, 30.0, 0.0);
+    let opts = RenderOptions {
+        seed: 3,
+        ..RenderOptions::default()
+    };
+    let ia = render(&a, &cam, &pose, &opts).unwrap();
+    let ib = render(&b, &cam, &pose, &opts).unwrap();
+    assert_eq!(ib, render(&b2, &cam, &pose, &opts).unwrap());
+    let differing = ia
+        .rgb
+        .iter()
+        .zip(&ib.rgb)
+        .filter(|(x, y)| x.abs_diff(**y) > 8)
+        .count();
+    assert!(
+        differing > ia.rgb.len() / 2,
+        "only {differing} of {} bytes differ by more than 8 levels",
+        ia.rgb.len()
+    );
+    let mean = |img: &Image, ch: usize| {
+        img.rgb
+            .iter()
+            .skip(ch)
+            .step_by(3)
+            .map(|&v| f64::from(v))
+            .sum::<f64>()
+            / (img.rgb.len() / 3) as f64
+    };
+    // Warmer: red over blue grows by more than 20 levels.
+    let warmth = |img: &Image| mean(img, 0) - mean(img, 2);
+    assert!(
+        warmth(&ib) > warmth(&ia) + 20.0,
+        "red - blue: river-a {:.1}, river-b {:.1}",
+        warmth(&ia),
+        warmth(&ib)
+    );
+}

@@ -27,6 +27,7 @@ use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 use serde::Serialize;
 
+pub mod class_map;
 pub mod decode;
 pub mod jpeg;
 pub mod letterbox;
@@ -35,6 +36,7 @@ pub mod nms;
 pub mod runtime;
 pub mod tiling;
 
+pub use class_map::{ClassMapError, ClassMapping, ProjectClass, PROJECT_CLASSES};
 pub use decode::{BoxXyxy, Candidate, DecodeError};
 pub use jpeg::{decode_jpeg, read_jpeg, PhotoError};
 pub use letterbox::Letterbox;
@@ -68,6 +70,9 @@ pub struct DetectorConfig {
     pub max_detections: usize,
     /// Slice photos much larger than the model input; `None` always runs one full-frame pass.
     pub tiling: Option<TilingConfig>,
+    /// A user's own model: each model class (by name or id) to `outfall`, `plume` or ignored
+    /// ([`class_map`]). Empty: the model's own classes are reported as they are.
+    pub class_map: BTreeMap<String, ProjectClass>,
 }
 
 impl DetectorConfig {
@@ -81,6 +86,7 @@ impl DetectorConfig {
             iou_threshold: 0.7,
             max_detections: 300,
             tiling: None,
+            class_map: BTreeMap::new(),
         }
     }
 }
@@ -101,6 +107,11 @@ pub enum DetectError {
         field: String,
         value: String,
         expected: String,
+    },
+    #[error("model {model}: {source}")]
+    ClassMap {
+        model: PathBuf,
+        source: ClassMapError,
     },
     #[error("inference failed on model {model}: {reason}")]
     Inference { model: PathBuf, reason: String },
@@ -129,8 +140,13 @@ pub struct Detector {
     model_path: PathBuf,
     input_name: String,
     metadata: ModelMetadata,
-    /// Index = class id.
+    /// Index = model class id.
     thresholds: Vec<f32>,
+    /// `[detector.class_map]` resolved against the model; `None`: the model's own classes.
+    mapping: Option<ClassMapping>,
+    /// The class names detections carry (index = reported class id): the model's, or
+    /// [`PROJECT_CLASSES`] with a class map.
+    class_names: Vec<String>,
     iou_threshold: f32,
     max_detections: usize,
     tiling: Option<TilingConfig>,
@@ -231,15 +247,49 @@ impl Detector {
                 source: e,
             }
         })?;
+        let mapping = if config.class_map.is_empty() {
+            None
+        } else {
+            Some(
+                ClassMapping::resolve(&config.class_map, &metadata.class_names).map_err(
+                    |source| DetectError::ClassMap {
+                        model: model.clone(),
+                        source,
+                    },
+                )?,
+            )
+        };
+        let class_names: Vec<String> = match &mapping {
+            Some(_) => PROJECT_CLASSES.iter().map(|s| s.to_string()).collect(),
+            None => metadata.class_names.clone(),
+        };
         let mut thresholds = vec![config.confidence_threshold; metadata.class_names.len()];
         for (name, t) in &config.class_confidence_thresholds {
-            let Some(id) = metadata.class_names.iter().position(|n| n == name) else {
+            // A model class by name; with a class map also a project class, which sets every
+            // model class mapped onto it.
+            let ids: Vec<usize> = match metadata.class_names.iter().position(|n| n == name) {
+                Some(id) => vec![id],
+                None => match (&mapping, PROJECT_CLASSES.iter().position(|p| p == name)) {
+                    (Some(m), Some(p)) => (0..metadata.class_names.len())
+                        .filter(|id| m.project_class(*id) == Some(p))
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            };
+            if ids.is_empty() {
+                let expected = match &mapping {
+                    Some(_) => format!(
+                        "a class of the model: {:?}, or a mapped project class: {PROJECT_CLASSES:?}",
+                        metadata.class_names
+                    ),
+                    None => format!("a class of the model: {:?}", metadata.class_names),
+                };
                 return Err(cfg_err(
                     "class_confidence_thresholds",
                     name.clone(),
-                    &format!("a class of the model: {:?}", metadata.class_names),
+                    &expected,
                 ));
-            };
+            }
             if !unit(*t) {
                 return Err(cfg_err(
                     &format!("class_confidence_thresholds.{name}"),
@@ -247,7 +297,9 @@ impl Detector {
                     "0..1",
                 ));
             }
-            thresholds[id] = *t;
+            for id in ids {
+                thresholds[id] = *t;
+            }
         }
         let input_name = input.name().to_string();
         Ok(Detector {
@@ -257,6 +309,8 @@ impl Detector {
             input_name,
             metadata,
             thresholds,
+            mapping,
+            class_names,
             iou_threshold: config.iou_threshold,
             max_detections: config.max_detections,
             tiling: config.tiling,
@@ -271,9 +325,20 @@ impl Detector {
         &self.runtime
     }
 
-    /// The per-class confidence thresholds in use (index = class id).
+    /// The per-class confidence thresholds in use (index = model class id).
     pub fn thresholds(&self) -> &[f32] {
         &self.thresholds
+    }
+
+    /// The class names detections carry (index = [`Detection::class_id`]): the model's own,
+    /// or `outfall`, `plume` when a class map is configured.
+    pub fn class_names(&self) -> &[String] {
+        &self.class_names
+    }
+
+    /// The class map resolved against the model, when one is configured.
+    pub fn class_mapping(&self) -> Option<&ClassMapping> {
+        self.mapping.as_ref()
     }
 
     /// Stage 2: letterbox the photo into the model input and build the input tensor.
@@ -314,8 +379,9 @@ impl Detector {
         })
     }
 
-    /// Stage 4: decode the raw output with the model's layout and thresholds, and map the boxes
-    /// to photo pixels.
+    /// Stage 4: decode the raw output with the model's layout and thresholds, map the boxes
+    /// to photo pixels and, with a class map, the model's classes to the project's (ignored
+    /// classes dropped).
     pub fn decode(
         &self,
         raw: &RawOutput,
@@ -330,24 +396,36 @@ impl Detector {
         for c in &mut candidates {
             c.bbox = geometry.to_source(c.bbox);
         }
+        if let Some(m) = &self.mapping {
+            candidates = candidates
+                .into_iter()
+                .filter_map(|c| {
+                    m.project_class(c.class_id)
+                        .map(|class_id| Candidate { class_id, ..c })
+                })
+                .collect();
+        }
         Ok(candidates)
     }
 
     /// Stage 5: per-class NMS (skipped for end-to-end models on a single pass, whose output is
-    /// already suppressed), the detection cap, and class names.
+    /// already suppressed, unless a class map merges model classes), the detection cap, and
+    /// class names.
     pub fn suppress(&self, candidates: Vec<Candidate>, merged_passes: bool) -> Vec<Detection> {
-        let kept = if self.metadata.layout == OutputLayout::End2end && !merged_passes {
-            let mut c = candidates;
-            c.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-            c.truncate(self.max_detections);
-            c
-        } else {
-            nms::nms_per_class(candidates, self.iou_threshold, self.max_detections)
-        };
+        let merged_classes = self.mapping.as_ref().is_some_and(ClassMapping::merges);
+        let kept =
+            if self.metadata.layout == OutputLayout::End2end && !merged_passes && !merged_classes {
+                let mut c = candidates;
+                c.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+                c.truncate(self.max_detections);
+                c
+            } else {
+                nms::nms_per_class(candidates, self.iou_threshold, self.max_detections)
+            };
         kept.into_iter()
             .map(|c| Detection {
                 class_id: c.class_id,
-                class_name: self.metadata.class_names[c.class_id].clone(),
+                class_name: self.class_names[c.class_id].clone(),
                 confidence: c.confidence,
                 bbox_px: c.bbox,
             })

@@ -22,6 +22,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 NAMES = "{0: 'outfall', 1: 'plume'}"
+# A user's own model (companion::detect::class_map): another class list, in another order.
+USER_NAMES = "{0: 'car', 1: 'drain_pipe', 2: 'oil_slick', 3: 'boat', 4: 'culvert'}"
 BIG = 1.0e6
 
 
@@ -101,6 +103,22 @@ def build(kind, input_dims, out_shape, metadata, path):
             const[0, k] = [30.0 * k, 20.0 * k, 10.0, 10.0, 0.02, 0.5, 0.5]
         rows = [g.op("Reshape", [r, g.const([1, 1, 7], np.int64)]) for r in (r0, r1)]
         out = g.op("Concat", rows + [g.const(const)], axis=1)
+    elif kind == "user_yolov8":
+        # YOLOv8 layout [1, 4+5, N] with USER_NAMES; score columns car, drain_pipe, oil_slick,
+        # boat, culvert. The marker is an oil_slick (0.9); a car (0.85) sits on the same
+        # box; a drain_pipe (0.6) and a culvert (0.5) share the fixed box at input
+        # (80,140)-(120,160) (IoU 0.9: one outfall once both are mapped onto it); a boat
+        # (0.7) at (190,190)-(210,210).
+        a0 = cat1(g, [cx, cy, w, h, 0.0, 0.0, sc(0.9), 0.0, 0.0])
+        a1 = cat1(g, [cx_dup, cy, w, h, sc(0.85), 0.0, 0.0, 0.0, 0.0])
+        const = np.zeros((1, 9, 6), np.float32)
+        const[0, :, 0] = [100.0, 150.0, 40.0, 20.0, 0.0, 0.6, 0.0, 0.0, 0.0]
+        const[0, :, 1] = [102.0, 150.0, 40.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.5]
+        const[0, :, 2] = [200.0, 200.0, 20.0, 20.0, 0.0, 0.0, 0.0, 0.7, 0.0]
+        for k in range(3, 6):
+            const[0, :, k] = [30.0 * k, 20.0 * k, 10.0, 10.0, 0.01, 0.02, 0.01, 0.02, 0.01]
+        cols = [g.op("Reshape", [a, g.const([1, 9, 1], np.int64)]) for a in (a0, a1)]
+        out = g.op("Concat", cols + [g.const(const)], axis=2)
     elif kind == "end2end":
         r0 = cat1(g, [x1, y1, x2, y2, sc(0.9), 1.0])
         const = np.zeros((1, 299, 6), np.float32)
@@ -160,6 +178,8 @@ def main():
             },
         ),
         "unknown": ("unknown", [1, 3, 320, 320], [1, 10, 10], ultra),
+        # a user's own ultralytics YOLOv8 export with five classes of its own
+        "user_yolov8": ("user_yolov8", [1, 3, 320, 320], [1, 9, 8], dict(ultra, names=USER_NAMES)),
     }
     models = {}
     for name, (kind, dims, oshape, meta) in specs.items():

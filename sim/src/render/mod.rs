@@ -527,6 +527,7 @@ pub fn render(
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let r2max = cx * cx + cy * cy;
     let seed = world.config().seed;
+    let style = world.config().style;
     let mut buf = vec![0f32; w * h * 3];
     buf.par_chunks_mut(w * 3)
         .enumerate()
@@ -556,10 +557,11 @@ pub fn render(
                     }
                 }
                 let k = 1.0 / (n * n) as f32;
+                let acc = style.grade([acc[0] * k, acc[1] * k, acc[2] * k]);
                 let (dx, dy) = (col as f64 + 0.5 - cx, row as f64 + 0.5 - cy);
                 let vig = (1.0 - opts.vignetting * (dx * dx + dy * dy) / r2max) as f32;
                 for ch in 0..3 {
-                    line[col * 3 + ch] = acc[ch] * k * gain * vig;
+                    line[col * 3 + ch] = acc[ch] * gain * vig;
                 }
             }
         });

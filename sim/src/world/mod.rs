@@ -29,6 +29,7 @@
 pub mod noise;
 pub mod river;
 mod scene;
+pub mod style;
 pub mod targets;
 pub mod terrain;
 
@@ -102,6 +103,9 @@ pub struct WorldConfig {
     pub ground_amsl_m: f64,
     pub targets: TargetPlacement,
     pub markers: Vec<Marker>,
+    /// How it is drawn ([`style::Style`]); the world and its targets are the same in every
+    /// style.
+    pub style: style::Style,
 }
 
 impl WorldConfig {
@@ -112,6 +116,7 @@ impl WorldConfig {
             ground_amsl_m: 0.0,
             targets: TargetPlacement::default(),
             markers: Vec::new(),
+            style: style::Style::default(),
         }
     }
 }
@@ -155,6 +160,7 @@ pub struct World {
     pub(crate) valley_cos: f64,
     pub(crate) valley_sin: f64,
     pub(crate) turbidity_bias: f32,
+    pub(crate) palette: style::Palette,
     pub(crate) show_targets: bool,
     pub(crate) building_mask: scene::BuildingMask,
     pub(crate) trees: scene::TreeGrid,
@@ -242,7 +248,9 @@ impl World {
         }
         let hs = noise::hash2(seed ^ 0x5011, 0, 0);
         let azimuth_deg = 110.0 + 140.0 * noise::unit(hs, 0);
-        let elevation_deg = 40.0 + 35.0 * noise::unit(hs, 1);
+        let palette = config.style.palette();
+        let (el_lo, el_hi) = palette.sun_elevation_deg;
+        let elevation_deg = el_lo + (el_hi - el_lo) * noise::unit(hs, 1);
         let sun = Sun {
             azimuth_deg,
             elevation_deg,
@@ -270,6 +278,7 @@ impl World {
             valley_cos: ang.cos(),
             valley_sin: ang.sin(),
             turbidity_bias: (noise::unit(hs, 2) as f32 - 0.5) * 0.5,
+            palette,
             show_targets: true,
             building_mask,
             trees: scene::TreeGrid::empty(),
@@ -494,6 +503,7 @@ impl World {
             "type": "FeatureCollection",
             "properties": {
                 "world_seed": self.config.seed,
+                "style": self.config.style.name(),
                 "corridor_width_m": self.corridor.width_m,
                 "ground_amsl_m": self.config.ground_amsl_m,
                 "relief": self.relief.as_ref().map_or("flat", |g| g.source.as_str()),

@@ -233,9 +233,10 @@ impl World {
     fn grass(&self, e: f64, n: f64, fw: f64) -> Rgb {
         let a = fbm(self.seed ^ 0x6a55, e, n, 3.0, 4, fw);
         let b = fbm(self.seed ^ 0x6a56, e, n, 25.0, 2, fw);
-        let base = mix([0.24, 0.34, 0.13], [0.40, 0.44, 0.22], b);
+        let p = &self.palette;
+        let base = mix(p.grass[0], p.grass[1], b);
         let bare = smoothstep(0.62, 0.75, a as f64) as f32 * 0.6;
-        scale(mix(base, [0.47, 0.41, 0.30], bare), 0.8 + 0.4 * a)
+        scale(mix(base, p.bare_soil, bare), 0.8 + 0.4 * a)
     }
 
     fn bank(&self, e: f64, n: f64, s: f64, y: f64, st: &Stretch, fw: f64) -> Rgb {
@@ -244,7 +245,7 @@ impl World {
         let wet = smoothstep(-1.2, 0.1, y) as f32;
         match st.bank {
             Bank::Concrete => {
-                let mut c = scale([0.60, 0.59, 0.55], 0.86 + 0.25 * tex);
+                let mut c = scale(self.palette.concrete, 0.86 + 0.25 * tex);
                 let joint_s = band(((s / 2.5).fract() - 0.5).abs() * 2.5 - 1.25, 0.05, fw);
                 let joint_y = band(((y / 1.6).fract().abs() - 0.5).abs() * 1.6 - 0.8, 0.05, fw);
                 c = scale(c, 1.0 - 0.3 * joint_s.max(joint_y));
@@ -252,8 +253,8 @@ impl World {
             }
             Bank::Natural => {
                 let g = fbm(seed ^ 0xba4d, e, n, 2.0, 4, fw);
-                let mud = [0.44, 0.37, 0.27];
-                let grass = [0.30, 0.38, 0.17];
+                let mud = self.palette.bank_mud;
+                let grass = self.palette.bank_grass;
                 let t = (smoothstep(-0.5, -2.5, y) as f32 * 0.8 + (g - 0.5) * 0.8).clamp(0.0, 1.0);
                 scale(
                     mix(mix(mud, grass, t), [0.28, 0.25, 0.18], wet * 0.6),
@@ -290,15 +291,14 @@ impl World {
     fn water(&self, e: f64, n: f64, s: f64, d: f64, y: f64, hw: f64, fw: f64) -> Rgb {
         let seed = self.seed;
         let turb = value(seed ^ 0x7b7b, s / 900.0, 0.5);
-        let jade = [0.19, 0.37, 0.33];
-        let turbid = [0.36, 0.37, 0.27];
+        let p = &self.palette;
         let base = mix(
-            jade,
-            turbid,
-            (turb * 0.8 + self.turbidity_bias).clamp(0.0, 0.85),
+            p.water_clear,
+            p.water_turbid,
+            (turb * 0.8 + self.turbidity_bias + p.turbidity_offset).clamp(0.0, 0.85),
         );
         let depth = smoothstep(0.0, 0.45 * hw, y) as f32;
-        let shallow = mix(scale(base, 1.2), [0.46, 0.43, 0.33], 0.3);
+        let shallow = mix(scale(base, 1.2), p.shallows, 0.3);
         let mut c = mix(shallow, scale(base, 0.85), depth);
         // Ripples and current lines stretched along the flow, broad patches, and the sky's
         // reflection where the surface is smooth.
@@ -309,8 +309,8 @@ impl World {
             c,
             0.88 + 0.18 * rip + 0.1 * (lines - 0.5) + 0.12 * (patch - 0.5),
         );
-        let sky = smoothstep(0.55, 0.75, patch as f64) as f32 * 0.25;
-        mix(c, [0.58, 0.63, 0.66], sky)
+        let sky = smoothstep(0.55, 0.75, patch as f64) as f32 * p.sky_reflection;
+        mix(c, p.sky, sky)
     }
 
     #[allow(clippy::too_many_arguments)]
