@@ -1,8 +1,8 @@
 # Sourced by the scripts: creates .venv with the Python peers the tests use (pymavlink,
 # onnxruntime, onnx), once, and puts it on PATH; exports ORT_DYLIB_PATH, the ONNX Runtime
 # shared library that the PyPI wheel onnxruntime ships (the companion's detector loads it); installs GDAL's command-line tools (ogrinfo, to check our
-# GeoJSON and KML) and Chromium (headless, for the review page tests) from Debian when they
-# are missing. Idempotent and quiet when everything is there.
+# GeoJSON and KML), Chromium (headless, for the review page tests), the Noto CJK fonts and
+# poppler-utils (inspection record PDFs) from Debian when they are missing. Idempotent and quiet when everything is there.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _venv="$_root/.venv"
 _reqs="$_root/scripts/requirements-test.txt"
@@ -27,6 +27,25 @@ if ! command -v chromium >/dev/null 2>&1; then
   $_sudo apt-get update -qq >/dev/null \
     && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq chromium >/dev/null \
     || echo "warning: could not install chromium; the review page tests will fail under CI" >&2
+fi
+# The review pages and inspection records are in Chinese: Chromium needs a CJK font to draw
+# them (else tofu boxes), and the record tests render the PDFs with poppler (pdftoppm,
+# pdftotext).
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  echo "installing fonts-noto-cjk (Chinese in the headless page and record tests) ..." >&2
+  _sudo=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then _sudo="sudo"; fi
+  $_sudo apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq fonts-noto-cjk >/dev/null \
+    || echo "warning: could not install fonts-noto-cjk; Chinese pages will render as boxes" >&2
+fi
+if ! command -v pdftoppm >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1; then
+  echo "installing poppler-utils (pdftoppm, pdftotext: the inspection record tests) ..." >&2
+  _sudo=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then _sudo="sudo"; fi
+  $_sudo apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq poppler-utils >/dev/null \
+    || echo "warning: could not install poppler-utils; the inspection record tests will fail under CI" >&2
 fi
 export PATH="$_venv/bin:$PATH"
 export QLY_PYTHON="$_venv/bin/python"

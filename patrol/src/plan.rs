@@ -129,7 +129,8 @@ pub fn plan_patrol(req: &PlanRequest, plan_dir: &Path, name: &str) -> Result<Pla
             flight_time_s: s.flight_time_s,
         })
         .collect();
-    let summary = planner::summary::render(&plan, &source);
+    // The patrol speaks the user's locale (it has no --lang of its own yet).
+    let summary = planner::summary::render(&plan, &source, qly_i18n::Lang::from_locale());
     Ok(PlannedPatrol {
         plan,
         home,

@@ -28,6 +28,10 @@ use qly_core::terrain::{read_dem_file, DatumChoice, DemMosaic, VerticalDatum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the plan summary: zh-CN or en (default: from LC_ALL / LC_MESSAGES / LANG;
+    /// Chinese when the locale is zh*).
+    #[arg(long, global = true, value_name = "zh-CN|en")]
+    lang: Option<qly_i18n::Lang>,
 }
 
 #[derive(Subcommand)]
@@ -234,8 +238,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let lang = cli.lang.unwrap_or_else(qly_i18n::Lang::from_locale);
     match cli.command {
-        Command::Plan(args) => plan(*args),
+        Command::Plan(args) => plan(*args, lang),
         Command::Upload(args) => cli_upload::run(args),
         Command::Fly(args) => cli_fly::run(args),
         Command::Cameras => {
@@ -262,7 +267,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn plan(args: PlanArgs) -> Result<()> {
+fn plan(args: PlanArgs, lang: qly_i18n::Lang) -> Result<()> {
     let source = args.input.display().to_string();
     let mut input = planner::input::read_survey_input(&args.input, args.datum)
         .with_context(|| format!("reading survey input {source}"))?;
@@ -339,9 +344,16 @@ fn plan(args: PlanArgs) -> Result<()> {
         written.extend(paths);
         notes = dji_notes;
     }
-    print!("{}", planner::summary::render(&plan, &source));
-    print!("{}", planner::summary::input_lines(input.datum, &from_file));
-    println!("written     {}", written.len());
+    print!("{}", planner::summary::render(&plan, &source, lang));
+    print!(
+        "{}",
+        planner::summary::input_lines(input.datum, &from_file, lang)
+    );
+    println!(
+        "{} {}",
+        qly_i18n::width::pad_right(&lang.t("plan-written"), 11),
+        written.len()
+    );
     for p in written {
         println!("  {}", p.display());
     }

@@ -993,7 +993,7 @@ mod tests {
             .coverage;
         assert!(c.covered_pct < 99.0 && c.seen_pct == 100.0, "{c:?}");
         assert_eq!(c.region_cells, plan.coverage.region_cells);
-        let text = crate::summary::render(&kept, "test");
+        let text = crate::summary::render(&kept, "test", qly_i18n::Lang::En);
         assert!(
             text.contains(&format!("margin      {m:.1} m kept from 1 hole")),
             "{text}"

@@ -3,66 +3,129 @@
 use std::fmt::Write;
 
 use qly_core::datum::Datum;
+use qly_i18n::width::pad_right;
+use qly_i18n::Lang;
 
 use crate::survey::{PlaneRegion, SurveyPlan};
 use crate::terrain::TerrainAltFrame;
 
-/// Renders the summary as plain text, one figure per line.
-pub fn render(plan: &SurveyPlan, source: &str) -> String {
+/// Renders the summary as plain text in `lang`, one figure per line: a label padded to a
+/// column by display width (Chinese labels take two columns a character), then the figure.
+pub fn render(plan: &SurveyPlan, source: &str, lang: Lang) -> String {
     let mut s = String::new();
+    let line = |s: &mut String, label: &str, value: String| {
+        let _ = writeln!(s, "{} {value}", pad_right(&lang.t(label), 11));
+    };
+    let f1 = |v: f64| format!("{v:.1}");
+    let f0 = |v: f64| format!("{v:.0}");
     let p = &plan.params;
     let kind = match &plan.region {
-        PlaneRegion::Corridor { width_m, .. } => format!("corridor, {width_m:.0} m wide"),
+        PlaneRegion::Corridor { width_m, .. } => {
+            lang.t_args("plan-kind-corridor", &[("width", f0(*width_m).into())])
+        }
         PlaneRegion::Area {
             polygon,
             exclusions,
-        } => format!(
-            "area, {} hole(s), {} exclusion(s)",
-            polygon.interiors().len(),
-            exclusions.len()
+        } => lang.t_args(
+            "plan-kind-area",
+            &[
+                ("holes", polygon.interiors().len().into()),
+                ("exclusions", exclusions.len().into()),
+            ],
         ),
     };
     let e = &plan.estimate;
     let c = &plan.coverage;
-    let _ = writeln!(s, "survey      {source} ({kind})");
-    let _ = writeln!(
-        s,
-        "camera      {} ({:?}), overlap side {:.0} % / front {:.0} %",
-        p.camera.name, p.orientation, p.side_overlap_pct, p.front_overlap_pct
+    line(&mut s, "plan-survey", format!("{source} ({kind})"));
+    line(
+        &mut s,
+        "plan-camera",
+        lang.t_args(
+            "plan-camera-value",
+            &[
+                ("name", p.camera.name.as_str().into()),
+                ("orientation", format!("{:?}", p.orientation).into()),
+                ("side", f0(p.side_overlap_pct).into()),
+                ("front", f0(p.front_overlap_pct).into()),
+            ],
+        ),
     );
     match &plan.terrain {
-        None => {
-            let _ = writeln!(
-                s,
-                "altitude    {:.1} m above take-off (ceiling {:.0} m)",
-                plan.alt_rel_home_m, p.ceiling_m
-            );
-        }
+        None => line(
+            &mut s,
+            "plan-altitude",
+            lang.t_args(
+                "plan-altitude-flat",
+                &[
+                    ("alt", f1(plan.alt_rel_home_m).into()),
+                    ("ceiling", f0(p.ceiling_m).into()),
+                ],
+            ),
+        ),
         Some(t) => {
             let st = &t.stats;
             let frame = match t.options.alt_frame {
-                TerrainAltFrame::RelativeHome => "relative to home",
-                TerrainAltFrame::Terrain => "terrain frame",
+                TerrainAltFrame::RelativeHome => lang.t("plan-frame-home"),
+                TerrainAltFrame::Terrain => lang.t("plan-frame-terrain"),
             };
-            let _ = writeln!(
-                s,
-                "altitude    {:.1} m above ground +/- {:.1} m, following the terrain ({frame}; home ground {:.1} m AMSL; ceiling {:.0} m, clearance {:.0} m)",
-                t.target_agl_m, t.options.agl_tolerance_m, st.home_ground_amsl_m, p.ceiling_m, t.options.min_clearance_m
+            line(
+                &mut s,
+                "plan-altitude",
+                lang.t_args(
+                    "plan-altitude-terrain",
+                    &[
+                        ("agl", f1(t.target_agl_m).into()),
+                        ("tolerance", f1(t.options.agl_tolerance_m).into()),
+                        ("frame", frame.into()),
+                        ("home", f1(st.home_ground_amsl_m).into()),
+                        ("ceiling", f0(p.ceiling_m).into()),
+                        ("clearance", f0(t.options.min_clearance_m).into()),
+                    ],
+                ),
             );
-            let _ = writeln!(
-                s,
-                "lanes AGL   {:.1} to {:.1} m above ground along the survey lanes; largest deviation from target {:.2} m",
-                t.lanes_min_agl_m, t.lanes_max_agl_m, t.lanes_max_deviation_m
+            line(
+                &mut s,
+                "plan-lanes-agl",
+                lang.t_args(
+                    "plan-lanes-agl-value",
+                    &[
+                        ("min", f1(t.lanes_min_agl_m).into()),
+                        ("max", f1(t.lanes_max_agl_m).into()),
+                        (
+                            "deviation",
+                            format!("{:.2}", t.lanes_max_deviation_m).into(),
+                        ),
+                    ],
+                ),
             );
-            let _ = writeln!(
-                s,
-                "path AGL    {:.1} to {:.1} m above ground along the whole path (transit included); largest deviation from target {:.2} m at {:.6}, {:.6}",
-                st.min_agl_m, st.max_agl_m, st.max_deviation_m, st.max_deviation_at.lat_deg, st.max_deviation_at.lon_deg
+            line(
+                &mut s,
+                "plan-path-agl",
+                lang.t_args(
+                    "plan-path-agl-value",
+                    &[
+                        ("min", f1(st.min_agl_m).into()),
+                        ("max", f1(st.max_agl_m).into()),
+                        ("deviation", format!("{:.2}", st.max_deviation_m).into()),
+                        ("lat", format!("{:.6}", st.max_deviation_at.lat_deg).into()),
+                        ("lon", format!("{:.6}", st.max_deviation_at.lon_deg).into()),
+                    ],
+                ),
             );
-            let _ = writeln!(
-                s,
-                "climb       steepest {:.3} up / {:.3} down (m per m), {:.0} m steeper than the limits under the ceiling; waypoints {} before, {} ground samples, {} after simplification",
-                st.max_climb_gradient, st.max_descent_gradient, st.steeper_than_limits_m, st.waypoints_before, st.samples, st.waypoints_after
+            line(
+                &mut s,
+                "plan-climb",
+                lang.t_args(
+                    "plan-climb-value",
+                    &[
+                        ("up", format!("{:.3}", st.max_climb_gradient).into()),
+                        ("down", format!("{:.3}", st.max_descent_gradient).into()),
+                        ("steeper", f0(st.steeper_than_limits_m).into()),
+                        ("before", st.waypoints_before.into()),
+                        ("samples", st.samples.into()),
+                        ("after", st.waypoints_after.into()),
+                    ],
+                ),
             );
             let lowest = t.photo_agl_m.iter().copied().fold(f64::INFINITY, f64::min);
             let highest = t
@@ -75,72 +138,122 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
                 .iter()
                 .copied()
                 .fold(f64::INFINITY, f64::min);
-            let _ = writeln!(
-                s,
-                "photos AGL {:.1} to {:.1} m under the camera; spacing laid out at {:.1} m above ground; smallest footprint on the terrain {:.3} x the layout's",
-                lowest, highest, t.design_agl_m, smallest
+            line(
+                &mut s,
+                "plan-photos-agl",
+                lang.t_args(
+                    "plan-photos-agl-value",
+                    &[
+                        ("lowest", f1(lowest).into()),
+                        ("highest", f1(highest).into()),
+                        ("design", f1(t.design_agl_m).into()),
+                        ("smallest", format!("{smallest:.3}").into()),
+                    ],
+                ),
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "GSD         {:.2} cm/px, footprint {:.1} x {:.1} m (side x front)",
-        plan.gsd_cm_per_px, plan.footprint.side_m, plan.footprint.front_m
+    line(
+        &mut s,
+        "plan-gsd",
+        lang.t_args(
+            "plan-gsd-value",
+            &[
+                ("gsd", format!("{:.2}", plan.gsd_cm_per_px).into()),
+                ("side", f1(plan.footprint.side_m).into()),
+                ("front", f1(plan.footprint.front_m).into()),
+            ],
+        ),
     );
     let spacing = match actual_lane_spacing_m(plan) {
-        Some(a) if a.max_m - a.min_m < 0.01 => format!("{:.2} m apart", a.median_m),
-        Some(a) => format!(
-            "{:.2} m apart (median; {:.2} to {:.2})",
-            a.median_m, a.min_m, a.max_m
+        Some(a) if a.max_m - a.min_m < 0.01 => {
+            lang.t_args("plan-spacing-even", &[("median", format!("{:.2}", a.median_m).into())])
+        }
+        Some(a) => lang.t_args(
+            "plan-spacing-range",
+            &[
+                ("median", format!("{:.2}", a.median_m).into()),
+                ("min", format!("{:.2}", a.min_m).into()),
+                ("max", format!("{:.2}", a.max_m).into()),
+            ],
         ),
-        None => "one lane".to_string(),
+        None => lang.t("plan-spacing-one"),
     };
-    let _ = writeln!(
-        s,
-        "lanes       {}, {spacing} (side overlap {:.0} % needs at most {:.2} m), photo every {:.1} m",
-        plan.transects.len(),
-        p.side_overlap_pct,
-        plan.lane_spacing_m,
-        plan.trigger_distance_m
+    line(
+        &mut s,
+        "plan-lanes",
+        lang.t_args(
+            "plan-lanes-value",
+            &[
+                ("count", plan.transects.len().into()),
+                ("spacing", spacing.into()),
+                ("overlap", f0(p.side_overlap_pct).into()),
+                ("max", format!("{:.2}", plan.lane_spacing_m).into()),
+                ("trigger", f1(plan.trigger_distance_m).into()),
+            ],
+        ),
     );
-    let _ = writeln!(
-        s,
-        "length      {:.2} km survey path ({:.3} x the lower bound {:.2} km)",
-        e.path_length_m / 1000.0,
-        e.path_length_m / e.lower_bound_m,
-        e.lower_bound_m / 1000.0
+    line(
+        &mut s,
+        "plan-length",
+        lang.t_args(
+            "plan-length-value",
+            &[
+                ("km", format!("{:.2}", e.path_length_m / 1000.0).into()),
+                (
+                    "ratio",
+                    format!("{:.3}", e.path_length_m / e.lower_bound_m).into(),
+                ),
+                ("bound", format!("{:.2}", e.lower_bound_m / 1000.0).into()),
+            ],
+        ),
     );
-    let _ = writeln!(
-        s,
-        "time        {} at {:.1} m/s (survey pattern as ArduCopter flies it: S-curve \
-         acceleration, corners, stops)",
-        hms(e.flight_time_s),
-        p.cruise_speed_m_s
+    line(
+        &mut s,
+        "plan-time",
+        lang.t_args(
+            "plan-time-value",
+            &[
+                ("time", hms(e.flight_time_s).into()),
+                ("speed", f1(p.cruise_speed_m_s).into()),
+            ],
+        ),
     );
     let interval_s = p.camera.min_trigger_interval_s;
-    let _ = writeln!(
-        s,
-        "photos      {} (none closer than {:.1} m = {:.1} s at {:.1} m/s, the camera's minimum \
-         interval; a speed too fast for the trigger distance is refused)",
-        e.photo_count,
-        interval_s * p.cruise_speed_m_s,
-        interval_s,
-        p.cruise_speed_m_s
+    line(
+        &mut s,
+        "plan-photos",
+        lang.t_args(
+            "plan-photos-value",
+            &[
+                ("count", e.photo_count.into()),
+                ("metres", f1(interval_s * p.cruise_speed_m_s).into()),
+                ("seconds", f1(interval_s).into()),
+                ("speed", f1(p.cruise_speed_m_s).into()),
+            ],
+        ),
     );
     let sortie_times: Vec<String> = plan.sorties.iter().map(|x| hms(x.flight_time_s)).collect();
-    let _ = writeln!(
-        s,
-        "sorties     {} ({})",
-        plan.sorties.len(),
-        sortie_times.join(", ")
+    line(
+        &mut s,
+        "plan-sorties",
+        format!("{} ({})", plan.sorties.len(), sortie_times.join(", ")),
     );
     if plan.sorties.len() > 1 || p.launch.is_some() {
-        render_sorties(&mut s, plan);
+        render_sorties(&mut s, plan, lang);
     }
-    let _ = writeln!(
-        s,
-        "coverage    {:.2} % at the requested overlap, {:.2} % seen ({:.1} m cells, >= {} photos per cell)",
-        c.covered_pct, c.seen_pct, c.cell_m, c.min_photos_per_cell
+    line(
+        &mut s,
+        "plan-coverage",
+        lang.t_args(
+            "plan-coverage-value",
+            &[
+                ("covered", format!("{:.2}", c.covered_pct).into()),
+                ("seen", format!("{:.2}", c.seen_pct).into()),
+                ("cell", f1(c.cell_m).into()),
+                ("photos", c.min_photos_per_cell.into()),
+            ],
+        ),
     );
     if let crate::survey::PlaneRegion::Area {
         polygon,
@@ -149,13 +262,16 @@ pub fn render(plan: &SurveyPlan, source: &str) -> String {
     {
         let zones = polygon.interiors().len() + exclusions.len();
         if zones > 0 {
-            let _ = writeln!(
-                s,
-                "margin      {:.1} m kept from {} hole(s)/exclusion(s) (--exclusion-margin-m); \
-                 ground within it that only a lane there would photograph counts as not covered \
-                 above",
-                p.exclusion_margin_m(),
-                zones
+            line(
+                &mut s,
+                "plan-margin",
+                lang.t_args(
+                    "plan-margin-value",
+                    &[
+                        ("metres", f1(p.exclusion_margin_m()).into()),
+                        ("zones", zones.into()),
+                    ],
+                ),
             );
         }
     }
@@ -217,75 +333,99 @@ pub fn actual_lane_spacing_m(plan: &SurveyPlan) -> Option<LaneSpacing> {
     })
 }
 
-/// The lines about the input: the datum its coordinates were converted from, and which
-/// settings came from a QGroundControl survey given as input.
-pub fn input_lines(datum: Datum, from_file: &[String]) -> String {
+/// The lines about the input in `lang`: the datum its coordinates were converted from, and
+/// which settings came from a QGroundControl survey given as input.
+pub fn input_lines(datum: Datum, from_file: &[String], lang: Lang) -> String {
     let mut s = String::new();
     let how = match datum {
-        Datum::Wgs84 => "WGS-84 as given".to_string(),
-        Datum::Cgcs2000 => {
-            "CGCS2000, taken as WGS-84 (the two agree to a few centimetres)".to_string()
-        }
-        d => format!("{d} converted to WGS-84"),
+        Datum::Wgs84 => lang.t("plan-datum-wgs84"),
+        Datum::Cgcs2000 => lang.t("plan-datum-cgcs2000"),
+        d => lang.t_args("plan-datum-converted", &[("datum", d.to_string().into())]),
     };
-    let _ = writeln!(s, "datum       {how}");
+    let _ = writeln!(s, "{} {how}", pad_right(&lang.t("plan-datum"), 11));
     if !from_file.is_empty() {
-        let _ = writeln!(s, "from file   {}", from_file.join(", "));
+        let _ = writeln!(
+            s,
+            "{} {}",
+            pad_right(&lang.t("plan-from-file"), 11),
+            from_file.join(", ")
+        );
     }
     s
 }
 
 /// One line per sortie: where it takes off, its transit, survey and reserve time, and the
 /// totals.
-fn render_sorties(s: &mut String, plan: &SurveyPlan) {
+fn render_sorties(s: &mut String, plan: &SurveyPlan, lang: Lang) {
     let p = &plan.params;
+    let f5 = |v: f64| format!("{v:.5}");
     let (mut flight, mut survey) = (0.0, 0.0);
     for (k, sortie) in plan.sorties.iter().enumerate() {
         let launch = match (sortie.launch, &p.launch) {
             (Some(j), Some(l)) => l.points.get(j).map(|site| {
-                format!(
-                    "from '{}' ({:.5}, {:.5})",
-                    site.name, site.point.lat_deg, site.point.lon_deg
+                lang.t_args(
+                    "plan-sortie-from-launch",
+                    &[
+                        ("name", site.name.as_str().into()),
+                        ("lat", f5(site.point.lat_deg).into()),
+                        ("lon", f5(site.point.lon_deg).into()),
+                    ],
                 )
             }),
             _ => None,
         }
         .unwrap_or_else(|| {
             let h = sortie.mission.home.point;
-            format!("from home ({:.5}, {:.5})", h.lat_deg, h.lon_deg)
+            lang.t_args(
+                "plan-sortie-from-home",
+                &[("lat", f5(h.lat_deg).into()), ("lon", f5(h.lon_deg).into())],
+            )
         });
         let reserve = match p.battery {
-            Some(b) => format!(
-                ", reserve {}",
-                hms(b.usable_min * 60.0 - sortie.flight_time_s)
+            Some(b) => lang.t_args(
+                "plan-sortie-reserve",
+                &[("time", hms(b.usable_min * 60.0 - sortie.flight_time_s).into())],
             ),
             None => String::new(),
         };
         let _ = writeln!(
             s,
-            "  sortie {:<3} {launch}: {} = transit {} + survey {}{reserve}, photos {}..{}",
-            k + 1,
-            hms(sortie.flight_time_s),
-            hms(sortie.flight_time_s - sortie.survey_time_s),
-            hms(sortie.survey_time_s),
-            sortie.photos.start + 1,
-            sortie.photos.end
+            "  {}",
+            lang.t_args(
+                "plan-sortie-line",
+                &[
+                    ("number", format!("{:<3}", k + 1).into()),
+                    ("launch", launch.into()),
+                    ("time", hms(sortie.flight_time_s).into()),
+                    (
+                        "transit",
+                        hms(sortie.flight_time_s - sortie.survey_time_s).into()
+                    ),
+                    ("survey", hms(sortie.survey_time_s).into()),
+                    ("reserve", reserve.into()),
+                    ("first", (sortie.photos.start + 1).into()),
+                    ("last", sortie.photos.end.into()),
+                ],
+            )
         );
         flight += sortie.flight_time_s;
         survey += sortie.survey_time_s;
     }
     let _ = writeln!(
         s,
-        "  total       {} flying, {} of it surveying ({:.0} %); transit is the climb, the \
-         flights to and from the take-off point and the landing{}",
-        hms(flight),
-        hms(survey),
-        100.0 * survey / flight.max(1e-9),
-        if p.battery.is_some() {
-            "; reserve is the battery left at landing (at least --reserve-min)"
-        } else {
-            ""
-        }
+        "  {}",
+        lang.t_args(
+            if p.battery.is_some() {
+                "plan-sortie-total-battery"
+            } else {
+                "plan-sortie-total"
+            },
+            &[
+                ("flying", hms(flight).into()),
+                ("surveying", hms(survey).into()),
+                ("pct", format!("{:.0}", 100.0 * survey / flight.max(1e-9)).into()),
+            ],
+        )
     );
 }
 

@@ -8,7 +8,9 @@ fn planner() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_planner"));
     // Errors are for pilots: no Rust backtraces in what they read.
     cmd.env("RUST_BACKTRACE", "0")
-        .env("RUST_LIB_BACKTRACE", "0");
+        .env("RUST_LIB_BACKTRACE", "0")
+        // English whatever the machine's locale: these tests read the English summary.
+        .env("LC_ALL", "C.UTF-8");
     cmd
 }
 
@@ -77,6 +79,36 @@ fn plans_the_sample_corridor_with_sorties_and_full_coverage() {
         assert!(dir.path().join(format!("sample-corridor.{ext}")).is_file());
     }
     assert!(dir.path().join("sample-corridor-sortie-2.plan").is_file());
+}
+
+#[test]
+fn the_summary_in_chinese_lines_its_figures_up_by_display_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = missions().join("sample-corridor-short.geojson");
+    let out = run(&[
+        "--lang",
+        "zh-CN",
+        "plan",
+        input.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("河道走廊，宽 60 米"), "{stdout}");
+    assert!(stdout.contains("按要求重叠度覆盖 100.00 %"), "{stdout}");
+    // Every figure starts at display column 12, after labels of 2 to 5 Chinese characters.
+    let starts: Vec<usize> = stdout
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .map(|l| {
+            let label_end = l.find("  ").map_or(l.len(), |i| i);
+            let value_at = label_end + l[label_end..].len() - l[label_end..].trim_start().len();
+            qly_i18n::width::display_width(&l[..value_at])
+        })
+        .collect();
+    assert!(starts.len() > 8, "{stdout}");
+    assert!(starts.iter().all(|c| *c == 12), "{starts:?}\n{stdout}");
 }
 
 /// `--home` south of the equator (a value starting with '-') reaches the plan as given.

@@ -11,6 +11,7 @@ fn missions() -> PathBuf {
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_planner"))
         .env("RUST_BACKTRACE", "0")
+        .env("LC_ALL", "C.UTF-8")
         .args(args)
         .output()
         .expect("planner runs")

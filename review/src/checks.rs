@@ -9,6 +9,7 @@ use std::fmt;
 
 use qly_core::datum::{in_gcj02_region, Datum};
 use qly_core::geodesy::GeoPoint;
+use qly_i18n::Lang;
 
 use crate::input::{InputError, RawFeature};
 use crate::model::{Report, Target};
@@ -124,6 +125,7 @@ fn gcj02_warning(
     reports: &[Report],
     targets: &[Target],
     datum: Datum,
+    lang: Lang,
 ) -> Option<Warning> {
     let positions: Vec<GeoPoint> = reports.iter().filter_map(|r| r.position).collect();
     if positions.is_empty() || targets.is_empty() || !positions.iter().all(|p| in_gcj02_region(*p))
@@ -142,11 +144,11 @@ fn gcj02_warning(
         Datum::Gcj02 => (
             // Undo our conversion: the reports as the file wrote them.
             miss(&mut positions.iter().map(|p| Datum::Gcj02.from_wgs84(*p)))?,
-            format!("--datum {team}=gcj02 moves these reports away from the targets: the file looks WGS-84 already; drop the option"),
+            lang.t_args("check-gcj02-drop", &[("team", team.into())]),
         ),
         _ => (
             miss(&mut positions.iter().map(|p| Datum::Gcj02.to_wgs84(*p)))?,
-            format!("were they read off an Amap/Tencent (GCJ-02) map? If so pass --datum {team}=gcj02"),
+            lang.t_args("check-gcj02-add", &[("team", team.into())]),
         ),
     };
     let (lo, hi) = GCJ02_OFFSET_BAND_M;
@@ -155,23 +157,43 @@ fn gcj02_warning(
     Some(Warning {
         file: file.to_string(),
         feature: None,
-        message: format!(
-            "reports sit a median {as_read:.0} m from the nearest target, on an offset that a GCJ-02 conversion removes (median {alternative:.0} m after it): {advice}"
+        message: lang.t_args(
+            "check-gcj02",
+            &[
+                ("as_read", format!("{as_read:.0}").into()),
+                ("alternative", format!("{alternative:.0}").into()),
+                ("advice", advice.into()),
+            ],
         ),
     })
 }
 
-/// Everything suspicious about team `team`'s reports (already located with `datum`) read
-/// from `file`; `labels` name its features in file order.
+/// Where a team's reports came from, for the warnings to name.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSource<'a> {
+    pub team: &'a str,
+    pub file: &'a str,
+    /// Names of the file's features, in file order.
+    pub labels: &'a [String],
+    /// The datum the file was read in (the reports are WGS-84 already).
+    pub datum: Datum,
+}
+
+/// Everything suspicious about a team's reports (already located with `source.datum`), in
+/// `lang`.
 pub fn report_warnings(
-    team: &str,
-    file: &str,
-    labels: &[String],
+    source: ReportSource<'_>,
     reports: &[Report],
     targets: &[Target],
     settings: &ScoreSettings,
-    datum: Datum,
+    lang: Lang,
 ) -> Vec<Warning> {
+    let ReportSource {
+        team,
+        file,
+        labels,
+        datum,
+    } = source;
     let label = |i: usize| {
         labels
             .get(i)
@@ -187,7 +209,7 @@ pub fn report_warnings(
         })
     };
 
-    if let Some(w) = gcj02_warning(team, file, reports, targets, datum) {
+    if let Some(w) = gcj02_warning(team, file, reports, targets, datum, lang) {
         out.push(w);
     }
 
@@ -198,7 +220,7 @@ pub fn report_warnings(
                 warn(
                     &mut out,
                     Some(label(i)),
-                    format!("repeats the id of {}", label(j)),
+                    lang.t_args("check-repeats-id", &[("other", label(j).into())]),
                 );
             }
             if let (Some(a), Some(b)) = (reports[i].position, reports[j].position) {
@@ -207,7 +229,13 @@ pub fn report_warnings(
                     warn(
                         &mut out,
                         Some(label(i)),
-                        format!("duplicates {} ({d:.2} m apart): at most one of them can find a target, the other costs a false-report penalty", label(j)),
+                        lang.t_args(
+                            "check-duplicate",
+                            &[
+                                ("other", label(j).into()),
+                                ("metres", format!("{d:.2}").into()),
+                            ],
+                        ),
                     );
                 }
             }
@@ -223,12 +251,18 @@ pub fn report_warnings(
                 None => warn(
                     &mut out,
                     Some(label(i)),
-                    format!("has no class, but the targets do ({known}): it can find no classed target"),
+                    lang.t_args("check-no-class", &[("known", known.as_str().into())]),
                 ),
                 Some(c) if !classes.contains(c) => warn(
                     &mut out,
                     Some(label(i)),
-                    format!("unknown class '{c}' (the targets' classes are: {known}): it can find no classed target"),
+                    lang.t_args(
+                        "check-unknown-class",
+                        &[
+                            ("class", c.as_str().into()),
+                            ("known", known.as_str().into()),
+                        ],
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -242,10 +276,12 @@ pub fn report_warnings(
                 warn(
                     &mut out,
                     Some(label(i)),
-                    format!(
-                        "lies {:.1} km from the nearest target ({}): outside the contest area",
-                        d / 1000.0,
-                        t.id
+                    lang.t_args(
+                        "check-far",
+                        &[
+                            ("km", format!("{:.1}", d / 1000.0).into()),
+                            ("target", t.id.as_str().into()),
+                        ],
                     ),
                 );
             }
@@ -258,7 +294,10 @@ pub fn report_warnings(
         warn(
             &mut out,
             None,
-            format!("{untimed} of {} reports carry no time: they earn no speed credit, and the report cap keeps the first in file order", reports.len()),
+            lang.t_args(
+                "check-untimed",
+                &[("untimed", untimed.into()), ("total", reports.len().into())],
+            ),
         );
     }
     for (i, r) in reports.iter().enumerate() {
@@ -266,7 +305,10 @@ pub fn report_warnings(
             warn(
                 &mut out,
                 Some(label(i)),
-                format!("time is {:.0} s before the contest start", -t),
+                lang.t_args(
+                    "check-before-start",
+                    &[("seconds", format!("{:.0}", -t).into())],
+                ),
             );
         }
     }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 use qly_flight::decisions::{read_decisions, write_decisions, Decision, Decisions, Verdict};
+use qly_i18n::Lang;
 
 #[derive(clap::Args)]
 pub struct DecideArgs {
@@ -29,7 +30,7 @@ pub struct DecideArgs {
     pub inspector: String,
 }
 
-pub fn decide(a: &DecideArgs) -> Result<()> {
+pub fn decide(a: &DecideArgs, lang: Lang) -> Result<()> {
     if a.inspector.trim().is_empty() {
         bail!("--inspector: expected a name");
     }
@@ -97,16 +98,27 @@ pub fn decide(a: &DecideArgs) -> Result<()> {
     let confirmed = wanted.iter().filter(|w| w.1 == Verdict::Confirmed).count();
     if a.confirm_all {
         eprintln!(
-            "WARNING: --confirm-all: {confirmed} candidates CONFIRMED WITHOUT ANYONE LOOKING AT THEM (a demo, not an inspection); recorded as decided by '{}'",
-            a.inspector
+            "{}",
+            lang.t_args(
+                "cli-decide-confirm-all",
+                &[
+                    ("count", confirmed.into()),
+                    ("inspector", a.inspector.as_str().into()),
+                ],
+            )
         );
     }
     println!(
-        "{}: {} confirmed, {} rejected now; {} decisions in the file",
-        path.display(),
-        confirmed,
-        wanted.len() - confirmed,
-        decisions.decisions.len()
+        "{}",
+        lang.t_args(
+            "cli-decide-written",
+            &[
+                ("file", path.display().to_string().into()),
+                ("confirmed", confirmed.into()),
+                ("rejected", (wanted.len() - confirmed).into()),
+                ("total", decisions.decisions.len().into()),
+            ],
+        )
     );
     Ok(())
 }

@@ -35,6 +35,7 @@ pub mod leaderboard;
 pub mod matching;
 pub mod model;
 pub mod patrol;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod score;

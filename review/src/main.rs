@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use qly_core::datum::Datum;
-use review::checks::{locate_reports, report_warnings, Warning};
+use qly_i18n::Lang;
+use review::checks::{locate_reports, report_warnings, ReportSource, Warning};
 use review::evidence::signature;
 use review::input::{parse_features, parse_timestamp, targets_from};
 use review::leaderboard::score_contest;
@@ -25,6 +26,10 @@ mod patrol_cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Language of the pages, tables, records and messages: zh-CN or en (default: from
+    /// LC_ALL / LC_MESSAGES / LANG; Chinese when the locale is zh*).
+    #[arg(long, global = true, value_name = "zh-CN|en")]
+    lang: Option<Lang>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -46,6 +51,9 @@ enum Command {
     Decide(decide_cmd::DecideArgs),
     /// Write the evidence package of the candidates confirmed in the decisions file.
     Export(ExportArgs),
+    /// Print the inspection records of an evidence package's findings (one PDF each, one for
+    /// the flight) with headless Chromium.
+    Record(RecordArgs),
     /// Turn flights' decisions (confirmed findings, rejected ones as hard negatives) and
     /// imported YOLO/COCO datasets into a YOLO-format training dataset, split by flight.
     Dataset(dataset_cmd::DatasetArgs),
@@ -86,6 +94,22 @@ struct ExportArgs {
     /// Sign the manifest head with the office's secret key file (from `review keygen`).
     #[arg(long, value_name = "FILE")]
     signing_key: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct RecordArgs {
+    /// The flight folder (its track draws the map insets).
+    flight_dir: PathBuf,
+    /// The evidence package (`review export`) whose confirmed findings get a record; it must
+    /// verify.
+    #[arg(long, value_name = "DIR")]
+    evidence: PathBuf,
+    /// Where to write record-candidate-<id>.pdf, record-flight.pdf and their HTML.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The Chromium to print with (default: QLY_CHROMIUM, else chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    chromium: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -171,9 +195,9 @@ struct ScoreArgs {
     /// Write a self-contained HTML page here.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
-    /// Title of the HTML page.
-    #[arg(long, default_value = "Target discovery contest")]
-    title: String,
+    /// Title of the HTML page (default: "Target discovery contest" in the page's language).
+    #[arg(long)]
+    title: Option<String>,
 }
 
 fn split_pair<'a>(flag: &str, s: &'a str) -> Result<(&'a str, &'a str)> {
@@ -233,7 +257,7 @@ fn settings(a: &ScoreArgs) -> ScoreSettings {
     s
 }
 
-fn score(a: &ScoreArgs) -> Result<()> {
+fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
     let s = settings(a);
     s.validate()
         .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
@@ -266,9 +290,13 @@ fn score(a: &ScoreArgs) -> Result<()> {
         let raw = parse_features(&file, &read(&path)?, start)?;
         let reports = locate_reports(&file, &raw, &targets, datum)?;
         let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
-        warnings.extend(report_warnings(
-            name, &file, &labels, &reports, &targets, &s, datum,
-        ));
+        let source = ReportSource {
+            team: name,
+            file: &file,
+            labels: &labels,
+            datum,
+        };
+        warnings.extend(report_warnings(source, &reports, &targets, &s, lang));
         teams.push(TeamReports {
             team: name.to_string(),
             reports,
@@ -282,17 +310,15 @@ fn score(a: &ScoreArgs) -> Result<()> {
         let labels: Vec<String> = team
             .reports
             .iter()
-            .map(|r| format!("candidate {}", r.id))
+            .map(|r| lang.t_args("card-candidate", &[("id", r.id.as_str().into())]))
             .collect();
-        warnings.extend(report_warnings(
-            name,
-            &file,
-            &labels,
-            &team.reports,
-            &targets,
-            &s,
-            Datum::Wgs84,
-        ));
+        let source = ReportSource {
+            team: name,
+            file: &file,
+            labels: &labels,
+            datum: Datum::Wgs84,
+        };
+        warnings.extend(report_warnings(source, &team.reports, &targets, &s, lang));
         teams.push(team);
     }
     if let Some(team) = datums.keys().next() {
@@ -300,42 +326,62 @@ fn score(a: &ScoreArgs) -> Result<()> {
     }
 
     let board = score_contest(&targets, &teams, &s)?;
-    print!("{}", render::terminal(&board, &s, &warnings));
+    print!("{}", render::terminal(&board, &s, &warnings, lang));
     if let Some(path) = &a.csv {
-        std::fs::write(path, render::csv(&board))
+        std::fs::write(path, render::csv(&board, lang))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     if let Some(path) = &a.html {
-        std::fs::write(path, render::html(&a.title, &board, &s, &warnings))
+        let title = a
+            .title
+            .clone()
+            .unwrap_or_else(|| lang.t("board-default-title"));
+        std::fs::write(path, render::html(&title, &board, &s, &warnings, lang))
             .with_context(|| format!("{}: cannot write", path.display()))?;
     }
     Ok(())
 }
 
-fn report(a: &ReportArgs) -> Result<()> {
+/// A warning line on stderr, in `lang`.
+fn warn(lang: Lang, w: &dyn std::fmt::Display) {
+    eprintln!(
+        "{}",
+        lang.t_args("warning-line", &[("warning", w.to_string().into())])
+    );
+}
+
+fn report(a: &ReportArgs, lang: Lang) -> Result<()> {
     let flight = review::flight::read_flight(&a.flight_dir)?;
-    let page = review::report::render_report(&flight);
+    let page = review::report::render_report(&flight, lang);
     for w in &page.warnings {
-        eprintln!("warning: {w}");
+        warn(lang, w);
     }
     let out = a.out.clone().unwrap_or_else(|| flight.folder.report());
     std::fs::write(&out, &page.html).with_context(|| format!("{}: cannot write", out.display()))?;
     let confirmed = flight.confirmed().count();
     println!(
-        "{}: {} confirmed candidates ({} unconfirmed), {} photos, {} warnings",
-        out.display(),
-        confirmed,
-        flight.candidates().len() - confirmed,
-        flight.view.frames.len(),
-        page.warnings.len()
+        "{}",
+        lang.t_args(
+            "cli-report-written",
+            &[
+                ("file", out.display().to_string().into()),
+                ("confirmed", confirmed.into()),
+                (
+                    "unconfirmed",
+                    (flight.candidates().len() - confirmed).into()
+                ),
+                ("photos", flight.view.frames.len().into()),
+                ("warnings", page.warnings.len().into()),
+            ],
+        )
     );
     Ok(())
 }
 
-fn export(a: &ExportArgs) -> Result<()> {
+fn export(a: &ExportArgs, lang: Lang) -> Result<()> {
     let flight = review::flight::read_flight(&a.flight_dir)?;
     for w in &flight.warnings {
-        eprintln!("warning: {w}");
+        warn(lang, w);
     }
     let ids = flight.candidates().iter().map(|c| c.id).collect();
     let decisions_path = a
@@ -359,40 +405,95 @@ fn export(a: &ExportArgs) -> Result<()> {
             inspector: a.inspector.clone(),
             aircraft: a.aircraft.clone(),
             signing_key,
+            lang,
         },
     )?;
     for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+        warn(lang, w);
     }
     println!(
-        "{}: {} confirmed candidates, {} files; manifest head SHA-256 {}",
-        a.out.display(),
-        outcome.records.len(),
-        outcome.files.len(),
-        outcome.head_sha256
+        "{}",
+        lang.t_args(
+            "cli-export-written",
+            &[
+                ("dir", a.out.display().to_string().into()),
+                ("confirmed", outcome.records.len().into()),
+                ("files", outcome.files.len().into()),
+                ("head", outcome.head_sha256.as_str().into()),
+            ],
+        )
     );
     if let Some(k) = signed_by {
-        println!("signed by '{}' (public key {})", k.signer, k.hex());
+        println!(
+            "{}",
+            lang.t_args(
+                "cli-export-signed",
+                &[
+                    ("signer", k.signer.as_str().into()),
+                    ("key", k.hex().into())
+                ],
+            )
+        );
     }
     Ok(())
 }
 
-fn keygen(a: &KeygenArgs) -> Result<()> {
-    let public = signature::generate(&a.out, &a.signer)?;
+fn record(a: &RecordArgs, lang: Lang) -> Result<()> {
+    // The package first: a broken one is refused before anything else is asked for.
+    let pkg = review::record::read_package(&a.evidence)?;
+    let flight = review::flight::read_flight(&a.flight_dir)?;
+    let chromium = review::record::print::find_chromium(a.chromium.as_deref())
+        .ok_or(review::record::print::PrintError::NoChromium)?;
+    let written = review::record::write_records(&pkg, &flight, &a.out, &chromium, lang)?;
+    for p in &written.findings {
+        println!("{}", p.display());
+    }
     println!(
-        "{}: secret key of '{}' (keep it private: whoever holds it signs as the office)",
-        a.out.display(),
-        public.signer
-    );
-    println!(
-        "{}: public key {} (give it to whoever verifies)",
-        signature::public_key_path(&a.out).display(),
-        public.hex()
+        "{}",
+        lang.t_args(
+            "cli-record-written",
+            &[
+                ("file", written.flight.display().to_string().into()),
+                ("count", written.findings.len().into()),
+                ("head", pkg.head_sha256.as_str().into()),
+            ],
+        )
     );
     Ok(())
 }
 
-fn verify(a: &VerifyArgs) -> Result<bool> {
+fn keygen(a: &KeygenArgs, lang: Lang) -> Result<()> {
+    let public = signature::generate(&a.out, &a.signer)?;
+    println!(
+        "{}",
+        lang.t_args(
+            "cli-keygen-secret",
+            &[
+                ("file", a.out.display().to_string().into()),
+                ("signer", public.signer.as_str().into()),
+            ],
+        )
+    );
+    println!(
+        "{}",
+        lang.t_args(
+            "cli-keygen-public",
+            &[
+                (
+                    "file",
+                    signature::public_key_path(&a.out)
+                        .display()
+                        .to_string()
+                        .into()
+                ),
+                ("key", public.hex().into()),
+            ],
+        )
+    );
+    Ok(())
+}
+
+fn verify(a: &VerifyArgs, lang: Lang) -> Result<bool> {
     let trusted = a
         .public_keys
         .iter()
@@ -407,17 +508,27 @@ fn verify(a: &VerifyArgs) -> Result<bool> {
     }
     if v.ok() {
         println!(
-            "{}: OK: {} files and {} manifest entries verified; head SHA-256 {}",
-            a.evidence_dir.display(),
-            v.files_checked,
-            v.entries_checked,
-            v.head_sha256.as_deref().unwrap_or("")
+            "{}",
+            lang.t_args(
+                "cli-verify-ok",
+                &[
+                    ("dir", a.evidence_dir.display().to_string().into()),
+                    ("files", v.files_checked.into()),
+                    ("entries", v.entries_checked.into()),
+                    ("head", v.head_sha256.as_deref().unwrap_or("").into()),
+                ],
+            )
         );
     } else {
         println!(
-            "{}: FAILED: {} problem(s)",
-            a.evidence_dir.display(),
-            v.problems.len()
+            "{}",
+            lang.t_args(
+                "cli-verify-failed",
+                &[
+                    ("dir", a.evidence_dir.display().to_string().into()),
+                    ("problems", v.problems.len().into()),
+                ],
+            )
         );
     }
     Ok(v.ok())
@@ -425,15 +536,17 @@ fn verify(a: &VerifyArgs) -> Result<bool> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let lang = cli.lang.unwrap_or_else(Lang::from_locale);
     let result = match &cli.command {
-        Command::Score(a) => score(a),
-        Command::Report(a) => report(a),
-        Command::Decide(a) => decide_cmd::decide(a),
+        Command::Score(a) => score(a, lang),
+        Command::Report(a) => report(a, lang),
+        Command::Decide(a) => decide_cmd::decide(a, lang),
+        Command::Export(a) => export(a, lang),
+        Command::Keygen(a) => keygen(a, lang),
+        Command::Record(a) => record(a, lang),
         Command::Dataset(a) => dataset_cmd::dataset(a),
-        Command::Export(a) => export(a),
-        Command::Keygen(a) => keygen(a),
-        Command::Patrol(a) => patrol_cmd::patrol(a),
-        Command::Verify(a) => match verify(a) {
+        Command::Patrol(a) => patrol_cmd::patrol(a, lang),
+        Command::Verify(a) => match verify(a, lang) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,
             Err(e) => Err(e),

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use qly_core::geodesy::GeoPoint;
 use qly_flight::record::HorizontalError;
 use qly_flight::view::FlightRecords;
+use qly_i18n::Lang;
 
 use crate::model::{Report, Target, TeamReports};
 use crate::score::{score_team, ScoreError};
@@ -209,46 +210,82 @@ pub fn patrol_figures(
 }
 
 /// The figures as the patrol prints them, one per line.
-pub fn render_figures(f: &PatrolFigures) -> String {
-    let m = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.2} m"));
-    let pct = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{:.0} %", v * 100.0));
-    let mut s = String::new();
-    s += &format!(
-        "targets found within {:.0} m: {}/{} ({:.0} %)\n",
-        f.act_within_m,
-        f.found_within_act_m,
-        f.targets,
-        f.found_fraction * 100.0
-    );
+pub fn render_figures(f: &PatrolFigures, lang: Lang) -> String {
+    let na = || lang.t("not-available");
+    let m = |v: Option<f64>| {
+        v.map_or_else(na, |v| {
+            lang.t_args("metres", &[("m", format!("{v:.2}").into())])
+        })
+    };
+    let pct = |v: Option<f64>| v.map_or_else(na, |v| format!("{:.0} %", v * 100.0));
+    let within = format!("{:.0}", f.act_within_m);
+    let mut lines = vec![lang.t_args(
+        "figures-found",
+        &[
+            ("within", within.as_str().into()),
+            ("found", f.found_within_act_m.into()),
+            ("targets", f.targets.into()),
+            ("percent", format!("{:.0}", f.found_fraction * 100.0).into()),
+        ],
+    )];
     for c in &f.per_class {
-        s += &format!(
-            "  {}: {}/{} within {:.0} m ({} matched within the eligibility radius)\n",
-            c.class, c.found_within_act_m, c.targets, f.act_within_m, c.matched
-        );
+        lines.push(format!(
+            "  {}",
+            lang.t_args(
+                "figures-class",
+                &[
+                    ("class", crate::report::class_label(&c.class, lang).into()),
+                    ("found", c.found_within_act_m.into()),
+                    ("targets", c.targets.into()),
+                    ("within", within.as_str().into()),
+                    ("matched", c.matched.into()),
+                ],
+            )
+        ));
     }
-    s += &format!("contest score: {:.2}\n", f.score);
-    s += &format!(
-        "localisation error of {} matched candidates: median {}, 90th percentile {}\n",
-        f.matched,
-        m(f.median_error_m),
-        m(f.p90_error_m)
+    lines.push(lang.t_args(
+        "figures-score",
+        &[("score", format!("{:.2}", f.score).into())],
+    ));
+    lines.push(lang.t_args(
+        "figures-error",
+        &[
+            ("matched", f.matched.into()),
+            ("median", m(f.median_error_m).into()),
+            ("p90", m(f.p90_error_m).into()),
+        ],
+    ));
+    lines.push(
+        lang.t_args(
+            "figures-predicted",
+            &[
+                ("cep50", m(f.median_predicted_cep50_m).into()),
+                (
+                    "ratio",
+                    f.error_to_predicted_ratio
+                        .map_or_else(na, |r| format!("{r:.2}"))
+                        .into(),
+                ),
+            ],
+        ),
     );
-    s += &format!(
-        "predicted error (median CEP50): {}; true median / predicted = {}\n",
-        m(f.median_predicted_cep50_m),
-        f.error_to_predicted_ratio
-            .map_or("n/a".to_string(), |r| format!("{r:.2}"))
-    );
-    s += &format!(
-        "predicted-vs-true coverage: {} within their CE90 (expect 90 %), {} within their CEP50 (expect 50 %)\n",
-        pct(f.ce90_coverage),
-        pct(f.cep50_coverage)
-    );
-    s += &format!(
-        "false reports: {} over {:.2} km of river = {:.2} per km ({} candidates)\n",
-        f.false_reports, f.river_km, f.false_reports_per_km, f.candidates
-    );
-    s
+    lines.push(lang.t_args(
+        "figures-coverage",
+        &[
+            ("ce90", pct(f.ce90_coverage).into()),
+            ("cep50", pct(f.cep50_coverage).into()),
+        ],
+    ));
+    lines.push(lang.t_args(
+        "figures-false",
+        &[
+            ("count", f.false_reports.into()),
+            ("km", format!("{:.2}", f.river_km).into()),
+            ("per_km", format!("{:.2}", f.false_reports_per_km).into()),
+            ("candidates", f.candidates.into()),
+        ],
+    ));
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 #[cfg(test)]
@@ -331,8 +368,11 @@ mod tests {
         let plume = f.per_class.iter().find(|c| c.class == "plume").unwrap();
         assert_eq!((plume.targets, plume.found_within_act_m), (1, 0));
         assert!(f.score > 0.0 && f.score < 100.0);
-        let text = render_figures(&f);
+        let text = render_figures(&f, Lang::En);
         assert!(text.contains("targets found within 5 m: 1/3"), "{text}");
+        let text = render_figures(&f, Lang::ZhCn);
+        assert!(text.contains("5 米以内发现目标：1/3"), "{text}");
+        assert!(text.contains("  污染羽流："), "{text}");
     }
 
     #[test]

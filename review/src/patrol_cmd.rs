@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use qly_core::corridor::Corridor;
 use qly_flight::folder::FlightFolder;
+use qly_i18n::Lang;
 use review::input::{parse_features, targets_from};
 use review::patrol::{flight_reports, patrol_figures, render_figures};
 use review::settings::ScoreSettings;
@@ -40,7 +41,7 @@ fn river_km(path: &Path) -> Result<f64> {
     Ok(corridor.length_m() / 1000.0)
 }
 
-pub fn patrol(a: &PatrolArgs) -> Result<()> {
+pub fn patrol(a: &PatrolArgs, lang: Lang) -> Result<()> {
     if !(a.found_within_m.is_finite() && a.found_within_m > 0.0) {
         bail!("--found-within-m {}: expected metres > 0", a.found_within_m);
     }
@@ -50,11 +51,21 @@ pub fn patrol(a: &PatrolArgs) -> Result<()> {
     let flight = FlightFolder::new(&a.flight_dir).read_records()?;
     for d in &flight.damage {
         eprintln!(
-            "warning: {}: byte offset {}: {} damaged bytes skipped: {}",
-            flight.folder.journal().display(),
-            d.offset,
-            d.len,
-            d.reason
+            "{}",
+            lang.t_args(
+                "warning-line",
+                &[(
+                    "warning",
+                    format!(
+                        "{}: byte offset {}: {} damaged bytes skipped: {}",
+                        flight.folder.journal().display(),
+                        d.offset,
+                        d.len,
+                        d.reason
+                    )
+                    .into()
+                )]
+            )
         );
     }
     let (team, predicted) = flight_reports("patrol", &flight.view);
@@ -66,7 +77,7 @@ pub fn patrol(a: &PatrolArgs) -> Result<()> {
         a.found_within_m,
         &ScoreSettings::default(),
     )?;
-    print!("{}", render_figures(&f));
+    print!("{}", render_figures(&f, lang));
     if let Some(path) = &a.json {
         let json = serde_json::to_string_pretty(&f).context("figures to JSON")?;
         std::fs::write(path, json + "\n")

@@ -6,6 +6,8 @@ use crate::checks::Warning;
 use crate::leaderboard::Standing;
 use crate::score::TeamResult;
 use crate::settings::{PenaltyScale, ScoreSettings, SpeedCredit};
+use qly_i18n::width::table as width_table;
+use qly_i18n::{Arg, Lang};
 
 /// Seconds as `m:ss` (or `h:mm:ss`), the way a judge reads a stopwatch.
 pub fn clock(seconds: f64) -> String {
@@ -43,77 +45,144 @@ fn times_to_finds(r: &TeamResult) -> String {
 }
 
 /// One line stating the rules in force.
-pub fn rules_line(s: &ScoreSettings) -> String {
+pub fn rules_line(s: &ScoreSettings, lang: Lang) -> String {
+    let num = |v: f64| Arg::from(v.to_string());
     let gate = s.eligible_within_m.map_or_else(
-        || "no distance gate".to_string(),
-        |r| format!("eligible within {r} m"),
+        || lang.t("rules-no-gate"),
+        |r| lang.t_args("rules-gate", &[("metres", num(r))]),
     );
     let class = if s.require_same_class {
-        ", same class"
+        lang.t("rules-same-class")
     } else {
-        ""
+        String::new()
     };
     let speed = match s.speed {
-        SpeedCredit::Linear { time_limit_s } => format!("speed 1 - t/{}", clock(time_limit_s)),
-        SpeedCredit::WithinLimit { time_limit_s } => {
-            format!("speed: within {}", clock(time_limit_s))
-        }
+        SpeedCredit::Linear { time_limit_s } => lang.t_args(
+            "rules-speed-linear",
+            &[("limit", clock(time_limit_s).into())],
+        ),
+        SpeedCredit::WithinLimit { time_limit_s } => lang.t_args(
+            "rules-speed-within",
+            &[("limit", clock(time_limit_s).into())],
+        ),
     };
     let w = s.weights;
     let cap = s.max_reports_per_target.map_or_else(
-        || "no report cap".to_string(),
-        |k| format!("at most {k} x targets reports count"),
+        || lang.t("rules-no-cap"),
+        |k| lang.t_args("rules-cap", &[("k", num(k))]),
     );
     let penalty = match s.penalty_scale {
-        PenaltyScale::PerTarget => format!(
-            "{} per false report (of one target's credit)",
-            s.false_report_penalty
+        PenaltyScale::PerTarget => lang.t_args(
+            "rules-penalty-per-target",
+            &[("penalty", num(s.false_report_penalty))],
         ),
-        PenaltyScale::PerTask => format!(
-            "{} per false report (of the whole task)",
-            s.false_report_penalty
+        PenaltyScale::PerTask => lang.t_args(
+            "rules-penalty-per-task",
+            &[("penalty", num(s.false_report_penalty))],
         ),
     };
     let parts: Vec<String> = [
-        (w.discovery, "discovery".to_string()),
+        (w.discovery, lang.t("rules-discovery")),
         (
             w.location,
-            format!(
-                "location (1 within {} m, 0 at {} m)",
-                s.location_full_within_m, s.location_zero_at_m
+            lang.t_args(
+                "rules-location",
+                &[
+                    ("full", num(s.location_full_within_m)),
+                    ("zero", num(s.location_zero_at_m)),
+                ],
             ),
         ),
-        (w.classification, "classification".to_string()),
+        (w.classification, lang.t("rules-classification")),
         (w.speed, speed),
-        (w.autonomy, "autonomy".to_string()),
+        (w.autonomy, lang.t("rules-autonomy")),
     ]
     .into_iter()
     .filter(|(weight, _)| *weight != 0.0)
     .map(|(weight, what)| format!("{weight} x {what}"))
     .collect();
-    format!(
-        "{gate}{class}; credit = {}; {penalty}; {cap}",
-        parts.join(" + ")
+    lang.t_args(
+        "rules-line",
+        &[
+            ("gate", gate.into()),
+            ("class", class.into()),
+            ("credit", parts.join(" + ").into()),
+            ("penalty", penalty.into()),
+            ("cap", cap.into()),
+        ],
+    )
+}
+
+/// The leaderboard's column headings (terminal and HTML).
+fn board_head(lang: Lang) -> Vec<String> {
+    [
+        "col-rank",
+        "col-team",
+        "col-score",
+        "col-found",
+        "col-false",
+        "col-ignored",
+        "col-mean-error",
+        "col-median-error",
+        "col-last-report",
+    ]
+    .iter()
+    .map(|id| lang.t(id))
+    .collect()
+}
+
+/// A team's finds table headings (terminal and HTML).
+fn finds_head(lang: Lang) -> Vec<String> {
+    [
+        lang.t("col-target"),
+        lang.t("col-report"),
+        lang.t("col-error"),
+        lang.t("col-time"),
+        lang.t("col-credit"),
+    ]
+    .to_vec()
+}
+
+/// The lists under a team's finds: false, forgiven and ignored reports.
+fn report_lists(r: &TeamResult, lang: Lang) -> [(String, &Vec<String>); 3] {
+    [
+        (lang.t("board-false-reports"), &r.false_reports),
+        (lang.t("board-forgiven"), &r.forgiven_reports),
+        (lang.t("board-ignored"), &r.ignored_reports),
+    ]
+}
+
+fn team_line(r: &TeamResult, lang: Lang) -> String {
+    lang.t_args(
+        "board-team-line",
+        &[
+            ("score", format!("{:.2}", r.score).into()),
+            ("found", found(r).into()),
+            ("credit", format!("{:.3}", r.credit).into()),
+            ("penalty", format!("{:.3}", r.penalty).into()),
+        ],
     )
 }
 
 /// The terminal report: leaderboard, then each team's finds, then warnings.
-pub fn terminal(board: &[Standing], settings: &ScoreSettings, warnings: &[Warning]) -> String {
+pub fn terminal(
+    board: &[Standing],
+    settings: &ScoreSettings,
+    warnings: &[Warning],
+    lang: Lang,
+) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "Rules: {}", rules_line(settings));
+    let _ = writeln!(
+        o,
+        "{}",
+        lang.t_args(
+            "board-rules",
+            &[("rules", rules_line(settings, lang).into())]
+        )
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "Leaderboard");
-    let head = [
-        "rank",
-        "team",
-        "score",
-        "found",
-        "false",
-        "ignored",
-        "mean err m",
-        "median err m",
-        "last report",
-    ];
+    let _ = writeln!(o, "{}", lang.t("board-leaderboard"));
+    let head = board_head(lang);
     let rows: Vec<Vec<String>> = board
         .iter()
         .map(|s| {
@@ -135,15 +204,7 @@ pub fn terminal(board: &[Standing], settings: &ScoreSettings, warnings: &[Warnin
     for s in board {
         let r = &s.result;
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "{}: score {:.2}, found {}, credit {:.3}, penalty {:.3}",
-            r.team,
-            r.score,
-            found(r),
-            r.credit,
-            r.penalty
-        );
+        let _ = writeln!(o, "{}: {}", r.team, team_line(r, lang));
         let rows: Vec<Vec<String>> = r
             .finds
             .iter()
@@ -158,56 +219,40 @@ pub fn terminal(board: &[Standing], settings: &ScoreSettings, warnings: &[Warnin
             })
             .collect();
         if !rows.is_empty() {
-            table(
-                &mut o,
-                &["target", "report", "error m", "time", "credit"],
-                &rows,
-            );
+            table(&mut o, &finds_head(lang), &rows);
         }
-        for (what, ids) in [
-            ("false reports", &r.false_reports),
-            ("forgiven (autonomy twins)", &r.forgiven_reports),
-            ("ignored (over the report cap)", &r.ignored_reports),
-        ] {
+        for (what, ids) in report_lists(r, lang) {
             if !ids.is_empty() {
-                let _ = writeln!(o, "  {what}: {}", ids.join(", "));
+                let _ = writeln!(
+                    o,
+                    "  {}",
+                    lang.t_args(
+                        "board-list",
+                        &[("what", what.into()), ("ids", ids.join(", ").into())]
+                    )
+                );
             }
         }
     }
     if !warnings.is_empty() {
         let _ = writeln!(o);
-        let _ = writeln!(o, "Warnings");
+        let _ = writeln!(o, "{}", lang.t("board-warnings"));
         for w in warnings {
-            let _ = writeln!(o, "  warning: {w}");
+            let _ = writeln!(
+                o,
+                "  {}",
+                lang.t_args("warning-line", &[("warning", w.to_string().into())])
+            );
         }
     }
     o
 }
 
-fn table(o: &mut String, head: &[&str], rows: &[Vec<String>]) {
-    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            width[i] = width[i].max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<w$}", w = width[i]))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    let _ = writeln!(
-        o,
-        "  {}",
-        line(head.iter().map(|h| h.to_string()).collect())
-    );
-    for row in rows {
-        let _ = writeln!(o, "  {}", line(row.clone()));
+/// Columns aligned by display width: Chinese team names and headings take two columns a
+/// character.
+fn table(o: &mut String, head: &[String], rows: &[Vec<String>]) {
+    for line in width_table(head, rows) {
+        let _ = writeln!(o, "  {line}");
     }
 }
 
@@ -219,12 +264,32 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The leaderboard as CSV, one row per team. Times are seconds after the start; the finds
-/// column lists `target=seconds` pairs separated by `;`.
-pub fn csv(board: &[Standing]) -> String {
-    let mut o = String::from(
-        "rank,team,score,found,targets,false_reports,ignored_reports,mean_error_m,median_error_m,last_report_s,times_to_finds_s,false_report_ids\n",
-    );
+/// The UTF-8 byte-order mark that CSVs start with: Excel on Chinese Windows reads a CSV
+/// without it in the ANSI code page (GBK) and garbles Chinese team names.
+pub const UTF8_BOM: &str = "\u{feff}";
+
+/// The leaderboard as CSV (with a UTF-8 BOM), one row per team, headings in `lang`. Times
+/// are seconds after the start; the finds column lists `target=seconds` pairs separated by
+/// `;`.
+pub fn csv(board: &[Standing], lang: Lang) -> String {
+    let head: Vec<String> = [
+        "csv-rank",
+        "csv-team",
+        "csv-score",
+        "csv-found",
+        "csv-targets",
+        "csv-false-reports",
+        "csv-ignored-reports",
+        "csv-mean-error-m",
+        "csv-median-error-m",
+        "csv-last-report-s",
+        "csv-times-to-finds-s",
+        "csv-false-report-ids",
+    ]
+    .iter()
+    .map(|id| csv_field(&lang.t(id)))
+    .collect();
+    let mut o = format!("{UTF8_BOM}{}\n", head.join(","));
     let opt =
         |v: Option<f64>, digits: usize| v.map_or_else(String::new, |x| format!("{x:.digits$}"));
     for s in board {
@@ -275,21 +340,35 @@ pub fn html(
     board: &[Standing],
     settings: &ScoreSettings,
     warnings: &[Warning],
+    lang: Lang,
 ) -> String {
     let mut o = String::new();
+    let th = |cells: Vec<String>| -> String {
+        cells
+            .iter()
+            .map(|c| format!("<th>{}</th>", esc(c)))
+            .collect()
+    };
     let _ = write!(
         o,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
-body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}\n\
+        "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>\n\
+body{{font-family:{};margin:2em;color:#222}}\n\
 table{{border-collapse:collapse;margin:0.5em 0 1.5em}}\n\
 th,td{{border:1px solid #bbb;padding:0.3em 0.7em;text-align:left}}\n\
 th{{background:#eef}}\ntd.num{{text-align:right;font-variant-numeric:tabular-nums}}\n\
 tr.first td{{font-weight:bold}}\n.rules{{color:#555;font-size:0.9em}}\n.warn{{color:#a40}}\n\
-</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"rules\">{}</p>\n<h2>Leaderboard</h2>\n<table>\n\
-<tr><th>Rank</th><th>Team</th><th>Score</th><th>Found</th><th>False reports</th><th>Ignored</th><th>Mean error (m)</th><th>Median error (m)</th><th>Last report</th></tr>\n",
+</style>\n</head>\n<body>\n<h1>{}</h1>\n<p class=\"rules\">{}</p>\n<h2>{}</h2>\n<table>\n\
+<tr>{}</tr>\n",
+        lang.tag(),
         esc(title),
+        crate::report::CJK_FONT_STACK,
         esc(title),
-        esc(&rules_line(settings))
+        esc(&lang.t_args(
+            "board-rules",
+            &[("rules", rules_line(settings, lang).into())]
+        )),
+        esc(&lang.t("board-leaderboard")),
+        th(board_head(lang))
     );
     for s in board {
         let r = &s.result;
@@ -313,16 +392,18 @@ tr.first td{{font-weight:bold}}\n.rules{{color:#555;font-size:0.9em}}\n.warn{{co
         let r = &s.result;
         let _ = writeln!(
             o,
-            "<h2>{}</h2>\n<p>Score {:.2}; found {}; credit {:.3}; penalty {:.3}; times to finds: {}</p>",
+            "<h2>{}</h2>\n<p>{}</p>",
             esc(&r.team),
-            r.score,
-            found(r),
-            r.credit,
-            r.penalty,
-            esc(&times_to_finds(r))
+            esc(&lang.t_args(
+                "board-team-paragraph",
+                &[
+                    ("line", team_line(r, lang).into()),
+                    ("times", times_to_finds(r).into())
+                ]
+            ))
         );
         if !r.finds.is_empty() {
-            o.push_str("<table>\n<tr><th>Target</th><th>Report</th><th>Error (m)</th><th>Time</th><th>Credit</th></tr>\n");
+            let _ = writeln!(o, "<table>\n<tr>{}</tr>", th(finds_head(lang)));
             for f in &r.finds {
                 let _ = writeln!(
                     o,
@@ -336,18 +417,21 @@ tr.first td{{font-weight:bold}}\n.rules{{color:#555;font-size:0.9em}}\n.warn{{co
             }
             o.push_str("</table>\n");
         }
-        for (what, ids) in [
-            ("False reports", &r.false_reports),
-            ("Forgiven (autonomy twins)", &r.forgiven_reports),
-            ("Ignored (over the report cap)", &r.ignored_reports),
-        ] {
+        for (what, ids) in report_lists(r, lang) {
             if !ids.is_empty() {
-                let _ = writeln!(o, "<p>{what}: {}</p>", esc(&ids.join(", ")));
+                let _ = writeln!(
+                    o,
+                    "<p>{}</p>",
+                    esc(&lang.t_args(
+                        "board-list",
+                        &[("what", what.into()), ("ids", ids.join(", ").into())]
+                    ))
+                );
             }
         }
     }
     if !warnings.is_empty() {
-        o.push_str("<h2>Warnings</h2>\n<ul>\n");
+        let _ = writeln!(o, "<h2>{}</h2>\n<ul>", esc(&lang.t("board-warnings")));
         for w in warnings {
             let _ = writeln!(o, "<li class=\"warn\">{}</li>", esc(&w.to_string()));
         }

@@ -9,6 +9,8 @@ fn repo_root() -> PathBuf {
 
 fn review(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .current_dir(repo_root())
         .args(args)
         .output()
@@ -231,7 +233,7 @@ fn patrol_and_score_read_the_flights_journal_and_its_confirmed_candidates() {
     let corridor = dir.join("corridor.geojson");
     std::fs::write(
         &corridor,
-        r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[106.95,27.05],[106.95,27.06]]}}"#,
+        r#"{"type":"Feature","properties":{"width_m":60},"geometry":{"type":"LineString","coordinates":[[106.95,27.05],[106.95,27.06]]}}"#,
     )
     .unwrap();
     let json = dir.join("figures.json");
@@ -267,4 +269,114 @@ fn patrol_and_score_read_the_flights_journal_and_its_confirmed_candidates() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("1/3"), "{row}\n{out}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `review` run with its language left to the locale: `LANG` as given, nothing else set.
+fn review_in_locale(lang_env: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        .current_dir(repo_root())
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", lang_env)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_chinese_locale_gets_a_chinese_board_aligned_by_display_width_and_a_csv_with_a_bom() {
+    let dir = temp_dir("zh");
+    let csv = dir.join("board.csv");
+    let html = dir.join("board.html");
+    let args = [
+        "score",
+        "--targets",
+        "missions/targets-sample.geojson",
+        "--team",
+        "蓝队千里眼=missions/targets-sample-alpha.geojson",
+        "--team",
+        "bravo=missions/targets-sample-bravo.geojson",
+        "--start",
+        "2026-05-01T09:00:00+08:00",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let (ok, out, err) = review_in_locale("zh_CN.UTF-8", &args);
+    assert!(ok, "{err}");
+    assert!(out.contains("排行榜") && out.contains("评分规则"), "{out}");
+    // The judge's warnings too (bravo reports a class no target has).
+    assert!(
+        out.contains("警告：") && out.contains("未知类别“oil”"),
+        "{out}"
+    );
+    // The leaderboard: every row's third column (score) starts at the same display column,
+    // though the Chinese team name has 5 characters and 10 columns.
+    let board: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "排行榜")
+        .skip(1)
+        .take(3)
+        .collect();
+    assert!(
+        board[0].contains("名次") && board[1].contains("蓝队千里眼"),
+        "{out}"
+    );
+    let score_col: Vec<usize> = board
+        .iter()
+        .zip(["得分", "", ""])
+        .map(|(l, head)| {
+            let cells: Vec<&str> = l.split("  ").filter(|c| !c.trim().is_empty()).collect();
+            let third = if head.is_empty() {
+                cells[2].trim()
+            } else {
+                head
+            };
+            qly_i18n::width::display_width(&l[..l.find(third).unwrap()])
+        })
+        .collect();
+    assert_eq!(score_col, vec![score_col[0]; 3], "{board:#?}");
+
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("\u{feff}名次,队伍,得分,"), "{text}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with("1,蓝队千里眼,"),
+        "{text}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<html lang=\"zh-CN\">") && page.contains("<title>目标发现竞赛</title>"));
+    assert!(page.contains("Noto Sans CJK SC"));
+
+    // --lang beats the locale; an English locale gets English.
+    let (ok, out, _) = review_in_locale("zh_CN.UTF-8", &[&["--lang", "en"], &args[..]].concat());
+    assert!(ok && out.contains("Leaderboard"), "{out}");
+    let (ok, out, _) = review_in_locale("en_US.UTF-8", &args);
+    assert!(ok && out.contains("Leaderboard"), "{out}");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("\u{feff}rank,team,score,"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn an_unknown_language_is_refused_naming_the_choices() {
+    let (ok, _, err) = review(&[
+        "--lang",
+        "fr",
+        "score",
+        "--targets",
+        "x.geojson",
+        "--team",
+        "a=y.geojson",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.contains("--lang") && err.contains("\"fr\"") && err.contains("zh-CN"),
+        "{err}"
+    );
 }

@@ -9,6 +9,8 @@ use review::evidence::decisions::{read_decisions, Verdict};
 
 fn review(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .args(args)
         .output()
         .unwrap()

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 
 fn review(args: &[&std::ffi::OsStr]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .args(args)
         .output()
         .unwrap()

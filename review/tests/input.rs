@@ -2,7 +2,7 @@
 
 use qly_core::datum::{gcj02_from_wgs84, Datum};
 use qly_core::geodesy::GeoPoint;
-use review::checks::{locate_reports, report_warnings};
+use review::checks::{locate_reports, report_warnings, ReportSource};
 use review::input::{parse_features, parse_timestamp, targets_from, InputError};
 use review::model::Target;
 use review::settings::ScoreSettings;
@@ -190,14 +190,18 @@ fn warnings_for(text: &str, datum: Datum) -> Vec<String> {
     let raw = parse_features("team.geojson", text, None).unwrap();
     let reports = locate_reports("team.geojson", &raw, &targets(), datum).unwrap();
     let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
+    let source = ReportSource {
+        team: "blue",
+        file: "team.geojson",
+        labels: &labels,
+        datum,
+    };
     report_warnings(
-        "blue",
-        "team.geojson",
-        &labels,
+        source,
         &reports,
         &targets(),
         &ScoreSettings::default(),
-        datum,
+        qly_i18n::Lang::En,
     )
     .iter()
     .map(|w| w.to_string())

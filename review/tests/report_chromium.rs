@@ -65,6 +65,8 @@ fn make_report(dir: &Path) -> (PathBuf, String) {
     .unwrap();
     let page = dir.join("report.html");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("report")
         .arg(&flight)
         .arg("--out")
@@ -361,6 +363,8 @@ fn clicking_confirm_changes_the_exported_decisions_and_the_download_drives_expor
     // ... which `review export` accepts: the package holds the two confirmed candidates.
     let evidence = tmp.path().join("evidence");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .args(["export"])
         .arg(&flight)
         .arg("--decisions")
@@ -402,6 +406,8 @@ fn make_confirming_report(dir: &Path) -> PathBuf {
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("report")
         .arg(&flight)
         .output()
@@ -545,6 +551,8 @@ fn decisions_survive_a_reload_and_unconfirmed_sightings_wait_behind_the_switch()
     assert_eq!(cdp.eval("window.qlyUnsaved()"), json!(false));
     let evidence = tmp.path().join("evidence");
     let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
         .arg("export")
         .arg(&flight)
         .arg("--decisions")
@@ -587,4 +595,159 @@ fn decisions_survive_a_reload_and_unconfirmed_sightings_wait_behind_the_switch()
             .unwrap();
         std::fs::write(Path::new(&dir).join("review-decisions.png"), png).unwrap();
     }
+}
+
+/// The fonts Chromium drew the text of the first `selector` match with (CDP
+/// `CSS.getPlatformFontsForNode`): family names and glyph counts.
+fn fonts_of(cdp: &mut Cdp, selector: &str) -> Vec<(String, u64)> {
+    let root = cdp.call("DOM.getDocument", json!({"depth": 0}))["root"]["nodeId"].clone();
+    let node = cdp.call(
+        "DOM.querySelector",
+        json!({"nodeId": root, "selector": selector}),
+    )["nodeId"]
+        .clone();
+    assert_ne!(node, json!(0), "{selector} not on the page");
+    let fonts = cdp.call("CSS.getPlatformFontsForNode", json!({"nodeId": node}));
+    fonts["fonts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["familyName"].as_str().unwrap_or("").to_string(),
+                f["glyphCount"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// A CJK font drew the glyphs: a font without Chinese would leave tofu boxes (.notdef
+/// glyphs from a Latin font).
+fn drawn_in_cjk(fonts: &[(String, u64)]) -> bool {
+    let cjk = |f: &str| {
+        [
+            "CJK",
+            "Han",
+            "WenQuanYi",
+            "Hei",
+            "Song",
+            "Ming",
+            "Kai",
+            "Fallback",
+        ]
+        .iter()
+        .any(|k| f.contains(k))
+    };
+    fonts.iter().any(|(f, n)| cjk(f) && *n > 0)
+}
+
+fn screenshot(cdp: &mut Cdp, name: &str) -> image::RgbImage {
+    use base64::Engine;
+    let shot = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().unwrap())
+        .unwrap();
+    if let Some(dir) = std::env::var_os("QLY_SCREENSHOT_DIR") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(name), &png).unwrap();
+    }
+    image::load_from_memory(&png).unwrap().to_rgb8()
+}
+
+/// `fc-list :lang=zh` names a font (Debian's fonts-noto-cjk): else the Chinese pages cannot
+/// render here; skips with a note, fails under `CI`.
+fn require_cjk_font() -> bool {
+    let listed = Command::new("fc-list")
+        .args([":lang=zh", "family"])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    if !listed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no Chinese font and CI is set: install fonts-noto-cjk (scripts/setup-env.sh)"
+        );
+        eprintln!("SKIPPED: no Chinese font (fc-list :lang=zh); install fonts-noto-cjk");
+    }
+    listed
+}
+
+#[test]
+fn the_chinese_page_and_board_draw_their_chinese_with_a_cjk_font() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    if !require_cjk_font() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = tmp.path().join("flight");
+    review::fixture::write_flight(&flight, &Default::default()).unwrap();
+    let page = tmp.path().join("report.html");
+    let board = tmp.path().join("board.html");
+    let run = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_review"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["--lang", "zh-CN"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    run(&[
+        "report".as_ref(),
+        flight.as_os_str(),
+        "--out".as_ref(),
+        page.as_os_str(),
+    ]);
+    run(&[
+        "score".as_ref(),
+        "--targets".as_ref(),
+        "../missions/targets-sample.geojson".as_ref(),
+        "--team".as_ref(),
+        "蓝队=../missions/targets-sample-alpha.geojson".as_ref(),
+        "--html".as_ref(),
+        board.as_os_str(),
+    ]);
+
+    let (_browser, mut cdp) = open_page(&chrome, &tmp.path().join("profile"), &file_url(&page));
+    cdp.call("DOM.enable", json!({}));
+    cdp.call("CSS.enable", json!({}));
+    for selector in ["h1", "#cand-1 h3", "#cand-1 button.confirm", "#cand-1 th"] {
+        let fonts = fonts_of(&mut cdp, selector);
+        assert!(drawn_in_cjk(&fonts), "{selector}: drawn with {fonts:?}");
+    }
+    // The script's words too (no click here: a decision not downloaded would hold the
+    // navigation below in a "leave the page?" dialog).
+    assert_eq!(
+        cdp.eval("document.getElementById('status-1').textContent"),
+        json!("未决定")
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('decided-count').textContent"),
+        json!("已决定 0 / 3")
+    );
+    let img = screenshot(&mut cdp, "review-report-zh.png");
+    let dark = img
+        .pixels()
+        .filter(|p| p.0.iter().all(|c| *c < 100))
+        .count();
+    assert!(dark > 5_000, "only {dark} dark pixels: is the text drawn?");
+
+    cdp.call("Page.navigate", json!({"url": file_url(&board)}));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cdp.eval("document.readyState === 'complete' && location.href.endsWith('board.html')")
+        != json!(true)
+    {
+        assert!(Instant::now() < deadline, "the board did not load");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for selector in ["h1", "th", "td"] {
+        let fonts = fonts_of(&mut cdp, selector);
+        assert!(
+            drawn_in_cjk(&fonts),
+            "board {selector}: drawn with {fonts:?}"
+        );
+    }
+    screenshot(&mut cdp, "board-zh.png");
 }

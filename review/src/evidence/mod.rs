@@ -86,6 +86,8 @@ pub struct ExportOptions {
     pub aircraft: String,
     /// The office's key: the manifest head is signed with it (see [`signature`]).
     pub signing_key: Option<signature::SecretKey>,
+    /// The language of the KML names and the CSV headings.
+    pub lang: qly_i18n::Lang,
 }
 
 /// What the package records of one confirmed decision.
@@ -348,8 +350,8 @@ fn write_package(
     write_geopackage(&stage.join(CANDIDATES_GPKG), &[&cands, &sights])?;
     let name = crate::report::flight_name(flight.folder.root());
     for (rel, text) in [
-        ("candidates.kml", tables::kml(&name, &records)),
-        ("candidates.csv", tables::csv(&records)),
+        ("candidates.kml", tables::kml(&name, &records, options.lang)),
+        ("candidates.csv", tables::csv(&records, options.lang)),
     ] {
         let p = stage.join(rel);
         std::fs::write(&p, text).map_err(io_err(&p, "writing"))?;

@@ -2,7 +2,7 @@
 //! needs to say about a finding (when, where in both datums, which photo, from which
 //! aircraft at what height, how sure, how precise, who confirmed it).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
@@ -10,7 +10,9 @@ use qly_flight::record::{CameraRecord, CandidateRecord, HorizontalError};
 
 use crate::flight::utc_and_china_time;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Serialized into the package's manifest (one `candidate` entry each) and read back from it
+/// by the printable inspection record (`review record`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldRecord {
     /// The candidate's id within its flight.
     pub candidate_id: u64,

@@ -3,19 +3,23 @@
 
 use std::fmt::Write;
 
+use qly_i18n::Lang;
+
 use super::record::FieldRecord;
 
 fn xml_escape(s: &str) -> String {
     crate::report::escape_html(s)
 }
 
-/// A KML 2.2 document with one Placemark per record.
-pub fn kml(flight: &str, records: &[FieldRecord]) -> String {
+/// A KML 2.2 document with one Placemark per record. Names are in `lang`; each ExtendedData
+/// field keeps its machine name and carries its `lang` title as `displayName`, which Google
+/// Earth and GIS tools show.
+pub fn kml(flight: &str, records: &[FieldRecord], lang: Lang) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n<name>{} confirmed candidates</name>\n",
-        xml_escape(flight)
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n<name>{}</name>\n",
+        xml_escape(&lang.t_args("kml-document", &[("flight", flight.into())]))
     );
     for r in records {
         let data = [
@@ -33,15 +37,19 @@ pub fn kml(flight: &str, records: &[FieldRecord]) -> String {
         ];
         let _ = write!(
             s,
-            "<Placemark id=\"candidate-{id}\">\n<name>{id} {class}</name>\n<TimeStamp><when>{t}</when></TimeStamp>\n<ExtendedData>\n",
+            "<Placemark id=\"candidate-{id}\">\n<name>{name}</name>\n<TimeStamp><when>{t}</when></TimeStamp>\n<ExtendedData>\n",
             id = r.candidate_id,
-            class = xml_escape(&r.class),
+            name = xml_escape(&lang.t_args(
+                "kml-placemark",
+                &[("id", r.candidate_id.into()), ("class", r.class.as_str().into())]
+            )),
             t = xml_escape(&r.time_utc)
         );
         for (k, v) in data {
             let _ = writeln!(
                 s,
-                "<Data name=\"{k}\"><value>{}</value></Data>",
+                "<Data name=\"{k}\"><displayName>{}</displayName><value>{}</value></Data>",
+                xml_escape(&lang.t(&format!("field-{}", k.replace('_', "-")))),
                 xml_escape(&v)
             );
         }
@@ -67,11 +75,40 @@ fn opt(v: Option<f64>) -> String {
     v.map_or(String::new(), |v| format!("{v:.2}"))
 }
 
-pub const CSV_HEADER: &str = "candidate_id,class,time_utc,time_local,lat_wgs84_deg,lon_wgs84_deg,lat_gcj02_deg,lon_gcj02_deg,photo_file,aircraft,height_above_ground_m,confidence_max,sightings,ce90_m,confirmed_by,uid";
+/// The CSV's columns by machine name; the header row gives each its `lang` title
+/// (`field-<name>` in the catalogue).
+pub const CSV_COLUMNS: [&str; 16] = [
+    "candidate_id",
+    "class",
+    "time_utc",
+    "time_local",
+    "lat_wgs84_deg",
+    "lon_wgs84_deg",
+    "lat_gcj02_deg",
+    "lon_gcj02_deg",
+    "photo_file",
+    "aircraft",
+    "height_above_ground_m",
+    "confidence_max",
+    "sightings",
+    "ce90_m",
+    "confirmed_by",
+    "uid",
+];
 
-/// One row per record (RFC 4180 quoting).
-pub fn csv(records: &[FieldRecord]) -> String {
-    let mut s = String::from(CSV_HEADER);
+/// The header row in `lang`.
+pub fn csv_header(lang: Lang) -> String {
+    CSV_COLUMNS
+        .iter()
+        .map(|k| csv_field(&lang.t(&format!("field-{}", k.replace('_', "-")))))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A UTF-8 BOM, then one row per record (RFC 4180 quoting), headings in `lang`.
+pub fn csv(records: &[FieldRecord], lang: Lang) -> String {
+    let mut s = String::from(crate::render::UTF8_BOM);
+    s.push_str(&csv_header(lang));
     s.push_str("\r\n");
     for r in records {
         let row = [
@@ -101,6 +138,21 @@ pub fn csv(records: &[FieldRecord]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use qly_i18n::Lang;
+
+    /// The headings (CSV and KML) are computed from the column names, so the catalogue scan
+    /// cannot see them: check every one is there.
+    #[test]
+    fn every_column_has_a_title_in_every_language() {
+        for lang in Lang::ALL {
+            for k in super::CSV_COLUMNS {
+                let id = format!("field-{}", k.replace('_', "-"));
+                assert!(lang.has(&id), "{lang}: {id}");
+            }
+        }
+        assert!(super::csv_header(Lang::ZhCn).starts_with("候选编号,"));
+    }
+
     #[test]
     fn csv_quotes_commas_and_quotes() {
         assert_eq!(super::csv_field("a,b"), "\"a,b\"");

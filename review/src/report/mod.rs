@@ -18,11 +18,18 @@ use image::DynamicImage;
 use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
 use qly_flight::folder::Entry;
-use qly_flight::record::CandidateRecord;
+use qly_flight::record::{CandidateRecord, HorizontalError};
+
+use qly_i18n::Lang;
 
 use crate::flight::{utc_and_china_time, Flight, FlightWarning, TrackSource};
 
 const SCRIPT: &str = include_str!("page.js");
+
+/// The pages' fonts: CJK-capable ones first (Debian's fonts-noto-cjk, Adobe's name for the
+/// same family, the usual Linux, Windows and macOS Chinese fonts), so that Chinese text never
+/// falls back to a font without its glyphs (tofu boxes).
+pub const CJK_FONT_STACK: &str = "\"Noto Sans CJK SC\", \"Source Han Sans SC\", \"WenQuanYi Micro Hei\", \"Microsoft YaHei\", \"PingFang SC\", system-ui, sans-serif";
 
 /// Largest side of the whole-frame thumbnail, pixels.
 pub const FRAME_THUMB_PX: u32 = 360;
@@ -86,6 +93,7 @@ fn candidate_card(
     flight: &Flight,
     frames: &mut HashMap<String, FrameImage>,
     warnings: &mut Vec<String>,
+    lang: Lang,
 ) -> String {
     let frame = frames
         .entry(c.best.file.clone())
@@ -96,11 +104,11 @@ fn candidate_card(
                 .and_then(|c| thumbs::data_uri(&c).ok())
                 .map(|uri| {
                     format!(
-                        r#"<img class="crop" alt="crop of candidate {}" src="{uri}">"#,
-                        c.id
+                        r#"<img class="crop" alt="{}" src="{uri}">"#,
+                        escape_html(&lang.t_args("card-crop-alt", &[("id", c.id.into())]))
                     )
                 })
-                .unwrap_or_else(|| placeholder("box outside the frame"));
+                .unwrap_or_else(|| placeholder(&lang.t("card-box-outside")));
             let full =
                 thumbs::data_uri(&thumbs::frame_with_box(img, c.best.bbox_px, FRAME_THUMB_PX))
                     .map(|uri| {
@@ -109,15 +117,29 @@ fn candidate_card(
                             escape_html(&c.best.file)
                         )
                     })
-                    .unwrap_or_else(|e| placeholder(&format!("frame not encodable: {e}")));
+                    .unwrap_or_else(|e| {
+                        placeholder(&lang.t_args(
+                            "card-frame-not-encodable",
+                            &[("error", e.to_string().into())],
+                        ))
+                    });
             (crop, full)
         }
         FrameImage::Missing(path) => {
-            let t = format!("frame missing: {}", path.display());
+            let t = lang.t_args(
+                "card-frame-missing",
+                &[("path", path.display().to_string().into())],
+            );
             (placeholder(&t), placeholder(&t))
         }
         FrameImage::Unreadable(path, e) => {
-            let w = format!("{}: frame unreadable: {e}", path.display());
+            let w = lang.t_args(
+                "card-frame-unreadable",
+                &[
+                    ("path", path.display().to_string().into()),
+                    ("error", e.as_str().into()),
+                ],
+            );
             if !warnings.contains(&w) {
                 warnings.push(w.clone());
             }
@@ -134,7 +156,9 @@ fn candidate_card(
     let hag = flight
         .best_frame(c)
         .and_then(|f| f.camera.height_above_ground_m)
-        .map_or("unknown".to_string(), |h| format!("{h:.1} m"));
+        .map_or(lang.t("unknown"), |h| {
+            lang.t_args("metres", &[("m", format!("{h:.1}").into())])
+        });
     let confirmed = flight.is_confirmed(c);
     let (extra_class, badge) = if confirmed {
         ("", String::new())
@@ -142,16 +166,22 @@ fn candidate_card(
         (
             " unconfirmed",
             format!(
-                r#" <span class="unconf-badge">unconfirmed: {} of {} photos</span>"#,
-                c.sightings,
-                flight.view.confirmation().min_sightings()
+                r#" <span class="unconf-badge">{}</span>"#,
+                escape_html(&lang.t_args(
+                    "card-unconfirmed-badge",
+                    &[
+                        ("seen", c.sightings.into()),
+                        ("needed", flight.view.confirmation().min_sightings().into()),
+                    ],
+                ))
             ),
         )
     };
     let uid = flight.uid(c.id);
     let uid_row = uid.as_deref().map_or(String::new(), |u| {
         format!(
-            "<tr><th>id across flights</th><td class=\"uid\">{}</td></tr>\n",
+            "<tr><th>{}</th><td class=\"uid\">{}</td></tr>\n",
+            escape_html(&lang.t("card-uid")),
             escape_html(u)
         )
     });
@@ -159,46 +189,104 @@ fn candidate_card(
     let _ = write!(
         s,
         r#"<section class="cand undecided{extra_class}" id="cand-{id}" data-uid="{uid_attr}">
-<h3>Candidate {id} <span class="cls">{class}</span> <span class="status" id="status-{id}">undecided</span>{badge}</h3>
-<div class="imgs"><figure>{crop_html}<figcaption>crop (best view)</figcaption></figure><figure>{frame_html}<figcaption>{file}</figcaption></figure></div>
+<h3>{t_candidate} <span class="cls">{class}</span> <span class="status" id="status-{id}">{t_undecided}</span>{badge}</h3>
+<div class="imgs"><figure>{crop_html}<figcaption>{t_crop}</figcaption></figure><figure>{frame_html}<figcaption>{file}</figcaption></figure></div>
 <table>
-<tr><th>class</th><td>{class}</td></tr>
-<tr><th>confidence</th><td>max {cmax:.2}, mean {cmean:.2}</td></tr>
-<tr><th>best view time</th><td>{utc} (UTC)<br>{cst} (China Standard Time)</td></tr>
-<tr><th>seen</th><td>{first_utc} to {last_utc} (UTC)</td></tr>
-<tr><th>WGS-84 (GPS)</th><td class="wgs84">{lat}, {lon}</td></tr>
-<tr><th>GCJ-02 (Amap, Tencent maps; Baidu maps use BD-09, not this)</th><td class="gcj02">{glat}, {glon}</td></tr>
-<tr><th>position</th><td>{attribution}</td></tr>
-<tr><th>sightings</th><td>{sightings}</td></tr>
-<tr><th>predicted error</th><td>CE90 {ce90:.1} m, CEP50 {cep50:.1} m; 1-sigma ellipse {smaj:.1} x {smin:.1} m, major axis {brg:.0}&deg; from north</td></tr>
-<tr><th>camera</th><td>height above ground {hag}, slant range {slant:.1} m</td></tr>
-<tr><th>revision</th><td>{rev}</td></tr>
+<tr><th>{t_class}</th><td>{class}</td></tr>
+<tr><th>{t_confidence}</th><td>{confidence}</td></tr>
+<tr><th>{t_best_time}</th><td>{utc} ({t_utc})<br>{cst} ({t_cst})</td></tr>
+<tr><th>{t_seen}</th><td>{first_utc} – {last_utc} ({t_utc})</td></tr>
+<tr><th>{t_wgs84}</th><td class="wgs84">{lat}, {lon}</td></tr>
+<tr><th>{t_gcj02}</th><td class="gcj02">{glat}, {glon}</td></tr>
+<tr><th>{t_position}</th><td>{attribution}</td></tr>
+<tr><th>{t_sightings}</th><td>{sightings}</td></tr>
+<tr><th>{t_error}</th><td>{error}</td></tr>
+<tr><th>{t_camera}</th><td>{camera}</td></tr>
+<tr><th>{t_revision}</th><td>{rev}</td></tr>
 {uid_row}</table>
-<p><button type="button" class="confirm" data-id="{id}" data-decision="confirmed">Confirm</button>
-<button type="button" class="reject" data-id="{id}" data-decision="rejected">Reject</button></p>
+<p><button type="button" class="confirm" data-id="{id}" data-decision="confirmed">{t_confirm}</button>
+<button type="button" class="reject" data-id="{id}" data-decision="rejected">{t_reject}</button></p>
 </section>
 "#,
         id = c.id,
-        class = escape_html(&c.class_name),
+        class = escape_html(&class_label(&c.class_name, lang)),
         file = escape_html(&c.best.file),
-        cmax = c.confidence_max,
-        cmean = c.confidence_mean,
+        t_candidate = e(lang.t_args("card-candidate", &[("id", c.id.into())])),
+        t_undecided = e(lang.t("decision-undecided")),
+        t_crop = e(lang.t("card-crop")),
+        t_class = e(lang.t("card-class")),
+        t_confidence = e(lang.t("card-confidence")),
+        confidence = e(lang.t_args(
+            "card-confidence-value",
+            &[
+                ("max", format!("{:.2}", c.confidence_max).into()),
+                ("mean", format!("{:.2}", c.confidence_mean).into()),
+            ],
+        )),
+        t_best_time = e(lang.t("card-best-time")),
+        t_utc = e(lang.t("utc")),
+        t_cst = e(lang.t("china-standard-time")),
+        t_seen = e(lang.t("card-seen")),
+        t_wgs84 = e(lang.t("wgs84-label")),
+        t_gcj02 = e(lang.t("gcj02-label")),
+        t_position = e(lang.t("card-position")),
+        t_sightings = e(lang.t("card-sightings")),
+        t_error = e(lang.t("card-predicted-error")),
+        error = e(predicted_error(&c.error, lang)),
+        t_camera = e(lang.t("card-camera")),
+        camera = e(lang.t_args(
+            "card-camera-value",
+            &[
+                ("height", hag.into()),
+                ("slant", format!("{:.1}", c.best.slant_range_m).into()),
+            ],
+        )),
+        t_revision = e(lang.t("card-revision")),
+        t_confirm = e(lang.t("decision-confirm")),
+        t_reject = e(lang.t("decision-reject")),
         lat = fmt_deg(c.lat_deg),
         lon = fmt_deg(c.lon_deg),
         glat = fmt_deg(gcj.lat_deg),
         glon = fmt_deg(gcj.lon_deg),
         attribution = escape_html(&c.attribution),
         sightings = c.sightings,
-        ce90 = c.error.ce90_m,
-        cep50 = c.error.cep50_m,
-        smaj = c.error.sigma_major_m,
-        smin = c.error.sigma_minor_m,
-        brg = c.error.major_axis_bearing_deg,
-        slant = c.best.slant_range_m,
         rev = c.revision,
         uid_attr = escape_html(uid.as_deref().unwrap_or("")),
     );
     s
+}
+
+/// The predicted error of a candidate's position, in words: CE90, CEP50 and the 1-sigma
+/// ellipse.
+pub fn predicted_error(err: &HorizontalError, lang: Lang) -> String {
+    lang.t_args(
+        "predicted-error-value",
+        &[
+            ("ce90", format!("{:.1}", err.ce90_m).into()),
+            ("cep50", format!("{:.1}", err.cep50_m).into()),
+            ("major", format!("{:.1}", err.sigma_major_m).into()),
+            ("minor", format!("{:.1}", err.sigma_minor_m).into()),
+            (
+                "bearing",
+                format!("{:.0}", err.major_axis_bearing_deg).into(),
+            ),
+        ],
+    )
+}
+
+/// A detector class in `lang` (`class-<name>` in the catalogue), or its own name for a class
+/// the catalogue does not know (a model trained on new classes still shows them).
+pub fn class_label(class: &str, lang: Lang) -> String {
+    let id = format!("class-{}", class.replace('_', "-"));
+    if lang.has(&id) {
+        lang.t(&id)
+    } else {
+        class.to_string()
+    }
+}
+
+fn e(s: String) -> String {
+    escape_html(&s)
 }
 
 /// Time of a candidate's best view: its frame's time, else its last sighting's time.
@@ -228,8 +316,8 @@ pub fn flight_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// Renders the review page of `flight`.
-pub fn render_report(flight: &Flight) -> Report {
+/// Renders the review page of `flight` in `lang`.
+pub fn render_report(flight: &Flight, lang: Lang) -> Report {
     let mut warnings: Vec<String> = flight.warnings.iter().map(|w| w.to_string()).collect();
     let mut frames = HashMap::new();
     // Confirmed candidates first (by id), then the unconfirmed ones (hidden by default).
@@ -240,7 +328,7 @@ pub fn render_report(flight: &Flight) -> Report {
     let cards: String = confirmed
         .iter()
         .chain(&unconfirmed)
-        .map(|c| candidate_card(c, flight, &mut frames, &mut warnings))
+        .map(|c| candidate_card(c, flight, &mut frames, &mut warnings, lang))
         .collect();
     let name = flight_name(flight.folder.root());
     let flight_id = flight.view.header.as_ref().map(|h| h.flight_id.to_string());
@@ -249,6 +337,14 @@ pub fn render_report(flight: &Flight) -> Report {
         "flight_id": flight_id,
         "journal_sha256": journal_sha256(flight),
         "decisions_file": Entry::Decisions.name(),
+        // The words the page's script writes (statuses, counts), in the page's language.
+        "text": {
+            "undecided": lang.t("decision-undecided"),
+            "confirmed": lang.t("decision-confirmed"),
+            "rejected": lang.t("decision-rejected"),
+            "decided_of": lang.t_args("page-decided-of", &[("decided", "{n}".into()), ("shown", "{m}".into())]),
+            "not_downloaded": lang.t("page-not-downloaded"),
+        },
         "candidates": flight.candidates().iter().map(|c| serde_json::json!({
             "id": c.id, "revision": c.revision, "class": c.class_name,
             "confirmed": flight.is_confirmed(c), "uid": flight.uid(c.id),
@@ -258,21 +354,28 @@ pub fn render_report(flight: &Flight) -> Report {
         String::new()
     } else {
         format!(
-            r#"<p id="unconfirmed-switch"><label><input type="checkbox" id="show-unconfirmed"> show {} unconfirmed sightings</label> (candidates seen in fewer than {} photos; the companion did not report them)</p>"#,
-            unconfirmed.len(),
-            flight.view.confirmation().min_sightings()
+            r#"<p id="unconfirmed-switch"><label><input type="checkbox" id="show-unconfirmed"> {}</label> {}</p>"#,
+            e(lang.t_args(
+                "page-show-unconfirmed",
+                &[("count", unconfirmed.len().into())]
+            )),
+            e(lang.t_args(
+                "page-unconfirmed-why",
+                &[("needed", flight.view.confirmation().min_sightings().into())]
+            ))
         )
     };
     let track_note = match flight.track_source {
-        TrackSource::Telemetry => format!(
-            "Flown track: {} positions from {} (GLOBAL_POSITION_INT).",
-            flight.track.len(),
-            Entry::Telemetry.name()
+        TrackSource::Telemetry => lang.t_args(
+            "page-track-telemetry",
+            &[
+                ("count", flight.track.len().into()),
+                ("file", Entry::Telemetry.name().into()),
+            ],
         ),
-        TrackSource::FrameRecords => format!(
-            "Flown track: NO TELEMETRY LOG; drawn from the {} photos' camera positions.",
-            flight.track.len()
-        ),
+        TrackSource::FrameRecords => {
+            lang.t_args("page-track-frames", &[("count", flight.track.len().into())])
+        }
     };
     let first = flight.view.frames.values().map(|f| f.t_utc_us).min();
     let last = flight.view.frames.values().map(|f| f.t_utc_us).max();
@@ -280,9 +383,16 @@ pub fn render_report(flight: &Flight) -> Report {
         (Some(a), Some(b)) => {
             let (au, ac) = utc_and_china_time(a);
             let (bu, _) = utc_and_china_time(b);
-            format!("Photos {au} to {bu} (UTC); start {ac} China Standard Time.")
+            lang.t_args(
+                "page-photo-span",
+                &[
+                    ("first", au.into()),
+                    ("last", bu.into()),
+                    ("start_cst", ac.into()),
+                ],
+            )
         }
-        _ => "No photos in the journal.".to_string(),
+        _ => lang.t("page-no-photos"),
     };
     let warn_html = if warnings.is_empty() {
         String::new()
@@ -291,7 +401,10 @@ pub fn render_report(flight: &Flight) -> Report {
             .iter()
             .map(|w| format!("<li>{}</li>", escape_html(w)))
             .collect();
-        format!(r#"<div id="warnings"><h2>Warnings</h2><ul>{items}</ul></div>"#)
+        format!(
+            r#"<div id="warnings"><h2>{}</h2><ul>{items}</ul></div>"#,
+            e(lang.t("board-warnings"))
+        )
     };
     let missing_frames = flight
         .warnings
@@ -302,11 +415,11 @@ pub fn render_report(flight: &Flight) -> Report {
     let _ = write!(
         html,
         r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{html_lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Flight review: {name}</title>
+<title>{title}</title>
 <style>
-body {{ font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1a1a1a; background: #fff; }}
+body {{ font: 14px/1.4 {fonts}; margin: 16px; color: #1a1a1a; background: #fff; }}
 h1 {{ font-size: 20px; }} h2 {{ font-size: 17px; }}
 #map {{ border: 1px solid #bbb; max-width: 100%; height: auto; }}
 #warnings {{ background: #fff4d6; border: 1px solid #e0b040; padding: 4px 12px; }}
@@ -331,39 +444,64 @@ body:not(.show-unconfirmed) .unconfirmed {{ display: none; }}
 #unsaved {{ color: #a05000; font-weight: bold; }}
 </style></head>
 <body>
-<h1>Flight review: {name_h}</h1>
-<p>{candidates} confirmed candidates ({unconfirmed_n} unconfirmed), {frames} photos, {sightings} sightings. {span}<br>{track_note}{missing}</p>
+<h1>{title}</h1>
+<p>{summary} {span}<br>{track_note}{missing}</p>
 {warn_html}
-<h2>Map</h2>
+<h2>{t_map}</h2>
 {svg}
-<p class="legend"><span>dashed blue: planned lanes</span><span>black line: flown track</span><span>white dots: photo points</span><span>red: candidates with CE90 circle (shaded) and 1-sigma ellipse (dashed)</span><span>local east/north metres, north up</span></p>
-<h2>Candidates <small id="decided-count"></small></h2>
+<p class="legend">{legend}</p>
+<h2>{t_candidates} <small id="decided-count"></small></h2>
 {switch}
-<p>Coordinates: WGS-84 is what GPS, GIS tools and the exports use; GCJ-02 is the offset datum
-of Chinese map apps (Amap/Gaode, Tencent): paste that pair there. Baidu maps use BD-09, a
-further offset, so neither pair is right in Baidu.</p>
+<p>{t_datums}</p>
 {cards}
-<h2>Decisions</h2>
-<p>Decisions are kept by this browser for this flight until you download them.
-<label>Inspector (name and badge number): <input type="text" id="inspector" size="30"></label></p>
-<p><button type="button" id="download">Download {decisions_file}</button> <span id="unsaved"></span></p>
+<h2>{t_decisions}</h2>
+<p>{t_kept}
+<label>{t_inspector} <input type="text" id="inspector" size="30"></label></p>
+<p><button type="button" id="download">{t_download}</button> <span id="unsaved"></span></p>
 <pre id="decisions-json"></pre>
 <script type="application/json" id="flight-data">{data}</script>
 <script>{SCRIPT}</script>
 </body></html>
 "#,
-        name = escape_html(&name),
-        name_h = escape_html(&name),
-        candidates = confirmed.len(),
-        unconfirmed_n = unconfirmed.len(),
-        decisions_file = Entry::Decisions.name(),
-        frames = flight.view.frames.len(),
-        sightings = flight.view.sightings.len(),
+        html_lang = lang.tag(),
+        fonts = CJK_FONT_STACK,
+        title = e(lang.t_args("page-title", &[("flight", name.as_str().into())])),
+        summary = e(lang.t_args(
+            "page-summary",
+            &[
+                ("confirmed", confirmed.len().into()),
+                ("unconfirmed", unconfirmed.len().into()),
+                ("photos", flight.view.frames.len().into()),
+                ("sightings", flight.view.sightings.len().into()),
+            ],
+        )),
+        span = e(span),
+        track_note = e(track_note),
         missing = if missing_frames > 0 {
-            format!("<br><b>{missing_frames} frame(s) missing</b> (see warnings).")
+            format!(
+                "<br><b>{}</b>",
+                e(lang.t_args("page-frames-missing", &[("count", missing_frames.into())]))
+            )
         } else {
             String::new()
         },
+        t_map = e(lang.t("page-map")),
+        legend = [
+            "legend-lanes",
+            "legend-track",
+            "legend-photos",
+            "legend-candidates",
+            "legend-frame",
+        ]
+        .iter()
+        .map(|id| format!("<span>{}</span>", e(lang.t(id))))
+        .collect::<String>(),
+        t_candidates = e(lang.t("page-candidates")),
+        t_datums = e(lang.t("page-datums")),
+        t_decisions = e(lang.t("page-decisions")),
+        t_kept = e(lang.t("page-decisions-kept")),
+        t_inspector = e(lang.t("page-inspector")),
+        t_download = e(lang.t_args("page-download", &[("file", Entry::Decisions.name().into())])),
         svg = map::svg(flight),
         data = script_json(&data),
     );

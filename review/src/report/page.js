@@ -72,16 +72,16 @@
       var d = decisions[c.id];
       var el = document.getElementById("status-" + c.id);
       var card = document.getElementById("cand-" + c.id);
-      el.textContent = d ? d.decision : "undecided";
+      el.textContent = data.text[d ? d.decision : "undecided"];
       card.classList.remove("undecided", "confirmed", "rejected");
       card.classList.add(d ? d.decision : "undecided");
     });
     var shown = data.candidates.filter(function (c) { return c.confirmed; });
     var n = shown.filter(function (c) { return decisions[c.id]; }).length;
     document.getElementById("decided-count").textContent =
-      n + " of " + shown.length + " decided";
+      data.text.decided_of.replace("{n}", n).replace("{m}", shown.length);
     document.getElementById("unsaved").textContent = unsaved()
-      ? "decisions not yet downloaded" : "";
+      ? data.text.not_downloaded : "";
   }
 
   document.addEventListener("click", function (ev) {
