@@ -36,6 +36,7 @@ pub mod model;
 pub mod patrol;
 pub mod render;
 pub mod report;
+pub mod river_fixture;
 pub mod score;
 pub mod settings;
 pub mod tlog;
