@@ -79,6 +79,13 @@ pub fn read(path: &Path, area: &LatLonBox) -> Result<Basemap, MbTilesError> {
             source,
         },
     )?;
+    // SQLite opens any file lazily: read its schema now so that a file that is not a
+    // database says so as such.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
+        .map_err(|source| MbTilesError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let format = meta(&conn, path, "format")?.unwrap_or_else(|| "png".into());
     let ext = match format.as_str() {
         "png" => "png",

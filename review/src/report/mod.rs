@@ -188,6 +188,7 @@ fn labels() -> Value {
         "track_from_photos": "flown track (from photo camera positions: no telemetry)",
         "plan": "planned",
         "photo": "photo",
+        "photo_points": "photo points",
         "photos_layer": "photos of this flight",
         "basemap_layer": "basemap",
         "candidates_layer": "candidates",
@@ -517,7 +518,6 @@ pub fn render_report(flight: &Flight, options: &ReportOptions) -> Report {
 body {{ font: 14px/1.4 system-ui, sans-serif; margin: 16px; color: #1a1a1a; background: #fff; }}
 h1 {{ font-size: 20px; }} h2 {{ font-size: 17px; }}
 #map {{ height: 620px; max-height: 75vh; border: 1px solid #bbb; background: #f4f1ea; }}
-#map-box {{ position: sticky; top: 0; z-index: 10; background: #fff; padding-bottom: 4px; }}
 #filters {{ display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; margin: 6px 0; }}
 #filters fieldset {{ border: 1px solid #ccc; padding: 2px 8px; margin: 0; }}
 .qly-label {{ position: absolute; font: bold 12px system-ui, sans-serif; color: #7a1010; background: rgba(255,255,255,0.85); padding: 0 3px; border-radius: 3px; pointer-events: none; white-space: nowrap; z-index: 650; }}
@@ -602,4 +602,13 @@ further offset, so neither pair is right in Baidu.</p>
 
 fn layers_have_photos(data: &Value) -> bool {
     !data["map"]["photo_tiles"].is_null()
+}
+
+/// The JSON a rendered page carries (its `flight-data` block), for tools and tests that read
+/// a page back.
+pub fn page_data(html: &str) -> Option<Value> {
+    let start_tag = r#"<script type="application/json" id="flight-data">"#;
+    let start = html.find(start_tag)? + start_tag.len();
+    let len = html[start..].find("</script>")?;
+    serde_json::from_str(&html[start..start + len].replace("<\\/", "</")).ok()
 }

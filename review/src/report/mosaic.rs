@@ -92,7 +92,11 @@ impl PlacedPhoto {
         camera_lon_deg: f64,
         fp: &Footprint,
     ) -> Option<PlacedPhoto> {
-        let img = photo.thumbnail(PHOTO_PX, PHOTO_PX).to_rgba8();
+        let img = if photo.width().max(photo.height()) > PHOTO_PX {
+            photo.thumbnail(PHOTO_PX, PHOTO_PX).to_rgba8()
+        } else {
+            photo.to_rgba8()
+        };
         let sx = f64::from(img.width()) / fp.corners_px[1].0.max(1.0);
         let sy = f64::from(img.height()) / fp.corners_px[2].1.max(1.0);
         let dst = fp.corners_px.map(|(u, v)| (u * sx, v * sy));

@@ -256,9 +256,6 @@
     var card = document.getElementById("cand-" + id);
     card.classList.add("selected");
     card.scrollIntoView({ block: "start" });
-    // The sticky map covers the top of the window: scroll the card out from under it.
-    var box = document.getElementById("map-box").getBoundingClientRect();
-    window.scrollBy(0, -box.height - 8);
   }
 
   function buildMap() {
@@ -310,7 +307,7 @@
     })).addTo(map);
     var cands = L.layerGroup().addTo(map);
     overlays[T.candidates_layer] = cands;
-    overlays[T.photo] = photoDots;
+    overlays[T.photo_points] = photoDots;
     L.control.layers(null, overlays, { collapsed: false }).addTo(map);
     var markers = {};
     data.candidates.forEach(function (c) {
