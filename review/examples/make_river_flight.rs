@@ -10,8 +10,8 @@ use anyhow::{bail, Context, Result};
 
 /// The first LineString of a GeoJSON FeatureCollection (the corridor file's centreline).
 fn centreline(path: &PathBuf) -> Result<Vec<[f64; 2]>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     let v: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
     let line = v["features"]
@@ -21,7 +21,12 @@ fn centreline(path: &PathBuf) -> Result<Vec<[f64; 2]>> {
         .find(|f| f["geometry"]["type"] == "LineString")
         .with_context(|| format!("{}: no LineString feature", path.display()))?;
     let pts: Vec<[f64; 2]> = serde_json::from_value(line["geometry"]["coordinates"].clone())
-        .with_context(|| format!("{}: coordinates: expected [[lon, lat], ...]", path.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: coordinates: expected [[lon, lat], ...]",
+                path.display()
+            )
+        })?;
     if pts.len() < 2 {
         bail!("{}: the centreline has fewer than 2 points", path.display());
     }
@@ -39,7 +44,10 @@ fn main() -> Result<()> {
     ));
     let (mut photos, mut candidates, mut seed) = (304usize, 77usize, 7001u64);
     while let Some(a) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{a}: expected a value"));
+        let mut value = || {
+            args.next()
+                .with_context(|| format!("{a}: expected a value"))
+        };
         match a.as_str() {
             "--corridor" => corridor = PathBuf::from(value()?),
             "--photos" => photos = value()?.parse()?,

@@ -55,14 +55,20 @@ fn missing_frames_are_named_and_shown_as_placeholders() {
     // Candidate 1's best view is frame 2, candidate 2's frame 4: their cards say so in place
     // of the thumbnails.
     for (i, frame) in [(0, 2), (1, 4)] {
-        let expected = format!("frame missing: {}", dir.join(format!("frames/{frame}.jpg")).display());
+        let expected = format!(
+            "frame missing: {}",
+            dir.join(format!("frames/{frame}.jpg")).display()
+        );
         assert_eq!(cands[i]["missing"], json!(expected));
         assert!(cands[i].get("crop").is_none());
     }
     // Candidate 3's frame is there: two thumbnails beside the page.
     assert_eq!(cands[2]["crop"], json!("report-files/cards/3-crop.jpg"));
     let dir_of_page = page.parent().unwrap();
-    for f in ["report-files/cards/3-crop.jpg", "report-files/cards/3-frame.jpg"] {
+    for f in [
+        "report-files/cards/3-crop.jpg",
+        "report-files/cards/3-frame.jpg",
+    ] {
         image::open(dir_of_page.join(f)).unwrap();
     }
     assert!(!dir_of_page.join("report-files/cards/1-crop.jpg").exists());

@@ -419,7 +419,8 @@ fn poll(cdp: &mut Cdp, expr: &str, want: Value) {
     }
 }
 
-const MARKERS_ON_MAP: &str = "Object.keys(qlyMap.markers).filter(id => qlyMap.map.hasLayer(qlyMap.markers[id])).map(Number)";
+const MARKERS_ON_MAP: &str =
+    "Object.keys(qlyMap.markers).filter(id => qlyMap.map.hasLayer(qlyMap.markers[id])).map(Number)";
 
 #[test]
 fn a_marker_click_opens_its_card_and_the_filters_and_labels_work() {
@@ -482,7 +483,9 @@ fn a_marker_click_opens_its_card_and_the_filters_and_labels_work() {
     // Filters: without plumes (candidate 2), then at least 0.6 confidence (1: 0.88, 3: 0.52).
     cdp.click("#filter-class input[value=plume]");
     assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([1, 3]));
-    assert!(cdp.eval("getComputedStyle(document.getElementById('cand-2')).display") == json!("none"));
+    assert!(
+        cdp.eval("getComputedStyle(document.getElementById('cand-2')).display") == json!("none")
+    );
     cdp.eval(
         "(() => { const i = document.getElementById('filter-confidence'); i.value = '0.6'; \
          i.dispatchEvent(new Event('input')); })()",

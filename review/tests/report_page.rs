@@ -130,8 +130,11 @@ fn photo_pixel(page: &review::report::Report, lat: f64, lon: f64) -> Option<[u8;
     let f = page.files.iter().find(|f| f.path.starts_with(&prefix))?;
     let img = image::load_from_memory(&f.bytes).unwrap().to_rgba8();
     Some(
-        img.get_pixel((x - f64::from(tx) * 256.0) as u32, (y - f64::from(ty) * 256.0) as u32)
-            .0,
+        img.get_pixel(
+            (x - f64::from(tx) * 256.0) as u32,
+            (y - f64::from(ty) * 256.0) as u32,
+        )
+        .0,
     )
 }
 
@@ -213,10 +216,7 @@ fn write_mbtiles(path: &Path, format: &str) {
         .grown_m(200.0);
     let mut png = Vec::new();
     image::RgbImage::from_pixel(256, 256, image::Rgb([200, 190, 170]))
-        .write_to(
-            &mut std::io::Cursor::new(&mut png),
-            image::ImageFormat::Png,
-        )
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     for z in 10u8..=13 {
         let (x0, x1, y0, y1) = area.tiles(z);
@@ -259,7 +259,10 @@ fn an_mbtiles_basemap_is_cut_around_the_flight_and_written_beside_the_page() {
     let data = page_data(&html).unwrap();
     let b = &data["map"]["basemap"];
     assert_eq!(b["name"], json!("test basemap"));
-    assert_eq!((b["minz"].as_u64(), b["maxz"].as_u64()), (Some(10), Some(13)));
+    assert_eq!(
+        (b["minz"].as_u64(), b["maxz"].as_u64()),
+        (Some(10), Some(13))
+    );
     assert_eq!(b["ext"], json!("png"));
     // Each zoom's tile over the origin is there, at its XYZ (not TMS) row.
     for z in 10u8..=13 {
@@ -269,7 +272,10 @@ fn an_mbtiles_basemap_is_cut_around_the_flight_and_written_beside_the_page() {
             (x / 256.0) as u32,
             (y / 256.0) as u32
         ));
-        assert_eq!(image::open(&p).unwrap().to_rgb8().get_pixel(5, 5).0, [200, 190, 170]);
+        assert_eq!(
+            image::open(&p).unwrap().to_rgb8().get_pixel(5, 5).0,
+            [200, 190, 170]
+        );
     }
     let far = LatLonBox::around([(39.9, 116.4)]).unwrap();
     let (x, _, y, _) = far.tiles(12);
@@ -281,7 +287,11 @@ fn an_mbtiles_basemap_is_cut_around_the_flight_and_written_beside_the_page() {
     let pbf = tmp.path().join("vector.mbtiles");
     write_mbtiles(&pbf, "pbf");
     let notdb = tmp.path().join("notes.mbtiles");
-    std::fs::write(&notdb, "not a database, just text that is long enough to be read").unwrap();
+    std::fs::write(
+        &notdb,
+        "not a database, just text that is long enough to be read",
+    )
+    .unwrap();
     for (file, expected) in [
         (&pbf, "metadata 'format' is 'pbf': expected a raster format"),
         (&notdb, "cannot open as an MBTiles (SQLite) file"),

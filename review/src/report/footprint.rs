@@ -46,7 +46,9 @@ pub fn intrinsics(c: &CameraInfo) -> Option<CameraIntrinsics> {
 /// ground (no height above ground recorded, a corner above the horizon).
 pub fn footprint(frame: &FrameRecord, intrinsics: &CameraIntrinsics) -> Option<Footprint> {
     let cam = &frame.camera;
-    let hag = cam.height_above_ground_m.filter(|h| h.is_finite() && *h > 0.0)?;
+    let hag = cam
+        .height_above_ground_m
+        .filter(|h| h.is_finite() && *h > 0.0)?;
     let up_deg = if cam.camera_pitch_deg > -89.0 {
         cam.camera_yaw_deg
     } else {

@@ -73,19 +73,22 @@ fn meta(conn: &Connection, path: &Path, name: &str) -> Result<Option<String>, Mb
 /// Reads the tiles of `path` that cover `area`, every zoom the file has, deepest zooms left
 /// out first when more than [`MAX_TILES`] would be copied.
 pub fn read(path: &Path, area: &LatLonBox) -> Result<Basemap, MbTilesError> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(
-        |source| MbTilesError::Open {
-            path: path.to_path_buf(),
-            source,
-        },
-    )?;
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
+            MbTilesError::Open {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     // SQLite opens any file lazily: read its schema now so that a file that is not a
     // database says so as such.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .map_err(|source| MbTilesError::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map_err(|source| MbTilesError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let format = meta(&conn, path, "format")?.unwrap_or_else(|| "png".into());
     let ext = match format.as_str() {
         "png" => "png",

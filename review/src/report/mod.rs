@@ -149,56 +149,67 @@ fn deg7(v: f64) -> Value {
 }
 
 /// The words the page's script puts on each card, the filters and the map, in one place.
+const LABELS: &[(&str, &str)] = &[
+    ("candidate", "Candidate"),
+    ("class", "class"),
+    ("confidence", "confidence"),
+    ("max", "max"),
+    ("mean", "mean"),
+    ("best_time", "best view time"),
+    ("utc", "(UTC)"),
+    ("cst", "(China Standard Time)"),
+    ("seen", "seen"),
+    ("to", "to"),
+    ("wgs84", "WGS-84 (GPS)"),
+    ("gcj02", "GCJ-02 (Amap, Tencent maps; Baidu maps use BD-09, not this)"),
+    ("position", "position"),
+    ("sightings", "sightings"),
+    ("predicted_error", "predicted error"),
+    ("error_text", "CE90 {ce90} m, CEP50 {cep50} m; 1-sigma ellipse {smaj} x {smin} m, major axis {brg}\u{b0} from north"),
+    ("camera", "camera"),
+    ("camera_text", "height above ground {hag}, slant range {slant} m"),
+    ("unknown", "unknown"),
+    ("revision", "revision"),
+    ("uid", "id across flights"),
+    ("crop", "crop (best view)"),
+    ("crop_alt", "crop of candidate {id}"),
+    ("frame_alt", "frame {file}"),
+    ("confirm", "Confirm"),
+    ("reject", "Reject"),
+    ("unconfirmed_badge", "unconfirmed: {n} of {min} photos"),
+    ("undecided", "undecided"),
+    ("confirmed", "confirmed"),
+    ("rejected", "rejected"),
+    ("decided_count", "{n} of {total} decided"),
+    ("not_downloaded", "decisions not yet downloaded"),
+    ("shown_count", "{n} of {total} shown"),
+    ("track", "flown track"),
+    ("track_from_photos", "flown track (from photo camera positions: no telemetry)"),
+    ("plan", "planned"),
+    ("photo", "photo"),
+    ("photo_points", "photo points"),
+    ("photos_layer", "photos of this flight"),
+    ("basemap_layer", "basemap"),
+    ("candidates_layer", "candidates"),
+    ("map_missing", "The map library did not load."),
+];
+
 fn labels() -> Value {
-    json!({
-        "candidate": "Candidate",
-        "class": "class",
-        "confidence": "confidence",
-        "max": "max",
-        "mean": "mean",
-        "best_time": "best view time",
-        "utc": "(UTC)",
-        "cst": "(China Standard Time)",
-        "seen": "seen",
-        "to": "to",
-        "wgs84": "WGS-84 (GPS)",
-        "gcj02": "GCJ-02 (Amap, Tencent maps; Baidu maps use BD-09, not this)",
-        "position": "position",
-        "sightings": "sightings",
-        "predicted_error": "predicted error",
-        "error_text": "CE90 {ce90} m, CEP50 {cep50} m; 1-sigma ellipse {smaj} x {smin} m, major axis {brg}\u{b0} from north",
-        "camera": "camera",
-        "camera_text": "height above ground {hag}, slant range {slant} m",
-        "unknown": "unknown",
-        "revision": "revision",
-        "uid": "id across flights",
-        "crop": "crop (best view)",
-        "crop_alt": "crop of candidate {id}",
-        "frame_alt": "frame {file}",
-        "confirm": "Confirm",
-        "reject": "Reject",
-        "unconfirmed_badge": "unconfirmed: {n} of {min} photos",
-        "undecided": "undecided",
-        "confirmed": "confirmed",
-        "rejected": "rejected",
-        "decided_count": "{n} of {total} decided",
-        "not_downloaded": "decisions not yet downloaded",
-        "shown_count": "{n} of {total} shown",
-        "track": "flown track",
-        "track_from_photos": "flown track (from photo camera positions: no telemetry)",
-        "plan": "planned",
-        "photo": "photo",
-        "photo_points": "photo points",
-        "photos_layer": "photos of this flight",
-        "basemap_layer": "basemap",
-        "candidates_layer": "candidates",
-        "map_missing": "The map library did not load.",
-    })
+    Value::Object(
+        LABELS
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect(),
+    )
 }
 
 /// A candidate's card data. Thumbnails are files named in `crop`/`frame`; `missing` explains
 /// their absence.
-fn candidate_json(c: &CandidateRecord, flight: &Flight, thumbs: Option<&(String, String)>) -> Value {
+fn candidate_json(
+    c: &CandidateRecord,
+    flight: &Flight,
+    thumbs: Option<&(String, String)>,
+) -> Value {
     let (utc, cst) = utc_and_china_time(c.best_time_utc_us(flight));
     let (first_utc, _) = utc_and_china_time(c.first_t_utc_us);
     let (last_utc, _) = utc_and_china_time(c.last_t_utc_us);
@@ -401,7 +412,12 @@ pub fn render_report(flight: &Flight, options: &ReportOptions) -> Report {
     let photo_index: serde_json::Map<String, Value> = pyramid
         .tiles
         .iter()
-        .map(|t| (format!("{}/{}/{}", t.z, t.x, t.y), json!(u8::from(t.ext == "png"))))
+        .map(|t| {
+            (
+                format!("{}/{}/{}", t.z, t.x, t.y),
+                json!(u8::from(t.ext == "png")),
+            )
+        })
         .collect();
     let photo_tiles = (!pyramid.tiles.is_empty()).then(|| {
         json!({

@@ -210,12 +210,22 @@ fn encode(z: u8, x: u32, y: u32, img: &RgbaImage) -> Option<Tile> {
         img.write_with_encoder(enc).ok()?;
         "png"
     };
-    Some(Tile { z, x, y, ext, bytes })
+    Some(Tile {
+        z,
+        x,
+        y,
+        ext,
+        bytes,
+    })
 }
 
 /// The deepest zoom whose pixels are no finer than the photos' (median) ground pixels.
 fn deepest_zoom(photos: &[PlacedPhoto]) -> u8 {
-    let mut g: Vec<f64> = photos.iter().map(|p| p.gsd_m).filter(|g| *g > 0.0).collect();
+    let mut g: Vec<f64> = photos
+        .iter()
+        .map(|p| p.gsd_m)
+        .filter(|g| *g > 0.0)
+        .collect();
     g.sort_by(f64::total_cmp);
     let gsd = g.get(g.len() / 2).copied().unwrap_or(1.0);
     let lat = photos.first().map_or(0.0, |p| p.bbox.south_deg);
@@ -242,7 +252,11 @@ pub fn pyramid(photos: &[PlacedPhoto]) -> Pyramid {
         .collect();
     let mut z = z_max;
     loop {
-        out.extend(level.iter().filter_map(|(&(x, y), img)| encode(z, x, y, img)));
+        out.extend(
+            level
+                .iter()
+                .filter_map(|(&(x, y), img)| encode(z, x, y, img)),
+        );
         if z == z_min {
             break;
         }

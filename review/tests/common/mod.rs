@@ -197,4 +197,3 @@ pub fn open_page(chrome: &Path, profile: &Path, url: &str) -> (Browser, Cdp) {
     }
     (browser, cdp)
 }
-
