@@ -166,7 +166,8 @@ fn interact(cdp: &mut Cdp, page: &Path) {
     let (smean, smax) = frames_during(
         cdp,
         "const h = document.body.scrollHeight; let y = 0; \
-         (function s() { y += 200; window.scrollTo(0, y); if (y < h) requestAnimationFrame(s); })();",
+         window.qlyStop = false; \
+         (function s() { y += 200; window.scrollTo(0, y); if (y < h && !window.qlyStop) requestAnimationFrame(s); })();",
         3000,
     );
     let filled = cdp.eval("document.querySelectorAll('.cand.filled').length");
@@ -175,7 +176,7 @@ fn interact(cdp: &mut Cdp, page: &Path) {
          scroll frames mean {smean:.1} ms, longest {smax:.1} ms; cards built after scrolling {filled}"
     );
     cdp.eval(
-        "window.scrollTo(0, 0); (() => { const c = JSON.parse(document.getElementById('flight-data').textContent).candidates[0]; \
+        "window.qlyStop = true; window.scrollTo(0, 0); (() => { const c = JSON.parse(document.getElementById('flight-data').textContent).candidates[0]; \
          qlyMap.map.setView([c.lat, c.lon], 18, {animate: false}); })()",
     );
     screenshot(cdp, &format!("{stem}-zoomed-in.png"));

@@ -19,17 +19,22 @@ pub const TRACK_STEP_M: f64 = 3.0;
 pub struct LocalPlane {
     lat0_deg: f64,
     lon0_deg: f64,
+    /// Metres per radian of longitude (the mosaic converts millions of points).
+    m_per_rad_lon: f64,
 }
 
 impl LocalPlane {
     pub fn new(lat0_deg: f64, lon0_deg: f64) -> LocalPlane {
-        LocalPlane { lat0_deg, lon0_deg }
+        LocalPlane {
+            lat0_deg,
+            lon0_deg,
+            m_per_rad_lon: R_EARTH_M * lat0_deg.to_radians().cos(),
+        }
     }
 
     /// `(x east, y north)` in metres.
     pub fn to_xy(&self, lat_deg: f64, lon_deg: f64) -> (f64, f64) {
-        let x =
-            R_EARTH_M * self.lat0_deg.to_radians().cos() * (lon_deg - self.lon0_deg).to_radians();
+        let x = self.m_per_rad_lon * (lon_deg - self.lon0_deg).to_radians();
         let y = R_EARTH_M * (lat_deg - self.lat0_deg).to_radians();
         (x, y)
     }

@@ -172,13 +172,15 @@ fn render_tile(photos: &[PlacedPhoto], which: &[usize], z: u8, x: u32, y: u32) -
         .map(|&i| &photos[i])
         .filter(|p| p.bbox.intersects(&tile_box))
         .collect();
-    for py in 0..TILE_PX {
-        for px in 0..TILE_PX {
-            let (lat, lon) = mercator::from_world_px(
-                f64::from(x) * t + f64::from(px) + 0.5,
-                f64::from(y) * t + f64::from(py) + 0.5,
-                z,
-            );
+    // Latitude depends on the row only, longitude on the column only.
+    let lats: Vec<f64> = (0..TILE_PX)
+        .map(|py| mercator::from_world_px(0.0, f64::from(y) * t + f64::from(py) + 0.5, z).0)
+        .collect();
+    let lons: Vec<f64> = (0..TILE_PX)
+        .map(|px| mercator::from_world_px(f64::from(x) * t + f64::from(px) + 0.5, 0.0, z).1)
+        .collect();
+    for (py, &lat) in (0..TILE_PX).zip(&lats) {
+        for (px, &lon) in (0..TILE_PX).zip(&lons) {
             let best = near
                 .iter()
                 .filter_map(|p| p.sample(lat, lon))
