@@ -7,31 +7,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-
-/// The first LineString of a GeoJSON FeatureCollection (the corridor file's centreline).
-fn centreline(path: &PathBuf) -> Result<Vec<[f64; 2]>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    let line = v["features"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|f| f["geometry"]["type"] == "LineString")
-        .with_context(|| format!("{}: no LineString feature", path.display()))?;
-    let pts: Vec<[f64; 2]> = serde_json::from_value(line["geometry"]["coordinates"].clone())
-        .with_context(|| {
-            format!(
-                "{}: coordinates: expected [[lon, lat], ...]",
-                path.display()
-            )
-        })?;
-    if pts.len() < 2 {
-        bail!("{}: the centreline has fewer than 2 points", path.display());
-    }
-    Ok(pts)
-}
+use qly_core::corridor::Corridor;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -57,7 +33,12 @@ fn main() -> Result<()> {
         }
     }
     let options = review::river_fixture::RiverOptions {
-        centreline: centreline(&corridor)?,
+        centreline: Corridor::from_geojson(
+            &std::fs::read_to_string(&corridor)
+                .with_context(|| format!("{}: cannot read", corridor.display()))?,
+            &corridor.display().to_string(),
+        )?
+        .centreline,
         photos,
         candidates,
         seed,

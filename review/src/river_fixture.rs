@@ -24,8 +24,9 @@ use crate::tlog::{global_position_record, TrackPoint};
 /// What to write.
 #[derive(Debug, Clone)]
 pub struct RiverOptions {
-    /// The river's centreline, `[lon_deg, lat_deg]` (GeoJSON order), at least 2 points.
-    pub centreline: Vec<[f64; 2]>,
+    /// The river's centreline (a corridor file's: `qly_core::corridor::Corridor`), at least
+    /// 2 points.
+    pub centreline: Vec<GeoPoint>,
     pub photos: usize,
     pub candidates: usize,
     /// Seed of the candidates' places, classes and confidences.
@@ -61,14 +62,7 @@ struct Station {
     heading_deg: f64,
 }
 
-fn stations(line: &[[f64; 2]], n: usize) -> Vec<Station> {
-    let pts: Vec<GeoPoint> = line
-        .iter()
-        .map(|c| GeoPoint {
-            lat_deg: c[1],
-            lon_deg: c[0],
-        })
-        .collect();
+fn stations(pts: &[GeoPoint], n: usize) -> Vec<Station> {
     let seg: Vec<f64> = pts.windows(2).map(|w| w[0].distance_m(w[1])).collect();
     let total: f64 = seg.iter().sum();
     (0..n)
@@ -318,7 +312,8 @@ pub fn write_river_flight(dir: &Path, o: &RiverOptions) -> Result<usize, Fixture
     let fc = serde_json::json!({
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "properties": {"kind": "lane", "lane": 0},
-            "geometry": {"type": "LineString", "coordinates": o.centreline}}]
+            "geometry": {"type": "LineString", "coordinates":
+                o.centreline.iter().map(|p| [p.lon_deg, p.lat_deg]).collect::<Vec<_>>()}}]
     });
     std::fs::write(&path, fc.to_string()).map_err(io(&path))?;
     Ok(records.len())

@@ -231,7 +231,7 @@ fn patrol_and_score_read_the_flights_journal_and_its_confirmed_candidates() {
     let corridor = dir.join("corridor.geojson");
     std::fs::write(
         &corridor,
-        r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[106.95,27.05],[106.95,27.06]]}}"#,
+        r#"{"type":"Feature","properties":{"width_m":60},"geometry":{"type":"LineString","coordinates":[[106.95,27.05],[106.95,27.06]]}}"#,
     )
     .unwrap();
     let json = dir.join("figures.json");

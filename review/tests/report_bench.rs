@@ -21,7 +21,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{file_url, open_page, require_chromium, Cdp};
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn dir_bytes(p: &Path) -> (u64, usize) {
     let mut total = (0, 0);
@@ -39,13 +39,14 @@ fn dir_bytes(p: &Path) -> (u64, usize) {
     total
 }
 
-fn centreline() -> Vec<[f64; 2]> {
+fn centreline() -> Vec<qly_core::geodesy::GeoPoint> {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../missions/sample-corridor.geojson"
     );
-    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    serde_json::from_value(v["features"][0]["geometry"]["coordinates"].clone()).unwrap()
+    qly_core::corridor::Corridor::from_geojson(&std::fs::read_to_string(path).unwrap(), path)
+        .unwrap()
+        .centreline
 }
 
 fn wait(cdp: &mut Cdp, expr: &str) {

@@ -148,7 +148,8 @@ pub fn open_page(chrome: &Path, profile: &Path, url: &str) -> (Browser, Cdp) {
         .unwrap();
     let browser = Browser { child };
     let port_file = profile.join("DevToolsActivePort");
-    let deadline = Instant::now() + Duration::from_secs(30);
+    // Generous: on a loaded shared machine a big page can take tens of seconds to load.
+    let deadline = Instant::now() + Duration::from_secs(90);
     let port: u16 = loop {
         if let Ok(t) = std::fs::read_to_string(&port_file) {
             if let Some(Ok(p)) = t.lines().next().map(str::parse) {
