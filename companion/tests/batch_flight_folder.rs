@@ -266,7 +266,7 @@ fn an_sd_card_becomes_a_flight_folder_that_review_reads_as_a_live_one() {
     assert_eq!(c.sightings, 10, "{c:#?}");
 
     // `review report`.
-    let page = review::report::render_report(&flight);
+    let page = review::report::render_report(&flight, &review::report::ReportOptions::default());
     assert!(page.html.contains("NO TELEMETRY LOG"), "track from photos");
     assert!(page.html.contains("10 photos"), "the frames counted");
 

@@ -121,6 +121,27 @@ page-inspector = Inspector (name and badge number):
 page-download = Download { $file }
 page-decided-of = { $decided } of { $shown } decided
 page-not-downloaded = decisions not yet downloaded
+page-shown-count = { $n } of { $total } shown
+page-utc-paren = (UTC)
+page-cst-paren = (China Standard Time)
+page-seen-value = { $first } to { $last } (UTC)
+page-frame-alt = frame { $file }
+page-filter-class = Class
+page-filter-decision = Decision
+page-filter-confidence = Confidence at least
+page-background-photos = Background: this flight's photos, placed by their camera poses on flat ground (an approximation: hills and tilt shift them by metres; the candidates' positions do not come from it).
+page-background-none = No photo background: the journal has no camera calibration (flight header) or no photo could be placed.
+page-basemap-zooms-left-out = basemap '{ $name }': zooms { $zooms } left out (more than { $max } tiles around the flight)
+legend-candidates-map = red: candidates with CE90 circle; click one for its card
+map-track = flown track
+map-track-from-photos = flown track (from photo camera positions: no telemetry)
+map-plan = planned
+map-photo = photo
+map-photo-points = photo points
+map-photos-layer = photos of this flight
+map-basemap-layer = basemap
+map-candidates-layer = candidates
+map-missing = The map library did not load.
 
 ## review export: the evidence package's KML and CSV (field titles: field-<column>)
 

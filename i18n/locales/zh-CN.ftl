@@ -117,6 +117,27 @@ page-inspector = 检查员（姓名和证件号）：
 page-download = 下载 { $file }
 page-decided-of = 已决定 { $decided } / { $shown }
 page-not-downloaded = 审核决定尚未下载
+page-shown-count = 显示 { $n } / { $total }
+page-utc-paren = （UTC）
+page-cst-paren = （北京时间）
+page-seen-value = { $first } 至 { $last }（UTC）
+page-frame-alt = 照片 { $file }
+page-filter-class = 类别
+page-filter-decision = 审核决定
+page-filter-confidence = 置信度不低于
+page-background-photos = 底图：本航次的照片，按相机位姿平铺在平地上（近似：起伏和倾斜会使其偏移数米；候选点位置不由它得出）。
+page-background-none = 无照片底图：日志中没有相机标定（航次头）或没有能放置的照片。
+page-basemap-zooms-left-out = 底图“{ $name }”：缩放级别 { $zooms } 未包含（航次周围超过 { $max } 张瓦片）
+legend-candidates-map = 红色：候选点及其 CE90 圆；点击可查看卡片
+map-track = 飞行轨迹
+map-track-from-photos = 飞行轨迹（由照片相机位置绘制：无遥测）
+map-plan = 计划
+map-photo = 照片
+map-photo-points = 拍照点
+map-photos-layer = 本航次照片
+map-basemap-layer = 底图
+map-candidates-layer = 候选点
+map-missing = 地图库未能加载。
 
 ## review export：证据包的 KML 和 CSV（字段标题：field-<列名>）
 

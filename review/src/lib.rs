@@ -38,6 +38,7 @@ pub mod patrol;
 pub mod record;
 pub mod render;
 pub mod report;
+pub mod river_fixture;
 pub mod score;
 pub mod settings;
 pub mod tlog;

@@ -69,9 +69,17 @@ enum Command {
 struct ReportArgs {
     /// The flight folder (its journal, frames, telemetry log and plan).
     flight_dir: PathBuf,
-    /// Where to write the page; default: the flight folder's review page.
+    /// Where to write the page; default: the flight folder's review page. Its images go
+    /// into a folder beside it named after it (`report.html` -> `report-files/`).
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+    /// An offline basemap (raster MBTiles) drawn under the flight's photos; the tiles
+    /// around the flight are copied beside the page.
+    #[arg(long, value_name = "FILE")]
+    mbtiles: Option<PathBuf>,
+    /// Leave the flight's photos off the map's background.
+    #[arg(long)]
+    no_photo_background: bool,
 }
 
 #[derive(clap::Args)]
@@ -352,12 +360,33 @@ fn warn(lang: Lang, w: &dyn std::fmt::Display) {
 
 fn report(a: &ReportArgs, lang: Lang) -> Result<()> {
     let flight = review::flight::read_flight(&a.flight_dir)?;
-    let page = review::report::render_report(&flight, lang);
+    let out = a.out.clone().unwrap_or_else(|| flight.folder.report());
+    let basemap = match &a.mbtiles {
+        Some(path) => {
+            let area = review::report::map::extent(&flight)
+                .with_context(|| {
+                    format!(
+                        "{}: no positions in the flight to cut the basemap around",
+                        a.flight_dir.display()
+                    )
+                })?
+                // Some context around the river.
+                .grown_m(1000.0);
+            Some(review::report::mbtiles::read(path, &area)?)
+        }
+        None => None,
+    };
+    let options = review::report::ReportOptions {
+        assets_dir: review::report::assets_dir_for(&out),
+        photo_background: !a.no_photo_background,
+        basemap,
+        lang,
+    };
+    let page = review::report::render_report(&flight, &options);
     for w in &page.warnings {
         warn(lang, w);
     }
-    let out = a.out.clone().unwrap_or_else(|| flight.folder.report());
-    std::fs::write(&out, &page.html).with_context(|| format!("{}: cannot write", out.display()))?;
+    page.write(&out)?;
     let confirmed = flight.confirmed().count();
     println!(
         "{}",

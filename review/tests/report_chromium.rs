@@ -3,54 +3,21 @@
 //! decisions, and the file the "Download decisions.json" button saves drives `review export`.
 //!
 //! Needs Debian's `chromium` (or `QLY_CHROMIUM`); skips with a note when absent, fails under
-//! `CI`. `QLY_SCREENSHOT_DIR=DIR` keeps the screenshot for a human to look at.
+//! `CI`. `QLY_SCREENSHOT_DIR=DIR` keeps the screenshots for a human to look at.
+//!
+//! The map: a real click on a candidate's marker opens (fills, scrolls to and marks) its
+//! card; the class, confidence and decision filters take candidates off the map and the list;
+//! zoomed out until the markers meet, their labels do not overprint.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{file_url, open_page, require_chromium, Cdp, FLAGS};
 use serde_json::{json, Value};
-use tungstenite::{Message, WebSocket};
-
-fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("QLY_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-fn require_chromium() -> Option<PathBuf> {
-    let c = chromium();
-    if c.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium not found and CI is set: install it (scripts/setup-env.sh)"
-        );
-        eprintln!("SKIPPED: chromium not found (install Debian `chromium` or set QLY_CHROMIUM)");
-    }
-    c
-}
-
-const FLAGS: [&str; 7] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-];
+use tungstenite::Message;
 
 /// A flight folder with frame 4 missing, and its report.
 fn make_report(dir: &Path) -> (PathBuf, String) {
@@ -75,10 +42,6 @@ fn make_report(dir: &Path) -> (PathBuf, String) {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     (flight, String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn file_url(p: &Path) -> String {
-    format!("file://{}", p.canonicalize().unwrap().display())
 }
 
 #[test]
@@ -120,156 +83,11 @@ fn the_page_renders_in_chromium_and_is_not_blank() {
         "only {non_white} of {total} pixels are not white"
     );
     assert!(colours.len() > 200, "only {} colours", colours.len());
-    // The map's background colour (#f4f1ea) is on screen: the SVG rendered.
+    // The map's background colour (#f4f1ea) is on screen: the map rendered.
     assert!(img.pixels().filter(|p| p.0 == [0xf4, 0xf1, 0xea]).count() > 10_000);
     if let Some(dir) = std::env::var_os("QLY_SCREENSHOT_DIR") {
         std::fs::copy(&shot, Path::new(&dir).join("review-report.png")).unwrap();
     }
-}
-
-struct Browser {
-    child: Child,
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-struct Cdp {
-    ws: WebSocket<tungstenite::stream::MaybeTlsStream<TcpStream>>,
-    next_id: u64,
-}
-
-impl Cdp {
-    fn call(&mut self, method: &str, params: Value) -> Value {
-        self.next_id += 1;
-        let id = self.next_id;
-        let msg = json!({"id": id, "method": method, "params": params});
-        self.ws.send(Message::text(msg.to_string())).unwrap();
-        loop {
-            let m = self.ws.read().unwrap();
-            let Message::Text(t) = m else { continue };
-            let v: Value = serde_json::from_str(t.as_str()).unwrap();
-            if v["id"] == json!(id) {
-                assert!(v.get("error").is_none(), "{method}: {v}");
-                return v["result"].clone();
-            }
-        }
-    }
-
-    fn eval(&mut self, expr: &str) -> Value {
-        let r = self.call(
-            "Runtime.evaluate",
-            json!({"expression": expr, "returnByValue": true, "awaitPromise": true}),
-        );
-        assert!(r.get("exceptionDetails").is_none(), "{expr}: {r}");
-        r["result"]["value"].clone()
-    }
-
-    fn decisions(&mut self) -> Value {
-        let s = self.eval("window.qlyDecisions()");
-        serde_json::from_str(s.as_str().unwrap()).unwrap()
-    }
-
-    /// A real mouse click (pressed + released) at the centre of the element.
-    fn click(&mut self, selector: &str) {
-        let r = self.eval(&format!(
-            "(() => {{ const e = document.querySelector('{selector}'); e.scrollIntoView({{block: 'center'}}); \
-             const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
-        ));
-        let (x, y) = (r[0].as_f64().unwrap(), r[1].as_f64().unwrap());
-        for kind in ["mousePressed", "mouseReleased"] {
-            self.call(
-                "Input.dispatchMouseEvent",
-                json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
-            );
-        }
-    }
-}
-
-/// The body of a plain HTTP GET; the DevTools server may not listen yet right after it wrote
-/// its port file, so errors are returned for the caller to retry.
-fn http_get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut bytes = Vec::new();
-    // The server closes the connection after the response; a reset after the body is fine.
-    let _ = s.read_to_end(&mut bytes);
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    Ok(text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default())
-}
-
-fn open_page(chrome: &Path, profile: &Path, url: &str) -> (Browser, Cdp) {
-    let child = Command::new(chrome)
-        .args(FLAGS)
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg("--remote-debugging-port=0")
-        .arg("--window-size=1000,1000")
-        .arg(url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let browser = Browser { child };
-    let port_file = profile.join("DevToolsActivePort");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let port: u16 = loop {
-        if let Ok(t) = std::fs::read_to_string(&port_file) {
-            if let Some(Ok(p)) = t.lines().next().map(str::parse) {
-                break p;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "chromium wrote no DevToolsActivePort"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let ws_url = loop {
-        let list: Value = http_get(port, "/json/list")
-            .ok()
-            .and_then(|b| serde_json::from_str(&b).ok())
-            .unwrap_or(json!([]));
-        let page = list.as_array().and_then(|l| {
-            l.iter()
-                .find(|t| {
-                    t["type"] == "page"
-                        && t["url"].as_str().is_some_and(|u| u.starts_with("file://"))
-                })
-                .and_then(|t| t["webSocketDebuggerUrl"].as_str().map(String::from))
-        });
-        if let Some(u) = page {
-            break u;
-        }
-        assert!(Instant::now() < deadline, "no page target");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let (ws, _) = tungstenite::connect(ws_url.as_str()).unwrap();
-    if let tungstenite::stream::MaybeTlsStream::Plain(s) = ws.get_ref() {
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    }
-    let mut cdp = Cdp { ws, next_id: 0 };
-    loop {
-        let ready = cdp.eval(
-            "document.readyState === 'complete' && typeof window.qlyDecisions === 'function'",
-        );
-        if ready == json!(true) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "page did not load");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (browser, cdp)
 }
 
 #[test]
@@ -303,8 +121,8 @@ fn clicking_confirm_changes_the_exported_decisions_and_the_download_drives_expor
         json!("confirmed")
     );
     assert_eq!(
-        cdp.eval("document.getElementById('cand-1').className"),
-        json!("cand confirmed")
+        cdp.eval("document.getElementById('cand-1').classList.contains('confirmed')"),
+        json!(true)
     );
     let shown: Value = serde_json::from_str(
         cdp.eval("document.getElementById('decisions-json').textContent")
@@ -597,6 +415,127 @@ fn decisions_survive_a_reload_and_unconfirmed_sightings_wait_behind_the_switch()
     }
 }
 
+fn poll(cdp: &mut Cdp, expr: &str, want: Value) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = cdp.eval(expr);
+        if got == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{expr}: {got}, expected {want}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const MARKERS_ON_MAP: &str =
+    "Object.keys(qlyMap.markers).filter(id => qlyMap.map.hasLayer(qlyMap.markers[id])).map(Number)";
+
+#[test]
+fn a_marker_click_opens_its_card_and_the_filters_and_labels_work() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = tmp.path().join("flight");
+    review::fixture::write_flight(
+        &flight,
+        &review::fixture::FixtureOptions {
+            min_sightings: Some(1),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_review"))
+        // English whatever the machine's locale: these tests read the English messages.
+        .env("LC_ALL", "C.UTF-8")
+        .arg("report")
+        .arg(&flight)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let page = qly_flight::folder::FlightFolder::new(&flight).report();
+    let (_browser, mut cdp) = open_page(&chrome, &tmp.path().join("profile"), &file_url(&page));
+    assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([1, 2, 3]));
+    // The photo tiles loaded from beside the page.
+    poll(
+        &mut cdp,
+        "Array.from(document.querySelectorAll('#map img')).some(i => i.complete && i.naturalWidth === 256)",
+        json!(true),
+    );
+
+    // A real mouse click on candidate 3's marker.
+    cdp.eval("window.scrollTo(0, 0)");
+    let xy = cdp.eval(
+        "(() => { const m = qlyMap.map; const c = JSON.parse(document.getElementById('flight-data').textContent).candidates[2]; \
+         const p = m.latLngToContainerPoint([c.lat, c.lon]); const r = m.getContainer().getBoundingClientRect(); \
+         return [r.x + p.x, r.y + p.y]; })()",
+    );
+    let (x, y) = (xy[0].as_f64().unwrap(), xy[1].as_f64().unwrap());
+    for kind in ["mousePressed", "mouseReleased"] {
+        cdp.call(
+            "Input.dispatchMouseEvent",
+            json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
+        );
+    }
+    poll(
+        &mut cdp,
+        "document.getElementById('cand-3').classList.contains('selected')",
+        json!(true),
+    );
+    // Scrolled to the top of the window.
+    let top = cdp.eval("document.getElementById('cand-3').getBoundingClientRect().top");
+    assert!(top.as_f64().unwrap().abs() < 2.0, "{top}");
+    assert_eq!(
+        cdp.eval("document.querySelector('#cand-3 .wgs84') !== null"),
+        json!(true)
+    );
+
+    // Filters: without plumes (candidate 2), then at least 0.6 confidence (1: 0.88, 3: 0.52).
+    cdp.click("#filter-class input[value=plume]");
+    assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([1, 3]));
+    assert!(
+        cdp.eval("getComputedStyle(document.getElementById('cand-2')).display") == json!("none")
+    );
+    cdp.eval(
+        "(() => { const i = document.getElementById('filter-confidence'); i.value = '0.6'; \
+         i.dispatchEvent(new Event('input')); })()",
+    );
+    assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([1]));
+    assert_eq!(
+        cdp.eval("document.getElementById('shown-count').textContent"),
+        json!("1 of 3 shown")
+    );
+    // Decided candidates leave when their decision is unticked.
+    cdp.click("#cand-1 button.confirm");
+    cdp.click("#filter-decision input[value=confirmed]");
+    assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([]));
+    cdp.click("#filter-decision input[value=confirmed]");
+    cdp.click("#filter-class input[value=plume]");
+    cdp.eval(
+        "(() => { const i = document.getElementById('filter-confidence'); i.value = '0'; \
+         i.dispatchEvent(new Event('input')); })()",
+    );
+    assert_eq!(cdp.eval(MARKERS_ON_MAP), json!([1, 2, 3]));
+
+    // Zoomed in, each candidate has its label; zoomed out until the markers meet, one label
+    // is drawn and none overlaps another.
+    let labels = "Number(document.getElementById('labels').dataset.placed)";
+    cdp.eval("void qlyMap.map.setZoom(19, {animate: false})");
+    poll(&mut cdp, labels, json!(3));
+    cdp.eval("void qlyMap.map.setZoom(11, {animate: false})");
+    poll(&mut cdp, labels, json!(1));
+    if let Some(dir) = std::env::var_os("QLY_SCREENSHOT_DIR") {
+        cdp.eval("window.scrollTo(0, 0); void qlyMap.map.setZoom(18, {animate: false})");
+        std::thread::sleep(Duration::from_millis(500));
+        let shot = cdp.call("Page.captureScreenshot", json!({"format": "png"}));
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        std::fs::write(Path::new(&dir).join("review-map.png"), png).unwrap();
+    }
+}
+
 /// The fonts Chromium drew the text of the first `selector` match with (CDP
 /// `CSS.getPlatformFontsForNode`): family names and glyph counts.
 fn fonts_of(cdp: &mut Cdp, selector: &str) -> Vec<(String, u64)> {
@@ -687,6 +626,8 @@ fn the_chinese_page_and_board_draw_their_chinese_with_a_cjk_font() {
     let board = tmp.path().join("board.html");
     let run = |args: &[&std::ffi::OsStr]| {
         let out = Command::new(env!("CARGO_BIN_EXE_review"))
+            // English whatever the machine's locale: these tests read the English messages.
+            .env("LC_ALL", "C.UTF-8")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .args(["--lang", "zh-CN"])
             .args(args)
@@ -713,6 +654,13 @@ fn the_chinese_page_and_board_draw_their_chinese_with_a_cjk_font() {
     let (_browser, mut cdp) = open_page(&chrome, &tmp.path().join("profile"), &file_url(&page));
     cdp.call("DOM.enable", json!({}));
     cdp.call("CSS.enable", json!({}));
+    // Cards are built as they come into view: bring candidate 1's in.
+    cdp.eval("void qlySelect(1)");
+    poll(
+        &mut cdp,
+        "document.querySelector('#cand-1 h3') !== null",
+        json!(true),
+    );
     for selector in ["h1", "#cand-1 h3", "#cand-1 button.confirm", "#cand-1 th"] {
         let fonts = fonts_of(&mut cdp, selector);
         assert!(drawn_in_cjk(&fonts), "{selector}: drawn with {fonts:?}");

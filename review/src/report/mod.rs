@@ -1,16 +1,24 @@
-//! The post-flight review page (`review report`): one self-contained HTML file (inline CSS,
-//! SVG and script; thumbnails as `data:` URIs; nothing fetched) with the map of the flight
-//! and one card per candidate that the inspector confirms or rejects. The page shows the
-//! confirmed candidates (the flight's one rule, `qly_flight::confirm`); the unconfirmed ones
-//! are behind a switch. The page keeps each decision in the browser's storage (keyed by flight
-//! and candidate, restored on reload, a warning before leaving with decisions not downloaded)
-//! and downloads them as the flight's decisions file (`qly_flight::decisions`), which
-//! `review export` turns into an evidence package.
+//! The post-flight review page (`review report`): `report.html` and, beside it, a folder
+//! (`report-files/`) of images: each candidate's crop and whole frame, the flight's photos as
+//! map tiles ([`mosaic`]) and, with `--mbtiles`, an offline basemap ([`mbtiles`]). The page
+//! fetches nothing from the network: its style, its script and the map library (Leaflet,
+//! vendored under `review/assets/vendor/leaflet`) are inline, and the candidates are one
+//! compact JSON block from which the page builds each card as it scrolls into view.
+//!
+//! The page shows the confirmed candidates (the flight's one rule, `qly_flight::confirm`);
+//! the unconfirmed ones are behind a switch. The page keeps each decision in the browser's
+//! storage (keyed by flight and candidate, restored on reload, a warning before leaving with
+//! decisions not downloaded) and downloads them as the flight's decisions file
+//! (`qly_flight::decisions`), which `review export` turns into an evidence package.
 
+pub mod footprint;
 pub mod map;
+pub mod mbtiles;
+pub mod mercator;
+pub mod mosaic;
 pub mod thumbs;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -19,12 +27,14 @@ use qly_core::datum::gcj02_from_wgs84;
 use qly_core::geodesy::GeoPoint;
 use qly_flight::folder::Entry;
 use qly_flight::record::{CandidateRecord, HorizontalError};
-
 use qly_i18n::Lang;
+use serde_json::{json, Value};
 
 use crate::flight::{utc_and_china_time, Flight, FlightWarning, TrackSource};
 
 const SCRIPT: &str = include_str!("page.js");
+const LEAFLET_JS: &str = include_str!("../../assets/vendor/leaflet/leaflet.js");
+const LEAFLET_CSS: &str = include_str!("../../assets/vendor/leaflet/leaflet.css");
 
 /// The pages' fonts: CJK-capable ones first (Debian's fonts-noto-cjk, Adobe's name for the
 /// same family, the usual Linux, Windows and macOS Chinese fonts), so that Chinese text never
@@ -34,12 +44,80 @@ pub const CJK_FONT_STACK: &str = "\"Noto Sans CJK SC\", \"Source Han Sans SC\", 
 /// Largest side of the whole-frame thumbnail, pixels.
 pub const FRAME_THUMB_PX: u32 = 360;
 
-/// The page and what the reviewer must hear about (the flight's warnings, and frames that
-/// could not be decoded).
+/// How to render the page.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The folder beside the page that holds its images, as the page names it (relative).
+    pub assets_dir: String,
+    /// Place the flight's photos on the map as its background.
+    pub photo_background: bool,
+    /// An offline basemap under the photos.
+    pub basemap: Option<mbtiles::Basemap>,
+    /// The page's language.
+    pub lang: Lang,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        ReportOptions {
+            assets_dir: "report-files".into(),
+            photo_background: true,
+            basemap: None,
+            lang: Lang::En,
+        }
+    }
+}
+
+/// The name of the images folder beside the page `html_path`: `report.html` ->
+/// `report-files`.
+pub fn assets_dir_for(html_path: &Path) -> String {
+    let stem = html_path
+        .file_stem()
+        .map_or_else(|| "report".into(), |s| s.to_string_lossy().into_owned());
+    format!("{stem}-files")
+}
+
+/// A file the page loads, relative to the page's folder.
+#[derive(Debug, Clone)]
+pub struct PageFile {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The page, the files beside it and what the reviewer must hear about (the flight's
+/// warnings, and frames that could not be decoded).
 #[derive(Debug, Clone)]
 pub struct Report {
     pub html: String,
+    pub files: Vec<PageFile>,
     pub warnings: Vec<String>,
+}
+
+/// Why the page could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot write: {source}")]
+pub struct WriteError {
+    pub path: PathBuf,
+    pub source: std::io::Error,
+}
+
+impl Report {
+    /// Writes the page to `html_path` and its files beside it.
+    pub fn write(&self, html_path: &Path) -> Result<(), WriteError> {
+        let dir = html_path.parent().unwrap_or(Path::new("."));
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| WriteError { path, source }
+        };
+        for f in &self.files {
+            let p = dir.join(&f.path);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).map_err(err(parent))?;
+            }
+            std::fs::write(&p, &f.bytes).map_err(err(&p))?;
+        }
+        std::fs::write(html_path, &self.html).map_err(err(html_path))
+    }
 }
 
 /// `&`, `<`, `>`, `"` and `'` escaped for HTML text and attribute values.
@@ -59,201 +137,102 @@ pub fn escape_html(s: &str) -> String {
 }
 
 /// JSON for a `<script type="application/json">` block: `</` cannot close the element.
-fn script_json(v: &serde_json::Value) -> String {
+fn script_json(v: &Value) -> String {
     v.to_string().replace("</", "<\\/")
 }
 
-enum FrameImage {
-    Ok(DynamicImage),
-    Missing(PathBuf),
-    Unreadable(PathBuf, String),
-}
-
-fn load_frame(flight: &Flight, file: &str) -> FrameImage {
-    let path = flight.frame_path(file);
-    if !path.is_file() {
-        return FrameImage::Missing(path);
-    }
-    match image::open(&path) {
-        Ok(img) => FrameImage::Ok(img),
-        Err(e) => FrameImage::Unreadable(path, e.to_string()),
-    }
-}
-
-fn placeholder(text: &str) -> String {
-    format!(r#"<div class="placeholder">{}</div>"#, escape_html(text))
-}
-
-fn fmt_deg(v: f64) -> String {
-    format!("{v:.7}")
-}
-
-fn candidate_card(
-    c: &CandidateRecord,
-    flight: &Flight,
-    frames: &mut HashMap<String, FrameImage>,
-    warnings: &mut Vec<String>,
-    lang: Lang,
-) -> String {
-    let frame = frames
-        .entry(c.best.file.clone())
-        .or_insert_with(|| load_frame(flight, &c.best.file));
-    let (crop_html, frame_html) = match frame {
-        FrameImage::Ok(img) => {
-            let crop = thumbs::crop(img, c.best.bbox_px)
-                .and_then(|c| thumbs::data_uri(&c).ok())
-                .map(|uri| {
-                    format!(
-                        r#"<img class="crop" alt="{}" src="{uri}">"#,
-                        escape_html(&lang.t_args("card-crop-alt", &[("id", c.id.into())]))
-                    )
-                })
-                .unwrap_or_else(|| placeholder(&lang.t("card-box-outside")));
-            let full =
-                thumbs::data_uri(&thumbs::frame_with_box(img, c.best.bbox_px, FRAME_THUMB_PX))
-                    .map(|uri| {
-                        format!(
-                            r#"<img class="frame" alt="frame {}" src="{uri}">"#,
-                            escape_html(&c.best.file)
-                        )
-                    })
-                    .unwrap_or_else(|e| {
-                        placeholder(&lang.t_args(
-                            "card-frame-not-encodable",
-                            &[("error", e.to_string().into())],
-                        ))
-                    });
-            (crop, full)
-        }
-        FrameImage::Missing(path) => {
-            let t = lang.t_args(
-                "card-frame-missing",
-                &[("path", path.display().to_string().into())],
-            );
-            (placeholder(&t), placeholder(&t))
-        }
-        FrameImage::Unreadable(path, e) => {
-            let w = lang.t_args(
-                "card-frame-unreadable",
-                &[
-                    ("path", path.display().to_string().into()),
-                    ("error", e.as_str().into()),
-                ],
-            );
-            if !warnings.contains(&w) {
-                warnings.push(w.clone());
-            }
-            (placeholder(&w), placeholder(&w))
-        }
-    };
-    let (utc, cst) = utc_and_china_time(c.best_time_utc_us(flight));
-    let (first_utc, _) = utc_and_china_time(c.first_t_utc_us);
-    let (last_utc, _) = utc_and_china_time(c.last_t_utc_us);
-    let gcj = gcj02_from_wgs84(GeoPoint {
-        lat_deg: c.lat_deg,
-        lon_deg: c.lon_deg,
-    });
-    let hag = flight
-        .best_frame(c)
-        .and_then(|f| f.camera.height_above_ground_m)
-        .map_or(lang.t("unknown"), |h| {
-            lang.t_args("metres", &[("m", format!("{h:.1}").into())])
-        });
-    let confirmed = flight.is_confirmed(c);
-    let (extra_class, badge) = if confirmed {
-        ("", String::new())
+fn r1(v: f64) -> Value {
+    if v.is_finite() {
+        json!((v * 10.0).round() / 10.0)
     } else {
-        (
-            " unconfirmed",
-            format!(
-                r#" <span class="unconf-badge">{}</span>"#,
-                escape_html(&lang.t_args(
-                    "card-unconfirmed-badge",
-                    &[
-                        ("seen", c.sightings.into()),
-                        ("needed", flight.view.confirmation().min_sightings().into()),
-                    ],
-                ))
-            ),
-        )
-    };
-    let uid = flight.uid(c.id);
-    let uid_row = uid.as_deref().map_or(String::new(), |u| {
-        format!(
-            "<tr><th>{}</th><td class=\"uid\">{}</td></tr>\n",
-            escape_html(&lang.t("card-uid")),
-            escape_html(u)
-        )
-    });
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<section class="cand undecided{extra_class}" id="cand-{id}" data-uid="{uid_attr}">
-<h3>{t_candidate} <span class="cls">{class}</span> <span class="status" id="status-{id}">{t_undecided}</span>{badge}</h3>
-<div class="imgs"><figure>{crop_html}<figcaption>{t_crop}</figcaption></figure><figure>{frame_html}<figcaption>{file}</figcaption></figure></div>
-<table>
-<tr><th>{t_class}</th><td>{class}</td></tr>
-<tr><th>{t_confidence}</th><td>{confidence}</td></tr>
-<tr><th>{t_best_time}</th><td>{utc} ({t_utc})<br>{cst} ({t_cst})</td></tr>
-<tr><th>{t_seen}</th><td>{first_utc} – {last_utc} ({t_utc})</td></tr>
-<tr><th>{t_wgs84}</th><td class="wgs84">{lat}, {lon}</td></tr>
-<tr><th>{t_gcj02}</th><td class="gcj02">{glat}, {glon}</td></tr>
-<tr><th>{t_position}</th><td>{attribution}</td></tr>
-<tr><th>{t_sightings}</th><td>{sightings}</td></tr>
-<tr><th>{t_error}</th><td>{error}</td></tr>
-<tr><th>{t_camera}</th><td>{camera}</td></tr>
-<tr><th>{t_revision}</th><td>{rev}</td></tr>
-{uid_row}</table>
-<p><button type="button" class="confirm" data-id="{id}" data-decision="confirmed">{t_confirm}</button>
-<button type="button" class="reject" data-id="{id}" data-decision="rejected">{t_reject}</button></p>
-</section>
-"#,
-        id = c.id,
-        class = escape_html(&class_label(&c.class_name, lang)),
-        file = escape_html(&c.best.file),
-        t_candidate = e(lang.t_args("card-candidate", &[("id", c.id.into())])),
-        t_undecided = e(lang.t("decision-undecided")),
-        t_crop = e(lang.t("card-crop")),
-        t_class = e(lang.t("card-class")),
-        t_confidence = e(lang.t("card-confidence")),
-        confidence = e(lang.t_args(
-            "card-confidence-value",
-            &[
-                ("max", format!("{:.2}", c.confidence_max).into()),
-                ("mean", format!("{:.2}", c.confidence_mean).into()),
-            ],
-        )),
-        t_best_time = e(lang.t("card-best-time")),
-        t_utc = e(lang.t("utc")),
-        t_cst = e(lang.t("china-standard-time")),
-        t_seen = e(lang.t("card-seen")),
-        t_wgs84 = e(lang.t("wgs84-label")),
-        t_gcj02 = e(lang.t("gcj02-label")),
-        t_position = e(lang.t("card-position")),
-        t_sightings = e(lang.t("card-sightings")),
-        t_error = e(lang.t("card-predicted-error")),
-        error = e(predicted_error(&c.error, lang)),
-        t_camera = e(lang.t("card-camera")),
-        camera = e(lang.t_args(
-            "card-camera-value",
-            &[
-                ("height", hag.into()),
-                ("slant", format!("{:.1}", c.best.slant_range_m).into()),
-            ],
-        )),
-        t_revision = e(lang.t("card-revision")),
-        t_confirm = e(lang.t("decision-confirm")),
-        t_reject = e(lang.t("decision-reject")),
-        lat = fmt_deg(c.lat_deg),
-        lon = fmt_deg(c.lon_deg),
-        glat = fmt_deg(gcj.lat_deg),
-        glon = fmt_deg(gcj.lon_deg),
-        attribution = escape_html(&c.attribution),
-        sightings = c.sightings,
-        rev = c.revision,
-        uid_attr = escape_html(uid.as_deref().unwrap_or("")),
-    );
-    s
+        Value::Null
+    }
+}
+
+fn r2(v: f32) -> Value {
+    json!((f64::from(v) * 100.0).round() / 100.0)
+}
+
+fn deg7(v: f64) -> Value {
+    json!((v * 1e7).round() / 1e7)
+}
+
+/// The words the page's script puts on each card, the filters and the map: the script's
+/// name for each and its catalogue message. Placeholders the script fills in are passed to
+/// the catalogue as `{name}` and come back as such.
+const LABELS: &[(&str, &str)] = &[
+    ("candidate", "card-candidate"),
+    ("class", "card-class"),
+    ("confidence", "card-confidence"),
+    ("confidence_value", "card-confidence-value"),
+    ("best_time", "card-best-time"),
+    ("utc", "page-utc-paren"),
+    ("cst", "page-cst-paren"),
+    ("seen", "card-seen"),
+    ("seen_value", "page-seen-value"),
+    ("wgs84", "wgs84-label"),
+    ("gcj02", "gcj02-label"),
+    ("position", "card-position"),
+    ("sightings", "card-sightings"),
+    ("predicted_error", "card-predicted-error"),
+    ("error_text", "predicted-error-value"),
+    ("camera", "card-camera"),
+    ("camera_text", "card-camera-value"),
+    ("metres", "metres"),
+    ("unknown", "unknown"),
+    ("revision", "card-revision"),
+    ("uid", "card-uid"),
+    ("crop", "card-crop"),
+    ("crop_alt", "card-crop-alt"),
+    ("frame_alt", "page-frame-alt"),
+    ("confirm", "decision-confirm"),
+    ("reject", "decision-reject"),
+    ("unconfirmed_badge", "card-unconfirmed-badge"),
+    ("undecided", "decision-undecided"),
+    ("confirmed", "decision-confirmed"),
+    ("rejected", "decision-rejected"),
+    ("decided_count", "page-decided-of"),
+    ("not_downloaded", "page-not-downloaded"),
+    ("shown_count", "page-shown-count"),
+    ("track", "map-track"),
+    ("track_from_photos", "map-track-from-photos"),
+    ("plan", "map-plan"),
+    ("photo", "map-photo"),
+    ("photo_points", "map-photo-points"),
+    ("photos_layer", "map-photos-layer"),
+    ("basemap_layer", "map-basemap-layer"),
+    ("candidates_layer", "map-candidates-layer"),
+    ("map_missing", "map-missing"),
+];
+
+/// Every placeholder a label may hold, each given to the catalogue as itself (`{name}`).
+const PLACEHOLDERS: &[&str] = &[
+    "id", "max", "mean", "first", "last", "ce90", "cep50", "major", "minor", "bearing", "height",
+    "slant", "m", "file", "seen", "needed", "decided", "shown", "n", "total",
+];
+
+fn labels(lang: Lang) -> Value {
+    let args: Vec<(&str, qly_i18n::Arg)> = PLACEHOLDERS
+        .iter()
+        .map(|p| (*p, format!("{{{p}}}").into()))
+        .collect();
+    Value::Object(
+        LABELS
+            .iter()
+            .map(|(k, id)| (k.to_string(), json!(lang.t_args(id, &args))))
+            .collect(),
+    )
+}
+
+/// The detector classes of the flight's candidates in `lang`, by class name.
+fn class_labels(flight: &Flight, lang: Lang) -> Value {
+    Value::Object(
+        flight
+            .candidates()
+            .iter()
+            .map(|c| (c.class_name.clone(), json!(class_label(&c.class_name, lang))))
+            .collect(),
+    )
 }
 
 /// The predicted error of a candidate's position, in words: CE90, CEP50 and the 1-sigma
@@ -289,6 +268,57 @@ fn e(s: String) -> String {
     escape_html(&s)
 }
 
+/// A candidate's card data. Thumbnails are files named in `crop`/`frame`; `missing` explains
+/// their absence.
+fn candidate_json(
+    c: &CandidateRecord,
+    flight: &Flight,
+    thumbs: Option<&(String, String)>,
+) -> Value {
+    let (utc, cst) = utc_and_china_time(c.best_time_utc_us(flight));
+    let (first_utc, _) = utc_and_china_time(c.first_t_utc_us);
+    let (last_utc, _) = utc_and_china_time(c.last_t_utc_us);
+    let gcj = gcj02_from_wgs84(GeoPoint {
+        lat_deg: c.lat_deg,
+        lon_deg: c.lon_deg,
+    });
+    let hag = flight
+        .best_frame(c)
+        .and_then(|f| f.camera.height_above_ground_m)
+        .map_or(Value::Null, r1);
+    let e = &c.error;
+    let mut v = json!({
+        "id": c.id,
+        "rev": c.revision,
+        "cls": c.class_name,
+        "ok": flight.is_confirmed(c),
+        "lat": deg7(c.lat_deg),
+        "lon": deg7(c.lon_deg),
+        "glat": deg7(gcj.lat_deg),
+        "glon": deg7(gcj.lon_deg),
+        "cmax": r2(c.confidence_max),
+        "cmean": r2(c.confidence_mean),
+        "t": utc,
+        "tc": cst,
+        "t0": first_utc,
+        "t1": last_utc,
+        "att": c.attribution,
+        "n": c.sightings,
+        "e": [r1(e.ce90_m), r1(e.cep50_m), r1(e.sigma_major_m), r1(e.sigma_minor_m), r1(e.major_axis_bearing_deg)],
+        "hag": hag,
+        "slant": r1(c.best.slant_range_m),
+        "file": c.best.file,
+    });
+    if let Some(uid) = flight.uid(c.id) {
+        v["uid"] = json!(uid);
+    }
+    if let Some((crop, frame)) = thumbs {
+        v["crop"] = json!(crop);
+        v["frame"] = json!(frame);
+    }
+    v
+}
+
 /// Time of a candidate's best view: its frame's time, else its last sighting's time.
 trait BestTime {
     fn best_time_utc_us(&self, flight: &Flight) -> i64;
@@ -316,39 +346,213 @@ pub fn flight_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
-/// Renders the review page of `flight` in `lang`.
-pub fn render_report(flight: &Flight, lang: Lang) -> Report {
+/// What the frames give the page: candidates' thumbnails (written to `files`) and the photos
+/// placed for the background. Each frame is decoded once and dropped before the next, so a
+/// whole river's photos never sit in memory at full size.
+struct FromFrames {
+    /// Candidate id -> (crop path, frame path).
+    thumbs: HashMap<u64, (String, String)>,
+    /// Candidate id -> why its thumbnails are missing.
+    missing: HashMap<u64, String>,
+    photos: Vec<mosaic::PlacedPhoto>,
+}
+
+fn read_frames(
+    flight: &Flight,
+    options: &ReportOptions,
+    files: &mut Vec<PageFile>,
+    warnings: &mut Vec<String>,
+) -> FromFrames {
+    let mut out = FromFrames {
+        thumbs: HashMap::new(),
+        missing: HashMap::new(),
+        photos: Vec::new(),
+    };
+    let mut by_file: BTreeMap<&str, Vec<&CandidateRecord>> = BTreeMap::new();
+    for c in flight.candidates() {
+        by_file.entry(c.best.file.as_str()).or_default().push(c);
+    }
+    let intrinsics = flight
+        .view
+        .header
+        .as_ref()
+        .and_then(|h| footprint::intrinsics(&h.camera))
+        .filter(|_| options.photo_background);
+    let mut frame_of: BTreeMap<&str, &qly_flight::record::FrameRecord> = BTreeMap::new();
+    if intrinsics.is_some() {
+        for f in flight.view.frames.values() {
+            frame_of.insert(f.file.as_str(), f);
+        }
+    }
+    let names: BTreeSet<&str> = by_file.keys().chain(frame_of.keys()).copied().collect();
+    let assets = &options.assets_dir;
+    let lang = options.lang;
+    for name in names {
+        let path = flight.frame_path(name);
+        let cands = by_file.get(name).map(Vec::as_slice).unwrap_or(&[]);
+        let img: DynamicImage = if !path.is_file() {
+            for c in cands {
+                out.missing.insert(
+                    c.id,
+                    lang.t_args(
+                        "card-frame-missing",
+                        &[("path", path.display().to_string().into())],
+                    ),
+                );
+            }
+            continue;
+        } else {
+            match image::open(&path) {
+                Ok(img) => img,
+                Err(e) => {
+                    let w = lang.t_args(
+                        "card-frame-unreadable",
+                        &[
+                            ("path", path.display().to_string().into()),
+                            ("error", e.to_string().into()),
+                        ],
+                    );
+                    for c in cands {
+                        out.missing.insert(c.id, w.clone());
+                    }
+                    warnings.push(w);
+                    continue;
+                }
+            }
+        };
+        for c in cands {
+            let crop = thumbs::crop(&img, c.best.bbox_px).and_then(|i| thumbs::jpeg_bytes(&i).ok());
+            let full = thumbs::jpeg_bytes(&thumbs::frame_with_box(
+                &img,
+                c.best.bbox_px,
+                FRAME_THUMB_PX,
+            ))
+            .ok();
+            match (crop, full) {
+                (Some(crop), Some(full)) => {
+                    let (pc, pf) = (
+                        format!("{assets}/cards/{}-crop.jpg", c.id),
+                        format!("{assets}/cards/{}-frame.jpg", c.id),
+                    );
+                    files.push(PageFile {
+                        path: pc.clone(),
+                        bytes: crop,
+                    });
+                    files.push(PageFile {
+                        path: pf.clone(),
+                        bytes: full,
+                    });
+                    out.thumbs.insert(c.id, (pc, pf));
+                }
+                _ => {
+                    out.missing.insert(c.id, lang.t("card-box-outside"));
+                }
+            }
+        }
+        if let (Some(k), Some(f)) = (&intrinsics, frame_of.get(name)) {
+            if let Some(fp) = footprint::footprint(f, k) {
+                if let Some(p) =
+                    mosaic::PlacedPhoto::new(&img, f.camera.lat_deg, f.camera.lon_deg, &fp)
+                {
+                    out.photos.push(p);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Renders the review page of `flight` in `options.lang`.
+pub fn render_report(flight: &Flight, options: &ReportOptions) -> Report {
+    let lang = options.lang;
     let mut warnings: Vec<String> = flight.warnings.iter().map(|w| w.to_string()).collect();
-    let mut frames = HashMap::new();
+    let mut files = Vec::new();
+    let frames = read_frames(flight, options, &mut files, &mut warnings);
+    let assets = &options.assets_dir;
     // Confirmed candidates first (by id), then the unconfirmed ones (hidden by default).
     let (confirmed, unconfirmed): (Vec<&CandidateRecord>, Vec<&CandidateRecord>) = flight
         .candidates()
         .iter()
         .partition(|c| flight.is_confirmed(c));
-    let cards: String = confirmed
+    let cards: Vec<Value> = confirmed
         .iter()
         .chain(&unconfirmed)
-        .map(|c| candidate_card(c, flight, &mut frames, &mut warnings, lang))
+        .map(|c| {
+            let mut v = candidate_json(c, flight, frames.thumbs.get(&c.id));
+            if let Some(m) = frames.missing.get(&c.id) {
+                v["missing"] = json!(m);
+            }
+            v
+        })
         .collect();
+
+    let pyramid = mosaic::pyramid(&frames.photos);
+    let photo_index: serde_json::Map<String, Value> = pyramid
+        .tiles
+        .iter()
+        .map(|t| {
+            (
+                format!("{}/{}/{}", t.z, t.x, t.y),
+                json!(u8::from(t.ext == "png")),
+            )
+        })
+        .collect();
+    let photo_tiles = (!pyramid.tiles.is_empty()).then(|| {
+        json!({
+            "dir": format!("{assets}/photos"),
+            "minz": pyramid.min_zoom,
+            "maxz": pyramid.max_zoom,
+            "index": photo_index,
+        })
+    });
+    for t in pyramid.tiles {
+        files.push(PageFile {
+            path: format!("{assets}/photos/{}/{}/{}.{}", t.z, t.x, t.y, t.ext),
+            bytes: t.bytes,
+        });
+    }
+    let basemap = options.basemap.as_ref().map(|b| {
+        if !b.zooms_left_out.is_empty() {
+            warnings.push(lang.t_args(
+                "page-basemap-zooms-left-out",
+                &[
+                    ("name", b.name.as_str().into()),
+                    ("zooms", format!("{:?}", b.zooms_left_out).into()),
+                    ("max", mbtiles::MAX_TILES.into()),
+                ],
+            ));
+        }
+        for t in &b.tiles {
+            files.push(PageFile {
+                path: format!("{assets}/basemap/{}/{}/{}.{}", t.z, t.x, t.y, b.ext),
+                bytes: t.bytes.clone(),
+            });
+        }
+        json!({
+            "dir": format!("{assets}/basemap"),
+            "ext": b.ext,
+            "minz": b.min_zoom,
+            "maxz": b.max_zoom,
+            "name": b.name,
+            "attribution": b.attribution,
+        })
+    });
+    let mut layers = map::layers(flight);
+    layers["photo_tiles"] = photo_tiles.unwrap_or(Value::Null);
+    layers["basemap"] = basemap.unwrap_or(Value::Null);
+
     let name = flight_name(flight.folder.root());
     let flight_id = flight.view.header.as_ref().map(|h| h.flight_id.to_string());
-    let data = serde_json::json!({
+    let data = json!({
         "flight": name,
         "flight_id": flight_id,
         "journal_sha256": journal_sha256(flight),
         "decisions_file": Entry::Decisions.name(),
-        // The words the page's script writes (statuses, counts), in the page's language.
-        "text": {
-            "undecided": lang.t("decision-undecided"),
-            "confirmed": lang.t("decision-confirmed"),
-            "rejected": lang.t("decision-rejected"),
-            "decided_of": lang.t_args("page-decided-of", &[("decided", "{n}".into()), ("shown", "{m}".into())]),
-            "not_downloaded": lang.t("page-not-downloaded"),
-        },
-        "candidates": flight.candidates().iter().map(|c| serde_json::json!({
-            "id": c.id, "revision": c.revision, "class": c.class_name,
-            "confirmed": flight.is_confirmed(c), "uid": flight.uid(c.id),
-        })).collect::<Vec<_>>(),
+        "min_sightings": flight.view.confirmation().min_sightings(),
+        "labels": labels(lang),
+        "class_labels": class_labels(flight, lang),
+        "map": layers,
+        "candidates": cards,
     });
     let switch = if unconfirmed.is_empty() {
         String::new()
@@ -411,6 +615,11 @@ pub fn render_report(flight: &Flight, lang: Lang) -> Report {
         .iter()
         .filter(|w| matches!(w, FlightWarning::MissingFrame { .. }))
         .count();
+    let background_note = lang.t(if layers_have_photos(&data) {
+        "page-background-photos"
+    } else {
+        "page-background-none"
+    });
     let mut html = String::new();
     let _ = write!(
         html,
@@ -418,22 +627,30 @@ pub fn render_report(flight: &Flight, lang: Lang) -> Report {
 <html lang="{html_lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
+<style>{LEAFLET_CSS}</style>
 <style>
 body {{ font: 14px/1.4 {fonts}; margin: 16px; color: #1a1a1a; background: #fff; }}
 h1 {{ font-size: 20px; }} h2 {{ font-size: 17px; }}
-#map {{ border: 1px solid #bbb; max-width: 100%; height: auto; }}
+#map {{ height: 620px; max-height: 75vh; border: 1px solid #bbb; background: #f4f1ea; }}
+#filters {{ display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; margin: 6px 0; }}
+#filters fieldset {{ border: 1px solid #ccc; padding: 2px 8px; margin: 0; }}
+.qly-label {{ position: absolute; font: bold 12px {fonts}; color: #7a1010; background: rgba(255,255,255,0.85); padding: 0 3px; border-radius: 3px; pointer-events: none; white-space: nowrap; z-index: 650; }}
+#labels {{ position: absolute; inset: 0; pointer-events: none; z-index: 650; overflow: hidden; }}
 #warnings {{ background: #fff4d6; border: 1px solid #e0b040; padding: 4px 12px; }}
-.cand {{ border: 2px solid #ccc; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }}
+.cand {{ border: 2px solid #ccc; border-radius: 6px; padding: 8px 12px; margin: 12px 0; min-height: 380px; }}
+.cand.filled {{ min-height: 0; }}
 .cand.confirmed {{ border-color: #2a9a3a; background: #f0fbf1; }}
 .cand.rejected {{ border-color: #b03030; background: #fbf0f0; }}
+.cand.selected {{ outline: 4px solid #f0a000; }}
+.cand.filtered {{ display: none; }}
 .status {{ font-size: 13px; padding: 1px 6px; border-radius: 4px; background: #eee; }}
 .imgs {{ display: flex; gap: 12px; flex-wrap: wrap; }}
 figure {{ margin: 0; }} figcaption {{ font-size: 12px; color: #555; }}
 img.crop {{ height: 160px; image-rendering: pixelated; border: 1px solid #888; }}
-img.frame {{ border: 1px solid #888; }}
+img.frame {{ border: 1px solid #888; max-width: 360px; }}
 .placeholder {{ width: 240px; height: 160px; display: flex; align-items: center; justify-content: center; text-align: center; background: repeating-linear-gradient(45deg, #eee, #eee 8px, #ddd 8px, #ddd 16px); border: 1px dashed #999; font-size: 12px; padding: 4px; }}
-table {{ border-collapse: collapse; margin-top: 6px; }} th {{ text-align: left; padding-right: 12px; color: #444; font-weight: normal; }}
-td, th {{ padding: 2px 8px 2px 0; vertical-align: top; }}
+.cand table {{ border-collapse: collapse; margin-top: 6px; }} .cand th {{ text-align: left; padding-right: 12px; color: #444; font-weight: normal; }}
+.cand td, .cand th {{ padding: 2px 8px 2px 0; vertical-align: top; }}
 button {{ font-size: 15px; padding: 6px 16px; margin-right: 8px; cursor: pointer; }}
 button.confirm {{ background: #d8f5dc; }} button.reject {{ background: #f8dcdc; }}
 pre {{ background: #f6f6f6; border: 1px solid #ddd; padding: 8px; }}
@@ -447,19 +664,30 @@ body:not(.show-unconfirmed) .unconfirmed {{ display: none; }}
 <h1>{title}</h1>
 <p>{summary} {span}<br>{track_note}{missing}</p>
 {warn_html}
-<h2>{t_map}</h2>
-{svg}
-<p class="legend">{legend}</p>
+<div id="map-box">
+<div id="map" role="region" aria-label="{t_map}"></div>
+<div id="filters">
+<fieldset id="filter-class"><legend>{t_filter_class}</legend></fieldset>
+<fieldset id="filter-decision"><legend>{t_filter_decision}</legend>
+<label><input type="checkbox" value="undecided" checked> {t_undecided}</label>
+<label><input type="checkbox" value="confirmed" checked> {t_confirmed}</label>
+<label><input type="checkbox" value="rejected" checked> {t_rejected}</label></fieldset>
+<label>{t_filter_confidence} <input type="range" id="filter-confidence" min="0" max="1" step="0.05" value="0"> <output id="filter-confidence-value">0.00</output></label>
+<span id="shown-count"></span>
+</div>
+<p class="legend">{legend}<span>{background_note}</span></p>
+</div>
 <h2>{t_candidates} <small id="decided-count"></small></h2>
 {switch}
 <p>{t_datums}</p>
-{cards}
+<div id="cards"></div>
 <h2>{t_decisions}</h2>
 <p>{t_kept}
 <label>{t_inspector} <input type="text" id="inspector" size="30"></label></p>
 <p><button type="button" id="download">{t_download}</button> <span id="unsaved"></span></p>
 <pre id="decisions-json"></pre>
 <script type="application/json" id="flight-data">{data}</script>
+<script>{LEAFLET_JS}</script>
 <script>{SCRIPT}</script>
 </body></html>
 "#,
@@ -486,24 +714,41 @@ body:not(.show-unconfirmed) .unconfirmed {{ display: none; }}
             String::new()
         },
         t_map = e(lang.t("page-map")),
-        legend = [
-            "legend-lanes",
-            "legend-track",
-            "legend-photos",
-            "legend-candidates",
-            "legend-frame",
-        ]
-        .iter()
-        .map(|id| format!("<span>{}</span>", e(lang.t(id))))
-        .collect::<String>(),
+        t_filter_class = e(lang.t("page-filter-class")),
+        t_filter_decision = e(lang.t("page-filter-decision")),
+        t_filter_confidence = e(lang.t("page-filter-confidence")),
+        t_undecided = e(lang.t("decision-undecided")),
+        t_confirmed = e(lang.t("decision-confirmed")),
+        t_rejected = e(lang.t("decision-rejected")),
+        legend = ["legend-lanes", "legend-track", "legend-photos", "legend-candidates-map"]
+            .iter()
+            .map(|id| format!("<span>{}</span>", e(lang.t(id))))
+            .collect::<String>(),
+        background_note = e(background_note),
         t_candidates = e(lang.t("page-candidates")),
         t_datums = e(lang.t("page-datums")),
         t_decisions = e(lang.t("page-decisions")),
         t_kept = e(lang.t("page-decisions-kept")),
         t_inspector = e(lang.t("page-inspector")),
         t_download = e(lang.t_args("page-download", &[("file", Entry::Decisions.name().into())])),
-        svg = map::svg(flight),
         data = script_json(&data),
     );
-    Report { html, warnings }
+    Report {
+        html,
+        files,
+        warnings,
+    }
+}
+
+fn layers_have_photos(data: &Value) -> bool {
+    !data["map"]["photo_tiles"].is_null()
+}
+
+/// The JSON a rendered page carries (its `flight-data` block), for tools and tests that read
+/// a page back.
+pub fn page_data(html: &str) -> Option<Value> {
+    let start_tag = r#"<script type="application/json" id="flight-data">"#;
+    let start = html.find(start_tag)? + start_tag.len();
+    let len = html[start..].find("</script>")?;
+    serde_json::from_str(&html[start..start + len].replace("<\\/", "</")).ok()
 }
