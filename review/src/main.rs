@@ -18,6 +18,7 @@ use review::settings::{ScoreSettings, SpeedCredit};
 
 mod decide_cmd;
 mod patrol_cmd;
+mod store_cmd;
 
 #[derive(Parser)]
 #[command(name = "review", version, about = "Qianliyan review tools")]
@@ -51,6 +52,12 @@ enum Command {
     Keygen(KeygenArgs),
     /// Figures of a simulated patrol: candidates against the world's ground truth.
     Patrol(patrol_cmd::PatrolArgs),
+    /// Put flight folders into the store (an SQLite file by default, or PostgreSQL/PostGIS):
+    /// idempotent, one transaction per flight.
+    Ingest(store_cmd::IngestArgs),
+    /// The outfall sites across patrols: list, new, not seen, plume again, a site's
+    /// timeline; export as GeoJSON, CSV or GeoPackage.
+    Sites(store_cmd::SitesArgs),
 }
 
 #[derive(clap::Args)]
@@ -428,6 +435,8 @@ fn main() -> ExitCode {
         Command::Export(a) => export(a),
         Command::Keygen(a) => keygen(a),
         Command::Patrol(a) => patrol_cmd::patrol(a),
+        Command::Ingest(a) => store_cmd::ingest(a),
+        Command::Sites(a) => store_cmd::sites(a),
         Command::Verify(a) => match verify(a) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

@@ -13,11 +13,11 @@
 //! Sites ([`crate::gate`]): each confirmed candidate of the flight joins the nearest site of
 //! its class that lies within their combined predicted error and holds no other candidate of
 //! this flight, or starts a new site; a plume whose source lies at an outfall site is that
-//! outfall's plume (a flag on the flight's pass), not a site of its own. Then every site inside the flight's photo footprints
-//! ([`crate::coverage`]) gets a *pass* of this flight (seen or not, and for an outfall whether
-//! a plume of this flight rose at it), and every new site gets a pass of each earlier stored
-//! flight whose photos covered it, so the history does not depend on the order flights are
-//! ingested in.
+//! outfall's plume (a flag on the flight's pass), not a site of its own. Then every site
+//! inside the flight's photo footprints ([`crate::coverage`]) gets a *pass* of this flight
+//! (seen or not, and for an outfall whether a plume of this flight rose at it), and every new
+//! site gets a pass of each other stored flight whose photos covered it, so the history does
+//! not depend on the order flights are ingested in.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
