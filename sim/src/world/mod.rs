@@ -495,6 +495,7 @@ impl World {
             "type": "FeatureCollection",
             "properties": {
                 "world_seed": self.config.seed,
+                "world_changes": self.config.targets.changes,
                 "corridor_width_m": self.corridor.width_m,
                 "ground_amsl_m": self.config.ground_amsl_m,
                 "relief": self.relief.as_ref().map_or("flat", |g| g.source.as_str()),
