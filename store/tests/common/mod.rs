@@ -70,7 +70,7 @@ impl PgCluster {
             .prefix("qly-pg-")
             .tempdir()
             .expect("temporary folder");
-        let root = unsafe_is_root();
+        let root = running_as_root();
         let as_user: Vec<String> = if root {
             // The folder must belong to the server's user.
             run(
@@ -145,7 +145,7 @@ impl Drop for PgCluster {
 }
 
 /// Whether this process runs as root (uid 0), from /proc (no libc dependency).
-fn unsafe_is_root() -> bool {
+fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
