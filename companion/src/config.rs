@@ -785,7 +785,7 @@ model = "models/outfall.onnx"
         let mut camera = CameraConfig::named("Qianliyan sim 2048x1536");
         camera.mount.frame = MountFrame::Heading;
         let mut c = Config::new(camera, detector);
-        c.flight_controller.address = "udpout:127.0.0.1:14551".into();
+        c.flight_controller.address = qly_link::Address::UdpOut("127.0.0.1:14551".into());
         c.flight_controller.signing = Some(crate::fc::FcSigning {
             key_hex: "00".repeat(32),
             link_id: 2,

@@ -6,7 +6,6 @@
 //! companion export /flights/today/journal.qlj --out /flights/today
 //! ```
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -18,7 +17,7 @@ use companion::fusion::{Fusion, FusionSettings};
 use companion::journal::{read_journal, Journal, JournalOptions, JOURNAL_FILE_NAME};
 use companion::pipeline::Pipeline;
 use companion::record::{Record, RecordSink, SinkError};
-use companion::service::{shutdown_signal, Service};
+use companion::service::Service;
 use companion::Findings;
 use qly_core::terrain::FlatGround;
 
@@ -71,31 +70,8 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("COMPANION_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // The chain of causes, without a Rust backtrace: operators read this. Many
-            // messages already quote their cause; a cause shown once is not shown again.
-            let mut shown = e.to_string();
-            eprintln!("error: {shown}");
-            for cause in e.chain().skip(1) {
-                let text = cause.to_string();
-                if !shown.contains(&text) {
-                    eprintln!("  caused by: {text}");
-                    shown.push_str(&text);
-                }
-            }
-            std::process::ExitCode::FAILURE
-        }
-    }
+    qly_cli::init_tracing("COMPANION_LOG", "info");
+    qly_cli::exit(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -126,7 +102,7 @@ fn run_service(path: &Path) -> Result<()> {
     // stops the service with its exports, not the process.
     let shutdown = {
         let _runtime = rt.enter();
-        shutdown_signal()
+        qly_cli::shutdown_signal()
     };
     let service = Service::prepare(config).context("the service cannot start")?;
     let summary = rt

@@ -8,8 +8,11 @@
 //!
 //! - [`geodesy`]: WGS-84 geodetic <-> ECEF <-> local ENU, geodesic distance and bearing.
 //! - [`datum`]: WGS-84, CGCS2000 and GCJ-02 input coordinates.
+//! - [`corridor`]: the corridor file (a GeoJSON river centreline with its width and datum),
+//!   read from text; [`coord_check`]: the coordinate checks every input reader shares.
 //! - [`camera`]: GSD, footprint, lane spacing and trigger distance; the camera database.
-//! - [`mission`]: the MAVLink mission items we plan, independent of file formats.
+//! - [`mission`]: the MAVLink mission items we plan, independent of file formats;
+//!   [`home`]: the `LAT,LON[,AMSL_M]` grammar of a take-off point.
 //! - [`protocol`]: the MAVLink mission transfer protocol as sans-IO state machines.
 //! - [`rotation`]: quaternions and matrices between the camera, gimbal, body and NED frames.
 //! - [`intrinsics`]: the pixel camera model (pinhole + Brown-Conrady), pixel <-> ray.
@@ -20,9 +23,12 @@
 //! - [`geotag`]: pixel + pose + camera + terrain -> ground point and predicted error.
 
 pub mod camera;
+pub mod coord_check;
+pub mod corridor;
 pub mod datum;
 pub mod geodesy;
 pub mod geotag;
+pub mod home;
 pub mod intrinsics;
 pub mod mission;
 pub mod pose;

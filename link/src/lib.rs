@@ -52,6 +52,7 @@ pub mod frame;
 pub mod heartbeat;
 pub mod impair;
 pub mod mission;
+pub mod options;
 pub mod signing_streams;
 pub mod tlog;
 
@@ -69,5 +70,8 @@ pub use impair::Impairment;
 pub use mission::{
     download_list, serve_message, serve_missions, serve_poll, upload_mission, ListReport, Phase,
     Progress, UploadError, UploadOptions, UploadReport,
+};
+pub use options::{
+    GroundStation, LinkOptions, LinkRole, Onboard, SigningKey, SigningKeyError, SigningOptions,
 };
 pub use signing_streams::{SigningStateError, SigningStreams};

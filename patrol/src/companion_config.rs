@@ -4,13 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use companion::config::{CameraConfig, Config, DetectorSection, MountFrame};
+use qly_link::Address;
 
 /// What the patrol decides about the companion; everything else keeps the companion's
 /// defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompanionSettings {
     /// The sim's companion link, e.g. `udpout:127.0.0.1:20001`.
-    pub address: String,
+    pub address: Address,
     pub camera: String,
     pub model: PathBuf,
     pub onnxruntime_library: Option<PathBuf>,
@@ -101,7 +102,7 @@ mod tests {
 
     fn settings() -> CompanionSettings {
         CompanionSettings {
-            address: "udpout:127.0.0.1:20001".into(),
+            address: Address::UdpOut("127.0.0.1:20001".into()),
             camera: crate::settings::SIM_CAMERA.into(),
             model: "/m/model.onnx".into(),
             onnxruntime_library: Some("/lib/libonnxruntime.so".into()),
@@ -126,7 +127,10 @@ mod tests {
         let path = dir.path().join("companion.toml");
         write_config(&settings().config(), &path).unwrap();
         let back = Config::load(&path).unwrap();
-        assert_eq!(back.flight_controller.address, "udpout:127.0.0.1:20001");
+        assert_eq!(
+            back.flight_controller.address,
+            Address::UdpOut("127.0.0.1:20001".into())
+        );
         assert_eq!(back.fusion.min_sightings, 2);
         assert_eq!(back.detector.class_confidence_thresholds["plume"], 0.4);
         assert_eq!(back.geotag.dem, vec![PathBuf::from("/d/dem.tif")]);

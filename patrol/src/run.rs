@@ -170,7 +170,7 @@ pub async fn run_patrol(args: PatrolArgs) -> Result<PatrolOutcome> {
     })?;
 
     let companion_settings = CompanionSettings {
-        address: format!("udpout:127.0.0.1:{port_companion}"),
+        address: qly_link::Address::UdpOut(format!("127.0.0.1:{port_companion}")),
         camera: SIM_CAMERA.into(),
         model: model.clone(),
         onnxruntime_library: Some(ort),

@@ -17,8 +17,8 @@ use qly_link::dialect::{MavAutopilot, MavCmd, MavMessage, MavModeFlag};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::tlog::TlogWriter;
 use qly_link::{
-    arm, command_long, set_mode, wait_for_vehicle, Address, CommandError, CommandOptions,
-    Connection, ConnectionConfig, Received,
+    arm, command_long, set_mode, wait_for_vehicle, CommandError, CommandOptions, Connection,
+    GroundStation, LinkOptions, Received,
 };
 
 use crate::fly_streams::{self, AskAgain, StreamWatch};
@@ -31,15 +31,9 @@ const STREAM_SILENCE: Duration = Duration::from_secs(3);
 
 #[derive(Args)]
 pub struct FlyArgs {
-    /// Link to the vehicle, as for `planner upload`.
-    #[arg(long, default_value = "udpin:0.0.0.0:14550")]
-    pub connect: String,
-    /// Our MAVLink system id (255 is the usual ground station).
-    #[arg(long, default_value_t = 255)]
-    pub system_id: u8,
-    /// Our MAVLink component id (190 = MAV_COMP_ID_MISSIONPLANNER).
-    #[arg(long, default_value_t = 190)]
-    pub component_id: u8,
+    /// The link to the vehicle, as for `planner upload`: --connect, ids, signing.
+    #[command(flatten)]
+    pub link: LinkOptions<GroundStation>,
     /// Seconds to wait for the vehicle's first heartbeat.
     #[arg(long, default_value_t = 10.0)]
     pub wait_s: f64,
@@ -60,10 +54,6 @@ pub struct FlyArgs {
 }
 
 pub fn run(args: FlyArgs) -> Result<()> {
-    let address: Address = args
-        .connect
-        .parse()
-        .with_context(|| format!("--connect '{}'", args.connect))?;
     for (v, flag) in [(args.wait_s, "--wait-s"), (args.timeout_s, "--timeout-s")] {
         if !(v.is_finite() && v > 0.0 && v < 1e7) {
             bail!("{flag} {v}: expected a number of seconds > 0");
@@ -73,7 +63,7 @@ pub fn run(args: FlyArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(fly(args, address))
+    runtime.block_on(fly(args))
 }
 
 /// What the vehicle told us while flying.
@@ -181,20 +171,18 @@ async fn request_streams(
     Ok(())
 }
 
-async fn fly(args: FlyArgs, address: Address) -> Result<()> {
-    let mut conn = Connection::open(
-        &address,
-        ConnectionConfig::new(Ids::new(args.system_id, args.component_id)),
-    )
-    .await
-    .with_context(|| format!("opening {}", args.connect))?;
+async fn fly(args: FlyArgs) -> Result<()> {
+    let address = &args.link.address;
+    let mut conn = Connection::open(address, args.link.connection_config())
+        .await
+        .with_context(|| format!("opening {address}"))?;
     let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
     let Some((vehicle, _)) =
         wait_for_vehicle(&mut conn, Duration::from_secs_f64(args.wait_s)).await
     else {
         bail!(
             "no autopilot heartbeat on {} within {:.0} s",
-            args.connect,
+            address,
             args.wait_s
         );
     };
@@ -298,7 +286,7 @@ async fn fly(args: FlyArgs, address: Address) -> Result<()> {
                     }
                 }
             }
-            Ok(None) => bail!("the link to {} closed", args.connect),
+            Ok(None) => bail!("the link to {address} closed"),
             Err(_) => {}
         }
     }

@@ -9,36 +9,23 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use qly_core::mission::{Mission, MissionType};
-use qly_core::protocol::{list_name, Autopilot, Ids, MissionResult, Timeouts, TransferError};
+use qly_core::protocol::{list_name, Autopilot, MissionResult, Timeouts, TransferError};
 use qly_link::heartbeat::{gcs_heartbeat, spawn_heartbeat};
 use qly_link::{
-    upload_mission, wait_for_vehicle, Address, Connection, ConnectionConfig, Impairment, Phase,
-    SigningConfig, UploadError, UploadOptions,
+    upload_mission, wait_for_vehicle, Connection, GroundStation, Impairment, LinkOptions, Phase,
+    UploadError, UploadOptions,
 };
 
 #[derive(Args)]
 pub struct UploadArgs {
     /// Mission file: QGroundControl `.plan` or QGC WPL 110 `.waypoints`/`.txt`.
     pub mission: PathBuf,
-    /// Link to the vehicle: `udpin:HOST:PORT` (wait for the vehicle to speak), `udpout:HOST:PORT`,
-    /// `tcp:HOST:PORT`, `tcpin:HOST:PORT` or `serial:/dev/ttyUSB0:57600`.
-    #[arg(long, default_value = "udpin:0.0.0.0:14550")]
-    pub connect: String,
-    /// Our MAVLink system id (255 is the usual ground station).
-    #[arg(long, default_value_t = 255)]
-    pub system_id: u8,
-    /// Our MAVLink component id (190 = MAV_COMP_ID_MISSIONPLANNER).
-    #[arg(long, default_value_t = 190)]
-    pub component_id: u8,
+    /// The link to the vehicle: --connect, ids, signing.
+    #[command(flatten)]
+    pub link: LinkOptions<GroundStation>,
     /// Seconds to wait for the vehicle's first heartbeat.
     #[arg(long, default_value_t = 10.0)]
     pub wait_s: f64,
-    /// MAVLink 2 signing key, 64 hex digits (32 bytes); frames we send are signed.
-    #[arg(long)]
-    pub signing_key: Option<String>,
-    /// Refuse unsigned or wrongly signed frames from the vehicle (needs --signing-key).
-    #[arg(long, requires = "signing_key")]
-    pub require_signing: bool,
     /// Timeout for the first answer and the final ACK, ms (spec default 1500).
     #[arg(long, default_value_t = 1500)]
     pub timeout_ms: u64,
@@ -114,18 +101,6 @@ impl EmulateArgs {
 
 pub fn run(args: UploadArgs) -> Result<()> {
     let mission = read_mission(&args.mission)?;
-    let address: Address = args
-        .connect
-        .parse()
-        .with_context(|| format!("--connect '{}'", args.connect))?;
-    let signing = match &args.signing_key {
-        Some(hex) => Some(SigningConfig {
-            key: parse_key(hex)?,
-            link_id: 0,
-            require_signed: args.require_signing,
-        }),
-        None => None,
-    };
     let impairment = args.emulate.impairment()?;
     // Duration::from_secs_f64 panics on negative, NaN or huge values: check them here.
     let seconds = |v: f64, flag: &str| -> Result<Duration> {
@@ -142,23 +117,17 @@ pub fn run(args: UploadArgs) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(upload(args, address, signing, impairment, mission))
+    runtime.block_on(upload(args, impairment, mission))
 }
 
-async fn upload(
-    args: UploadArgs,
-    address: Address,
-    signing: Option<SigningConfig>,
-    impairment: Option<Impairment>,
-    mission: Mission,
-) -> Result<()> {
-    let mut cfg = ConnectionConfig::new(Ids::new(args.system_id, args.component_id));
-    let have_key = signing.is_some();
-    cfg.signing = signing;
+async fn upload(args: UploadArgs, impairment: Option<Impairment>, mission: Mission) -> Result<()> {
+    let address = &args.link.address;
+    let mut cfg = args.link.connection_config();
+    let have_key = cfg.signing.is_some();
     cfg.impairment = impairment;
-    let mut conn = Connection::open(&address, cfg)
+    let mut conn = Connection::open(address, cfg)
         .await
-        .with_context(|| format!("opening {}", args.connect))?;
+        .with_context(|| format!("opening {address}"))?;
     // A ground station announces itself once a second; on `udpout`/`tcp` links this is also
     // how a vehicle listening with `udpin` learns where we are.
     let heartbeat = spawn_heartbeat(conn.sender(), gcs_heartbeat(), Duration::from_secs(1));
@@ -167,14 +136,14 @@ async fn upload(
         if let Some(trouble) = conn.stats().signing_trouble(have_key) {
             bail!(
                 "no autopilot heartbeat on {} within {:.0} s: {trouble}",
-                args.connect,
+                address,
                 args.wait_s
             );
         }
         bail!(
             "no autopilot heartbeat on {} within {:.0} s: is the vehicle on and the connection \
              string right?",
-            args.connect,
+            address,
             args.wait_s
         );
     };
@@ -183,7 +152,7 @@ async fn upload(
     let autopilot = Autopilot::from_mav_autopilot(heartbeat_data.autopilot as u8);
     eprintln!(
         "vehicle: system {} component {} on {} ({})",
-        vehicle.system, vehicle.component, args.connect, autopilot
+        vehicle.system, vehicle.component, address, autopilot
     );
     let options = UploadOptions {
         timeouts: Timeouts {
@@ -261,7 +230,7 @@ async fn upload(
             "uploading {} to system {} on {}",
             args.mission.display(),
             vehicle.system,
-            args.connect
+            address
         )
     })?;
     for list in &report.lists {
@@ -297,21 +266,4 @@ fn read_mission(path: &Path) -> Result<Mission> {
         planner::input::read_wpl(path)?
     };
     Ok(mission)
-}
-
-/// 64 hex digits to the 32-byte key.
-fn parse_key(hex: &str) -> Result<[u8; 32]> {
-    let hex = hex.trim();
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!(
-            "--signing-key: expected 64 hex digits (32 bytes), got {} characters",
-            hex.len()
-        );
-    }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-            .with_context(|| format!("--signing-key: bad hex at {}", 2 * i))?;
-    }
-    Ok(key)
 }

@@ -11,8 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use qly_core::camera::{CameraDatabase, CameraSpec, Orientation};
 use qly_core::datum::Datum;
-use qly_core::geodesy::GeoPoint;
-use qly_core::mission::Home;
+use qly_core::home::HomeSpec;
 
 use planner::dji_aircraft::DjiAircraftDatabase;
 use planner::survey::{AltitudeTarget, BatteryBudget, CorridorOptions, SurveyParams};
@@ -185,9 +184,10 @@ struct PlanArgs {
     /// raise it for a vehicle that keeps missions on an SD card, 0 for no limit.
     #[arg(long, default_value_t = planner::sorties::DEFAULT_MAX_ITEMS)]
     max_items: usize,
-    /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84); default: the start of the first lane.
-    #[arg(long)]
-    home: Option<String>,
+    /// Take-off point `LAT,LON[,AMSL_M]` (WGS-84 degrees, metres above mean sea level; 0 m
+    /// when omitted), e.g. `-35.363262,149.165237,584`; default: the start of the first lane.
+    #[arg(long, value_name = "LAT,LON[,AMSL_M]", allow_hyphen_values = true)]
+    home: Option<HomeSpec>,
     /// DJI aircraft (M3E, M3T, M30, M30T, M300-H20, M300-H20T, M350-H20, M350-H20T, M3TD):
     /// also write a DJI Pilot 2 / FlightHub 2 route (WPML KMZ) per sortie, with its camera.
     #[arg(long)]
@@ -208,17 +208,7 @@ struct PlanArgs {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // The whole chain of causes, without a Rust backtrace: pilots read this.
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            std::process::ExitCode::FAILURE
-        }
-    }
+    qly_cli::exit(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -336,11 +326,7 @@ fn dji_options(
             args.kmz_takeoff_height
         );
     }
-    let home_amsl_known = !args.dem.is_empty()
-        || args
-            .home
-            .as_deref()
-            .is_some_and(|h| h.split(',').count() == 3);
+    let home_amsl_known = !args.dem.is_empty() || args.home.is_some_and(|h| h.alt_amsl_m.is_some());
     Ok(Some(planner::output::wpml::WpmlOptions {
         aircraft,
         height_mode: match args.kmz_height {
@@ -402,10 +388,7 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         usable_min,
         reserve_min: args.reserve_min,
     });
-    let home = match &args.home {
-        Some(text) => Some(parse_home(text)?),
-        None => None,
-    };
+    let home = args.home.map(|h| h.home_or(0.0));
     Ok(SurveyParams {
         camera,
         orientation: match args.orientation {
@@ -428,25 +411,4 @@ fn survey_params(args: &PlanArgs) -> Result<SurveyParams> {
         home,
         exclusion_margin_m: args.exclusion_margin_m,
     })
-}
-
-/// `LAT,LON[,AMSL_M]` in WGS-84 degrees.
-fn parse_home(text: &str) -> Result<Home> {
-    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
-    if !(2..=3).contains(&parts.len()) {
-        bail!("--home '{text}': expected LAT,LON or LAT,LON,AMSL_M");
-    }
-    let num = |i: usize, what: &str| -> Result<f64> {
-        parts[i]
-            .parse::<f64>()
-            .with_context(|| format!("--home '{text}': {what} '{}' is not a number", parts[i]))
-    };
-    let point = GeoPoint::new(num(0, "latitude")?, num(1, "longitude")?)
-        .with_context(|| format!("--home '{text}'"))?;
-    let alt_amsl_m = if parts.len() == 3 {
-        num(2, "altitude")?
-    } else {
-        0.0
-    };
-    Ok(Home { point, alt_amsl_m })
 }

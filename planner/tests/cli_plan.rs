@@ -79,6 +79,42 @@ fn plans_the_sample_corridor_with_sorties_and_full_coverage() {
     assert!(dir.path().join("sample-corridor-sortie-2.plan").is_file());
 }
 
+/// `--home` south of the equator (a value starting with '-') reaches the plan as given.
+#[test]
+fn a_negative_home_is_taken_as_a_value() {
+    let dir = tempfile::tempdir().unwrap();
+    // A short stretch of river at ArduPilot SITL's CMAC field.
+    let input = write(
+        dir.path(),
+        "cmac.geojson",
+        r#"{"type":"Feature","properties":{"width_m":40},
+          "geometry":{"type":"LineString","coordinates":[[149.1650,-35.3630],[149.1680,-35.3610]]}}"#,
+    );
+    let out = run(&[
+        "plan",
+        input.to_str().unwrap(),
+        "--home",
+        "-35.363262,149.165237,584",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("cmac.plan")).unwrap())
+            .unwrap();
+    let home = &plan["mission"]["plannedHomePosition"];
+    assert_eq!(home[0].as_f64(), Some(-35.363262), "{home}");
+    assert_eq!(home[1].as_f64(), Some(149.165237), "{home}");
+    assert_eq!(home[2].as_f64(), Some(584.0), "{home}");
+    // A malformed home is refused with the grammar.
+    refused(
+        &input,
+        &["--home", "-35.36"],
+        &["--home", "LAT,LON or LAT,LON,AMSL_M"],
+    );
+}
+
 #[test]
 fn plans_the_sample_area_around_its_hole() {
     let dir = tempfile::tempdir().unwrap();

@@ -144,3 +144,47 @@ fn fly_without_a_vehicle_is_a_clear_error() {
     assert!(!out.status.success());
     assert!(stderr.contains("no autopilot heartbeat"), "{stderr}");
 }
+
+/// A vehicle that requires MAVLink 2 signing: `planner fly` with the key (the link options it
+/// shares with `planner upload`) flies the mission; without the key its commands are ignored
+/// and it says which step got no answer.
+#[test]
+fn fly_signs_its_commands_for_a_vehicle_that_requires_signing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wpl = dir.path().join("short.waypoints");
+    std::fs::write(&wpl, SHORT_WPL).expect("write mission");
+    let (_sim, port, _out) = start_sim(&[
+        "--speedup",
+        "20",
+        "--signing-key",
+        KEY_HEX,
+        "--require-signing",
+    ]);
+    let connect = format!("udpout:127.0.0.1:{port}");
+    let wpl = wpl.to_string_lossy().to_string();
+    let signed = ["--signing-key", KEY_HEX, "--require-signing"];
+    let mut args = vec!["upload", &wpl, "--connect", &connect];
+    args.extend(signed);
+    let (out, _) = planner(&args, Duration::from_secs(60));
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "upload failed: {stdout}\n{stderr}");
+
+    // Unsigned: the vehicle ignores the mode change, nothing flies.
+    let (out, _) = planner(
+        &["fly", "--connect", &connect, "--timeout-s", "60"],
+        Duration::from_secs(90),
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "unsigned fly succeeded: {stdout}");
+    assert!(stderr.contains("setting GUIDED"), "{stderr}");
+
+    let mut args = vec!["fly", "--connect", &connect, "--timeout-s", "120"];
+    args.extend(signed);
+    let (out, _) = planner(&args, Duration::from_secs(150));
+    let (stdout, stderr) = text(&out);
+    assert!(
+        out.status.success(),
+        "signed fly failed: {stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("landed and disarmed"), "{stdout}");
+}

@@ -443,11 +443,5 @@ fn main() -> ExitCode {
             Err(e) => Err(e),
         },
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    qly_cli::exit(result)
 }

@@ -3,12 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use qly_core::geodesy::GeoPoint;
+use qly_core::corridor::Corridor;
 use qly_flight::folder::FlightFolder;
 use review::input::{parse_features, targets_from};
 use review::patrol::{flight_reports, patrol_figures, render_figures};
 use review::settings::ScoreSettings;
-use serde_json::Value;
 
 #[derive(clap::Args)]
 pub struct PatrolArgs {
@@ -33,52 +32,12 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))
 }
 
-/// Length of the corridor's centreline (the first LineString), km.
+/// Length of the corridor's centreline, km (the corridor file as `qly_core::corridor` reads
+/// it, `datum` honoured).
 fn river_km(path: &Path) -> Result<f64> {
-    let v: Value = serde_json::from_str(&read(path)?)
-        .with_context(|| format!("{}: not JSON", path.display()))?;
-    let mut stack = vec![&v];
-    while let Some(v) = stack.pop() {
-        match v.get("type").and_then(Value::as_str) {
-            Some("LineString") => {
-                let coords = v
-                    .get("coordinates")
-                    .and_then(Value::as_array)
-                    .with_context(|| {
-                        format!("{}: LineString without coordinates", path.display())
-                    })?;
-                let mut pts = Vec::with_capacity(coords.len());
-                for (i, c) in coords.iter().enumerate() {
-                    let lon = c.get(0).and_then(Value::as_f64);
-                    let lat = c.get(1).and_then(Value::as_f64);
-                    let (Some(lon), Some(lat)) = (lon, lat) else {
-                        bail!("{}: coordinate {i} is not [lon, lat]", path.display());
-                    };
-                    pts.push(
-                        GeoPoint::new(lat, lon)
-                            .with_context(|| format!("{}: coordinate {i}", path.display()))?,
-                    );
-                }
-                let m: f64 = pts.windows(2).map(|w| w[0].distance_m(w[1])).sum();
-                return Ok(m / 1000.0);
-            }
-            Some("FeatureCollection") => {
-                if let Some(fs) = v.get("features").and_then(Value::as_array) {
-                    stack.extend(fs.iter().rev());
-                }
-            }
-            Some("Feature") => {
-                if let Some(g) = v.get("geometry") {
-                    stack.push(g);
-                }
-            }
-            _ => {}
-        }
-    }
-    bail!(
-        "{}: no LineString (the river centreline) found",
-        path.display()
-    )
+    let corridor = Corridor::from_geojson(&read(path)?, &path.display().to_string())
+        .context("reading the corridor (--corridor)")?;
+    Ok(corridor.length_m() / 1000.0)
 }
 
 pub fn patrol(a: &PatrolArgs) -> Result<()> {

@@ -16,24 +16,33 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use qly_core::camera::CameraDatabase;
 use qly_core::geodesy::GeoPoint;
+use qly_core::home::HomeSpec;
 use qly_core::intrinsics::CameraIntrinsics;
 use qly_core::mission::Home;
 use qly_core::protocol::Ids;
 use qly_core::terrain::{
     read_dem_file, write_dem_file, DatumChoice, DemMosaic, SyntheticValley, Terrain, ValleySpec,
 };
-use qly_link::{Address, ConnectionConfig, Impairment, SigningConfig, SigningStreams};
+use qly_link::{Address, ConnectionConfig, Impairment, SigningOptions, SigningStreams};
 use sim::noise::NoiseConfig;
 use sim::render::dataset::{gimbal_mount, write_dataset, DatasetSpec};
 use sim::render::delivery::{camera_pose, FrameJob, FrameSettings, FrameWriter};
 use sim::render::labels::{LabelRules, PlumeBox};
 use sim::render::RenderOptions;
 use sim::service::clock::VehicleClock;
-use sim::service::connection::shutdown_signal;
 use sim::service::links::run_links;
 use sim::service::{Autopilot, StreamDefaults};
 use sim::vehicle::{Vehicle, VehicleConfig};
 use sim::world::{Corridor, TargetPlacement, World, WorldConfig};
+
+/// ArduPilot SITL's default home, the CMAC field near Canberra.
+const SITL_HOME: Home = Home {
+    point: GeoPoint {
+        lat_deg: -35.363262,
+        lon_deg: 149.165237,
+    },
+    alt_amsl_m: 584.0,
+};
 
 /// The renderer's default camera (core/data/cameras.toml).
 const DEFAULT_CAMERA: &str = "Qianliyan sim 2048x1536";
@@ -221,12 +230,12 @@ struct Args {
     /// Simulated seconds per wall-clock second.
     #[arg(long, default_value_t = 1.0)]
     speedup: f64,
-    /// Home (take-off point): LAT,LON,AMSL in WGS-84 degrees and metres above mean sea level.
-    /// Default: the corridor's first vertex at 0 m with --corridor (on --terrain valley or
-    /// --dem: at the ground's height there), else ArduPilot SITL's CMAC field
-    /// (-35.363262,149.165237,584). A flat world's ground is at home's height.
-    #[arg(long, value_name = "LAT,LON,AMSL")]
-    home: Option<String>,
+    /// Home (take-off point): LAT,LON[,AMSL_M] in WGS-84 degrees and metres above mean sea
+    /// level. Default: the corridor's first vertex with --corridor, else ArduPilot SITL's
+    /// CMAC field (-35.363262,149.165237,584). Without a height: on --terrain valley or --dem
+    /// the ground's height there, else 0 m. A flat world's ground is at home's height.
+    #[arg(long, value_name = "LAT,LON[,AMSL_M]", allow_hyphen_values = true)]
+    home: Option<HomeSpec>,
     /// Geoid separation at home (ellipsoidal minus AMSL height), metres.
     #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     geoid_separation_m: f64,
@@ -303,51 +312,14 @@ struct Args {
     /// Cap the outgoing link at this serial baud rate (10 bits per byte).
     #[arg(long)]
     baud: Option<u32>,
-    /// MAVLink 2 signing key, 64 hex digits: sign every frame and check signed frames.
-    #[arg(long, value_name = "HEX")]
-    signing_key: Option<String>,
-    /// With --signing-key: drop unsigned and badly signed frames.
-    #[arg(long, requires = "signing_key")]
-    require_signing: bool,
+    /// MAVLink 2 signing of every link (each signs with its own link id).
+    #[command(flatten)]
+    signing: SigningOptions,
     /// With --signing-key: keep the signing timestamp and the last timestamp of every
     /// incoming signing stream in FILE across restarts, so frames recorded before a restart
     /// are refused after it (a real autopilot keeps them in its storage). Default: in memory.
     #[arg(long, value_name = "FILE", requires = "signing_key")]
     signing_state: Option<PathBuf>,
-}
-
-fn parse_home(s: &str) -> Result<Home> {
-    let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-    let [lat, lon, alt] = parts.as_slice() else {
-        bail!("--home {s:?}: expected LAT,LON,AMSL (three comma-separated numbers)");
-    };
-    let num = |v: &str, what: &str| -> Result<f64> {
-        v.parse::<f64>()
-            .with_context(|| format!("--home {s:?}: {what} {v:?} is not a number"))
-    };
-    let point = GeoPoint::new(num(lat, "latitude")?, num(lon, "longitude")?)
-        .with_context(|| format!("--home {s:?}"))?;
-    let alt_amsl_m = num(alt, "altitude")?;
-    if !alt_amsl_m.is_finite() {
-        bail!("--home {s:?}: altitude must be finite");
-    }
-    Ok(Home { point, alt_amsl_m })
-}
-
-fn parse_key(hex: &str) -> Result<[u8; 32]> {
-    let hex = hex.trim();
-    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        bail!(
-            "--signing-key: expected 64 hex digits (a 32-byte key), got {} characters",
-            hex.len()
-        );
-    }
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-            .with_context(|| format!("--signing-key: bad hex at byte {i}"))?;
-    }
-    Ok(key)
 }
 
 fn pct(v: f64, flag: &str) -> Result<f64> {
@@ -395,7 +367,8 @@ fn render_options(w: &WorldArgs, seed: u64) -> RenderOptions {
 fn read_corridor(path: &Path) -> Result<Corridor> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("--corridor {}", path.display()))?;
-    Ok(Corridor::from_geojson(&text, &path.display().to_string())?)
+    Corridor::from_geojson(&text, &path.display().to_string())
+        .context("reading the corridor (--corridor)")
 }
 
 /// The relief `w` asks for (`None`: flat ground).
@@ -540,17 +513,7 @@ fn main() -> std::process::ExitCode {
         Some(Cmd::WriteDem(a)) => write_dem(a),
         None => fly(cli.fly),
     };
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            // The chain of causes without a Rust backtrace, as the other binaries print it.
-            eprintln!("error: {e}");
-            for cause in e.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
-            std::process::ExitCode::FAILURE
-        }
-    }
+    qly_cli::exit(result)
 }
 
 fn fly(args: Args) -> Result<()> {
@@ -582,13 +545,13 @@ fn fly(args: Args) -> Result<()> {
         Some(p) => Some(read_corridor(p)?),
         None => None,
     };
-    let home = match (&args.home, &corridor) {
-        (Some(h), _) => parse_home(h)?,
+    let home = match (args.home, &corridor) {
+        (Some(h), _) => h.home_or(0.0),
         (None, Some(c)) => Home {
             point: c.centreline[0],
             alt_amsl_m: 0.0,
         },
-        (None, None) => parse_home("-35.363262,149.165237,584")?,
+        (None, None) => SITL_HOME,
     };
     if !(args.gimbal_tilt_deg.is_finite() && (0.0..=60.0).contains(&args.gimbal_tilt_deg)) {
         bail!(
@@ -600,8 +563,9 @@ fn fly(args: Args) -> Result<()> {
         Some(c) => Some(Arc::new(build_world(&args.world, c, home.alt_amsl_m)?)),
         None => None,
     };
-    // On relief, home without --home stands on the ground under the corridor's first vertex.
-    let home = match (&args.home, &world) {
+    // On relief, a home without a stated height stands on the ground (without --home: under
+    // the corridor's first vertex).
+    let home = match (args.home.and_then(|h| h.alt_amsl_m), &world) {
         (None, Some(w)) if w.relief().is_some() => {
             let (e, n) = w.to_plane(home.point);
             Home {
@@ -710,12 +674,8 @@ fn fly(args: Args) -> Result<()> {
     };
 
     let mut cfg = ConnectionConfig::new(own);
-    if let Some(hex) = &args.signing_key {
-        cfg.signing = Some(SigningConfig {
-            key: parse_key(hex)?,
-            link_id: 0,
-            require_signed: args.require_signing,
-        });
+    cfg.signing = args.signing.config()?;
+    if cfg.signing.is_some() {
         // One signing clock and stream table for every link, as ArduPilot keeps one for all
         // its channels: a frame recorded on one link is a replay on another.
         cfg.signing_streams = Some(match &args.signing_state {
@@ -746,7 +706,7 @@ fn fly(args: Args) -> Result<()> {
     let all_stats = rt
         .block_on(async {
             // Hook SIGTERM before the links bind and announce their ports.
-            let shutdown = shutdown_signal();
+            let shutdown = qly_cli::shutdown_signal();
             run_links(autopilot, &addresses, cfg, shutdown).await
         })
         .with_context(|| format!("links {}", names.join(", ")))?;

@@ -13,8 +13,8 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn bad_arguments_are_explained() {
-    let e = refused(&["--listen", "udpin:127.0.0.1:0", "--home", "27.0,106.9"]);
-    assert!(e.contains("--home") && e.contains("LAT,LON,AMSL"), "{e}");
+    let e = refused(&["--listen", "udpin:127.0.0.1:0", "--home", "27.0"]);
+    assert!(e.contains("--home") && e.contains("LAT,LON,AMSL_M"), "{e}");
     let e = refused(&["--listen", "udpin:127.0.0.1:0", "--home", "95,106.9,1000"]);
     assert!(e.contains("--home"), "{e}");
     let e = refused(&["--listen", "udpout:127.0.0.1:14550"]);
@@ -31,6 +31,24 @@ fn bad_arguments_are_explained() {
     assert!(e.contains("64 hex digits"), "{e}");
     let e = refused(&["--listen", "udpin:127.0.0.1:0", "--require-signing"]);
     assert!(e.contains("--signing-key"), "{e}");
+}
+
+/// A home south of the equator starts with '-': it is a value, not a flag. (The run is then
+/// refused for its --speedup, which is checked after the arguments were parsed.)
+#[test]
+fn a_negative_home_is_a_value() {
+    for home in ["-35.363262,149.165237,584", "-35.363262,-149.165237"] {
+        let e = refused(&[
+            "--listen",
+            "udpin:127.0.0.1:0",
+            "--home",
+            home,
+            "--speedup",
+            "0",
+        ]);
+        assert!(e.contains("--speedup"), "{e}");
+        assert!(!e.contains("--home"), "{e}");
+    }
 }
 
 #[cfg(unix)]

@@ -3,7 +3,7 @@
 //! ArduPilot vehicle with system id 1 on `udpin:0.0.0.0:14550`.
 
 use super::FcError;
-use qly_link::{Address, SigningConfig};
+use qly_link::{Address, LinkOptions, Onboard, SigningConfig, SigningKey, SigningOptions};
 use serde::{Deserialize, Serialize};
 
 /// Which attitude message to stream into the pose timeline.
@@ -32,7 +32,9 @@ impl AttitudeMessage {
 #[serde(deny_unknown_fields)]
 pub struct FcSigning {
     /// The 32-byte secret key as 64 hex digits, the same key the autopilot was given
-    /// (MAVProxy `signing setup`, QGC, or SETUP_SIGNING). Keep the config file private.
+    /// (MAVProxy `signing setup`, QGC, or SETUP_SIGNING). Keep the config file private. Read
+    /// as text and parsed by `qly_link::SigningKey` in [`FcConfig::validate`], so that no
+    /// error message (a TOML parse error quotes its line) ever shows the key.
     pub key_hex: String,
     /// Our link id, written into every frame we sign. Default 0.
     #[serde(default)]
@@ -74,18 +76,19 @@ pub struct FcConfig {
     /// Where the flight controller is: `udpin:HOST:PORT` (listen; the autopilot or a router
     /// such as mavlink-router sends to us), `udpout:HOST:PORT`, `tcp:HOST:PORT` (reconnected
     /// with backoff when the server goes away), `tcpin:HOST:PORT`, or
-    /// `serial:/dev/ttyAMA0:921600`. Default `udpin:0.0.0.0:14550`.
-    pub address: String,
+    /// `serial:/dev/ttyAMA0:921600`. Default `udpin:0.0.0.0:14550`. Checked as the file is
+    /// read.
+    pub address: Address,
     /// MAVLink system id of the vehicle; the companion uses the same system id, as an
     /// onboard component of that vehicle. Default 1.
     pub system_id: u8,
     /// Our component id. Default 191 (MAV_COMP_ID_ONBOARD_COMPUTER).
     pub component_id: u8,
+    /// Optional MAVLink 2 signing (`[flight_controller.signing]`). Default: none.
+    pub signing: Option<FcSigning>,
     /// Accept MAVLink 1 frames (old autopilots and radios); we always send MAVLink 2.
     /// Default `true`.
     pub accept_mavlink1: bool,
-    /// Optional MAVLink 2 signing (`[flight_controller.signing]`). Default: none.
-    pub signing: Option<FcSigning>,
     /// Our HEARTBEAT period, seconds. Default 1.0 (MAVLink's 1 Hz).
     pub heartbeat_period_s: f64,
     /// No autopilot HEARTBEAT for this long means the link is lost (logged; a `tcp:` link
@@ -142,10 +145,12 @@ pub struct FcConfig {
 
 impl Default for FcConfig {
     fn default() -> Self {
+        // The link defaults are an onboard computer's, as every program defines them.
+        let onboard = LinkOptions::<Onboard>::default();
         FcConfig {
-            address: "udpin:0.0.0.0:14550".to_string(),
-            system_id: 1,
-            component_id: 191,
+            address: onboard.address,
+            system_id: onboard.system_id,
+            component_id: onboard.component_id,
             accept_mavlink1: true,
             signing: None,
             heartbeat_period_s: 1.0,
@@ -204,7 +209,6 @@ fn rate(field: &'static str, v: f64) -> Result<(), FcError> {
 impl FcConfig {
     /// Checks every field; the error names the field and what was expected.
     pub fn validate(&self) -> Result<(), FcError> {
-        self.address()?;
         self.signing_config()?;
         if self.system_id == 0 {
             return Err(bad("system_id", 0, "a vehicle system id 1..=255"));
@@ -267,38 +271,34 @@ impl FcConfig {
         Ok(())
     }
 
-    /// `address` parsed.
-    pub fn address(&self) -> Result<Address, FcError> {
-        self.address
-            .parse()
-            .map_err(|source| FcError::Address { source })
+    /// The link options these keys give (the type `planner` and `sim` take on their
+    /// command lines); the key is parsed by `qly_link::SigningKey`.
+    pub fn link_options(&self) -> Result<LinkOptions<Onboard>, FcError> {
+        let signing = match &self.signing {
+            None => SigningOptions::default(),
+            Some(s) => SigningOptions {
+                key: Some(s.key_hex.parse::<SigningKey>().map_err(|_| {
+                    bad(
+                        "signing.key_hex",
+                        format!("<{} characters>", s.key_hex.trim().chars().count()),
+                        "64 hex digits (a 32-byte key)",
+                    )
+                })?),
+                link_id: s.link_id,
+                require_signed: s.require_signed,
+            },
+        };
+        Ok(LinkOptions::new(
+            self.address.clone(),
+            self.system_id,
+            self.component_id,
+            signing,
+        ))
     }
 
     /// `signing` as the link wants it.
     pub fn signing_config(&self) -> Result<Option<SigningConfig>, FcError> {
-        let Some(s) = &self.signing else {
-            return Ok(None);
-        };
-        let hex = s.key_hex.trim();
-        let bad_key = || {
-            bad(
-                "signing.key_hex",
-                format!("<{} characters>", hex.len()),
-                "64 hex digits (a 32-byte key)",
-            )
-        };
-        if hex.len() != 64 || !hex.is_ascii() {
-            return Err(bad_key());
-        }
-        let mut key = [0u8; 32];
-        for (i, byte) in key.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad_key())?;
-        }
-        Ok(Some(SigningConfig {
-            key,
-            link_id: s.link_id,
-            require_signed: s.require_signed,
-        }))
+        Ok(self.link_options()?.connection_config().signing)
     }
 
     /// The messages to request and their intervals in microseconds (0 rates skipped).
@@ -363,7 +363,7 @@ mod tests {
         let sc = c.signing_config().unwrap().unwrap();
         assert_eq!((sc.key[1], sc.key[31], sc.require_signed), (1, 31, true));
         assert_eq!(
-            c.address().unwrap(),
+            c.address,
             Address::Serial {
                 path: "/dev/ttyAMA0".into(),
                 baud: 921_600
@@ -386,11 +386,16 @@ mod tests {
         };
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("position_hz"), "{e}");
-        let c = FcConfig {
-            address: "udp127.0.0.1".into(),
-            ..FcConfig::default()
-        };
-        assert!(matches!(c.validate(), Err(FcError::Address { .. })));
+        // The address and the key are checked as the table is read, naming the key.
+        #[derive(Debug, Deserialize)]
+        struct Service {
+            #[allow(dead_code)]
+            flight_controller: FcConfig,
+        }
+        let e = toml::from_str::<Service>("[flight_controller]\naddress = \"udp127.0.0.1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no scheme") && e.contains("udp127.0.0.1"), "{e}");
         let c = FcConfig {
             signing: Some(FcSigning {
                 key_hex: "zz".repeat(32),

@@ -70,7 +70,6 @@ pub use state::{
 
 use qly_core::geotag::CameraMount;
 use qly_core::pose::{PoseError, PoseSample};
-use qly_link::AddressError;
 use report::ReportQueue;
 use std::sync::{Arc, Mutex, MutexGuard};
 use thiserror::Error;
@@ -98,11 +97,6 @@ pub enum FcError {
         field: &'static str,
         value: String,
         expected: &'static str,
-    },
-    #[error("flight_controller.address: {source}")]
-    Address {
-        #[source]
-        source: AddressError,
     },
     #[error("flight_controller.{field}: {source}")]
     State {
@@ -417,7 +411,7 @@ impl FcLink {
     ) -> Result<FcLink, FcError> {
         let handle = FcHandle::new(&config)?;
         handle.update(|s| s.resume_boot(boot, last_t_boot_ms));
-        let address = config.address()?;
+        let address = config.address.clone();
         let signing = config.signing_config()?;
         let task = tokio::spawn(run::supervise(
             config,

@@ -39,6 +39,9 @@ enum SessionEnd {
     Lost,
 }
 
+/// Least time between two lines about slow TIMESYNC replies.
+const SLOW_TIMESYNC_LOG_EVERY: Duration = Duration::from_secs(60);
+
 /// Logs at most once per `every`, saying how many were held back.
 struct LogGate {
     every: Duration,
@@ -153,6 +156,10 @@ struct Session<'a> {
     undecodable_gate: LogGate,
     rejected_gate: LogGate,
     foreign_gate: LogGate,
+    /// At most one line a minute about slow TIMESYNC replies.
+    slow_timesync_gate: LogGate,
+    /// Slow TIMESYNC replies since the last such line.
+    slow_timesync_unlogged: u64,
     logged_unknown: RxCounts,
     unhandled_seen: HashSet<u32>,
     /// The last position or attitude from the autopilot, or the last interval round's start.
@@ -186,6 +193,8 @@ impl<'a> Session<'a> {
             undecodable_gate: LogGate::new(every),
             rejected_gate: LogGate::new(every),
             foreign_gate: LogGate::new(every),
+            slow_timesync_gate: LogGate::new(SLOW_TIMESYNC_LOG_EVERY.max(every)),
+            slow_timesync_unlogged: 0,
             logged_unknown: RxCounts::default(),
             unhandled_seen: HashSet::new(),
             last_stream: Instant::now(),
@@ -556,6 +565,20 @@ impl<'a> Session<'a> {
             Some(Update::Rebooted) => self.on_reboot("time_boot_ms went back"),
             _ if self.fc.with_state(|s| s.boot) != boot_before => {
                 self.on_reboot("an image index came again")
+            }
+            Some(Update::SlowTimesync) => {
+                // Slow replies are routine on a loaded machine (9 % at 50 ms): one line a
+                // minute at most, with how many since the last line, instead of one each.
+                self.slow_timesync_unlogged += 1;
+                if self.slow_timesync_gate.open(Instant::now()) {
+                    info!(
+                        discarded = self.slow_timesync_unlogged,
+                        total = self.fc.with_state(|s| s.status.timesync_slow),
+                        max_rtt_ms = self.cfg.timesync_max_rtt_ms,
+                        "TIMESYNC replies slower than timesync_max_rtt_ms discarded; the clock uses the faster ones"
+                    );
+                    self.slow_timesync_unlogged = 0;
+                }
             }
             Some(Update::Rejected) if self.rejected_gate.open(Instant::now()) => {
                 warn!(

@@ -180,6 +180,9 @@ pub struct LinkStatus {
     pub attitudes: u64,
     /// TIMESYNC round trips accepted into the clock.
     pub timesync_samples: u64,
+    /// TIMESYNC replies discarded for a round trip over `timesync_max_rtt_ms` (normal on a
+    /// busy link or computer: the clock keeps the fastest round trips).
+    pub timesync_slow: u64,
     /// SYSTEM_TIME messages with a UTC time.
     pub system_times: u64,
     pub captures: u64,
@@ -261,6 +264,8 @@ pub enum Update {
     Rebooted,
     /// The value was refused (and counted).
     Rejected,
+    /// A TIMESYNC reply came back too slowly to use (counted in `timesync_slow`).
+    SlowTimesync,
 }
 
 impl FcState {
@@ -506,6 +511,12 @@ impl FcState {
                 self.status.timesync_samples += 1;
                 Update::Applied
             }
+            Err(qly_core::pose::PoseError::TimesyncRtt { rtt_ns, max_rtt_ns })
+                if rtt_ns > max_rtt_ns =>
+            {
+                self.status.timesync_slow += 1;
+                Update::SlowTimesync
+            }
             Err(_) => self.rejected(),
         }
     }
@@ -687,6 +698,35 @@ mod tests {
 
     fn state() -> FcState {
         FcState::new(500.0, 100, 8, 50_000_000, 3).unwrap()
+    }
+
+    /// A reply slower than the limit is counted as slow, not as a refused value; a reply
+    /// from before its request is still refused.
+    #[test]
+    fn slow_timesync_replies_are_counted_apart() {
+        let mut s = state();
+        let sent = 1_000_000_000;
+        assert_eq!(
+            s.on_timesync_reply(5_000_000_000, sent, sent + 80_000_000),
+            Update::SlowTimesync
+        );
+        assert_eq!((s.status.timesync_slow, s.status.rejected_values), (1, 0));
+        assert_eq!(
+            s.on_timesync_reply(5_000_000_000, sent, sent - 1),
+            Update::Rejected
+        );
+        assert_eq!(
+            s.on_timesync_reply(5_000_000_000, sent, sent + 10_000_000),
+            Update::Applied
+        );
+        assert_eq!(
+            (
+                s.status.timesync_slow,
+                s.status.timesync_samples,
+                s.status.rejected_values
+            ),
+            (1, 1, 1)
+        );
     }
 
     fn gpi(t: u32, lat: f64) -> GLOBAL_POSITION_INT_DATA {

@@ -30,12 +30,12 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use companion::config::Config;
-//! use companion::service::{shutdown_signal, Service};
+//! use companion::service::Service;
 //! let config = Config::load("flights/today/companion.toml".as_ref())?;
 //! // Config faults stop here: model, ONNX Runtime, journal.
 //! let service = Service::prepare(config)?;
 //! // Runs until SIGINT/SIGTERM; any future will do (tests pass their own).
-//! let summary = service.run(shutdown_signal()).await?;
+//! let summary = service.run(qly_cli::shutdown_signal()).await?;
 //! println!("{} frames processed", summary.worker.frames_processed);
 //! # Ok(())
 //! # }
@@ -55,7 +55,7 @@
 //!
 //! # Shutdown and restart
 //!
-//! On SIGINT or SIGTERM ([`shutdown_signal`]) the frames task places the captures still
+//! On SIGINT or SIGTERM (`qly_cli::shutdown_signal`) the frames task places the captures still
 //! waiting, journals the skips of photos that never got a capture event and of captures whose
 //! photo never landed, and stops; the worker finishes the frame in hand (journaled and
 //! fsynced, like every frame) and stops, the exports are written, queued reports are given a
@@ -610,30 +610,5 @@ pub fn write_exports(
             tracing::error!("export failed: {e}");
             Vec::new()
         }
-    }
-}
-
-/// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM. The SIGTERM hook is installed when this
-/// is called, not when the future is first polled, so a signal during start-up is already a
-/// graceful stop; call it inside the tokio runtime.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    #[cfg(unix)]
-    let term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => Some(term),
-        Err(e) => {
-            tracing::warn!("SIGTERM handler not installed: {e}; stopping on Ctrl-C only");
-            None
-        }
-    };
-    async move {
-        #[cfg(unix)]
-        if let Some(mut term) = term {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

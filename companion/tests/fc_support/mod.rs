@@ -239,7 +239,7 @@ pub fn intervals_accepted(fc: &FcHandle) -> bool {
 /// A config for tests: quick loss detection and reconnection.
 pub fn test_config(address: String) -> FcConfig {
     FcConfig {
-        address,
+        address: address.parse().expect("a test address"),
         link_lost_after_s: 1.5,
         reconnect_initial_s: 0.2,
         reconnect_max_s: 1.0,

@@ -7,14 +7,18 @@
 //! (`WGS84`, `CGCS2000`, `GCJ02`) and `name` are read from the main feature, else from the
 //! collection's `properties` member, else from the collection itself. A legacy `crs` member
 //! is accepted only when it names WGS-84 longitude/latitude (EPSG:4326 / CRS84).
+//!
+//! What a corridor file is (the document, the property lookup, `datum`, `width_m`, `name`,
+//! the coordinate checks) is owned by `qly_core::corridor`, which the sim and review read
+//! corridors with; this reader adds areas, exclusions and sites on the same parts.
 
-use std::str::FromStr;
-
-use geojson::{Feature, GeoJson, GeometryValue, JsonObject, JsonValue, Position};
+use geojson::{GeometryValue, JsonValue, Position};
+use qly_core::coord_check::FieldError;
+use qly_core::corridor::{is_exclusion, is_our_drawing, join, GeoJsonFile};
 use qly_core::datum::Datum;
 use qly_core::geodesy::GeoPoint;
 
-use super::validate::{check_pairs, check_width, clean_points, AxisOrder};
+use super::validate::clean_points;
 use super::{Ctx, InputError};
 use crate::survey::{InputGeometry, Site, SurveyInput};
 
@@ -24,157 +28,32 @@ enum Main {
     Area(Vec<GeoPoint>, Vec<Vec<GeoPoint>>),
 }
 
-/// Where a feature sits in the file, for field paths.
-fn join(prefix: &str, rest: &str) -> String {
-    if prefix.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{prefix}.{rest}")
-    }
-}
-
 pub(crate) fn read(
     ctx: &Ctx,
     text: &str,
     datum_override: Option<Datum>,
 ) -> Result<SurveyInput, InputError> {
-    ctx.require_text(text, "a GeoJSON Feature or FeatureCollection")?;
-    let value: JsonValue = serde_json::from_str(text).map_err(|e| {
-        ctx.err(
-            format!("line {}, column {}", e.line(), e.column()),
-            format!("not valid JSON ({e}): expected a GeoJSON Feature or FeatureCollection"),
-        )
-    })?;
-    let root = value.as_object().ok_or_else(|| {
-        ctx.err(
-            "(root)",
-            "not a JSON object: expected a GeoJSON Feature or FeatureCollection",
-        )
-    })?;
-    if let Some(crs) = root.get("crs") {
-        check_crs(ctx, crs)?;
-    }
-    let gj: GeoJson = serde_json::from_value(value.clone()).map_err(|e| {
-        ctx.err(
-            "(root)",
-            format!("not GeoJSON ({e}): expected a Feature or FeatureCollection"),
-        )
-    })?;
-
-    // (path prefix, feature) pairs, and the collection-level property sources.
-    let mut features: Vec<(String, Feature)> = Vec::new();
-    let mut collection_props: Vec<(String, JsonObject)> = Vec::new();
-    match gj {
-        GeoJson::FeatureCollection(fc) => {
-            // Collection-level members are taken from the raw JSON: `properties` (a common
-            // non-standard member) first, then the collection's own members.
-            if let Some(JsonValue::Object(p)) = root.get("properties") {
-                collection_props.push(("properties".into(), p.clone()));
-            }
-            collection_props.push((String::new(), root.clone()));
-            for (k, f) in fc.features.into_iter().enumerate() {
-                features.push((format!("features[{k}]"), f));
-            }
-        }
-        GeoJson::Feature(f) => features.push((String::new(), f)),
-        GeoJson::Geometry(g) => {
-            // A bare geometry: paths start at its own members.
-            features.push((
-                "(geometry)".into(),
-                Feature {
-                    geometry: Some(g),
-                    ..Default::default()
-                },
-            ));
-        }
-    }
-
-    // First pass: find the main feature to know where properties come from.
-    let is_exclusion =
-        |f: &Feature| f.property("role").and_then(JsonValue::as_str) == Some("exclusion");
-    let main_index = features.iter().position(|(_, f)| {
-        !is_exclusion(f)
-            && !is_our_drawing(f)
-            && matches!(
-                f.geometry.as_ref().map(|g| &g.value),
-                Some(
-                    GeometryValue::LineString { .. }
-                        | GeometryValue::Polygon { .. }
-                        | GeometryValue::MultiPolygon { .. }
-                )
-            )
-    });
-
-    // Properties: main feature, then collection `properties`, then collection members.
-    let mut prop_sources: Vec<(String, JsonObject)> = Vec::new();
-    if let Some(i) = main_index {
-        let (prefix, f) = &features[i];
-        if let Some(p) = &f.properties {
-            let path = if prefix == "(geometry)" {
-                "properties".to_string()
-            } else {
-                join(prefix, "properties")
-            };
-            prop_sources.push((path, p.clone()));
-        }
-    }
-    prop_sources.extend(collection_props);
-    let prop = |key: &str| -> Option<(String, JsonValue)> {
-        prop_sources
-            .iter()
-            .find_map(|(path, obj)| obj.get(key).map(|v| (join(path, key), v.clone())))
-    };
-
-    let file_datum = match prop("datum") {
-        Some((path, JsonValue::String(s))) => {
-            Some(Datum::from_str(&s).map_err(|e| ctx.err(path, e.to_string()))?)
-        }
-        Some((path, other)) => {
-            return Err(ctx.err(
-                path,
-                format!("{other}: expected a string WGS84, CGCS2000 or GCJ02"),
-            ))
-        }
-        None => None,
-    };
+    let in_file = |e: FieldError| ctx.err(e.field, e.message);
+    let doc = GeoJsonFile::parse(text).map_err(in_file)?;
+    let features = &doc.features;
+    let props = doc.properties(doc.main_feature());
+    let file_datum = props.datum().map_err(in_file)?;
     let datum = datum_override.or(file_datum).unwrap_or_default();
     // The datum the swap heuristic trusts: what the file or the pilot declared.
     let declared = datum;
 
-    let width_m = match prop("width_m") {
-        Some((path, JsonValue::Number(n))) => {
-            Some(check_width(ctx, &path, n.as_f64().unwrap_or(f64::NAN))?)
-        }
-        Some((path, JsonValue::Null)) => {
-            return Err(ctx.err(path, "null: expected a finite width in metres > 0"))
-        }
-        Some((path, other)) => {
-            return Err(ctx.err(
-                path,
-                format!("{other}: expected a number (corridor width in metres > 0)"),
-            ))
-        }
-        None => None,
-    };
-    let name = match prop("name") {
-        Some((_, JsonValue::String(s))) => Some(s),
-        Some((path, other)) => return Err(ctx.err(path, format!("{other}: expected a string"))),
-        None => None,
-    };
+    let width_m = props.width_m().map_err(in_file)?;
+    let name = props.name().map_err(in_file)?;
 
     let mut main: Option<(String, Main)> = None;
     let mut exclusions: Vec<Vec<GeoPoint>> = Vec::new();
     let mut sites: Vec<Site> = Vec::new();
-    for (prefix, f) in &features {
+    for (prefix, f) in features {
         let Some(geom) = &f.geometry else { continue };
         if is_our_drawing(f) {
             continue;
         }
-        let gpath = if prefix == "(geometry)" {
-            String::new()
-        } else {
-            join(prefix, "geometry")
-        };
+        let gpath = GeoJsonFile::geometry_path(prefix);
         let cpath = join(&gpath, "coordinates");
         let ring = |path: &str, r: &[Position]| -> Result<Vec<GeoPoint>, InputError> {
             let pts = positions(ctx, path, r, declared)?;
@@ -267,11 +146,7 @@ pub(crate) fn read(
 
     let Some((_, main)) = main else {
         return Err(ctx.err(
-            if features.len() > 1 {
-                "features"
-            } else {
-                "(root)"
-            },
+            doc.root_field(),
             "no geometry to survey: expected one LineString (river centreline) or Polygon (area)",
         ));
     };
@@ -301,74 +176,12 @@ pub(crate) fn read(
     })
 }
 
-/// Lanes, photos and corridor outlines that our own GeoJSON output draws (property
-/// `kind`); skipped so that a written plan reads back as survey input.
-fn is_our_drawing(f: &Feature) -> bool {
-    matches!(
-        f.property("kind").and_then(JsonValue::as_str),
-        Some("lane" | "photo" | "corridor_outline")
-    )
-}
-
-/// Checks a list of positions (longitude, latitude[, altitude]) and returns the points in the
-/// file's datum.
+/// [`qly_core::corridor::positions`] for the file of `ctx`.
 fn positions(
     ctx: &Ctx,
     path: &str,
     coords: &[Position],
     datum: Datum,
 ) -> Result<Vec<GeoPoint>, InputError> {
-    let single = coords.len() == 1 && !path.ends_with(']');
-    let point_field = |i: usize| {
-        if single {
-            path.to_string()
-        } else {
-            format!("{path}[{i}]")
-        }
-    };
-    let mut pairs = Vec::with_capacity(coords.len());
-    for (i, c) in coords.iter().enumerate() {
-        let s = c.as_slice();
-        if s.len() < 2 {
-            return Err(ctx.err(
-                point_field(i),
-                format!(
-                    "{} number(s): expected [longitude, latitude] or [longitude, latitude, altitude]",
-                    s.len()
-                ),
-            ));
-        }
-        pairs.push((s[0], s[1]));
-    }
-    check_pairs(ctx, path, &point_field, &pairs, AxisOrder::LonLat, datum)
-}
-
-/// Accepts only a `crs` that names WGS-84 longitude/latitude.
-fn check_crs(ctx: &Ctx, crs: &JsonValue) -> Result<(), InputError> {
-    let name = crs
-        .get("properties")
-        .and_then(|p| p.get("name"))
-        .and_then(JsonValue::as_str);
-    let Some(name) = name else {
-        return Err(ctx.err(
-            "crs",
-            "expected {\"type\": \"name\", \"properties\": {\"name\": \"EPSG:4326\"}} or no crs \
-             (RFC 7946 GeoJSON is always WGS-84 longitude, latitude)",
-        ));
-    };
-    let key = name.to_ascii_uppercase();
-    let wgs84 = key.ends_with("CRS84")
-        || key == "EPSG:4326"
-        || key.ends_with("EPSG::4326")
-        || key.ends_with("EPSG:4326");
-    if !wgs84 {
-        return Err(ctx.err(
-            "crs.properties.name",
-            format!(
-                "'{name}': expected EPSG:4326 / CRS84 (WGS-84 longitude, latitude); give \
-                 CGCS2000 or GCJ-02 coordinates with the \"datum\" property instead"
-            ),
-        ));
-    }
-    Ok(())
+    qly_core::corridor::positions(path, coords, datum).map_err(|e| ctx.err(e.field, e.message))
 }

@@ -21,10 +21,8 @@ use thiserror::Error;
 use crate::survey::SurveyInput;
 
 pub use kml::MAX_XML_DEPTH;
-pub use validate::{
-    in_china, MAX_CORRIDOR_LENGTH_M, MAX_CORRIDOR_WIDTH_M, MAX_SURVEY_EXTENT_M, SWAP_HINT_LAT_LON,
-    SWAP_HINT_LON_LAT,
-};
+pub use qly_core::coord_check::{in_china, SWAP_HINT_LAT_LON, SWAP_HINT_LON_LAT};
+pub use validate::{MAX_CORRIDOR_LENGTH_M, MAX_CORRIDOR_WIDTH_M, MAX_SURVEY_EXTENT_M};
 
 /// Largest input file read, bytes. Survey geometry and missions are kilobytes to a few
 /// megabytes; a reader holds the text and a parsed copy a few times its size, so this bounds

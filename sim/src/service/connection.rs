@@ -58,23 +58,3 @@ pub async fn run(
     }
     Ok(conn.stats())
 }
-
-/// Resolves on Ctrl-C or (on Unix) SIGTERM.
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    // SIGTERM is hooked here, before the caller binds and announces its port, so a signal
-    // sent right after the announcement is never the default (killing) action. Needs the
-    // tokio runtime: call it inside `block_on`.
-    #[cfg(unix)]
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    async move {
-        #[cfg(unix)]
-        if let Some(mut term) = term {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}

@@ -26,14 +26,15 @@
 //! assert!(world.truth_geojson().contains("\"class\":\"outfall\""));
 //! ```
 
-pub mod corridor;
 pub mod noise;
 pub mod river;
 mod scene;
 pub mod targets;
 pub mod terrain;
 
-pub use corridor::Corridor;
+/// The river corridor a world is built along: the corridor file's reader and type live in
+/// `qly_core::corridor`, shared with the planner and review.
+pub use qly_core::corridor::Corridor;
 pub use scene::Surface;
 pub use targets::{MouthShape, Outfall, Plume, PlumeKind, TargetClass, TargetPlacement};
 pub use terrain::ReliefGrid;
@@ -50,8 +51,6 @@ use river::River;
 /// Why a world could not be built.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum WorldError {
-    #[error("corridor {place}: {problem}")]
-    Corridor { place: String, problem: String },
     #[error("world config: {field} = {value} is invalid: expected {expected}")]
     BadField {
         field: &'static str,
