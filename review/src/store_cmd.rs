@@ -119,6 +119,17 @@ pub fn ingest(a: &IngestArgs) -> Result<()> {
 }
 
 pub fn sites(a: &SitesArgs) -> Result<()> {
+    // Asking an SQLite store that is not there would create an empty one and answer "no
+    // sites": say so instead.
+    if let qly_store::Location::Sqlite(path) = qly_store::Location::parse(&a.store.store)? {
+        if !path.exists() {
+            bail!(
+                "--store {}: no store there; `review ingest FLIGHT_DIR --store {}` creates it",
+                path.display(),
+                path.display()
+            );
+        }
+    }
     runtime()?.block_on(async {
         let store = Store::open(&a.store.store).await?;
         let h = store.history().await?;

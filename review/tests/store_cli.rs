@@ -108,6 +108,14 @@ fn ingest_twice_then_list_and_export_the_sites() {
     ]);
     assert!(!o.status.success());
     assert!(text(&o).contains("no site 99"), "{}", text(&o));
+    let o = review(&[
+        os("sites"),
+        os("--store"),
+        p(&tmp.path().join("typo.sqlite")),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no store there"), "{}", text(&o));
+    assert!(!tmp.path().join("typo.sqlite").exists());
     let o = review(&[os("sites"), os("--store"), os("mysql://x/y")]);
     assert!(!o.status.success());
     assert!(text(&o).contains("unknown scheme"), "{}", text(&o));
