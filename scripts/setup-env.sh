@@ -2,7 +2,8 @@
 # onnxruntime, onnx), once, and puts it on PATH; exports ORT_DYLIB_PATH, the ONNX Runtime
 # shared library that the PyPI wheel onnxruntime ships (the companion's detector loads it); installs GDAL's command-line tools (ogrinfo, to check our
 # GeoJSON and KML), Chromium (headless, for the review page tests), the Noto CJK fonts and
-# poppler-utils (inspection record PDFs) from Debian when they are missing. Idempotent and quiet when everything is there.
+# poppler-utils (inspection record PDFs) from Debian when they are missing, and PostgreSQL with
+# PostGIS (the store's tests). Idempotent and quiet when everything is there.
 _root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 _venv="$_root/.venv"
 _reqs="$_root/scripts/requirements-test.txt"
@@ -46,6 +47,20 @@ if ! command -v pdftoppm >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>
   $_sudo apt-get update -qq >/dev/null \
     && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq poppler-utils >/dev/null \
     || echo "warning: could not install poppler-utils; the inspection record tests will fail under CI" >&2
+fi
+# PostgreSQL with PostGIS for the store's tests (store/tests: each starts its own throwaway
+# cluster in a temporary folder with initdb and pg_ctl, on a unix socket, and stops it).
+if ! ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1; then
+  echo "installing postgresql and postgis (store tests) ..." >&2
+  _sudo=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then _sudo="sudo"; fi
+  _pgv="$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"
+  if [ -z "$_pgv" ]; then
+    _pgv="$(apt-cache search --names-only '^postgresql-[0-9]+-postgis-3$' 2>/dev/null | sed -E 's/^postgresql-([0-9]+)-.*/\1/' | sort -n | tail -1)"
+  fi
+  $_sudo apt-get update -qq >/dev/null \
+    && DEBIAN_FRONTEND=noninteractive $_sudo apt-get install -y -qq "postgresql-$_pgv" "postgresql-$_pgv-postgis-3" >/dev/null \
+    || echo "warning: could not install postgresql-$_pgv-postgis-3; the store's PostgreSQL tests will fail under CI" >&2
 fi
 export PATH="$_venv/bin:$PATH"
 export QLY_PYTHON="$_venv/bin/python"

@@ -139,6 +139,7 @@ pub async fn run_patrol(args: PatrolArgs) -> Result<PatrolOutcome> {
             .collect(),
         corridor: corridor.clone(),
         world_seed: args.world_seed,
+        world_changes: args.world_changes,
         seed: args.seed,
         frames_dir: folder.frames_dir(),
         truth: folder.truth(),

@@ -49,6 +49,10 @@ pub struct PatrolArgs {
     /// (models/train.sh trains on seeds 1..60 at most and holds out 9001..).
     #[arg(long, env = "WORLD_SEED", default_value_t = 7001)]
     pub world_seed: u64,
+    /// Fly the same world some time later, changed by this seed: some outfalls removed, some
+    /// added, some plumes switched on or off (sim's `--world-changes`). Unset: as built.
+    #[arg(long, env = "WORLD_CHANGES", value_name = "SEED")]
+    pub world_changes: Option<u64>,
     /// The sensor-noise seed.
     #[arg(long, env = "SEED", default_value_t = 1)]
     pub seed: u64,

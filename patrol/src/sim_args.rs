@@ -23,6 +23,8 @@ pub struct SimOptions {
     pub listen: Vec<String>,
     pub corridor: PathBuf,
     pub world_seed: u64,
+    /// The same world later, changed by this seed (sim's `--world-changes`); `None`: as built.
+    pub world_changes: Option<u64>,
     /// Sensor-noise seed.
     pub seed: u64,
     pub frames_dir: PathBuf,
@@ -49,6 +51,9 @@ impl SimOptions {
         }
         flag("corridor", self.corridor.clone().into());
         flag("world-seed", self.world_seed.to_string().into());
+        if let Some(c) = self.world_changes {
+            flag("world-changes", c.to_string().into());
+        }
         flag("seed", self.seed.to_string().into());
         flag("frames-dir", self.frames_dir.clone().into());
         flag("truth", self.truth.clone().into());
@@ -90,6 +95,7 @@ mod tests {
             listen: vec!["udpin:127.0.0.1:1".into(), "udpin:127.0.0.1:2".into()],
             corridor: "c.geojson".into(),
             world_seed: 7001,
+            world_changes: Some(31),
             seed: 1,
             frames_dir: "f/frames".into(),
             truth: "f/truth.geojson".into(),
@@ -112,7 +118,10 @@ mod tests {
             .collect();
         let line = args.join(" ");
         assert!(line.starts_with("--listen udpin:127.0.0.1:1 --listen udpin:127.0.0.1:2 "));
-        assert!(line.contains("--world-seed 7001 --seed 1 "), "{line}");
+        assert!(
+            line.contains("--world-seed 7001 --world-changes 31 --seed 1 "),
+            "{line}"
+        );
         assert!(line.contains("--speedup 5 "), "{line}");
         assert!(line.contains("--alt-sigma-m 0.8"), "{line}");
         assert!(

@@ -20,6 +20,7 @@ use review::settings::{ScoreSettings, SpeedCredit};
 mod dataset_cmd;
 mod decide_cmd;
 mod patrol_cmd;
+mod store_cmd;
 
 #[derive(Parser)]
 #[command(name = "review", version, about = "Qianliyan review tools")]
@@ -63,6 +64,12 @@ enum Command {
     Keygen(KeygenArgs),
     /// Figures of a simulated patrol: candidates against the world's ground truth.
     Patrol(patrol_cmd::PatrolArgs),
+    /// Put flight folders into the store (an SQLite file by default, or PostgreSQL/PostGIS):
+    /// idempotent, one transaction per flight.
+    Ingest(store_cmd::IngestArgs),
+    /// The outfall sites across patrols: list, new, not seen, plume again, a site's
+    /// timeline; export as GeoJSON, CSV or GeoPackage.
+    Sites(store_cmd::SitesArgs),
 }
 
 #[derive(clap::Args)]
@@ -575,6 +582,8 @@ fn main() -> ExitCode {
         Command::Record(a) => record(a, lang),
         Command::Dataset(a) => dataset_cmd::dataset(a),
         Command::Patrol(a) => patrol_cmd::patrol(a, lang),
+        Command::Ingest(a) => store_cmd::ingest(a),
+        Command::Sites(a) => store_cmd::sites(a),
         Command::Verify(a) => match verify(a, lang) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

@@ -102,6 +102,10 @@ struct WorldArgs {
     /// Seed of the world (scene, targets, sun).
     #[arg(long, default_value_t = 1)]
     world_seed: u64,
+    /// The same world some time later: the seed of what changed (outfalls removed and
+    /// added, plumes switched on and off; `TargetPlacement::changes`). Unset: as built.
+    #[arg(long, value_name = "SEED")]
+    world_changes: Option<u64>,
     /// Mean distance between target sites along the river, metres.
     #[arg(long, default_value_t = TargetPlacement::default().mean_spacing_m)]
     target_spacing_m: f64,
@@ -408,6 +412,7 @@ fn build_world(w: &WorldArgs, corridor: &Corridor, ground_amsl_m: f64) -> Result
     cfg.targets.mean_spacing_m = w.target_spacing_m;
     cfg.targets.max_sites = w.max_target_sites;
     cfg.style = w.style;
+    cfg.targets.changes = w.world_changes;
     let world = World::new(corridor, cfg)?;
     Ok(match relief(w, corridor)? {
         None => world,

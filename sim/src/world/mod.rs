@@ -504,6 +504,7 @@ impl World {
             "properties": {
                 "world_seed": self.config.seed,
                 "style": self.config.style.name(),
+                "world_changes": self.config.targets.changes,
                 "corridor_width_m": self.corridor.width_m,
                 "ground_amsl_m": self.config.ground_amsl_m,
                 "relief": self.relief.as_ref().map_or("flat", |g| g.source.as_str()),

@@ -198,7 +198,22 @@ pub struct TargetPlacement {
     /// with no visible pipe.
     pub pipe_and_plume: f64,
     pub pipe_only: f64,
+    /// The same river some time later: the seed of what changed since (`None`: the world as
+    /// its seed builds it). Every site stays where it was and looks the same; some are gone
+    /// ([`CHANGE_REMOVED`]), some pipes start or stop discharging ([`CHANGE_PLUME_SWITCH`]),
+    /// and new outfalls appear ([`CHANGE_ADDED`]). Targets keep their ids; new ones are
+    /// `outfall-new-NNN` and `plume-new-NNN`.
+    pub changes: Option<u64>,
 }
+
+/// With changes: the share of sites removed (pipe and plume).
+pub const CHANGE_REMOVED: f64 = 0.15;
+/// With changes: the share of the remaining pipes whose plume switches on or off.
+pub const CHANGE_PLUME_SWITCH: f64 = 0.25;
+/// With changes: the share of sites followed by a new outfall (no plume), a sixth of the mean
+/// spacing downstream on a random bank: between the site and the next, which lies at least a
+/// third of the spacing away.
+pub const CHANGE_ADDED: f64 = 0.15;
 
 impl Default for TargetPlacement {
     fn default() -> Self {
@@ -207,6 +222,7 @@ impl Default for TargetPlacement {
             max_sites: None,
             pipe_and_plume: 0.4,
             pipe_only: 0.3,
+            changes: None,
         }
     }
 }
@@ -220,6 +236,8 @@ pub fn place(river: &River, seed: u64, p: &TargetPlacement) -> (Vec<Outfall>, Ve
     let mut s = 40.0;
     let mut site = 0i64;
     let spacing = p.mean_spacing_m;
+    let (mut base_outfalls, mut base_plumes, mut switched_on) = (0usize, 0usize, 0usize);
+    let mut added: Vec<(f64, f64, u64)> = Vec::new();
     loop {
         let h = hash2(seed ^ 0x7a29, site, 0);
         s += spacing * (0.33 + 1.34 * unit(h, 0));
@@ -235,49 +253,168 @@ pub fn place(river: &River, seed: u64, p: &TargetPlacement) -> (Vec<Outfall>, Ve
         } else {
             (false, true)
         };
-        let mut outfall_id = None;
-        if pipe {
-            let id = format!("outfall-{:03}", outfalls.len() + 1);
-            let diameter_m = 0.3 + 0.7 * unit(h, 3);
-            let o = Outfall {
-                id: id.clone(),
-                s_m: s,
-                side,
-                diameter_m,
-                shape: if unit(h, 4) < 0.65 {
-                    MouthShape::Round
-                } else {
-                    MouthShape::Box
-                },
-                stained: plume || unit(h, 5) < 0.5,
-                position: (0.0, 0.0),
-            };
-            let position = river.bank_point(s, side, o.mouth_y_m());
-            outfalls.push(Outfall { position, ..o });
-            outfall_id = Some(id);
+        // Ids count the world as built, so a target keeps its id whatever changed.
+        base_outfalls += usize::from(pipe);
+        base_plumes += usize::from(plume);
+        let outfall_id = format!("outfall-{base_outfalls:03}");
+        let plume_id = format!("plume-{base_plumes:03}");
+        let (mut present, mut plume_now) = (true, plume);
+        if let Some(c) = p.changes {
+            let hc = hash2(c ^ 0x6d07_417e, site, 0);
+            if unit(hc, 0) < CHANGE_REMOVED {
+                present = false;
+            } else if pipe && unit(hc, 1) < CHANGE_PLUME_SWITCH {
+                plume_now = !plume;
+            }
+            if unit(hc, 2) < CHANGE_ADDED && s + spacing / 6.0 <= len - 40.0 {
+                let side = if unit(hc, 3) < 0.5 { 1.0 } else { -1.0 };
+                added.push((s + spacing / 6.0, side, hc));
+            }
         }
-        if plume {
-            let kind = match (unit(h, 6) * 4.0) as u32 {
-                0 => PlumeKind::Phosphogypsum,
-                1 => PlumeKind::BrownSewage,
-                2 => PlumeKind::BlackSewage,
-                _ => PlumeKind::Foam,
-            };
-            let half_w = river.half_width_m(s);
-            plumes.push(Plume {
-                id: format!("plume-{:03}", plumes.len() + 1),
-                s_m: s,
-                side,
-                kind,
-                length_m: 25.0 + 100.0 * unit(h, 7),
-                max_width_m: (4.0 + 12.0 * unit(h, 8)).min(1.3 * half_w),
-                opacity: (0.6 + 0.35 * unit(h, 9)) as f32,
-                outfall_id,
-                position: river.bank_point(s, side, 0.0),
-                seed: h,
-            });
+        if present {
+            let mut feeding = None;
+            if pipe {
+                let o = outfall(river, &outfall_id, s, side, plume, h);
+                feeding = Some(o.id.clone());
+                outfalls.push(o);
+            }
+            if plume_now {
+                let id = if plume {
+                    plume_id
+                } else {
+                    switched_on += 1;
+                    format!("plume-new-{switched_on:03}")
+                };
+                plumes.push(plume_from(river, id, s, side, feeding, h));
+            }
         }
         site += 1;
     }
+    for (k, (s, side, hc)) in added.into_iter().enumerate() {
+        let o = outfall(
+            river,
+            &format!("outfall-new-{:03}", k + 1),
+            s,
+            side,
+            false,
+            hc,
+        );
+        outfalls.push(o);
+    }
+    outfalls.sort_by(|a, b| a.s_m.total_cmp(&b.s_m));
     (outfalls, plumes)
+}
+
+/// An outfall at station `s_m` on bank `side`, its look from the hash `h`; `stained`: the
+/// bank below it is stained (it discharges, or did).
+fn outfall(river: &River, id: &str, s_m: f64, side: f64, plume: bool, h: u64) -> Outfall {
+    let o = Outfall {
+        id: id.to_string(),
+        s_m,
+        side,
+        diameter_m: 0.3 + 0.7 * unit(h, 3),
+        shape: if unit(h, 4) < 0.65 {
+            MouthShape::Round
+        } else {
+            MouthShape::Box
+        },
+        stained: plume || unit(h, 5) < 0.5,
+        position: (0.0, 0.0),
+    };
+    let position = river.bank_point(s_m, side, o.mouth_y_m());
+    Outfall { position, ..o }
+}
+
+/// A plume from station `s_m` on bank `side`, its look from the hash `h`.
+fn plume_from(
+    river: &River,
+    id: String,
+    s_m: f64,
+    side: f64,
+    outfall_id: Option<String>,
+    h: u64,
+) -> Plume {
+    let kind = match (unit(h, 6) * 4.0) as u32 {
+        0 => PlumeKind::Phosphogypsum,
+        1 => PlumeKind::BrownSewage,
+        2 => PlumeKind::BlackSewage,
+        _ => PlumeKind::Foam,
+    };
+    let half_w = river.half_width_m(s_m);
+    Plume {
+        id,
+        s_m,
+        side,
+        kind,
+        length_m: 25.0 + 100.0 * unit(h, 7),
+        max_width_m: (4.0 + 12.0 * unit(h, 8)).min(1.3 * half_w),
+        opacity: (0.6 + 0.35 * unit(h, 9)) as f32,
+        outfall_id,
+        position: river.bank_point(s_m, side, 0.0),
+        seed: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_world_keeps_its_targets_and_changes_some() {
+        let verts: Vec<(f64, f64)> = (0..=80).map(|i| (0.0, f64::from(i) * 100.0)).collect();
+        let river = River::new(&verts, 60.0, 42);
+        let base = TargetPlacement::default();
+        let changed = TargetPlacement {
+            changes: Some(5),
+            ..base
+        };
+        let (o0, p0) = place(&river, 42, &base);
+        let (o1, p1) = place(&river, 42, &changed);
+        // Whatever is still there is the same target in the same place.
+        for o in o1.iter().filter(|o| !o.id.starts_with("outfall-new-")) {
+            let b = o0.iter().find(|b| b.id == o.id).unwrap();
+            assert_eq!((b.position, b.diameter_m), (o.position, o.diameter_m));
+        }
+        for p in p1.iter().filter(|p| !p.id.starts_with("plume-new-")) {
+            let b = p0.iter().find(|b| b.id == p.id).unwrap();
+            assert_eq!(b.position, p.position);
+        }
+        let removed = o0
+            .iter()
+            .filter(|b| !o1.iter().any(|o| o.id == b.id))
+            .count();
+        let added: Vec<&Outfall> = o1
+            .iter()
+            .filter(|o| o.id.starts_with("outfall-new-"))
+            .collect();
+        let on = p1.iter().filter(|p| p.id.starts_with("plume-new-")).count();
+        let off = p0
+            .iter()
+            .filter(|b| {
+                b.outfall_id
+                    .as_ref()
+                    .is_some_and(|id| o1.iter().any(|o| &o.id == id))
+                    && !p1.iter().any(|p| p.id == b.id)
+            })
+            .count();
+        assert!(
+            removed > 0 && !added.is_empty() && on + off > 0,
+            "removed {removed}, added {}, plumes on {on}, off {off}",
+            added.len()
+        );
+        // New outfalls keep clear of every other site along the river.
+        for a in &added {
+            let near = o1
+                .iter()
+                .filter(|o| o.id != a.id)
+                .map(|o| o.s_m)
+                .chain(p1.iter().map(|p| p.s_m))
+                .map(|s| (s - a.s_m).abs())
+                .fold(f64::INFINITY, f64::min);
+            assert!(near >= 20.0, "{} is {near} m from another site", a.id);
+        }
+        // The same change seed, the same world; the world as built has no new targets.
+        assert_eq!(place(&river, 42, &changed), (o1, p1));
+        assert!(!o0.iter().any(|o| o.id.contains("new")));
+    }
 }
