@@ -327,10 +327,12 @@ async fn contest_round(store_url: &str) {
     );
     assert_eq!(blue["reports"], 1);
     assert_eq!(team(&board, "red")["found"], 2);
-    assert!(server
-        .printed()
-        .iter()
-        .any(|l| l.contains("contest river-cup-2027: 2 teams, 2 targets, 2 entries")));
+    let line = server.wait_printed(|l| l.contains("contest river-cup-2027"));
+    assert!(
+        line.as_deref()
+            .is_some_and(|l| l.contains("2 teams, 2 targets, 2 entries")),
+        "{line:?}"
+    );
     // SIGTERM: a graceful stop.
     let status = server.terminate();
     assert!(status.success(), "{status}");

@@ -175,6 +175,7 @@ pub async fn run(opts: ServeOptions, started: impl FnOnce(&Started)) -> Result<(
         inspectors,
         lang: opts.lang,
         started_utc_us: jiff::Timestamp::now().as_microsecond(),
+        history: state::HistoryCache::default(),
     });
     started(&info);
     let result = axum::serve(listener, router(state))

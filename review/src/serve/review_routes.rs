@@ -140,8 +140,8 @@ async fn sites_geojson(
 ) -> Result<Response, ApiError> {
     let query = filter.query()?;
     let h = st
-        .store
-        .history()
+        .history
+        .get(&st.store)
         .await
         .map_err(|e| store_error("reading the sites", e))?;
     let sites = h.select(query, filter.river(), None);
@@ -201,8 +201,8 @@ async fn review_page(
         .await
         .map_err(|e| store_error("reading the flights", e))?;
     let h = st
-        .store
-        .history()
+        .history
+        .get(&st.store)
         .await
         .map_err(|e| store_error("reading the sites", e))?;
     let sites = h.select(query, filter.river(), None);
@@ -317,6 +317,7 @@ async fn decide(
         .decide(&flight_id, candidate_id, verdict, &inspector, &decided_utc)
         .await
         .map_err(|e| store_error("recording the decision", e))?;
+    st.history.clear().await;
     if from_form {
         let to = format!("/review/flights/{}", pages::path_segment(&flight_id));
         return Ok(Redirect::to(&to).into_response());

@@ -106,9 +106,18 @@ impl Server {
         }
     }
 
-    /// The lines printed so far (after the address).
-    pub fn printed(&self) -> Vec<String> {
-        self.lines.try_iter().collect()
+    /// Waits up to 10 s for a printed line (after the address) that `want` accepts.
+    pub fn wait_printed(&self, want: impl Fn(&str) -> bool) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if want(&line) {
+                return Some(line);
+            }
+        }
+        None
     }
 }
 
