@@ -1,5 +1,8 @@
 //! GeoJSON text to targets and raw report features (RFC 7946: `[longitude, latitude]`).
 //!
+//! Reports also come as CSV ([`parse_csv_features`]): a header line naming the columns, one
+//! report a line, the same properties as below.
+//!
 //! Each feature is a Point with optional properties `id` (string or number), `class`
 //! (string), `time` (seconds after the start as a number, or an ISO 8601 / RFC 3339
 //! date-time with a UTC offset, which needs the contest start), `autonomous` and `approved`
@@ -39,6 +42,12 @@ pub enum InputError {
         why: String,
         target: String,
         swapped_distance_m: f64,
+    },
+    #[error("{file}: line {line}: {problem}")]
+    Csv {
+        file: String,
+        line: usize,
+        problem: String,
     },
     #[error("{file}: target id '{id}' is used by {first} and {second}")]
     DuplicateTargetId {
@@ -341,4 +350,265 @@ pub fn targets_from(file: &str, raw: &[RawFeature]) -> Result<Vec<Target>, Input
 /// The classes the targets use (empty when none has one).
 pub fn target_classes(targets: &[Target]) -> BTreeSet<String> {
     targets.iter().filter_map(|t| t.class.clone()).collect()
+}
+
+/// The formats a team's reports come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    GeoJson,
+    Csv,
+}
+
+impl ReportFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportFormat::GeoJson => "geojson",
+            ReportFormat::Csv => "csv",
+        }
+    }
+
+    /// `geojson` or `csv`.
+    pub fn from_name(name: &str) -> Option<ReportFormat> {
+        match name {
+            "geojson" | "json" => Some(ReportFormat::GeoJson),
+            "csv" => Some(ReportFormat::Csv),
+            _ => None,
+        }
+    }
+
+    /// From a file name's extension (`.csv`), else from the text: GeoJSON starts with `{`.
+    pub fn guess(name: &str, text: &str) -> ReportFormat {
+        if name.to_ascii_lowercase().ends_with(".csv") {
+            return ReportFormat::Csv;
+        }
+        if name.to_ascii_lowercase().ends_with("json") {
+            return ReportFormat::GeoJson;
+        }
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .chars()
+            .next()
+        {
+            Some('{') | Some('[') | None => ReportFormat::GeoJson,
+            Some(_) => ReportFormat::Csv,
+        }
+    }
+}
+
+/// Reads reports in `format` ([`parse_features`] or [`parse_csv_features`]).
+pub fn parse_reports(
+    file: &str,
+    text: &str,
+    format: ReportFormat,
+    start: Option<Timestamp>,
+) -> Result<Vec<RawFeature>, InputError> {
+    match format {
+        ReportFormat::GeoJson => parse_features(file, text, start),
+        ReportFormat::Csv => parse_csv_features(file, text, start),
+    }
+}
+
+/// Splits one CSV line (RFC 4180: fields in double quotes may hold commas and `""`).
+fn csv_fields(line: &str) -> Result<Vec<String>, String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut chars = line.chars().peekable();
+    let mut quoted = false;
+    let mut was_quoted = false;
+    while let Some(c) = chars.next() {
+        if quoted {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    field.push('"');
+                    chars.next();
+                } else {
+                    quoted = false;
+                }
+            } else {
+                field.push(c);
+            }
+        } else if c == '"' && field.trim().is_empty() && !was_quoted {
+            field.clear();
+            quoted = true;
+            was_quoted = true;
+        } else if c == ',' {
+            fields.push(std::mem::take(&mut field));
+            was_quoted = false;
+        } else {
+            field.push(c);
+        }
+    }
+    if quoted {
+        return Err("a quoted field is not closed (multi-line fields are not read)".into());
+    }
+    fields.push(field);
+    Ok(fields.into_iter().map(|f| f.trim().to_string()).collect())
+}
+
+/// Reads reports from CSV: a header line, then one report a line. Columns (any case, any
+/// order): `lat` (or `lat_deg`, `latitude`) and `lon` (or `lon_deg`, `lng`, `longitude`),
+/// required; `id`, `class`, `time`, `autonomous`, `approved`, optional; any other column is an
+/// attribute. WGS-84 degrees. Empty lines are skipped; an error names the line.
+pub fn parse_csv_features(
+    file: &str,
+    text: &str,
+    start: Option<Timestamp>,
+) -> Result<Vec<RawFeature>, InputError> {
+    let csv_error = |line: usize, problem: String| InputError::Csv {
+        file: file.to_string(),
+        line,
+        problem,
+    };
+    let mut lines = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((head_line, head)) = lines.next() else {
+        return Err(InputError::Empty {
+            file: file.to_string(),
+        });
+    };
+    let head: Vec<String> = csv_fields(head)
+        .map_err(|e| csv_error(head_line, e))?
+        .into_iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    let find = |names: &[&str]| head.iter().position(|h| names.contains(&h.as_str()));
+    let lat = find(&["lat", "lat_deg", "latitude"]);
+    let lon = find(&["lon", "lon_deg", "lng", "long", "longitude"]);
+    let (Some(lat), Some(lon)) = (lat, lon) else {
+        return Err(csv_error(
+            head_line,
+            format!(
+                "the header line names no {} column: expected a header such as \
+                 id,lat,lon,class,time (got {})",
+                if lat.is_none() { "lat" } else { "lon" },
+                head.join(",")
+            ),
+        ));
+    };
+    let id = find(&["id"]);
+    let class = find(&["class"]);
+    let time = find(&["time", "time_s"]);
+    let autonomous = find(&["autonomous"]);
+    let approved = find(&["approved"]);
+    let known = [Some(lat), Some(lon), id, class, time, autonomous, approved];
+    let mut out = Vec::new();
+    for (line, text) in lines {
+        let fields = csv_fields(text).map_err(|e| csv_error(line, e))?;
+        if fields.len() != head.len() {
+            return Err(csv_error(
+                line,
+                format!(
+                    "{} fields where the header has {} columns",
+                    fields.len(),
+                    head.len()
+                ),
+            ));
+        }
+        let get = |i: Option<usize>| i.map(|i| fields[i].as_str()).filter(|v| !v.is_empty());
+        let number = |i: usize, name: &str| -> Result<f64, InputError> {
+            let v = fields[i].as_str();
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                _ => Err(csv_error(
+                    line,
+                    format!("{name} '{v}' is not a number of degrees"),
+                )),
+            }
+        };
+        let second = number(lat, &head[lat])?;
+        let first = number(lon, &head[lon])?;
+        let id_text = get(id).map(str::to_string);
+        let label = match &id_text {
+            Some(id) => format!("line {line} (id \"{id}\")"),
+            None => format!("line {line}"),
+        };
+        let time_s = match get(time) {
+            None => None,
+            Some(t) => time_of(file, &label, &JsonValue::String(t.to_string()), start)?,
+        };
+        let flag = |i: Option<usize>, name: &str, default: bool| -> Result<bool, InputError> {
+            match get(i).map(str::to_ascii_lowercase).as_deref() {
+                None => Ok(default),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some("false" | "0" | "no") => Ok(false),
+                Some(other) => Err(csv_error(
+                    line,
+                    format!("{name} must be true or false, got '{other}'"),
+                )),
+            }
+        };
+        let attributes = head
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !known.contains(&Some(*i)))
+            .filter(|(i, _)| !fields[*i].is_empty())
+            .map(|(i, h)| (h.clone(), fields[i].clone()))
+            .collect();
+        out.push(RawFeature {
+            autonomous: flag(autonomous, "autonomous", false)?,
+            approved: flag(approved, "approved", true)?,
+            id: id_text.unwrap_or_else(|| format!("#{}", out.len() + 1)),
+            label,
+            first,
+            second,
+            class: get(class).map(str::to_string),
+            attributes,
+            time_s,
+        });
+    }
+    if out.is_empty() {
+        return Err(InputError::Empty {
+            file: file.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod csv_tests {
+    use super::*;
+
+    #[test]
+    fn csv_reports_read_like_geojson_ones() {
+        let text = "\u{feff}id,lat,lon,class,time,colour\n\
+                    r1,30.5,120.25,outfall,12.5,\"red, dark\"\n\n\
+                    r2,30.6,120.3,plume,,\n";
+        let f = parse_csv_features("t.csv", text, None).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].first, f[0].second), (120.25, 30.5));
+        assert_eq!(f[0].time_s, Some(12.5));
+        assert_eq!(f[0].attributes["colour"], "red, dark");
+        assert_eq!(f[1].class.as_deref(), Some("plume"));
+        assert_eq!(f[1].time_s, None);
+        assert!(f[1].attributes.is_empty());
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = parse_csv_features("t.csv", "id,lat,lon\nr1,30.5,120\nr2,north,120\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("lat 'north'"), "{e}");
+        let e = parse_csv_features("t.csv", "id,x,y\nr1,1,2\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1") && e.contains("no lat column"), "{e}");
+        let e = parse_csv_features("t.csv", "id,lat,lon\nr1,30.5\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("2 fields"), "{e}");
+        assert_eq!(
+            ReportFormat::guess("upload", " {\"type\":1}"),
+            ReportFormat::GeoJson
+        );
+        assert_eq!(
+            ReportFormat::guess("upload", "id,lat,lon"),
+            ReportFormat::Csv
+        );
+    }
 }

@@ -40,5 +40,6 @@ pub mod render;
 pub mod report;
 pub mod river_fixture;
 pub mod score;
+pub mod serve;
 pub mod settings;
 pub mod tlog;

@@ -1,6 +1,7 @@
 //! `review`: judge's and inspector's tools. `review score` scores a target-discovery contest;
 //! `review report` renders a flight's review page, `review export` writes the evidence
-//! package of the confirmed candidates and `review verify` checks one.
+//! package of the confirmed candidates and `review verify` checks one; `review serve` is the
+//! HTTP service over the store (review and contest hub).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,15 +12,16 @@ use qly_core::datum::Datum;
 use qly_i18n::Lang;
 use review::checks::{locate_reports, report_warnings, ReportSource, Warning};
 use review::evidence::signature;
-use review::input::{parse_features, parse_timestamp, targets_from};
+use review::input::{parse_features, parse_reports, parse_timestamp, targets_from, ReportFormat};
 use review::leaderboard::score_contest;
 use review::model::TeamReports;
 use review::render;
-use review::settings::{ScoreSettings, SpeedCredit};
+use review::settings::{RuleOverrides, ScoreSettings};
 
 mod dataset_cmd;
 mod decide_cmd;
 mod patrol_cmd;
+mod serve_cmd;
 mod store_cmd;
 
 #[derive(Parser)]
@@ -70,6 +72,11 @@ enum Command {
     /// The outfall sites across patrols: list, new, not seen, plume again, a site's
     /// timeline; export as GeoJSON, CSV or GeoPackage.
     Sites(store_cmd::SitesArgs),
+    /// The HTTP service: the review of the store (flights, sites, decisions) and, with
+    /// --contest, a contest hub (uploads with team tokens, live leaderboard, final table).
+    Serve(serve_cmd::ServeArgs),
+    /// A new random token and its SHA-256 for a contest or inspectors file.
+    Token(serve_cmd::TokenArgs),
 }
 
 #[derive(clap::Args)]
@@ -152,10 +159,11 @@ struct ScoreArgs {
     /// The judges' targets: GeoJSON Points (WGS-84), properties id, class (optional).
     #[arg(long, value_name = "TARGETS.geojson")]
     targets: PathBuf,
-    /// A team and its reports: GeoJSON Points, properties id, class, time (optional).
+    /// A team and its reports: GeoJSON Points, properties id, class, time (optional); or CSV
+    /// (`.csv`: a header line with lat, lon and optional id, class, time columns).
     #[arg(
         long = "team",
-        value_name = "NAME=REPORTS.geojson",
+        value_name = "NAME=REPORTS.geojson|csv",
         required_unless_present = "flights"
     )]
     teams: Vec<String>,
@@ -227,49 +235,24 @@ fn read(path: &Path) -> Result<String> {
 }
 
 fn settings(a: &ScoreArgs) -> ScoreSettings {
-    let mut s = match a.preset {
-        Preset::Ours => ScoreSettings {
-            speed: SpeedCredit::Linear {
-                time_limit_s: a.time_limit_s,
-            },
-            ..ScoreSettings::default()
-        },
-        Preset::Suas => ScoreSettings::suas(a.time_limit_s),
+    let preset = match a.preset {
+        Preset::Ours => review::settings::Preset::Ours,
+        Preset::Suas => review::settings::Preset::Suas,
     };
-    if let Some(r) = a.eligible_within_m {
-        s.eligible_within_m = Some(r);
+    RuleOverrides {
+        eligible_within_m: a.eligible_within_m,
+        ignore_classes: a.ignore_classes,
+        location_full_within_m: a.location_full_within_m,
+        location_zero_at_m: a.location_zero_at_m,
+        discovery_weight: a.discovery_weight,
+        location_weight: a.location_weight,
+        speed_weight: a.speed_weight,
+        classification_weight: a.classification_weight,
+        autonomy_weight: a.autonomy_weight,
+        false_report_penalty: a.false_report_penalty,
+        max_reports_per_target: a.max_reports_per_target,
     }
-    if a.ignore_classes {
-        s.require_same_class = false;
-    }
-    if let Some(v) = a.location_full_within_m {
-        s.location_full_within_m = v;
-    }
-    if let Some(v) = a.location_zero_at_m {
-        s.location_zero_at_m = v;
-    }
-    if let Some(v) = a.discovery_weight {
-        s.weights.discovery = v;
-    }
-    if let Some(v) = a.location_weight {
-        s.weights.location = v;
-    }
-    if let Some(v) = a.speed_weight {
-        s.weights.speed = v;
-    }
-    if let Some(v) = a.classification_weight {
-        s.weights.classification = v;
-    }
-    if let Some(v) = a.autonomy_weight {
-        s.weights.autonomy = v;
-    }
-    if let Some(v) = a.false_report_penalty {
-        s.false_report_penalty = v;
-    }
-    if let Some(v) = a.max_reports_per_target {
-        s.max_reports_per_target = Some(v);
-    }
-    s
+    .apply(preset.settings(a.time_limit_s))
 }
 
 fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
@@ -302,7 +285,8 @@ fn score(a: &ScoreArgs, lang: Lang) -> Result<()> {
         let path = PathBuf::from(path);
         let file = path.display().to_string();
         let datum = datums.remove(name).unwrap_or_default();
-        let raw = parse_features(&file, &read(&path)?, start)?;
+        let text = read(&path)?;
+        let raw = parse_reports(&file, &text, ReportFormat::guess(&file, &text), start)?;
         let reports = locate_reports(&file, &raw, &targets, datum)?;
         let labels: Vec<String> = raw.iter().map(|f| f.label.clone()).collect();
         let source = ReportSource {
@@ -584,6 +568,8 @@ fn main() -> ExitCode {
         Command::Patrol(a) => patrol_cmd::patrol(a, lang),
         Command::Ingest(a) => store_cmd::ingest(a),
         Command::Sites(a) => store_cmd::sites(a),
+        Command::Serve(a) => serve_cmd::serve(a, lang),
+        Command::Token(a) => serve_cmd::token(a),
         Command::Verify(a) => match verify(a, lang) {
             Ok(true) => Ok(()),
             Ok(false) => return ExitCode::FAILURE,

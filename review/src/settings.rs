@@ -256,6 +256,78 @@ impl ScoreSettings {
     }
 }
 
+/// The rule sets to start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Our contest rules ([`ScoreSettings::default`]).
+    #[default]
+    Ours,
+    /// The SUAS interop server's object scoring ([`ScoreSettings::suas`]).
+    Suas,
+}
+
+impl Preset {
+    /// The preset's settings with this time limit.
+    pub fn settings(self, time_limit_s: f64) -> ScoreSettings {
+        match self {
+            Preset::Ours => ScoreSettings {
+                speed: SpeedCredit::Linear { time_limit_s },
+                ..ScoreSettings::default()
+            },
+            Preset::Suas => ScoreSettings::suas(time_limit_s),
+        }
+    }
+}
+
+/// Changes to a preset's rules, as `review score`'s options and a contest file's `[rules]`
+/// table give them (the same names); what is not given stays the preset's.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverrides {
+    pub eligible_within_m: Option<f64>,
+    #[serde(default)]
+    pub ignore_classes: bool,
+    pub location_full_within_m: Option<f64>,
+    pub location_zero_at_m: Option<f64>,
+    pub discovery_weight: Option<f64>,
+    pub location_weight: Option<f64>,
+    pub speed_weight: Option<f64>,
+    pub classification_weight: Option<f64>,
+    pub autonomy_weight: Option<f64>,
+    pub false_report_penalty: Option<f64>,
+    pub max_reports_per_target: Option<f64>,
+}
+
+impl RuleOverrides {
+    /// `s` with these changes.
+    pub fn apply(&self, mut s: ScoreSettings) -> ScoreSettings {
+        if let Some(r) = self.eligible_within_m {
+            s.eligible_within_m = Some(r);
+        }
+        if self.ignore_classes {
+            s.require_same_class = false;
+        }
+        let set = |target: &mut f64, v: Option<f64>| {
+            if let Some(v) = v {
+                *target = v;
+            }
+        };
+        set(&mut s.location_full_within_m, self.location_full_within_m);
+        set(&mut s.location_zero_at_m, self.location_zero_at_m);
+        set(&mut s.weights.discovery, self.discovery_weight);
+        set(&mut s.weights.location, self.location_weight);
+        set(&mut s.weights.speed, self.speed_weight);
+        set(&mut s.weights.classification, self.classification_weight);
+        set(&mut s.weights.autonomy, self.autonomy_weight);
+        set(&mut s.false_report_penalty, self.false_report_penalty);
+        if let Some(v) = self.max_reports_per_target {
+            s.max_reports_per_target = Some(v);
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -380,3 +380,49 @@ fn an_unknown_language_is_refused_naming_the_choices() {
         "{err}"
     );
 }
+
+/// A team's reports as CSV score exactly as the same reports as GeoJSON.
+#[test]
+fn csv_reports_score_as_their_geojson() {
+    let dir = temp_dir("csv-team");
+    let text =
+        std::fs::read_to_string(repo_root().join("missions/targets-sample-alpha.geojson")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut csv = String::from("id,lat,lon,class,time\n");
+    for f in doc["features"].as_array().unwrap() {
+        let c = &f["geometry"]["coordinates"];
+        let p = &f["properties"];
+        csv.push_str(&format!(
+            "{},{},{},{},{}\n",
+            p["id"].as_str().unwrap(),
+            c[1],
+            c[0],
+            p["class"].as_str().unwrap(),
+            p["time"]
+        ));
+    }
+    let alpha_csv = dir.join("alpha.csv");
+    std::fs::write(&alpha_csv, csv).unwrap();
+    let mut boards = Vec::new();
+    for team in [
+        "alpha=missions/targets-sample-alpha.geojson".to_string(),
+        format!("alpha={}", alpha_csv.display()),
+    ] {
+        let out = dir.join(format!("board-{}.csv", boards.len()));
+        let (ok, _, err) = review(&[
+            "score",
+            "--targets",
+            "missions/targets-sample.geojson",
+            "--team",
+            &team,
+            "--start",
+            "2026-05-01T09:00:00+08:00",
+            "--csv",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ok, "{team}: {err}");
+        boards.push(std::fs::read_to_string(&out).unwrap());
+    }
+    assert_eq!(boards[0], boards[1]);
+    assert!(boards[0].contains(",alpha,"), "{}", boards[0]);
+}

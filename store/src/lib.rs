@@ -13,6 +13,9 @@
 //!   many ingests at once (they are serialised: SQLite's write lock, a PostgreSQL advisory
 //!   lock), see [`ingest`].
 //! - [`Store::history`] reads the sites back for [`history`]'s questions.
+//! - [`review`]: the flights, a flight's candidates and the inspectors' decisions made through
+//!   `review serve` (each logged with who and when); [`uploads`]: contest teams' uploads to
+//!   `review serve`, stored before the server answers.
 
 pub mod coverage;
 pub mod export;
@@ -20,6 +23,8 @@ pub mod gate;
 pub mod history;
 pub mod ingest;
 mod migrations;
+pub mod review;
+pub mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -29,6 +34,8 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use history::{History, SiteQuery, SiteSummary, TimelineEntry};
 pub use ingest::{IngestOptions, IngestOutcome, IngestProgress};
+pub use review::{CandidateRow, FlightRow, LoggedDecision, Verdict};
+pub use uploads::{ContestUploads, Upload};
 
 /// The embedded store's file when no `--store` is given.
 pub const DEFAULT_STORE_FILE: &str = "qianliyan-store.sqlite";
@@ -79,6 +86,12 @@ pub enum StoreError {
     NoSite { store: String, site_id: i64 },
     #[error("store {store}: no flight {flight_id}")]
     NoFlight { store: String, flight_id: String },
+    #[error("store {store}: flight {flight_id} has no candidate {candidate_id}")]
+    NoCandidate {
+        store: String,
+        flight_id: String,
+        candidate_id: i64,
+    },
 }
 
 /// Which database a store is.

@@ -13,17 +13,31 @@ use sqlx::SqlSafeStr;
 
 use crate::Backend;
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "flights and sites",
-    include_str!("../migrations/sqlite/0001_flights_and_sites.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "flights and sites",
+        include_str!("../migrations/sqlite/0001_flights_and_sites.sql"),
+    ),
+    (
+        2,
+        "contest uploads and decision log",
+        include_str!("../migrations/sqlite/0002_contest_uploads_and_decision_log.sql"),
+    ),
+];
 
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "flights and sites",
-    include_str!("../migrations/postgres/0001_flights_and_sites.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "flights and sites",
+        include_str!("../migrations/postgres/0001_flights_and_sites.sql"),
+    ),
+    (
+        2,
+        "contest uploads and decision log",
+        include_str!("../migrations/postgres/0002_contest_uploads_and_decision_log.sql"),
+    ),
+];
 
 pub(crate) fn migrator(backend: Backend) -> Migrator {
     let list = match backend {
