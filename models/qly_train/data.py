@@ -83,12 +83,14 @@ def read_labels(path, width_px, height_px, num_classes):
 
 def load_dataset(root, num_classes):
     """All frames under any `images/` directory below `root` (one dataset, or a folder of
-    several, e.g. one per rendered world), sorted by path."""
+    several, e.g. one per rendered world), sorted by path. `root` may itself lie inside an
+    `images/` directory (`DATASET/images/val`: one split of a dataset)."""
     if not os.path.isdir(root):
         raise DatasetError(f"{root}: not a directory")
+    inside_images = "images" in os.path.abspath(root).split(os.sep)
     paths = []
     for dirpath, _, names in os.walk(root):
-        if "images" not in os.path.relpath(dirpath, root).split(os.sep):
+        if not inside_images and "images" not in os.path.relpath(dirpath, root).split(os.sep):
             continue
         paths += [os.path.join(dirpath, n) for n in names if n.lower().endswith(IMAGE_SUFFIXES)]
     if not paths:
