@@ -300,6 +300,7 @@ fn an_sd_card_becomes_a_flight_folder_that_review_reads_as_a_live_one() {
             inspector: None,
             aircraft: header.vehicle.description.clone(),
             signing_key: None,
+            lang: qly_i18n::Lang::En,
         },
     )
     .unwrap();

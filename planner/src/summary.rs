@@ -166,9 +166,10 @@ pub fn render(plan: &SurveyPlan, source: &str, lang: Lang) -> String {
         ),
     );
     let spacing = match actual_lane_spacing_m(plan) {
-        Some(a) if a.max_m - a.min_m < 0.01 => {
-            lang.t_args("plan-spacing-even", &[("median", format!("{:.2}", a.median_m).into())])
-        }
+        Some(a) if a.max_m - a.min_m < 0.01 => lang.t_args(
+            "plan-spacing-even",
+            &[("median", format!("{:.2}", a.median_m).into())],
+        ),
         Some(a) => lang.t_args(
             "plan-spacing-range",
             &[
@@ -384,7 +385,10 @@ fn render_sorties(s: &mut String, plan: &SurveyPlan, lang: Lang) {
         let reserve = match p.battery {
             Some(b) => lang.t_args(
                 "plan-sortie-reserve",
-                &[("time", hms(b.usable_min * 60.0 - sortie.flight_time_s).into())],
+                &[(
+                    "time",
+                    hms(b.usable_min * 60.0 - sortie.flight_time_s).into(),
+                )],
             ),
             None => String::new(),
         };
@@ -423,7 +427,10 @@ fn render_sorties(s: &mut String, plan: &SurveyPlan, lang: Lang) {
             &[
                 ("flying", hms(flight).into()),
                 ("surveying", hms(survey).into()),
-                ("pct", format!("{:.0}", 100.0 * survey / flight.max(1e-9)).into()),
+                (
+                    "pct",
+                    format!("{:.0}", 100.0 * survey / flight.max(1e-9)).into()
+                ),
             ],
         )
     );

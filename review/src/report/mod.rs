@@ -230,7 +230,12 @@ fn class_labels(flight: &Flight, lang: Lang) -> Value {
         flight
             .candidates()
             .iter()
-            .map(|c| (c.class_name.clone(), json!(class_label(&c.class_name, lang))))
+            .map(|c| {
+                (
+                    c.class_name.clone(),
+                    json!(class_label(&c.class_name, lang)),
+                )
+            })
             .collect(),
     )
 }
@@ -720,10 +725,15 @@ body:not(.show-unconfirmed) .unconfirmed {{ display: none; }}
         t_undecided = e(lang.t("decision-undecided")),
         t_confirmed = e(lang.t("decision-confirmed")),
         t_rejected = e(lang.t("decision-rejected")),
-        legend = ["legend-lanes", "legend-track", "legend-photos", "legend-candidates-map"]
-            .iter()
-            .map(|id| format!("<span>{}</span>", e(lang.t(id))))
-            .collect::<String>(),
+        legend = [
+            "legend-lanes",
+            "legend-track",
+            "legend-photos",
+            "legend-candidates-map"
+        ]
+        .iter()
+        .map(|id| format!("<span>{}</span>", e(lang.t(id))))
+        .collect::<String>(),
         background_note = e(background_note),
         t_candidates = e(lang.t("page-candidates")),
         t_datums = e(lang.t("page-datums")),
