@@ -21,6 +21,7 @@ FT_LR="${FT_LR:-5e-4}"
 REPLAY_WORLDS="${REPLAY_WORLDS:-8}"
 REPLAY_FRACTION="${REPLAY_FRACTION:-0.5}"
 FT_MARGIN="${FT_MARGIN:-0.02}"
+FT_UNDECIDED="${FT_UNDECIDED:-ignore}"
 SHIFT_STYLE="${SHIFT_STYLE:-}"
 SHIFT_TEST_WORLDS="${SHIFT_TEST_WORLDS:-6}"
 datasets=("$@")
@@ -87,7 +88,7 @@ stage finetune
 rm -rf "$work/run"
 (cd "$here" && "$py" -m qly_train.finetune "$work/shipped.pt" "$work/run" --new "${new_train[@]}" \
   --replay "${replay_worlds[@]}" --replay-fraction "$REPLAY_FRACTION" --minutes "$FT_MINUTES" \
-  --max-steps "$FT_MAX_STEPS" --lr "$FT_LR")
+  --max-steps "$FT_MAX_STEPS" --lr "$FT_LR" --undecided "$FT_UNDECIDED")
 
 stage export
 (cd "$here" && "$py" -m qly_train.export "$work/run/checkpoint.pt" "$work/$FT_NAME.onnx" \

@@ -44,6 +44,8 @@
 #                    flat, even valley; TRAIN_FRAMES each)                     [default 8]
 #   REPLAY_FRACTION  share of each batch's crops drawn from replay             [default 0.5]
 #   FT_MARGIN        largest AP50 drop allowed on the held-out worlds          [default 0.02]
+#   FT_UNDECIDED     in a new photo with boxes, a class it has none of: ignore (not taught,
+#                    the default) or background (qly_train.finetune --undecided)
 #   SHIFT_STYLE      also measure both models on held-out worlds of this sim style (e.g.
 #                    river-b: seeds 9001.., SHIFT_TEST_WORLDS, TEST_FRAMES each)
 #   SHIFT_TEST_WORLDS                                                          [default 6]

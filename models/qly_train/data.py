@@ -175,13 +175,16 @@ class FrameBank:
         return FrameBank(images, boxes)
 
 
-def sample_batch(bank, n, crop_px, targeted_fraction, rng, min_keep=0.4):
+def sample_batch(bank, n, crop_px, targeted_fraction, rng, min_keep=0.4, picked=None):
     """n random crops with flips and transposes (an aerial photo has no up). Returns uint8
-    NHWC crops, kept boxes and ignore regions (boxes cut below `min_keep` of their area)."""
+    NHWC crops, kept boxes and ignore regions (boxes cut below `min_keep` of their area).
+    With a list `picked`, each crop's frame index is appended to it."""
     out = np.empty((n, crop_px, crop_px, 3), np.uint8)
     out_b, out_i = [], []
     for j in range(n):
         k = rng.integers(len(bank))
+        if picked is not None:
+            picked.append(int(k))
         src = bank.images[k]
         h, w = src.shape[:2]
         if h < crop_px or w < crop_px:  # pad small frames with the letterbox grey

@@ -12,6 +12,10 @@ usage: python -m qly_train.finetune INIT.pt OUT_DIR --new DIR [DIR...] --replay 
   learns the new data, and does not forget it.
 - A rejected finding's photo is a frame without labels: its crops are all background, which
   teaches the network that what it found there is not a target (a hard negative).
+- In a new frame with boxes, a class it has no box of is ignored by the loss (`--undecided
+  ignore`, the default), not taught as background: decisions label only what the detector
+  reported, and an outfall's photo often shows its plume's source, which nobody decided on.
+  (Measured on river-b, models/README.md: it did not stop the original style's plume loss.)
 - Learning rate: linear warm-up then cosine to zero, on the larger of steps / --max-steps and
   minutes / --minutes (as `train.py`), peak `--lr` (lower than from scratch: the weights are
   already good). The log records the mix, the budget and which bound ended the run.
@@ -29,7 +33,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from . import CLASS_NAMES  # noqa: E402
-from .data import DatasetError, FrameBank, load_dataset, make_targets, sample_batch, to_tensor  # noqa: E402
+from .data import IGNORE_HEAT, DatasetError, FrameBank, load_dataset, make_targets, sample_batch, to_tensor  # noqa: E402
 from .net import CenterNet, count_parameters  # noqa: E402
 from .onnx_weights import freeze_batchnorm  # noqa: E402
 from .train import cpu_has_native_bf16, learning_rate, losses  # noqa: E402
@@ -58,13 +62,40 @@ def box_counts(frames):
     return {n: int(c) for n, c in zip(CLASS_NAMES, counts)}
 
 
-def mixed_batch(new_bank, replay_bank, n_new, n_replay, crop_px, targeted, rng):
-    """One batch: n_new crops of new frames, then n_replay of replay frames."""
-    parts = [sample_batch(b, n, crop_px, targeted, rng) for b, n in ((new_bank, n_new), (replay_bank, n_replay)) if n > 0]
+def mixed_batch(new_bank, replay_bank, n_new, n_replay, crop_px, targeted, rng, picked=None):
+    """One batch: n_new crops of new frames, then n_replay of replay frames. With a list
+    `picked`, the new crops' frame indices are appended to it."""
+    parts = []
+    if n_new > 0:
+        parts.append(sample_batch(new_bank, n_new, crop_px, targeted, rng, picked=picked))
+    if n_replay > 0:
+        parts.append(sample_batch(replay_bank, n_replay, crop_px, targeted, rng))
     ims = np.concatenate([p[0] for p in parts])
     boxes = [b for p in parts for b in p[1]]
     ignores = [i for p in parts for i in p[2]]
     return ims, boxes, ignores
+
+
+def unknown_classes(bank, picked, num_classes):
+    """[(crop, class)]: for each new crop (in `picked` order), the classes its frame has no box
+    of, when the frame has a box of some class. Decisions label only what the detector
+    reported: a photo with a confirmed outfall may well show a plume nobody decided on, which
+    must not be taught as background. A frame without any box (a rejected finding's photo) is
+    a hard negative for every class and keeps them all."""
+    out = []
+    for j, k in enumerate(picked):
+        present = set(bank.boxes[k][:, 0].astype(int).tolist())
+        if present:
+            out += [(j, c) for c in range(num_classes) if c not in present]
+    return out
+
+
+def ignore_classes(heat, crops_classes):
+    """Silences the background term of the focal loss on whole class maps (heat target just
+    under 1, as an ignore region); peaks already there stay positives."""
+    for j, c in crops_classes:
+        heat[j, c].clamp_(min=IGNORE_HEAT)
+    return heat
 
 
 def main(argv=None):
@@ -85,6 +116,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--log-every", type=int, default=25)
     ap.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    ap.add_argument(
+        "--undecided",
+        choices=("background", "ignore"),
+        default="ignore",
+        help="in a new frame with boxes, a class it has no box of: taught as background, or ignored (not taught either way)",
+    )
     a = ap.parse_args(argv)
     n_new, n_replay = replay_split(a.batch, a.replay_fraction)
     bf16 = a.precision == "bf16" or (a.precision == "auto" and cpu_has_native_bf16())
@@ -123,6 +160,7 @@ def main(argv=None):
         replay_fraction=a.replay_fraction,
         crops_per_batch=dict(new=n_new, replay=n_replay),
         batchnorm="frozen (the shipped statistics); scale and shift trained",
+        undecided_classes=a.undecided,
         input_w=a.input_w,
         crop_px=a.crop_px,
         targeted_fraction=a.targeted,
@@ -150,8 +188,11 @@ def main(argv=None):
         lr = learning_rate(progress, a.lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        ims, boxes, ignores = mixed_batch(new_bank, replay_bank, n_new, n_replay, a.crop_px, a.targeted, rng)
+        picked = []
+        ims, boxes, ignores = mixed_batch(new_bank, replay_bank, n_new, n_replay, a.crop_px, a.targeted, rng, picked)
         heat_t, reg_t, mask = make_targets(boxes, ignores, a.crop_px, len(CLASS_NAMES))
+        if a.undecided == "ignore":
+            ignore_classes(heat_t, unknown_classes(new_bank, picked, len(CLASS_NAMES)))
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             l_heat, l_size, l_off = losses(net, to_tensor(ims, rng), heat_t, reg_t, mask)
         loss = l_heat + 0.5 * l_size + l_off

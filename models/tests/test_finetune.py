@@ -144,6 +144,38 @@ class ReplayMix(unittest.TestCase):
         self.assertEqual(len(ignores), 8)
 
 
+class UndecidedClasses(unittest.TestCase):
+    def test_a_class_absent_from_a_labelled_frame_is_ignored_and_a_hard_negative_keeps_all(self):
+        import torch
+
+        from qly_train.data import IGNORE_HEAT, FrameBank
+        from qly_train.finetune import ignore_classes, unknown_classes
+
+        bank = FrameBank(
+            [np.zeros((8, 8, 3), np.uint8)] * 3,
+            [np.array([[0, 1, 1, 3, 3]], np.float32), np.zeros((0, 5), np.float32), np.array([[1, 1, 1, 3, 3], [0, 4, 4, 6, 6]], np.float32)],
+        )
+        got = unknown_classes(bank, [0, 1, 2, 0], 2)
+        self.assertEqual(got, [(0, 1), (3, 1)])  # outfall-only frames: plume unknown
+        heat = torch.zeros(4, 2, 4, 4)
+        heat[0, 1, 2, 2] = 1.0
+        ignore_classes(heat, got)
+        self.assertTrue(bool((heat[0, 1] >= IGNORE_HEAT).all()))
+        self.assertEqual(float(heat[0, 1, 2, 2]), 1.0)  # a peak stays a positive
+        self.assertEqual(float(heat[0, 0].max()), 0.0)  # the labelled class is still taught
+        self.assertEqual(float(heat[1].max()), 0.0)  # the hard negative teaches background
+
+    def test_new_crops_report_their_frames(self):
+        from qly_train.data import FrameBank
+        from qly_train.finetune import mixed_batch
+
+        new = FrameBank([np.zeros((300, 300, 3), np.uint8)] * 2, [np.zeros((0, 5), np.float32)] * 2)
+        picked = []
+        mixed_batch(new, new, 3, 2, 256, 0.0, np.random.default_rng(0), picked)
+        self.assertEqual(len(picked), 3)
+        self.assertTrue(all(k in (0, 1) for k in picked))
+
+
 class Gate(unittest.TestCase):
     def test_a_drop_over_the_margin_in_either_class_refuses(self):
         base = metrics(0.92, 0.92)
