@@ -3,8 +3,10 @@
 //! `onnxruntime`): one per output layout, each boxing a white marker in its input. Built at
 //! test time rather than committed, so they always match the script.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 
 use crate::repo;
 
@@ -25,8 +27,22 @@ impl TestModels {
 }
 
 /// Runs `make_models.py` with `python` into `dir` (created if needed; give each test binary
-/// its own, as the script rewrites it).
+/// its own, as the script rewrites it), once per folder and process: the tests of one binary
+/// run in parallel threads, and a second run rewriting the folder would hand a test a
+/// half-written model.
 pub fn make_test_models(python: &str, dir: &Path) -> TestModels {
+    static MADE: Mutex<BTreeMap<PathBuf, TestModels>> = Mutex::new(BTreeMap::new());
+    // A test that panicked while holding the lock left the map as it was: still usable.
+    let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = made.get(dir) {
+        return m.clone();
+    }
+    let m = run_make_models(python, dir);
+    made.insert(dir.to_path_buf(), m.clone());
+    m
+}
+
+fn run_make_models(python: &str, dir: &Path) -> TestModels {
     let script = repo::root().join("companion/tests/models/make_models.py");
     let out = Command::new(python)
         .arg(&script)
