@@ -4,6 +4,10 @@
 # with the companion's metadata, evaluation, and the model card's figures.
 #
 # usage: models/train.sh            (from anywhere; under 60 min on 2 cores, see README.md)
+#        models/train.sh --finetune DATASET...
+#                                    (start from the shipped model; see "Fine-tuning on
+#                                    inspectors' decisions" in README.md and the variables
+#                                    below)
 #
 # Writes models/$NAME.onnx, models/$NAME.train-log.json (training log, stage times, machine
 # load) and models/$NAME.metrics.json (held-out figures). Scratch data goes to models/work/.
@@ -23,7 +27,42 @@
 #   MAX_STEPS        training step cap                                        [default 8000]
 #   REUSE_RENDERED   1: keep the worlds an earlier run rendered into models/work/ (train/,
 #                    test/) and skip rendering (to retrain on the same data; the log says so)
+#
+# --finetune DATASET... (folders `review dataset` writes: images/{train,val}, labels/...):
+# fine-tunes the shipped model on the DATASETs' training flights with synthetic replay, measures
+# the shipped and the fine-tuned model on the held-out worlds (seeds 9001.., TEST_WORLDS) and
+# on the DATASETs' validation flights, and writes models/$FT_NAME.{onnx,metrics.json,
+# train-log.json} only when the fine-tuned model loses no more than FT_MARGIN AP50 (either
+# class) on the held-out worlds; otherwise it exits 3 and writes nothing under models/ but
+# its scratch folder models/work/finetune/ (see models/finetune.sh).
+#   SHIPPED          the model to start from                  [models/qly-outfall-plume-cnet1024.onnx]
+#   FT_NAME          name of the fine-tuned model             [qly-outfall-plume-cnet1024-ft]
+#   FT_MINUTES       fine-tuning wall-time budget             [default 20]
+#   FT_MAX_STEPS     fine-tuning step cap                     [default 4000]
+#   FT_LR            peak learning rate                       [default 5e-4]
+#   REPLAY_WORLDS    synthetic replay worlds: the shipped model's training seeds 1..N (odd
+#                    flat, even valley; TRAIN_FRAMES each)                     [default 8]
+#   REPLAY_FRACTION  share of each batch's crops drawn from replay             [default 0.5]
+#   FT_MARGIN        largest AP50 drop allowed on the held-out worlds          [default 0.02]
+#   FT_UNDECIDED     in a new photo with boxes, a class it has none of: ignore (not taught,
+#                    the default) or background (qly_train.finetune --undecided)
+#   SHIFT_STYLE      also measure both models on held-out worlds of this sim style (e.g.
+#                    river-b: seeds 9001.., SHIFT_TEST_WORLDS, TEST_FRAMES each)
+#   SHIFT_TEST_WORLDS                                                          [default 6]
+#   REUSE_RENDERED=1 keeps worlds already rendered under models/work/finetune/
 set -euo pipefail
+mode=train
+if [ "${1:-}" = --finetune ]; then
+  mode=finetune
+  shift
+  [ "$#" -gt 0 ] || { echo "usage: models/train.sh --finetune DATASET... (folders written by review dataset)" >&2; exit 2; }
+  for d in "$@"; do
+    [ -d "$d/images/train" ] || { echo "$d: no images/train (expected a folder written by review dataset)" >&2; exit 2; }
+  done
+elif [ "$#" -gt 0 ]; then
+  echo "usage: models/train.sh [--finetune DATASET...]" >&2
+  exit 2
+fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -41,6 +80,7 @@ TRAIN_MINUTES="${TRAIN_MINUTES:-35}"
 MAX_STEPS="${MAX_STEPS:-8000}"
 TEST_SEED0=9001
 
+[ "$mode" = train ] || work="$here/work/finetune"
 mkdir -p "$work"
 stages="$work/stages.tsv"
 : >"$stages"
@@ -108,17 +148,7 @@ else
   sim="$root/target/release/sim"
 fi
 
-stage render
 corridor="$root/missions/sample-corridor.geojson"
-reuse=0
-if [ "${REUSE_RENDERED:-0}" = 1 ]; then
-  if ls -d "$work"/train/world-* "$work"/test/world-* >/dev/null 2>&1; then
-    reuse=1
-    echo "REUSE_RENDERED=1: training on the worlds already in $work (not rendered again)" >&2
-  else
-    echo "REUSE_RENDERED=1 but $work has no rendered worlds: rendering" >&2
-  fi
-fi
 camera="Qianliyan sim 2048x1536" # sim's default camera
 # Its pinhole intrinsics as qly-core's CameraIntrinsics::from_spec derives them (for geotagging).
 "$py" - "$root/core/data/cameras.toml" "$camera" >"$work/camera.json" <<'EOF'
@@ -131,15 +161,32 @@ print(json.dumps(dict(name=spec["name"], width_px=w, height_px=h, cx=w / 2, cy=h
                       fx=spec["focal_length_mm"] * w / spec["sensor_width_mm"],
                       fy=spec["focal_length_mm"] * h / spec["sensor_height_mm"])))
 EOF
-render_world() { # render_world SEED FRAMES DIR TERRAIN: world and pose seeds both SEED
+render_world() { # render_world SEED FRAMES DIR TERRAIN [STYLE]: world and pose seeds both SEED
   rm -rf "$3"
   local log="$work/logs/$(basename "$(dirname "$3")")-$(basename "$3").log"
   # Plume boxes are the square of ground about the source (sim's default, `--plume-box
   # source`): the point the companion reports and the contest scores.
   "$sim" dataset --corridor "$corridor" --camera "$camera" --world-seed "$1" --seed "$1" \
-    --count "$2" --render-samples "$RENDER_SAMPLES" --terrain "$4" --plume-box source \
+    --count "$2" --render-samples "$RENDER_SAMPLES" --terrain "$4" --style "${5:-river-a}" --plume-box source \
     --out "$3" >"$log" 2>&1 || { cat "$log" >&2; return 1; }
 }
+
+if [ "$mode" = finetune ]; then
+  # shellcheck source=finetune.sh
+  source "$here/finetune.sh"
+  exit 0
+fi
+
+stage render
+reuse=0
+if [ "${REUSE_RENDERED:-0}" = 1 ]; then
+  if ls -d "$work"/train/world-* "$work"/test/world-* >/dev/null 2>&1; then
+    reuse=1
+    echo "REUSE_RENDERED=1: training on the worlds already in $work (not rendered again)" >&2
+  else
+    echo "REUSE_RENDERED=1 but $work has no rendered worlds: rendering" >&2
+  fi
+fi
 render_all() {
   mkdir -p "$work/train" "$work/test" "$work/logs"
   rm -rf "$work"/train/world-* "$work"/test/world-*

@@ -174,6 +174,7 @@ cli-keygen-public = { $file }: public key { $key } (give it to whoever verifies)
 cli-verify-ok = { $dir }: OK: { $files } files and { $entries } manifest entries verified; head SHA-256 { $head }
 cli-verify-failed = { $dir }: FAILED: { $problems } problem(s)
 cli-decide-confirm-all = WARNING: --confirm-all: { $count } candidates CONFIRMED WITHOUT ANYONE LOOKING AT THEM (a demo, not an inspection); recorded as decided by '{ $inspector }'
+cli-decide-by-truth = --by-truth: { $count } candidates decided by the simulated world's ground truth { $truth } (confirmed: a target of its class within { $within } m), not by an inspector
 cli-decide-written = { $file }: { $confirmed } confirmed, { $rejected } rejected now; { $total } decisions in the file
 cli-record-written = { $file }: the flight's record and { $count } finding record(s), citing manifest head SHA-256 { $head }
 

@@ -170,6 +170,7 @@ cli-keygen-public = { $file }：公钥 { $key }（交给核验方）
 cli-verify-ok = { $dir }：OK（核验通过）：已核验 { $files } 个文件和 { $entries } 条清单记录；链头 SHA-256 { $head }
 cli-verify-failed = { $dir }：FAILED（核验未通过）：{ $problems } 个问题
 cli-decide-confirm-all = 警告：--confirm-all：{ $count } 个候选未经任何人查看即被确认（仅为演示，不是检查）；记录的决定人为“{ $inspector }”
+cli-decide-by-truth = --by-truth：{ $count } 个候选按模拟世界的真值 { $truth } 决定（{ $within } 米内有同类目标即确认），并非检查员决定
 cli-decide-written = { $file }：本次确认 { $confirmed } 个，否决 { $rejected } 个；文件中共 { $total } 条决定
 cli-record-written = { $file }：航次记录及 { $count } 份发现记录，引用清单链头 SHA-256 { $head }
 

@@ -83,12 +83,14 @@ def read_labels(path, width_px, height_px, num_classes):
 
 def load_dataset(root, num_classes):
     """All frames under any `images/` directory below `root` (one dataset, or a folder of
-    several, e.g. one per rendered world), sorted by path."""
+    several, e.g. one per rendered world), sorted by path. `root` may itself lie inside an
+    `images/` directory (`DATASET/images/val`: one split of a dataset)."""
     if not os.path.isdir(root):
         raise DatasetError(f"{root}: not a directory")
+    inside_images = "images" in os.path.abspath(root).split(os.sep)
     paths = []
     for dirpath, _, names in os.walk(root):
-        if "images" not in os.path.relpath(dirpath, root).split(os.sep):
+        if not inside_images and "images" not in os.path.relpath(dirpath, root).split(os.sep):
             continue
         paths += [os.path.join(dirpath, n) for n in names if n.lower().endswith(IMAGE_SUFFIXES)]
     if not paths:
@@ -173,13 +175,16 @@ class FrameBank:
         return FrameBank(images, boxes)
 
 
-def sample_batch(bank, n, crop_px, targeted_fraction, rng, min_keep=0.4):
+def sample_batch(bank, n, crop_px, targeted_fraction, rng, min_keep=0.4, picked=None):
     """n random crops with flips and transposes (an aerial photo has no up). Returns uint8
-    NHWC crops, kept boxes and ignore regions (boxes cut below `min_keep` of their area)."""
+    NHWC crops, kept boxes and ignore regions (boxes cut below `min_keep` of their area).
+    With a list `picked`, each crop's frame index is appended to it."""
     out = np.empty((n, crop_px, crop_px, 3), np.uint8)
     out_b, out_i = [], []
     for j in range(n):
         k = rng.integers(len(bank))
+        if picked is not None:
+            picked.append(int(k))
         src = bank.images[k]
         h, w = src.shape[:2]
         if h < crop_px or w < crop_px:  # pad small frames with the letterbox grey

@@ -2,6 +2,7 @@
 stage's wall time, and the machine's load while it ran.
 
 usage: python -m qly_train.report TRAIN_LOG EXPORT_JSON STAGES_TSV LOAD_TSV OUT.json [--train-worlds N ...]
+       [--finetune ONNX_WEIGHTS.json]   (a fine-tune: --train-worlds counts the replay worlds)
 """
 
 import argparse
@@ -19,6 +20,7 @@ def main(argv=None):
     ap.add_argument("stages")
     ap.add_argument("load")
     ap.add_argument("out")
+    ap.add_argument("--finetune", metavar="ONNX_WEIGHTS_JSON", help="a fine-tune's log: what qly_train.onnx_weights printed")
     for k in ("train-worlds", "train-frames", "test-worlds", "test-frames", "test-seed0"):
         ap.add_argument(f"--{k}", type=int, required=True)
     a = ap.parse_args(argv)
@@ -35,13 +37,23 @@ def main(argv=None):
         for row in csv.DictReader(f, delimiter="\t"):
             loads.append(float(row["load1"]))
             rustc.append(int(row["rustc_procs"] or 0))
-    log["data"] = dict(
-        source="sim dataset (the project's renderer), YOLO format",
-        train_world_seeds=f"1..{a.train_worlds}",
-        train_frames_per_world=a.train_frames,
-        test_world_seeds=f"{a.test_seed0}..{a.test_seed0 + a.test_worlds - 1}",
-        test_frames_per_world=a.test_frames,
-    )
+    held_out = dict(test_world_seeds=f"{a.test_seed0}..{a.test_seed0 + a.test_worlds - 1}", test_frames_per_world=a.test_frames)
+    if a.finetune:
+        with open(a.finetune, encoding="utf-8") as f:
+            log["onnx_weights"] = json.loads(f.read().strip().splitlines()[-1])
+        log["data"] = dict(
+            source="the new data (review dataset folders, training flights) and synthetic replay (sim dataset)",
+            replay_world_seeds=f"1..{a.train_worlds}",
+            replay_frames_per_world=a.train_frames,
+            **held_out,
+        )
+    else:
+        log["data"] = dict(
+            source="sim dataset (the project's renderer), YOLO format",
+            train_world_seeds=f"1..{a.train_worlds}",
+            train_frames_per_world=a.train_frames,
+            **held_out,
+        )
     log["export"] = export
     log["pipeline"] = dict(
         stage_wall_s=stages,

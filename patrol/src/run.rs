@@ -125,8 +125,9 @@ pub async fn run_patrol(args: PatrolArgs) -> Result<PatrolOutcome> {
     // (`planner upload` / `planner fly`), companion, and this program's monitor.
     let [port_gcs, port_companion, port_monitor] = free_udp_ports()?;
     steps.say(format!(
-        "starting sim: world seed {}, noise GPS {} m / attitude {} deg / heading {} deg, speed-up x{}",
+        "starting sim: world seed {} (style {}), noise GPS {} m / attitude {} deg / heading {} deg, speed-up x{}",
         args.world_seed,
+        args.style,
         args.gps_sigma_m,
         args.attitude_sigma_deg,
         args.heading_sigma_deg,
@@ -140,6 +141,7 @@ pub async fn run_patrol(args: PatrolArgs) -> Result<PatrolOutcome> {
         corridor: corridor.clone(),
         world_seed: args.world_seed,
         world_changes: args.world_changes,
+        style: args.style.clone(),
         seed: args.seed,
         frames_dir: folder.frames_dir(),
         truth: folder.truth(),

@@ -53,6 +53,10 @@ pub struct PatrolArgs {
     /// added, some plumes switched on or off (sim's `--world-changes`). Unset: as built.
     #[arg(long, env = "WORLD_CHANGES", value_name = "SEED")]
     pub world_changes: Option<u64>,
+    /// How the sim draws the world (sim's `--style`): river-a, what the shipped detector was
+    /// trained on, or river-b, a domain shift it never saw (late autumn, muddy water).
+    #[arg(long, env = "STYLE", default_value = "river-a", value_parser = ["river-a", "river-b"])]
+    pub style: String,
     /// The sensor-noise seed.
     #[arg(long, env = "SEED", default_value_t = 1)]
     pub seed: u64,
@@ -136,6 +140,10 @@ mod tests {
         assert_eq!(a.alt_m, 100.0);
         assert_eq!(a.front_overlap_pct, 50.0);
         assert_eq!(a.world_seed, 7001);
+        assert_eq!(a.style, "river-a");
+        let b = PatrolArgs::try_parse_from(["patrol", "--style", "river-b"]).unwrap();
+        assert_eq!(b.style, "river-b");
+        assert!(PatrolArgs::try_parse_from(["patrol", "--style", "river-c"]).is_err());
         assert_eq!(a.min_sightings, 2);
         assert_eq!(
             a.dem(),

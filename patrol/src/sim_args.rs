@@ -25,6 +25,8 @@ pub struct SimOptions {
     pub world_seed: u64,
     /// The same world later, changed by this seed (sim's `--world-changes`); `None`: as built.
     pub world_changes: Option<u64>,
+    /// How the world is drawn (sim's `--style`, e.g. `river-b`).
+    pub style: String,
     /// Sensor-noise seed.
     pub seed: u64,
     pub frames_dir: PathBuf,
@@ -54,6 +56,7 @@ impl SimOptions {
         if let Some(c) = self.world_changes {
             flag("world-changes", c.to_string().into());
         }
+        flag("style", self.style.clone().into());
         flag("seed", self.seed.to_string().into());
         flag("frames-dir", self.frames_dir.clone().into());
         flag("truth", self.truth.clone().into());
@@ -96,6 +99,7 @@ mod tests {
             corridor: "c.geojson".into(),
             world_seed: 7001,
             world_changes: Some(31),
+            style: "river-b".into(),
             seed: 1,
             frames_dir: "f/frames".into(),
             truth: "f/truth.geojson".into(),
@@ -119,7 +123,7 @@ mod tests {
         let line = args.join(" ");
         assert!(line.starts_with("--listen udpin:127.0.0.1:1 --listen udpin:127.0.0.1:2 "));
         assert!(
-            line.contains("--world-seed 7001 --world-changes 31 --seed 1 "),
+            line.contains("--world-seed 7001 --world-changes 31 --style river-b --seed 1 "),
             "{line}"
         );
         assert!(line.contains("--speedup 5 "), "{line}");

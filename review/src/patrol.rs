@@ -52,6 +52,46 @@ pub fn flight_reports(
     )
 }
 
+/// A candidate decided by the world's ground truth, as an inspector who can see what is on
+/// the ground would decide it (simulated flights only: `review decide --by-truth`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TruthDecision {
+    pub id: u64,
+    /// A target of the candidate's class lies within the radius.
+    pub confirmed: bool,
+    /// The nearest target of its class, metres (`None`: no such target, or the candidate has
+    /// no valid position).
+    pub nearest_m: Option<f64>,
+}
+
+/// Decides every candidate `(id, class, lat_deg, lon_deg)` by the truth: confirmed when a
+/// target of the same class (or a target without a class) lies within `within_m` of the
+/// candidate's reported position, rejected otherwise. Several candidates may confirm the same
+/// target: an inspector confirms each photo's view of a real outfall, duplicates included.
+pub fn decide_by_truth<'a>(
+    candidates: impl IntoIterator<Item = (u64, &'a str, f64, f64)>,
+    targets: &[Target],
+    within_m: f64,
+) -> Vec<TruthDecision> {
+    candidates
+        .into_iter()
+        .map(|(id, class, lat_deg, lon_deg)| {
+            let nearest_m = GeoPoint::new(lat_deg, lon_deg).ok().and_then(|p| {
+                targets
+                    .iter()
+                    .filter(|t| t.class.as_deref().is_none_or(|c| c == class))
+                    .map(|t| t.position.distance_m(p))
+                    .min_by(f64::total_cmp)
+            });
+            TruthDecision {
+                id,
+                confirmed: nearest_m.is_some_and(|d| d <= within_m),
+                nearest_m,
+            }
+        })
+        .collect()
+}
+
 /// Per target class: how many there were and how many were found within `act_within_m`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassFigures {
@@ -315,6 +355,36 @@ mod tests {
             autonomous: false,
             approved: true,
         }
+    }
+
+    #[test]
+    fn truth_confirms_a_candidate_near_a_target_of_its_class_and_rejects_the_rest() {
+        let targets = vec![target("o1", "outfall", 0.0), target("p1", "plume", 500.0)];
+        let o = GeoPoint::new(27.0, 107.0).unwrap();
+        let at = |north_m: f64| {
+            let p = o.destination(0.0, north_m);
+            (p.lat_deg, p.lon_deg)
+        };
+        let (a, b, c, d) = (at(3.0), at(12.0), at(0.0), at(498.0));
+        let got = decide_by_truth(
+            [
+                (1, "outfall", a.0, a.1),      // 3 m from o1
+                (2, "outfall", b.0, b.1),      // 12 m: too far
+                (3, "plume", c.0, c.1),        // on o1, but o1 is an outfall
+                (4, "plume", d.0, d.1),        // 2 m from p1
+                (5, "outfall", f64::NAN, 0.0), // no position
+            ],
+            &targets,
+            10.0,
+        );
+        let verdicts: Vec<(u64, bool)> = got.iter().map(|d| (d.id, d.confirmed)).collect();
+        assert_eq!(
+            verdicts,
+            [(1, true), (2, false), (3, false), (4, true), (5, false)]
+        );
+        assert!((got[0].nearest_m.unwrap() - 3.0).abs() < 0.01);
+        assert!((got[2].nearest_m.unwrap() - 500.0).abs() < 0.5);
+        assert_eq!(got[4].nearest_m, None);
     }
 
     #[test]

@@ -154,3 +154,73 @@ fn unknown_ids_contradictions_and_nothing_to_do_are_refused() {
     assert!(text(&o).contains("nothing to decide"), "{}", text(&o));
     assert!(!flight.join("decisions.json").exists());
 }
+
+#[test]
+fn by_truth_confirms_candidates_on_a_target_of_their_class_and_rejects_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flight = flight(tmp.path());
+    let f = review::flight::read_flight(&flight).unwrap();
+    let cands = f.candidates();
+    assert!(
+        cands.len() >= 2,
+        "the fixture has {} candidates",
+        cands.len()
+    );
+    // A target of its own class 2 m north of the first candidate; a target of the other class
+    // on top of the second; nothing near the others.
+    let first = &cands[0];
+    let second = &cands[1];
+    let other = |c: &str| if c == "outfall" { "plume" } else { "outfall" };
+    let north = 2.0 / 111_320.0;
+    let truth = serde_json::json!({
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "id": "t1",
+             "geometry": {"type": "Point", "coordinates": [first.lon_deg, first.lat_deg + north]},
+             "properties": {"id": "t1", "class": first.class_name}},
+            {"type": "Feature", "id": "t2",
+             "geometry": {"type": "Point", "coordinates": [second.lon_deg, second.lat_deg]},
+             "properties": {"id": "t2", "class": other(&second.class_name)}},
+        ]
+    });
+    let truth_path = tmp.path().join("truth.geojson");
+    std::fs::write(&truth_path, truth.to_string()).unwrap();
+    let o = review(&[
+        "decide".as_ref(),
+        flight.as_os_str(),
+        "--by-truth".as_ref(),
+        truth_path.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("not by an inspector"), "{}", text(&o));
+    let d = read_decisions(&flight.join("decisions.json"), &ids(&flight), None).unwrap();
+    assert_eq!(d.decisions.len(), cands.len(), "every candidate is decided");
+    for x in &d.decisions {
+        let want = if x.candidate_id == first.id {
+            Verdict::Confirmed
+        } else {
+            Verdict::Rejected
+        };
+        // Any other candidate of the first's class within 10 m of t1 is confirmed too.
+        let near_t1 = cands.iter().any(|c| {
+            c.id == x.candidate_id
+                && c.class_name == first.class_name
+                && (c.lat_deg - first.lat_deg - north).abs() * 111_320.0 < 9.0
+                && (c.lon_deg - first.lon_deg).abs() * 99_000.0 < 9.0
+        });
+        if !near_t1 {
+            assert_eq!(x.decision, want, "candidate {}", x.candidate_id);
+        }
+        assert!(x.inspector.as_deref().unwrap().contains("ground truth"));
+    }
+    // A radius that is not a distance is refused.
+    let o = review(&[
+        "decide".as_ref(),
+        flight.as_os_str(),
+        "--by-truth".as_ref(),
+        truth_path.as_os_str(),
+        "--truth-within-m".as_ref(),
+        "-1".as_ref(),
+    ]);
+    assert!(!o.status.success());
+}
