@@ -149,10 +149,19 @@ fn the_chinese_page_is_in_chinese_with_cjk_fonts() {
         assert!(zh.contains(text), "{text}");
         assert!(!en.contains(text), "{text} in the English page");
     }
-    // Both name a CJK font before the generic family.
+    // Both name a CJK font first, for the page and for the map's controls (Leaflet's own
+    // stylesheet names Latin fonts only).
     for page in [&zh, &en] {
-        let fonts = page.find("Noto Sans CJK SC").expect("no CJK font named");
-        assert!(fonts < page.find("sans-serif").unwrap());
+        for rule in [
+            "body { font: 14px/1.4 ",
+            ".leaflet-container { font: 12px/1.5 ",
+        ] {
+            let at = page.find(rule).unwrap_or_else(|| panic!("no rule {rule}"));
+            assert!(
+                page[at + rule.len()..].starts_with("\"Noto Sans CJK SC\""),
+                "{rule}"
+            );
+        }
     }
     // The page's script gets its words (and the classes' names) in the page's language.
     assert!(

@@ -636,6 +636,7 @@ pub fn render_report(flight: &Flight, options: &ReportOptions) -> Report {
 <style>
 body {{ font: 14px/1.4 {fonts}; margin: 16px; color: #1a1a1a; background: #fff; }}
 h1 {{ font-size: 20px; }} h2 {{ font-size: 17px; }}
+.leaflet-container {{ font: 12px/1.5 {fonts}; }}
 #map {{ height: 620px; max-height: 75vh; border: 1px solid #bbb; background: #f4f1ea; }}
 #filters {{ display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; margin: 6px 0; }}
 #filters fieldset {{ border: 1px solid #ccc; padding: 2px 8px; margin: 0; }}
