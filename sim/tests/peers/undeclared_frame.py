@@ -5,7 +5,7 @@ pymavlink packs the raw numbers without checking them, as any C ground station w
 
 Usage: undeclared_frame.py PORT   (the sim listens on udpin:127.0.0.1:PORT)
 Prints `RESULT {json}`: case name -> MAV_MISSION_RESULT name (or "none" when no ack came
-within 3 s); exits non-zero when the vehicle never answered.
+within 15 s: generous, for a debug build on a busy machine); exits non-zero when the vehicle never answered.
 """
 
 import json
@@ -55,11 +55,11 @@ else:
 def case(send_item):
     """MISSION_COUNT 2, then item 0 as `send_item` packs it; the MISSION_ACK result name."""
     mav.mission_count_send(1, 1, 2, MT)
-    req = wait(["MISSION_REQUEST_INT", "MISSION_REQUEST"], 3.0)
+    req = wait(["MISSION_REQUEST_INT", "MISSION_REQUEST"], 15.0)
     if req is None or req.seq != 0:
         return "no request"
     send_item()
-    ack = wait("MISSION_ACK", 3.0)
+    ack = wait("MISSION_ACK", 15.0)
     if ack is None:
         return "none"
     return mavutil.mavlink.enums["MAV_MISSION_RESULT"][ack.type].name
