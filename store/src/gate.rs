@@ -24,6 +24,20 @@ pub struct Estimate {
     pub cov_m2: [[f64; 2]; 2],
 }
 
+impl Estimate {
+    /// The estimate of a WGS-84 position with covariance `cov_m2` (east/north, square
+    /// metres) in the plane of `frame`.
+    pub fn projected(
+        frame: &qly_core::geodesy::LocalFrame,
+        lat_deg: f64,
+        lon_deg: f64,
+        cov_m2: [[f64; 2]; 2],
+    ) -> Estimate {
+        let (e_m, n_m) = frame.project(qly_core::geodesy::GeoPoint { lat_deg, lon_deg });
+        Estimate { e_m, n_m, cov_m2 }
+    }
+}
+
 /// Squared Mahalanobis distance of `a - b` under `cov(a) + cov(b) + extra_sigma_m^2 I`;
 /// infinite when that covariance is not positive definite.
 pub fn distance2(a: &Estimate, b: &Estimate, extra_sigma_m: f64) -> f64 {

@@ -223,15 +223,7 @@ fn site_row(r: &AnyRow) -> Result<SiteRow, sqlx::Error> {
 impl SiteRow {
     /// The site's estimate in the plane of `frame`.
     fn estimate_in(&self, frame: &LocalFrame) -> Estimate {
-        let (e_m, n_m) = frame.project(GeoPoint {
-            lat_deg: self.lat_deg,
-            lon_deg: self.lon_deg,
-        });
-        Estimate {
-            e_m,
-            n_m,
-            cov_m2: self.cov_m2,
-        }
+        Estimate::projected(frame, self.lat_deg, self.lon_deg, self.cov_m2)
     }
 }
 
@@ -796,15 +788,7 @@ impl Finding {
     }
 
     fn estimate_in(&self, frame: &LocalFrame) -> Estimate {
-        let (e_m, n_m) = frame.project(GeoPoint {
-            lat_deg: self.lat_deg,
-            lon_deg: self.lon_deg,
-        });
-        Estimate {
-            e_m,
-            n_m,
-            cov_m2: self.cov_m2,
-        }
+        Estimate::projected(frame, self.lat_deg, self.lon_deg, self.cov_m2)
     }
 }
 
